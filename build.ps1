@@ -1,0 +1,134 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    The one entry point for building, testing, demonstrating and measuring SpliceModule.
+.DESCRIPTION
+    Build  (default) compiles the module and lays out out/SpliceModule/ so that
+           Import-Module ./out/SpliceModule works.
+    Test   builds, runs the xunit tests and the Pester suite (in a fresh pwsh) and ends with
+           one line "N passed, N failed" for both together; exits non-zero on any failure.
+    Demo   builds and copies a real file with Copy-SpliceItem, showing method and speed.
+    Bench  builds and runs bench/*.Bench.ps1, writing bench/results/.
+    Clean  removes out/ and the bin/obj folders.
+    Works from any current directory.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [string[]] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Pester tests to run (a path or a filter under tests/Pester); all when omitted.
+    [string] $TestPath
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'SpliceModule'
+$ResultsDir = Join-Path $Out 'test-results'
+
+function Invoke-Native {
+    param([string] $Command, [string[]] $Arguments)
+    & $Command @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "'$Command $($Arguments -join ' ')' failed with exit code $LASTEXITCODE." }
+}
+
+# The pwsh that runs this script, as a command line that starts a fresh one.
+function Get-PwshCommand {
+    $apphost = Join-Path $PSHOME 'pwsh'
+    if ($IsLinux -or $IsMacOS) { if (Test-Path $apphost) { return , @($apphost) } }
+    elseif (Test-Path "$apphost.exe") { return , @("$apphost.exe") }
+    return , @('dotnet', (Join-Path $PSHOME 'pwsh.dll'))
+}
+
+function Invoke-Build {
+    Invoke-Native dotnet @('build', (Join-Path $Root 'src/SpliceModule/SpliceModule.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet', '-clp:NoSummary')
+    $bin = Join-Path $Root "src/SpliceModule/bin/$Configuration/net8.0"
+    if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
+    New-Item -ItemType Directory -Path $ModuleOut -Force | Out-Null
+    Copy-Item (Join-Path $bin 'SpliceModule.dll') $ModuleOut
+    Copy-Item (Join-Path $Root 'SpliceModule.psd1') $ModuleOut
+    Copy-Item (Join-Path $Root 'src/SpliceModule/SpliceModule.format.ps1xml') $ModuleOut
+    $help = Join-Path $Root 'tools/Build-Help.ps1'
+    if (Test-Path $help) { & $help -DocsPath (Join-Path $Root 'docs') -OutputPath $ModuleOut }
+    Write-Host "Built $ModuleOut"
+}
+
+function Get-PesterModulePath {
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'tools/tools.csproj'), '--nologo', '-v', 'quiet')
+    $cache = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else {
+        ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
+    }
+    $pester = Join-Path $cache 'pester/6.2.0/tools/Pester.psd1'
+    if (-not (Test-Path $pester)) { throw "Pester 6.2.0 was not restored to '$pester'." }
+    return $pester
+}
+
+function Get-TrxCount {
+    param([string] $Path)
+    [xml] $trx = Get-Content -Raw $Path
+    $counters = $trx.TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    if (Test-Path $ResultsDir) { Remove-Item $ResultsDir -Recurse -Force }
+    New-Item -ItemType Directory -Path $ResultsDir | Out-Null
+
+    $unit = [pscustomobject]@{ Passed = 0; Failed = 0 }
+    $unitProject = Join-Path $Root 'tests/Unit/SpliceModule.Tests.csproj'
+    if (Test-Path $unitProject) {
+        & dotnet test $unitProject -c $Configuration --nologo --logger 'trx;LogFileName=unit.trx' --logger 'console;verbosity=minimal' --results-directory $ResultsDir
+        $trx = Join-Path $ResultsDir 'unit.trx'
+        if (Test-Path $trx) { $unit = Get-TrxCount $trx } else { $unit = [pscustomobject]@{ Passed = 0; Failed = 1 } }
+    }
+
+    $pesterResult = Join-Path $ResultsDir 'pester.json'
+    $pwsh = Get-PwshCommand
+    $runner = Join-Path $Root 'tests/Invoke-PesterSuite.ps1'
+    $arguments = @('-NoProfile', '-NonInteractive', '-File', $runner, '-PesterPath', (Get-PesterModulePath), '-ModulePath', $ModuleOut, '-ResultPath', $pesterResult)
+    if ($TestPath) { $arguments += @('-TestPath', $TestPath) }
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) @arguments
+    $pester = if (Test-Path $pesterResult) { Get-Content -Raw $pesterResult | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+
+    $passed = $unit.Passed + $pester.Passed
+    $failed = $unit.Failed + $pester.Failed
+    Write-Host "xunit: $($unit.Passed) passed, $($unit.Failed) failed; Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $pwsh = Get-PwshCommand
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File (Join-Path $Root 'tools/Demo.ps1') -ModulePath $ModuleOut
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
+function Invoke-Bench {
+    Invoke-Build
+    $pwsh = Get-PwshCommand
+    foreach ($bench in Get-ChildItem (Join-Path $Root 'bench') -Filter '*.Bench.ps1' | Sort-Object Name) {
+        Write-Host "== $($bench.Name)"
+        & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $bench.FullName -ModulePath $ModuleOut -ResultsPath (Join-Path $Root 'bench/results')
+        if ($LASTEXITCODE -ne 0) { throw "$($bench.Name) failed." }
+    }
+}
+
+function Invoke-Clean {
+    foreach ($dir in @($Out) + (Get-ChildItem $Root -Recurse -Directory -Include bin, obj -ErrorAction SilentlyContinue | ForEach-Object FullName)) {
+        if (Test-Path $dir) { Remove-Item $dir -Recurse -Force }
+    }
+}
+
+foreach ($name in $Task) {
+    & "Invoke-$name"
+}

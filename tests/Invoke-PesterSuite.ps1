@@ -1,0 +1,28 @@
+<#
+.SYNOPSIS
+    Runs the Pester suite in this (fresh) pwsh against the built module and writes the counts
+    as JSON for build.ps1, which adds them to the xunit counts.
+#>
+param(
+    [Parameter(Mandatory)] [string] $PesterPath,
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $ResultPath,
+    [string] $TestPath
+)
+
+$ErrorActionPreference = 'Stop'
+Import-Module $PesterPath -Force
+$env:SPLICEMODULE_TEST_MODULE = (Resolve-Path $ModulePath).Path
+
+$config = New-PesterConfiguration
+$config.Run.Path = if ($TestPath) { $TestPath } else { Join-Path $PSScriptRoot 'Pester' }
+$config.Run.PassThru = $true
+$config.Output.Verbosity = 'Detailed'
+$config.TestResult.Enabled = $true
+$config.TestResult.OutputPath = [IO.Path]::ChangeExtension($ResultPath, '.xml')
+$config.TestResult.OutputFormat = 'NUnitXml'
+
+$run = Invoke-Pester -Configuration $config
+$failed = $run.FailedCount + $run.FailedBlocksCount + $run.FailedContainersCount
+[pscustomobject]@{ Passed = $run.PassedCount; Failed = $failed; Skipped = $run.SkippedCount } |
+    ConvertTo-Json | Set-Content -Path $ResultPath
