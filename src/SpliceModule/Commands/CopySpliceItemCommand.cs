@@ -67,7 +67,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
             {
                 sources = _paths.ResolveExisting(input, literal).ToArray();
             }
-            catch (Exception e) when (e is ItemNotFoundException or NotFileSystemPathException or ArgumentException or IOException)
+            catch (Exception e) when (PathResolver.IsPathError(e))
             {
                 WriteItemError(e, input);
                 continue;

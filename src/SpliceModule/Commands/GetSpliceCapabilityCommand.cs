@@ -27,7 +27,7 @@ public sealed class GetSpliceCapabilityCommand : SpliceCmdlet
 
             WriteObject(CapabilityProbe.Probe(resolved));
         }
-        catch (Exception e) when (e is ItemNotFoundException or NotFileSystemPathException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (PathResolver.IsPathError(e))
         {
             WriteItemError(e, Path);
         }

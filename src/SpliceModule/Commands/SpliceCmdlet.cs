@@ -58,6 +58,7 @@ public abstract class SpliceCmdlet : PSCmdlet, IDisposable
     {
         CopyRefusedException refused => refused.Reason.ToString(),
         ItemNotFoundException => "PathNotFound",
+        System.Management.Automation.DriveNotFoundException => "DriveNotFound",
         NotFileSystemPathException => "NotFileSystemPath",
         ObjectDisposedException => "DescriptorClosed",
         SpliceException splice when splice.Errno == Errno.ENOENT => "PathNotFound",
@@ -71,7 +72,7 @@ public abstract class SpliceCmdlet : PSCmdlet, IDisposable
         CopyRefusedException { Reason: CopyRefusal.DestinationReadOnly } => ErrorCategory.PermissionDenied,
         CopyRefusedException { Reason: CopyRefusal.MethodNotSupported } => ErrorCategory.NotImplemented,
         CopyRefusedException => ErrorCategory.InvalidArgument,
-        ItemNotFoundException => ErrorCategory.ObjectNotFound,
+        ItemNotFoundException or System.Management.Automation.DriveNotFoundException => ErrorCategory.ObjectNotFound,
         NotFileSystemPathException => ErrorCategory.InvalidArgument,
         ObjectDisposedException => ErrorCategory.InvalidOperation,
         UnauthorizedAccessException => ErrorCategory.PermissionDenied,
