@@ -24,7 +24,7 @@ internal sealed class CopyFileRangeStrategy : CopyStrategy
 
         if (job.SourceSize == 0)
         {
-            return "the source reports size 0 (a /proc or /sys file has content copy_file_range cannot see)";
+            return job.SourceIsKnownEmpty ? null : "the source reports size 0 (a /proc or /sys file has content copy_file_range cannot see)";
         }
 
         while (job.Remaining > 0)

@@ -40,6 +40,11 @@ internal sealed class CopyJob
     /// <summary>The source's size where it is a regular file (0 for /proc files, which still have content).</summary>
     public long SourceSize { get; init; }
 
+    /// <summary>The source is a regular file of size 0 on the destination's file system, so it
+    /// really is empty: /proc and /sys files also report 0 but have content, and they never share
+    /// a file system with a destination. Lets the size-bound methods copy an empty file.</summary>
+    public bool SourceIsKnownEmpty { get; init; }
+
     public long Limit { get; set; } = ToEnd;
 
     public CancellationToken Cancellation { get; init; }

@@ -139,6 +139,8 @@ internal static class FileCopier
         var job = new CopyJob(source, sourceStatus.Kind, request.SourcePath, destination, destinationKind, destinationPath)
         {
             SourceSize = sourceStatus.Kind == FileKind.File ? sourceStatus.Size : 0,
+            SourceIsKnownEmpty = sourceStatus.Kind == FileKind.File && sourceStatus.Size == 0
+                && Sys.Stat(destination, destinationPath).Device == sourceStatus.Device,
             Cancellation = request.Cancellation,
             Progress = request.Progress,
         };

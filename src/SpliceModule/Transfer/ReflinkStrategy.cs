@@ -14,9 +14,14 @@ internal sealed class ReflinkStrategy : CopyStrategy
             return "reflinks need a regular file on both sides";
         }
 
-        if (job.Limit != CopyJob.ToEnd || job.SourceSize == 0)
+        if (job.Limit != CopyJob.ToEnd)
         {
-            return "reflinks clone whole files with a known size";
+            return "reflinks clone whole files";
+        }
+
+        if (job.SourceSize == 0 && !job.SourceIsKnownEmpty)
+        {
+            return "the source reports size 0 (a /proc or /sys file has content a reflink cannot see)";
         }
 
         try
