@@ -1,0 +1,74 @@
+BeforeAll {
+    Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    $script:Id = ',SpliceModule.Commands.GetSpliceCapabilityCommand'
+    # The file system type of the mount that holds a path (the last line: the mount on top).
+    function Get-FsType([string] $Path) { findmnt -n -o FSTYPE -T $Path 2>$null | Select-Object -Last 1 }
+    $script:TmpfsDir = if ((Get-FsType /dev/shm) -eq 'tmpfs') { '/dev/shm' }
+}
+
+Describe 'Get-SpliceCapability' {
+    It 'reports the kernel and each call as values a script can test' {
+        $cap = Get-SpliceCapability
+        $cap | Should -BeOfType [SpliceModule.SpliceCapability]
+        $cap.Platform | Should -Be 'Linux'
+        $cap.KernelRelease | Should -Be (uname -r)
+        foreach ($name in 'Splice', 'Tee', 'VmSplice', 'CopyFileRange', 'SendFile') {
+            $cap.$name | Should -BeOfType [bool]
+            $cap.$name | Should -BeTrue -Because "$name works in this kernel (>= 5.3) unless a seccomp filter forbids it"
+        }
+        $cap.PipeMaxSize | Should -BeOfType [int]
+        $cap.PipeMaxSize | Should -Be ([int](Get-Content /proc/sys/fs/pipe-max-size))
+        $cap.Path | Should -BeNullOrEmpty
+        $cap.FileSystem | Should -BeNullOrEmpty
+        $cap.Reflink | Should -BeNullOrEmpty
+    }
+
+    It 'its answers agree with what copies really do' {
+        $cap = Get-SpliceCapability
+        $source = Join-Path $TestDrive 'agree.bin'
+        [IO.File]::WriteAllBytes($source, [byte[]](1..50))
+        foreach ($method in 'Splice', 'CopyFileRange', 'SendFile') {
+            $copy = Copy-SpliceItem $source (Join-Path $TestDrive "agree-$method.bin") -Method $method -PassThru -ErrorAction SilentlyContinue
+            [bool]$copy | Should -Be $cap.$method
+        }
+    }
+
+    It '-Path on <Name> reports the FileSystem findmnt names, and Reflink $false' -ForEach @(
+        @{ Name = 'the test drive'; Dir = $null }
+        @{ Name = 'tmpfs'; Dir = '/dev/shm' }
+    ) {
+        $dir = if ($Dir) { if (-not $TmpfsDir) { Set-ItResult -Skipped -Because '/dev/shm is not a tmpfs here'; return }; $Dir } else { $TestDrive }
+        $expected = Get-FsType $dir
+        if ($expected -notin 'ext4', 'tmpfs') { Set-ItResult -Skipped -Because "$dir is on $expected here, not ext4 or tmpfs"; return }
+
+        $cap = Get-SpliceCapability -Path $dir
+
+        $cap.Path | Should -Be $dir
+        $cap.FileSystem | Should -Be $expected
+        $cap.Reflink | Should -BeOfType [bool]
+        $cap.Reflink | Should -BeFalse -Because "$expected has no reflinks"
+        @(Get-ChildItem -LiteralPath $dir -Force -Filter '*reflink-probe*').Count | Should -Be 0 -Because 'the probe cleans up after itself'
+    }
+
+    It '-Path accepts a file, relative paths and TestDrive:' {
+        $file = Join-Path $TestDrive 'cap.txt'
+        Set-Content -LiteralPath $file -Value 'x'
+        Push-Location -LiteralPath $TestDrive
+        try {
+            (Get-SpliceCapability -Path cap.txt).Path | Should -Be $file
+            (Get-SpliceCapability -Path 'TestDrive:/cap.txt').FileSystem | Should -Be (Get-FsType $TestDrive)
+            (Get-Item $file | Get-SpliceCapability).Path | Should -Be $file
+        }
+        finally { Pop-Location }
+    }
+
+    It 'a missing -Path is PathNotFound' {
+        Get-SpliceCapability -Path (Join-Path $TestDrive 'missing') -ErrorVariable failure -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $failure.FullyQualifiedErrorId | Should -Be "PathNotFound$Id"
+    }
+
+    It 'a non-FileSystem -Path is NotFileSystemPath' {
+        Get-SpliceCapability -Path Env:PATH -ErrorVariable failure -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $failure.FullyQualifiedErrorId | Should -Be "NotFileSystemPath$Id"
+    }
+}

@@ -1,0 +1,98 @@
+BeforeDiscovery {
+    $script:IsRoot = (id -u) -eq '0'
+    $script:HasMkfsXfs = [bool](Get-Command mkfs.xfs -ErrorAction Ignore)
+    $script:HasLoop = Test-Path /dev/loop-control
+    $script:SkipReason = if (-not $IsRoot) { 'loop mounts need root' }
+    elseif (-not $HasMkfsXfs) { 'mkfs.xfs is missing (apt-get install xfsprogs; .ci/run does)' }
+    elseif (-not $HasLoop) { 'this system has no loop devices (/dev/loop-control)' }
+}
+
+Describe 'Reflinks on a loop-mounted XFS image' -Skip:([bool]$SkipReason) {
+    BeforeAll {
+        Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+        $script:Image = Join-Path $TestDrive 'xfs.img'
+        $script:Mount = Join-Path $TestDrive 'xfs'
+        New-Item -ItemType Directory -Path $Mount | Out-Null
+        truncate -s 1G $Image
+        mkfs.xfs -q -m reflink=1 $Image
+        if ($LASTEXITCODE -ne 0) { throw "mkfs.xfs failed ($LASTEXITCODE)" }
+        mount -o loop $Image $Mount
+        if ($LASTEXITCODE -ne 0) { throw "mount -o loop failed ($LASTEXITCODE)" }
+        $script:Mounted = $true
+
+        function Get-UsedBytes { sync; [long]((df -B1 --output=used $Mount)[1].Trim()) }
+
+        $script:Source = Join-Path $Mount 'big.bin'
+        head -c 256M /dev/urandom > $Source
+        (Get-Item $Source).Length | Should -Be 256MB
+    }
+
+    AfterAll {
+        if ($script:Mounted) {
+            foreach ($try in 1..5) {
+                umount $Mount 2>$null
+                if ($LASTEXITCODE -eq 0) { break }
+                Start-Sleep -Milliseconds 500
+            }
+        }
+        # mount -o loop sets autoclear; detach explicitly whatever is still attached to the image.
+        if ($script:Image) {
+            foreach ($line in @(losetup -j $Image 2>$null)) { losetup -d ($line -split ':')[0] }
+        }
+    }
+
+    It 'Get-SpliceCapability -Path reports xfs and working reflinks' {
+        $cap = Get-SpliceCapability -Path $Mount
+        $cap.FileSystem | Should -Be 'xfs'
+        $cap.Reflink | Should -BeTrue
+    }
+
+    It 'Auto copies 256 MiB by Reflink, byte-identical, using almost no new blocks' {
+        $before = Get-UsedBytes
+        $copy = Copy-SpliceItem -LiteralPath $Source -Destination (Join-Path $Mount 'auto.bin') -PassThru
+        $after = Get-UsedBytes
+
+        $copy.CopyMethod | Should -Be 'Reflink'
+        $copy.BytesCopied | Should -Be 256MB
+        cmp -- $Source $copy.FullName
+        $LASTEXITCODE | Should -Be 0
+        ($after - $before) | Should -BeLessThan 8MB -Because "a reflink shares the source's extents (df grew by $($after - $before) bytes)"
+    }
+
+    It '-Method Reflink works there too, also for an empty file' {
+        (Copy-SpliceItem -LiteralPath $Source -Destination (Join-Path $Mount 'forced.bin') -Method Reflink -PassThru).CopyMethod | Should -Be 'Reflink'
+        $empty = Join-Path $Mount 'empty.bin'
+        Set-Content -LiteralPath $empty -Value $null -NoNewline
+        $copy = Copy-SpliceItem -LiteralPath $empty -Destination (Join-Path $Mount 'empty-copy.bin') -Method Reflink -PassThru
+        $copy.CopyMethod | Should -Be 'Reflink'
+        $copy.Length | Should -Be 0
+    }
+
+    It 'keeps mode and modification time on a reflink copy' {
+        $file = Join-Path $Mount 'meta.bin'
+        head -c 100000 /dev/urandom > $file
+        chmod 640 $file
+        touch -d '2010-05-06 07:08:09' $file
+        $copy = Copy-SpliceItem -LiteralPath $file -Destination (Join-Path $Mount 'meta-copy.bin') -PassThru
+        $copy.CopyMethod | Should -Be 'Reflink'
+        stat -c '%a %Y' $copy.FullName | Should -Be (stat -c '%a %Y' $file)
+    }
+
+    It 'Auto falls back from XFS to another file system (no reflink across devices) with the same bytes' {
+        $target = Join-Path $TestDrive 'off-xfs.bin'
+        $copy = Copy-SpliceItem -LiteralPath $Source -Destination $target -PassThru
+        $copy.CopyMethod | Should -Not -Be 'Reflink'
+        $copy.CopyMethod | Should -BeIn @('CopyFileRange', 'Splice')
+        cmp -- $Source $target
+        $LASTEXITCODE | Should -Be 0
+        Remove-Item -LiteralPath $target
+    }
+
+    It '-Method Reflink across devices is MethodNotSupported and leaves nothing' {
+        $target = Join-Path $TestDrive 'cross.bin'
+        Copy-SpliceItem -LiteralPath $Source -Destination $target -Method Reflink -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure.FullyQualifiedErrorId | Should -Be 'MethodNotSupported,SpliceModule.Commands.CopySpliceItemCommand'
+        $failure[0].Exception.Message | Should -Match 'EXDEV'
+        Test-Path $target | Should -BeFalse
+    }
+}
