@@ -1,0 +1,182 @@
+using System;
+using System.IO;
+using SpliceModule.Interop;
+using SpliceModule.Transfer;
+using Xunit;
+
+namespace SpliceModule.Tests;
+
+/// <summary>The fallback rule: fall to the next method only while nothing has been written, never
+/// on a real failure, and never when the caller forced a method.</summary>
+public class FallbackTests
+{
+    [Fact]
+    public void AForcedReflinkOnAFileSystemWithoutReflinksIsMethodNotSupportedAndWritesNothing()
+    {
+        using var scratch = new Scratch();
+        string source = scratch.Write("src", Scratch.Bytes(5000));
+        string target = scratch.PathOf("dst");
+        using var input = Scratch.OpenRead(source);
+        using var output = Scratch.OpenNew(target);
+        var job = Scratch.FileJob(input, source, output, target);
+
+        var refused = Assert.Throws<CopyRefusedException>(() => CopyEngine.Run(job, CopyMethod.Reflink));
+
+        Assert.Equal(CopyRefusal.MethodNotSupported, refused.Reason);
+        Assert.Contains("EOPNOTSUPP", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, job.Copied);
+        Assert.Equal(0, new FileInfo(target).Length);
+        Assert.Equal(0, Sys.Seek(input, 0, Flags.SEEK_CUR));
+    }
+
+    [Theory]
+    [InlineData(CopyMethod.Reflink)]
+    [InlineData(CopyMethod.CopyFileRange)]
+    [InlineData(CopyMethod.SendFile)]
+    public void AForcedMethodThatCannotReadAPipeIsMethodNotSupported(CopyMethod method)
+    {
+        using var scratch = new Scratch();
+        var (read, write) = Sys.Pipe(nonBlocking: true);
+        using (read)
+        using (write)
+        using (var output = Scratch.OpenNew(scratch.PathOf("dst")))
+        {
+            var job = new CopyJob(read, FileKind.Pipe, "pipe", output, FileKind.File, scratch.PathOf("dst"));
+            Assert.Equal(CopyRefusal.MethodNotSupported, Assert.Throws<CopyRefusedException>(() => CopyEngine.Run(job, method)).Reason);
+        }
+    }
+
+    [Fact]
+    public void AutoFallsThroughToSpliceForAPipeSource()
+    {
+        using var scratch = new Scratch();
+        var (read, write) = Sys.Pipe(nonBlocking: true);
+        string target = scratch.PathOf("dst");
+        using (read)
+        using (var output = Scratch.OpenNew(target))
+        {
+            using (write)
+            {
+                Sys.Write(write, "hello"u8);
+            }
+
+            var job = new CopyJob(read, FileKind.Pipe, "pipe", output, FileKind.File, target);
+            Assert.Equal(CopyMethod.Splice, CopyEngine.Run(job, CopyMethod.Auto));
+        }
+
+        Assert.Equal("hello", File.ReadAllText(target));
+    }
+
+    [Fact]
+    public void AutoCopiesIntoAnAppendOnlyDestinationExactlyOnce()
+    {
+        using var scratch = new Scratch();
+        byte[] content = Scratch.Bytes(200_000, 11);
+        string source = scratch.Write("src", content);
+        string target = scratch.Write("log", "existing\n"u8.ToArray());
+        CopyMethod method;
+        using (var input = Scratch.OpenRead(source))
+        using (var output = Sys.Open(target, Flags.O_WRONLY | Flags.O_APPEND))
+        {
+            var job = Scratch.FileJob(input, source, output, target);
+            method = CopyEngine.Run(job, CopyMethod.Auto);
+            Assert.Equal(content.Length, job.Copied);
+        }
+
+        // copy_file_range (EBADF), splice and sendfile (EINVAL) all refuse O_APPEND.
+        Assert.Equal(CopyMethod.ReadWrite, method);
+        byte[] expected = [.. "existing\n"u8.ToArray(), .. content];
+        Assert.Equal(expected, File.ReadAllBytes(target));
+    }
+
+    [Fact]
+    public void SpliceRefusedByAnAppendOnlyDestinationRewindsARegularSource()
+    {
+        using var scratch = new Scratch();
+        string source = scratch.Write("src", Scratch.Bytes(100_000));
+        string target = scratch.Write("log", "x"u8.ToArray());
+        using var input = Scratch.OpenRead(source);
+        using var output = Sys.Open(target, Flags.O_WRONLY | Flags.O_APPEND);
+        var job = Scratch.FileJob(input, source, output, target);
+
+        string? whyNot = new SpliceStrategy().TryCopy(job);
+
+        Assert.NotNull(whyNot);
+        Assert.Contains("EINVAL", whyNot, StringComparison.Ordinal);
+        Assert.Equal(0, job.Copied);
+        Assert.Equal(0, Sys.Seek(input, 0, Flags.SEEK_CUR));
+        Assert.Equal(1, new FileInfo(target).Length);
+    }
+
+    [Fact]
+    public void ForcedSpliceIntoAnAppendOnlyDestinationIsMethodNotSupported()
+    {
+        using var scratch = new Scratch();
+        string source = scratch.Write("src", Scratch.Bytes(1000));
+        string target = scratch.Write("log", Array.Empty<byte>());
+        using var input = Scratch.OpenRead(source);
+        using var output = Sys.Open(target, Flags.O_WRONLY | Flags.O_APPEND);
+
+        var refused = Assert.Throws<CopyRefusedException>(() => CopyEngine.Run(Scratch.FileJob(input, source, output, target), CopyMethod.Splice));
+
+        Assert.Equal(CopyRefusal.MethodNotSupported, refused.Reason);
+        Assert.Equal(0, new FileInfo(target).Length);
+    }
+
+    [Fact]
+    public void PlatformCopyIsNoKernelMethod() =>
+        Assert.Equal(CopyRefusal.MethodNotSupported, Assert.Throws<CopyRefusedException>(() =>
+        {
+            using var scratch = new Scratch();
+            string source = scratch.Write("src", Scratch.Bytes(10));
+            using var input = Scratch.OpenRead(source);
+            using var output = Scratch.OpenNew(scratch.PathOf("dst"));
+            CopyEngine.Run(Scratch.FileJob(input, source, output, scratch.PathOf("dst")), CopyMethod.PlatformCopy);
+        }).Reason);
+
+    [Theory]
+    [InlineData(0, Errno.EXDEV, true)]
+    [InlineData(0, Errno.EINVAL, true)]
+    [InlineData(0, Errno.EACCES, false)]
+    [InlineData(0, Errno.ENOSPC, false)]
+    [InlineData(0, Errno.EIO, false)]
+    [InlineData(0, Errno.EDQUOT, false)]
+    [InlineData(0, Errno.ENOMEM, false)]
+    [InlineData(1, Errno.EXDEV, false)]
+    [InlineData(4096, Errno.EINVAL, false)]
+    public void FallingBackNeedsANamedErrnoAndNothingWritten(long alreadyCopied, int errno, bool mayFallBack)
+    {
+        using var scratch = new Scratch();
+        string source = scratch.Write("src", Scratch.Bytes(10));
+        using var input = Scratch.OpenRead(source);
+        using var output = Scratch.OpenNew(scratch.PathOf("dst"));
+        var job = Scratch.FileJob(input, source, output, scratch.PathOf("dst"));
+        if (alreadyCopied > 0)
+        {
+            job.Advance(alreadyCopied);
+        }
+
+        Assert.Equal(mayFallBack, Probe.MayFallBack(job, new SpliceException(errno, "test"), Errno.EXDEV, Errno.EINVAL, Errno.ENOSPC, Errno.EIO, Errno.EDQUOT, Errno.ENOMEM));
+    }
+
+    [Fact]
+    public void WithoutAnErrnoListAnyErrorButTheRealFailuresFallsBack()
+    {
+        var job = new CopyJob(new Microsoft.Win32.SafeHandles.SafeFileHandle(), FileKind.File, "a", new Microsoft.Win32.SafeHandles.SafeFileHandle(), FileKind.File, "b");
+        Assert.True(Probe.MayFallBack(job, new SpliceException(Errno.EOPNOTSUPP, "ioctl(FICLONE)")));
+        Assert.True(Probe.MayFallBack(job, new SpliceException(Errno.EXDEV, "ioctl(FICLONE)")));
+        Assert.False(Probe.MayFallBack(job, new SpliceException(Errno.ENOSPC, "ioctl(FICLONE)")));
+        Assert.False(Probe.MayFallBack(job, new SpliceException(Errno.EIO, "ioctl(FICLONE)")));
+    }
+
+    /// <summary>Opens the protected rule to the tests.</summary>
+    private sealed class Probe : CopyStrategy
+    {
+        public override CopyMethod Method => CopyMethod.Auto;
+
+        public static new bool MayFallBack(CopyJob job, SpliceException error, params int[] fallbackErrnos) =>
+            CopyStrategy.MayFallBack(job, error, fallbackErrnos);
+
+        public override string? TryCopy(CopyJob job) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,58 @@
+using System;
+using System.IO;
+using Microsoft.Win32.SafeHandles;
+using SpliceModule.Interop;
+using SpliceModule.Transfer;
+
+namespace SpliceModule.Tests;
+
+/// <summary>A private temporary directory with helpers to make files and copy jobs; removed on dispose.</summary>
+internal sealed class Scratch : IDisposable
+{
+    public Scratch()
+    {
+        Directory = Path.Combine(Path.GetTempPath(), "splicemodule-unit-" + Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(Directory);
+    }
+
+    public string Directory { get; }
+
+    public string PathOf(string name) => Path.Combine(Directory, name);
+
+    public static byte[] Bytes(int size, int seed = 1)
+    {
+        var bytes = new byte[size];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    public string Write(string name, byte[] content)
+    {
+        string path = PathOf(name);
+        File.WriteAllBytes(path, content);
+        return path;
+    }
+
+    public static SafeFileHandle OpenRead(string path) => Sys.Open(path, Flags.O_RDONLY);
+
+    public static SafeFileHandle OpenNew(string path, int extraFlags = 0) =>
+        Sys.Open(path, Flags.O_WRONLY | Flags.O_CREAT | Flags.O_TRUNC | extraFlags, 0b110_100_100);
+
+    /// <summary>A job from one regular file to another, sized as FileCopier would size it.</summary>
+    public static CopyJob FileJob(SafeFileHandle source, string sourcePath, SafeFileHandle destination, string destinationPath) =>
+        new(source, FileKind.File, sourcePath, destination, FileKind.File, destinationPath)
+        {
+            SourceSize = Sys.Stat(source, sourcePath).Size,
+        };
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
