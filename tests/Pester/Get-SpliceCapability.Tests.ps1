@@ -71,4 +71,22 @@ Describe 'Get-SpliceCapability' {
         Get-SpliceCapability -Path Env:PATH -ErrorVariable failure -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $failure.FullyQualifiedErrorId | Should -Be "NotFileSystemPath$Id"
     }
+
+    It 'probes and copies work when TMPDIR points nowhere (probes use memory files)' {
+        $source = Join-Path $TestDrive 'tmpdir.bin'
+        [IO.File]::WriteAllBytes($source, [byte[]](1..100))
+        $script = "Import-Module '$env:SPLICEMODULE_TEST_MODULE'; `$c = Get-SpliceCapability; `$c.CopyFileRange; `$c.SendFile; (Copy-SpliceItem -LiteralPath '$source' -Destination '$source.copy' -PassThru).CopyMethod"
+        $start = [Diagnostics.ProcessStartInfo]::new('timeout')
+        foreach ($argument in '60', (Join-Path $PSHOME 'pwsh'), '-NoProfile', '-NonInteractive', '-Command', $script) { $start.ArgumentList.Add($argument) }
+        $start.Environment['TMPDIR'] = '/nonexistent/splicemodule'
+        $start.RedirectStandardOutput = $true
+        $start.RedirectStandardError = $true
+        $child = [Diagnostics.Process]::Start($start)
+        $output = $child.StandardOutput.ReadToEnd()
+        $errors = $child.StandardError.ReadToEnd()
+        $child.WaitForExit()
+        $errors | Should -Not -Match 'splicemodule-probe'
+        ($output.Trim() -split '\r?\n') | Should -Be @('True', 'True', 'CopyFileRange')
+        [IO.File]::ReadAllBytes("$source.copy") | Should -Be ([byte[]](1..100))
+    }
 }

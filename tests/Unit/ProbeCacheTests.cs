@@ -84,4 +84,20 @@ public sealed class ProbeCacheTests : IDisposable
 
         Assert.Equal(System.IO.File.ReadAllBytes(source), System.IO.File.ReadAllBytes(autoTarget));
     }
+
+    [Fact]
+    public void ProbesNeedNoTemporaryDirectory()
+    {
+        string? saved = Environment.GetEnvironmentVariable("TMPDIR");
+        Environment.SetEnvironmentVariable("TMPDIR", "/nonexistent/splicemodule");
+        try
+        {
+            Assert.True(KernelFeatures.IsAvailable(KernelFeature.CopyFileRange));
+            Assert.True(KernelFeatures.IsAvailable(KernelFeature.SendFile));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("TMPDIR", saved);
+        }
+    }
 }

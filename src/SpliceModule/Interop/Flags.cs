@@ -16,6 +16,8 @@ internal static class Flags
     internal const int O_NOFOLLOW = 0x20000;
     internal const int O_CLOEXEC = 0x80000;
 
+    internal const uint MFD_CLOEXEC = 1;
+
     internal const int F_GETFL = 3;
     internal const int F_SETFL = 4;
     internal const int F_SETPIPE_SZ = 1031;

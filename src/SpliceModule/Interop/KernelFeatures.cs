@@ -1,5 +1,4 @@
 using System;
-using System.IO;
 using System.Runtime.InteropServices;
 using System.Threading;
 
@@ -39,12 +38,19 @@ internal static class KernelFeatures
         }
 
         ref int state = ref States[(int)feature];
-        if (Volatile.Read(ref state) == Unknown)
+        int known = Volatile.Read(ref state);
+        if (known != Unknown)
         {
-            Volatile.Write(ref state, Probe(feature) ? Available : Unavailable);
+            return known == Available;
         }
 
-        return Volatile.Read(ref state) == Available;
+        int probed = Probe(feature);
+        if (probed != Unknown)
+        {
+            Volatile.Write(ref state, probed);
+        }
+
+        return probed == Available;
     }
 
     internal static void MarkUnavailable(KernelFeature feature) => Volatile.Write(ref States[(int)feature], Unavailable);
@@ -52,23 +58,39 @@ internal static class KernelFeatures
     /// <summary>Forgets what was learned; for tests of the cache itself.</summary>
     internal static void Reset() => Array.Clear(States);
 
-    private static bool Probe(KernelFeature feature)
+    /// <summary>Available or Unavailable from the call itself; Unknown (not cached, asked again next
+    /// time) when the probe could not even be set up, e.g. no descriptors left. Either way the
+    /// answer is never an exception: a copy must not fail because a probe could not run.</summary>
+    private static int Probe(KernelFeature feature)
     {
+        string call = feature switch
+        {
+            KernelFeature.Splice => "splice",
+            KernelFeature.Tee => "tee",
+            KernelFeature.VmSplice => "vmsplice",
+            KernelFeature.CopyFileRange => "copy_file_range",
+            _ => "sendfile",
+        };
         try
         {
-            return feature switch
+            bool works = feature switch
             {
                 KernelFeature.Splice => ProbeBetweenPipes(static (a, b) => Sys.Splice(a, Sys.CurrentPosition, b, Sys.CurrentPosition, 1, Flags.SPLICE_F_NONBLOCK)),
                 KernelFeature.Tee => ProbeBetweenPipes(static (a, b) => Sys.Tee(a, b, 1, Flags.SPLICE_F_NONBLOCK)),
                 KernelFeature.VmSplice => ProbeVmSplice(),
                 KernelFeature.CopyFileRange => ProbeFromFile(static (file, scratch, _) => Sys.CopyFileRange(file, 0, scratch, 0, 1)),
-                KernelFeature.SendFile => ProbeFromFile(static (file, _, pipeWrite) => Sys.SendFile(pipeWrite, file, 0, 1)),
-                _ => false,
+                _ => ProbeFromFile(static (file, _, pipeWrite) => Sys.SendFile(pipeWrite, file, 0, 1)),
             };
+            return works ? Available : Unavailable;
         }
-        catch (SpliceException e) when (e.Errno is Errno.ENOSYS or Errno.EPERM or Errno.EOPNOTSUPP or Errno.EINVAL)
+        catch (SpliceException e) when (e.Syscall == call)
         {
-            return false;
+            // ENOSYS, or EPERM from a seccomp filter (containers), or an old kernel's EINVAL.
+            return Unavailable;
+        }
+        catch (SpliceException)
+        {
+            return Unknown;
         }
     }
 
@@ -97,27 +119,19 @@ internal static class KernelFeatures
         }
     }
 
+    /// <summary>Runs <paramref name="call"/> with a one-byte memory file, an empty one and a pipe's
+    /// write end. Memory files need no writable temporary directory (TMPDIR may be missing or
+    /// read-only) and vanish with their descriptors.</summary>
     private static bool ProbeFromFile(Func<SafeHandle, SafeHandle, SafeHandle, long> call)
     {
-        string directory = Path.GetTempPath();
-        string sourcePath = Path.Combine(directory, $".splicemodule-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        string scratchPath = sourcePath + ".copy";
-        try
+        using var source = Sys.MemoryFile("splicemodule-probe");
+        using var scratch = Sys.MemoryFile("splicemodule-probe-copy");
+        Sys.Write(source, "x"u8);
+        var (read, write) = Sys.Pipe(nonBlocking: true);
+        using (read)
+        using (write)
         {
-            using var source = Sys.Open(sourcePath, Flags.O_RDWR | Flags.O_CREAT | Flags.O_EXCL, 0b110_000_000);
-            using var scratch = Sys.Open(scratchPath, Flags.O_RDWR | Flags.O_CREAT | Flags.O_EXCL, 0b110_000_000);
-            Sys.Write(source, "x"u8);
-            var (read, write) = Sys.Pipe(nonBlocking: true);
-            using (read)
-            using (write)
-            {
-                return call(source, scratch, write) == 1;
-            }
-        }
-        finally
-        {
-            Sys.Unlink(sourcePath);
-            Sys.Unlink(scratchPath);
+            return call(source, scratch, write) == 1;
         }
     }
 }

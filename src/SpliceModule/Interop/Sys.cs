@@ -38,6 +38,19 @@ internal static unsafe class Sys
         }
     }
 
+    /// <summary>An anonymous file in memory (memfd_create): scratch space that needs no writable
+    /// directory and leaves nothing behind.</summary>
+    internal static SafeFileHandle MemoryFile(string name)
+    {
+        int fd = LibC.MemfdCreate(name, Flags.MFD_CLOEXEC);
+        if (fd < 0)
+        {
+            throw new SpliceException(LastErrno, "memfd_create", name);
+        }
+
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
     internal static (SafeFileHandle Read, SafeFileHandle Write) Pipe(bool nonBlocking)
     {
         int* fds = stackalloc int[2];
