@@ -187,6 +187,40 @@ Describe 'Copy-SpliceItem content' {
         }
     }
 
+    It 'Ctrl+C while waiting for a FIFO writer stops the copy promptly and leaves nothing' {
+        $fifo = Join-Path $TestDrive 'idle.fifo'
+        mkfifo $fifo
+        $target = Join-Path $TestDrive 'from-idle-fifo.bin'
+        $state = [initialsessionstate]::CreateDefault2()
+        $state.ImportPSModule($env:SPLICEMODULE_TEST_MODULE)
+        $ps = [powershell]::Create($state)
+        try {
+            $null = $ps.AddCommand('Copy-SpliceItem').AddParameter('LiteralPath', $fifo).AddParameter('Destination', $target)
+            $async = $ps.BeginInvoke()
+            $async.AsyncWaitHandle.WaitOne(1000) | Should -BeFalse -Because 'with no writer the copy waits'
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $stop = $ps.BeginStop($null, $null)
+            $stop.AsyncWaitHandle.WaitOne(5000) | Should -BeTrue -Because 'Stop must return within seconds'
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally { $ps.Dispose() }
+        Test-Path $target | Should -BeFalse
+        @(Get-ChildItem -LiteralPath $TestDrive -Force -Filter '*.splicetmp').Count | Should -Be 0
+    }
+
+    It 'a socket source is SourceIsSocket' {
+        $path = Join-Path $TestDrive 'listen.sock'
+        $socket = [Net.Sockets.Socket]::new([Net.Sockets.AddressFamily]::Unix, [Net.Sockets.SocketType]::Stream, [Net.Sockets.ProtocolType]::Unspecified)
+        try {
+            $socket.Bind([Net.Sockets.UnixDomainSocketEndPoint]::new($path))
+            Copy-SpliceItem -LiteralPath $path -Destination (Join-Path $TestDrive 'sock.out') -ErrorVariable failure -ErrorAction SilentlyContinue
+            $failure.FullyQualifiedErrorId | Should -Be "SourceIsSocket$Id"
+            Test-Path (Join-Path $TestDrive 'sock.out') | Should -BeFalse
+        }
+        finally { $socket.Dispose() }
+    }
+
     It 'copies a file larger than 4 GiB (sparse source, data past the 4 GiB mark)' {
         $source = Join-Path $TestDrive 'big.img'
         truncate -s 4100M $source
