@@ -150,4 +150,16 @@ public class ErrnoTests
             }
         }
     }
+
+    [Fact]
+    public void ShrinkingAPipeBelowWhatItHoldsIsEbusyWithItsOwnExplanation()
+    {
+        using var pipe = KernelPipe.Create(nonBlocking: true);
+        Sys.Write(pipe.WriteEnd.Handle, new byte[20_000]);
+        var e = Assert.Throws<SpliceException>(() => pipe.Capacity = 4096);
+        Assert.Equal("EBUSY", e.ErrnoName);
+        Assert.Contains("holds more than 4096 bytes", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("pipe-max-size", e.Message, StringComparison.Ordinal);
+        Assert.Equal(65536, pipe.Capacity);
+    }
 }

@@ -14,6 +14,7 @@ internal static class Errno
     internal const int EAGAIN = 11;
     internal const int ENOMEM = 12;
     internal const int EACCES = 13;
+    internal const int EBUSY = 16;
     internal const int EEXIST = 17;
     internal const int EXDEV = 18;
     internal const int ENODEV = 19;

@@ -98,6 +98,11 @@ public sealed class KernelPipe : IDisposable
         {
             return Sys.SetPipeSize(end.Handle, bytes);
         }
+        catch (SpliceException e) when (e.Errno == Errno.EBUSY)
+        {
+            throw new SpliceException(e.Errno, "fcntl(F_SETPIPE_SZ)", detail:
+                $"The pipe holds more than {bytes} bytes; read them before making it that small.");
+        }
         catch (SpliceException e)
         {
             throw new SpliceException(e.Errno, "fcntl(F_SETPIPE_SZ)", detail:
