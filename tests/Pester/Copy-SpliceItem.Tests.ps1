@@ -23,10 +23,14 @@ BeforeAll {
 
     # Runs a script in its own runspace (module imported) and stops it after $TimeoutSec, so a
     # copy that waits on a FIFO can never hang the suite. Returns output and errors.
-    function Invoke-Bounded([scriptblock] $Script, [object[]] $ArgumentList = @(), [int] $TimeoutSec = 30) {
+    function New-ModuleShell {
         $state = [initialsessionstate]::CreateDefault2()
         $state.ImportPSModule($env:SPLICEMODULE_TEST_MODULE)
-        $ps = [powershell]::Create($state)
+        [powershell]::Create($state)
+    }
+
+    function Invoke-Bounded([scriptblock] $Script, [object[]] $ArgumentList = @(), [int] $TimeoutSec = 30) {
+        $ps = New-ModuleShell
         try {
             $null = $ps.AddScript($Script.ToString())
             foreach ($argument in $ArgumentList) { $null = $ps.AddArgument($argument) }
@@ -45,6 +49,26 @@ BeforeAll {
         $start = [Diagnostics.ProcessStartInfo]::new('timeout')
         foreach ($argument in '30', 'bash', '-c', $BashCommand) { $start.ArgumentList.Add($argument) }
         [Diagnostics.Process]::Start($start)
+    }
+
+    # Makes a FIFO, starts $BashWriter (which gets the FIFO's path as $1) and copies the FIFO
+    # with Copy-SpliceItem -PassThru in a bounded runspace; the writer is killed afterwards.
+    function Copy-FromFifo([string] $Name, [string] $BashWriter, [string] $Method = 'Auto') {
+        $fifo = Join-Path $TestDrive "$Name.fifo"
+        mkfifo $fifo
+        $target = Join-Path $TestDrive "$Name.out"
+        $writer = Start-Writer "set -- '$fifo'; $BashWriter"
+        try {
+            $run = Invoke-Bounded {
+                param($fifo, $target, $method)
+                Copy-SpliceItem -LiteralPath $fifo -Destination $target -Method $method -PassThru
+            } -ArgumentList $fifo, $target, $Method -TimeoutSec 30
+            $run | Add-Member -NotePropertyName Target -NotePropertyValue $target -PassThru
+        }
+        finally {
+            if (-not $writer.HasExited) { $writer.Kill() }
+            $writer.Dispose()
+        }
     }
 
     # mode in octal and mtime in seconds, as stat(1) prints them
@@ -115,15 +139,10 @@ Describe 'Copy-SpliceItem content' {
     It 'a forced <Method> that cannot read a FIFO is MethodNotSupported, not a silent fallback' -ForEach @(
         @{ Method = 'Reflink' }, @{ Method = 'CopyFileRange' }, @{ Method = 'SendFile' }
     ) {
-        $fifo = Join-Path $TestDrive "refuse-$Method.fifo"
-        mkfifo $fifo
-        $target = Join-Path $TestDrive "refuse-$Method.out"
-        $run = Invoke-Bounded {
-            param($fifo, $target, $method)
-            Copy-SpliceItem -LiteralPath $fifo -Destination $target -Method $method
-        } -ArgumentList $fifo, $target, $Method -TimeoutSec 20
+        $run = Copy-FromFifo "refuse-$Method" 'echo data > "$1"' -Method $Method
         $run.Errors.FullyQualifiedErrorId | Should -Be "MethodNotSupported$Id"
-        Test-Path $target | Should -BeFalse
+        $run.Output | Should -BeNullOrEmpty
+        Test-Path $run.Target | Should -BeFalse
     }
 
     It 'copies /proc/<Name> (size 0, real content) with -Method <Method>' -ForEach @(
@@ -147,53 +166,26 @@ Describe 'Copy-SpliceItem content' {
 
     It 'copies a FIFO until its writer closes (through splice)' {
         $data = New-TestFile (Join-Path $TestDrive 'fifo-data.bin') (3MB + 11) -Seed 7
-        $fifo = Join-Path $TestDrive 'source.fifo'
-        mkfifo $fifo
-        $target = Join-Path $TestDrive 'from-fifo.bin'
         # The writer waits in open(2) until the copy opens the FIFO; timeout kills it if nobody does.
-        $writer = Start-Writer "cat '$($data.FullName)' > '$fifo'"
-        try {
-            $run = Invoke-Bounded {
-                param($fifo, $target)
-                Copy-SpliceItem -LiteralPath $fifo -Destination $target -PassThru
-            } -ArgumentList $fifo, $target -TimeoutSec 30
-            $run.Errors | Should -BeNullOrEmpty
-            $run.Output[0].CopyMethod | Should -Be 'Splice'
-            $run.Output[0].BytesCopied | Should -Be $data.Length
-            Get-Sha $target | Should -Be (Get-Sha $data.FullName)
-        }
-        finally {
-            if (-not $writer.HasExited) { $writer.Kill() }
-            $writer.Dispose()
-        }
+        $run = Copy-FromFifo 'source' "cat '$($data.FullName)' > `"`$1`""
+        $run.Errors | Should -BeNullOrEmpty
+        $run.Output[0].CopyMethod | Should -Be 'Splice'
+        $run.Output[0].BytesCopied | Should -Be $data.Length
+        Get-Sha $run.Target | Should -Be (Get-Sha $data.FullName)
     }
 
     It 'copies a FIFO that delivers in small pieces with -Method ReadWrite' {
-        $fifo = Join-Path $TestDrive 'slow.fifo'
-        mkfifo $fifo
-        $target = Join-Path $TestDrive 'from-slow-fifo.txt'
-        $writer = Start-Writer "exec > '$fifo'; for i in 1 2 3 4 5; do echo piece`$i; sleep 0.1; done"
-        try {
-            $run = Invoke-Bounded {
-                param($fifo, $target)
-                Copy-SpliceItem -LiteralPath $fifo -Destination $target -Method ReadWrite -PassThru
-            } -ArgumentList $fifo, $target -TimeoutSec 30
-            $run.Errors | Should -BeNullOrEmpty
-            Get-Content -LiteralPath $target | Should -Be @('piece1', 'piece2', 'piece3', 'piece4', 'piece5')
-        }
-        finally {
-            if (-not $writer.HasExited) { $writer.Kill() }
-            $writer.Dispose()
-        }
+        $run = Copy-FromFifo 'slow' 'exec > "$1"; for i in 1 2 3 4 5; do echo piece$i; sleep 0.1; done' -Method ReadWrite
+        $run.Errors | Should -BeNullOrEmpty
+        $run.Output[0].CopyMethod | Should -Be 'ReadWrite'
+        Get-Content -LiteralPath $run.Target | Should -Be @('piece1', 'piece2', 'piece3', 'piece4', 'piece5')
     }
 
     It 'Ctrl+C while waiting for a FIFO writer stops the copy promptly and leaves nothing' {
         $fifo = Join-Path $TestDrive 'idle.fifo'
         mkfifo $fifo
         $target = Join-Path $TestDrive 'from-idle-fifo.bin'
-        $state = [initialsessionstate]::CreateDefault2()
-        $state.ImportPSModule($env:SPLICEMODULE_TEST_MODULE)
-        $ps = [powershell]::Create($state)
+        $ps = New-ModuleShell
         try {
             $null = $ps.AddCommand('Copy-SpliceItem').AddParameter('LiteralPath', $fifo).AddParameter('Destination', $target)
             $async = $ps.BeginInvoke()

@@ -23,7 +23,7 @@ Describe 'Reflinks on a loop-mounted XFS image' -Skip:([bool]$SkipReason) {
         function Get-UsedBytes { sync; [long]((df -B1 --output=used $Mount)[1].Trim()) }
 
         $script:Source = Join-Path $Mount 'big.bin'
-        head -c 256M /dev/urandom > $Source
+        bash -c "head -c 256M /dev/urandom > '$Source'"
         (Get-Item $Source).Length | Should -Be 256MB
     }
 
@@ -70,7 +70,7 @@ Describe 'Reflinks on a loop-mounted XFS image' -Skip:([bool]$SkipReason) {
 
     It 'keeps mode and modification time on a reflink copy' {
         $file = Join-Path $Mount 'meta.bin'
-        head -c 100000 /dev/urandom > $file
+        bash -c "head -c 100000 /dev/urandom > '$file'"
         chmod 640 $file
         touch -d '2010-05-06 07:08:09' $file
         $copy = Copy-SpliceItem -LiteralPath $file -Destination (Join-Path $Mount 'meta-copy.bin') -PassThru
