@@ -84,4 +84,13 @@ Describe 'Close-SpliceDescriptor' {
         }
         finally { $pipe.Dispose() }
     }
+
+    It '$null is ignored, so cleanup code works when the pipe was never made' {
+        $never = $null
+        $pipe = New-KernelPipe
+        { $never | Close-SpliceDescriptor -ErrorAction Stop } | Should -Not -Throw
+        { Close-SpliceDescriptor -InputObject $null -ErrorAction Stop } | Should -Not -Throw
+        { @($null, $pipe) | Close-SpliceDescriptor -ErrorAction Stop } | Should -Not -Throw
+        $pipe.IsClosed | Should -BeTrue
+    }
 }

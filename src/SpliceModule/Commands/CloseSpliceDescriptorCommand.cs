@@ -8,13 +8,16 @@ namespace SpliceModule.Commands;
 [OutputType(typeof(void))]
 public sealed class CloseSpliceDescriptorCommand : SpliceCmdlet
 {
+    /// <summary>Null is allowed so that cleanup code such as <c>finally { $pipe | Close-SpliceDescriptor }</c>
+    /// is harmless when the pipe was never made.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [AllowEmptyCollection]
-    public object[] InputObject { get; set; } = Array.Empty<object>();
+    [AllowNull]
+    public object?[]? InputObject { get; set; } = Array.Empty<object>();
 
     protected override void ProcessRecord()
     {
-        foreach (object? item in InputObject)
+        foreach (object? item in InputObject ?? Array.Empty<object>())
         {
             switch (item is PSObject wrapped ? wrapped.BaseObject : item)
             {
@@ -26,9 +29,9 @@ public sealed class CloseSpliceDescriptorCommand : SpliceCmdlet
                     break;
                 case null:
                     break;
-                default:
+                case object other:
                     WriteItemError(
-                        new ArgumentException($"Close-SpliceDescriptor closes KernelPipe and SpliceDescriptor objects, not {item.GetType().Name}."),
+                        new ArgumentException($"Close-SpliceDescriptor closes KernelPipe and SpliceDescriptor objects, not {other.GetType().Name}."),
                         item, "NotADescriptor", ErrorCategory.InvalidArgument);
                     break;
             }
