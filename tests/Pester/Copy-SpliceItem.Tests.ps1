@@ -1,7 +1,7 @@
 BeforeDiscovery {
     $script:Sizes = @(0, 1, 4095, 4096, 65537, (1MB + 1), (3MB + 7))
-    # Every method that works for two regular files on ext4/tmpfs; Reflink is its own case.
-    $script:WorkingMethods = @('Auto', 'CopyFileRange', 'Splice', 'SendFile', 'ReadWrite')
+    # Every method that works for two regular files on ext4/tmpfs (PlatformCopy is .NET's File.Copy); Reflink is its own case.
+    $script:WorkingMethods = @('Auto', 'CopyFileRange', 'Splice', 'SendFile', 'ReadWrite', 'PlatformCopy')
     $script:SizeMethodCases = foreach ($size in $Sizes) {
         foreach ($method in $WorkingMethods) { @{ Size = $size; Method = $method } }
     }
