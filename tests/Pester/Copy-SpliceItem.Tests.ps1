@@ -214,6 +214,8 @@ Describe 'Copy-SpliceItem content' {
     }
 
     It 'copies a file larger than 4 GiB (sparse source, data past the 4 GiB mark)' {
+        $free = [IO.DriveInfo]::new($TestDrive).AvailableFreeSpace
+        if ($free -lt 6GB) { Set-ItResult -Skipped -Because "the copy may take 4.1 GB and only $([Math]::Round($free / 1GB, 1)) GB are free"; return }
         $source = Join-Path $TestDrive 'big.img'
         truncate -s 4100M $source
         $markers = [ordered]@{ 0L = 'start'; 4294967290L = 'across-4GiB'; (4100MB - 16) = 'the-very-end' }
