@@ -39,7 +39,7 @@ if ($usePlatyPS) {
 
 Import-Module (Join-Path $PSScriptRoot 'HelpMarkdown.psm1') -Force
 $files = @(Get-ChildItem -LiteralPath $DocsPath -Filter '*.md' -File | Sort-Object Name)
-$pages = @($files | Where-Object Name -NotLike 'about_*' | Read-CommandHelpPage)
+$pages = @(foreach ($file in $files | Where-Object Name -NotLike 'about_*') { Read-CommandHelpPage -Path $file.FullName })
 foreach ($group in $pages | Group-Object HelpFile) {
     Write-MamlHelp -Page $group.Group -Path (Join-Path $helpDir $group.Name)
 }
