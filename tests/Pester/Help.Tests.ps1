@@ -192,3 +192,36 @@ Describe 'about_SpliceModule' {
         $long | Should -BeNullOrEmpty
     }
 }
+
+Describe 'README.md' {
+    BeforeAll {
+        $script:Readme = Get-Content -Raw (Join-Path $PSScriptRoot '../../README.md')
+    }
+
+    It 'keeps the two commands exactly' {
+        $script:Readme | Should -Match ([regex]::Escape('dotnet tool restore && dotnet pwsh ./build.ps1 -Task Demo'))
+        $script:Readme | Should -Match ([regex]::Escape('dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test'))
+    }
+
+    It 'lists every exported cmdlet in its table' {
+        foreach ($name in (Get-Module SpliceModule).ExportedCmdlets.Keys) {
+            $script:Readme | Should -Match "(?m)^\| ``$name`` \|"
+        }
+    }
+
+    It 'has PowerShell examples that parse' {
+        $blocks = [regex]::Matches($script:Readme, '(?ms)^```powershell\s*\n(.*?)^```')
+        $blocks.Count | Should -BeGreaterThan 1
+        foreach ($block in $blocks) {
+            $tokens = $errors = $null
+            [void][System.Management.Automation.Language.Parser]::ParseInput($block.Groups[1].Value, [ref]$tokens, [ref]$errors)
+            $errors | Should -BeNullOrEmpty
+        }
+    }
+
+    It 'has a Benchmarks section and names its licence' {
+        $script:Readme | Should -Match '(?m)^## Benchmarks'
+        $script:Readme | Should -Match '(?m)^## Licence'
+        Join-Path $PSScriptRoot '../../LICENSE' | Should -FileContentMatch 'MIT License'
+    }
+}
