@@ -7,8 +7,6 @@
 #>
 Set-StrictMode -Version Latest
 
-$script:CommonParameterNames = [System.Management.Automation.PSCmdlet]::CommonParameters
-
 # ---------------------------------------------------------------- markdown blocks
 
 # Splits markdown into blocks: headings, fenced code, lists items and paragraphs. Headings
@@ -50,7 +48,7 @@ function Split-MarkdownBlock {
             if ($i -ge $lines.Count) { throw "${Source}: a code fence ($fence$language) is never closed." }
             $blocks.Add([pscustomobject]@{ Kind = 'Code'; Level = 0; Text = ($code -join "`n"); Language = $language })
         }
-        elseif ($line -match '^(#{1,6})\s+(.*?)\s*#*\s*$') {
+        elseif ($line -match '^(#{1,6})\s+(.*?)\s*$') {
             & $flush
             $blocks.Add([pscustomobject]@{ Kind = 'Heading'; Level = $Matches[1].Length; Text = $Matches[2]; Language = $null })
         }
@@ -65,15 +63,11 @@ function Split-MarkdownBlock {
     [pscustomobject]@{ FrontMatter = $frontMatter; Blocks = $blocks.ToArray() }
 }
 
-# Prose blocks as paragraphs of text; code blocks keep their lines (Get-Help indents them with the rest).
+# Blocks as MAML paragraphs: prose joined into one line each, code with its lines kept
+# (Get-Help indents every line of a paragraph alike).
 function ConvertTo-Paragraph {
     param([object[]] $Blocks)
-    foreach ($block in $Blocks) {
-        switch ($block.Kind) {
-            'Code' { $block.Text }
-            default { $block.Text }
-        }
-    }
+    foreach ($block in $Blocks) { $block.Text }
 }
 
 function Test-PowerShellCode {
