@@ -31,7 +31,8 @@ $OutputPath = (Resolve-Path -LiteralPath $OutputPath).Path
 $scratch = Join-Path ([IO.Path]::GetTempPath()) "splicemodule-package-$([guid]::NewGuid().ToString('N'))"
 $savedDataHome = $env:XDG_DATA_HOME
 try {
-    $env:XDG_DATA_HOME = Join-Path $scratch 'data'
+    # .NET names a data folder only once it exists; without it PSResourceGet writes into the current directory.
+    $env:XDG_DATA_HOME = (New-Item -ItemType Directory -Path (Join-Path $scratch 'data') -Force).FullName
     Import-Module Microsoft.PowerShell.PSResourceGet -MinimumVersion 1.1.0
     if (-not (Get-Command Compress-PSResource -ErrorAction Ignore)) {
         throw 'Packaging needs Compress-PSResource (Microsoft.PowerShell.PSResourceGet 1.1 or later, part of PowerShell 7.5 and later).'

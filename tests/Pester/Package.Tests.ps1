@@ -9,11 +9,14 @@ BeforeAll {
     $script:Version = (Get-Module SpliceModule).Version.ToString(3)
     $script:UserHome = Join-Path $TestDrive 'home'
     $script:Repository = Join-Path $TestDrive 'repository'
-    New-Item -ItemType Directory -Path $script:UserHome, $script:Repository | Out-Null
+    # The fresh processes start in an empty folder, which must stay empty: nothing may be written
+    # relative to the current directory. The home has the data folder a user's home has.
+    $script:StartIn = Join-Path $TestDrive 'start-in'
+    New-Item -ItemType Directory -Path (Join-Path $script:UserHome '.local/share'), $script:Repository, $script:StartIn | Out-Null
     # Nothing PSResourceGet or pwsh writes for the user may land outside the temporary home.
     $script:Isolated = @{ HOME = $script:UserHome; XDG_DATA_HOME = $null; XDG_CONFIG_HOME = $null; XDG_CACHE_HOME = $null }
 
-    $pack = Invoke-FreshPwsh -Environment ($script:Isolated + @{ SPLICE_PACKAGE_OUT = $script:Repository }) -TimeoutSeconds 180 -Script @"
+    $pack = Invoke-FreshPwsh -Environment ($script:Isolated + @{ SPLICE_PACKAGE_OUT = $script:Repository }) -TimeoutSeconds 180 -WorkingDirectory $script:StartIn -Script @"
 & '$(Join-Path $PSScriptRoot '../../tools/New-ModulePackage.ps1')' -ModulePath `$env:SPLICEMODULE_TEST_MODULE -OutputPath `$env:SPLICE_PACKAGE_OUT
 "@
     if ($pack.ExitCode -ne 0) { throw "Packing failed: $($pack.Error) $($pack.Output)" }
@@ -70,7 +73,7 @@ Describe 'Install-PSResource from a folder repository' {
             SPLICE_REPOSITORY_ID = $script:RepositoryName
             SPLICE_WORK          = $script:Work
         }
-        $script:Result = Invoke-FreshPwshJson -Environment $environment -TimeoutSeconds 180 -Script @'
+        $script:Result = Invoke-FreshPwshJson -Environment $environment -TimeoutSeconds 180 -WorkingDirectory $script:StartIn -Script @'
 Register-PSResourceRepository -Name $env:SPLICE_REPOSITORY_ID -Uri $env:SPLICE_REPOSITORY -Trusted
 try {
     $before = @(Get-Module -ListAvailable -Name SpliceModule).Count
@@ -115,6 +118,10 @@ finally {
     It 'brings its help along' {
         $Result.Synopsis | Should -Match 'fastest path the kernel offers'
         $Result.About | Should -BeTrue
+    }
+
+    It 'writes nothing into the current directory' {
+        Get-ChildItem -LiteralPath $script:StartIn -Force | Should -BeNullOrEmpty
     }
 
     It 'leaves no repository registration behind' {

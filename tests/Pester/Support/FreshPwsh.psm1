@@ -12,7 +12,9 @@ function Invoke-FreshPwsh {
         [Parameter(Mandatory)] [string] $Script,
         # Variables to set (a $null value removes the variable) in the new process only.
         [hashtable] $Environment = @{},
-        [int] $TimeoutSeconds = 120
+        [int] $TimeoutSeconds = 120,
+        # The new process's current directory; the current file system location when omitted.
+        [string] $WorkingDirectory = (Get-Location -PSProvider FileSystem).ProviderPath
     )
 
     $file = Join-Path ([IO.Path]::GetTempPath()) "splicemodule-fresh-$([guid]::NewGuid().ToString('N')).ps1"
@@ -24,6 +26,7 @@ function Invoke-FreshPwsh {
         else { $start.FileName = 'dotnet'; $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
         foreach ($argument in '-NoProfile', '-NonInteractive', '-File', $file) { $start.ArgumentList.Add($argument) }
         $start.UseShellExecute = $false
+        $start.WorkingDirectory = $WorkingDirectory
         $start.RedirectStandardOutput = $true
         $start.RedirectStandardError = $true
         foreach ($name in $Environment.Keys) {
@@ -53,10 +56,15 @@ function Invoke-FreshPwsh {
 #>
 function Invoke-FreshPwshJson {
     [CmdletBinding()]
-    param([Parameter(Mandatory)] [string] $Script, [hashtable] $Environment = @{}, [int] $TimeoutSeconds = 120)
+    param(
+        [Parameter(Mandatory)] [string] $Script,
+        [hashtable] $Environment = @{},
+        [int] $TimeoutSeconds = 120,
+        [string] $WorkingDirectory = (Get-Location -PSProvider FileSystem).ProviderPath
+    )
     $marker = '---SPLICEMODULE-RESULT---'
     $wrapped = "`$ErrorActionPreference = 'Stop'`n`$__result = & {`n$Script`n}`n'$marker'`nConvertTo-Json -InputObject `$__result -Depth 6 -Compress"
-    $run = Invoke-FreshPwsh -Script $wrapped -Environment $Environment -TimeoutSeconds $TimeoutSeconds
+    $run = Invoke-FreshPwsh -Script $wrapped -Environment $Environment -TimeoutSeconds $TimeoutSeconds -WorkingDirectory $WorkingDirectory
     $at = $run.Output.LastIndexOf($marker)
     if ($run.ExitCode -ne 0 -or $at -lt 0) { throw "The fresh pwsh exited with $($run.ExitCode): $($run.Error) $($run.Output)" }
     $run.Output.Substring($at + $marker.Length) | ConvertFrom-Json
