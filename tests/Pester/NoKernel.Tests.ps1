@@ -35,7 +35,7 @@ Describe 'Importing the module' {
         @{ Case = 'with the Linux calls available'; Disable = $null }
         @{ Case = 'with the Linux calls switched off'; Disable = '1' }
     ) {
-        $result = Invoke-FreshPwshJson -Environment @{ SPLICEMODULE_DISABLE_KERNEL = $Disable } -Script ($script:Prologue + @'
+        $result = Invoke-FreshPwsh -Json -Environment @{ SPLICEMODULE_DISABLE_KERNEL = $Disable } -Script ($script:Prologue + @'
 $null = Get-Command -Module SpliceModule
 $null = Get-Help Copy-SpliceItem -Full | Out-String
 $null = Get-Help about_SpliceModule | Out-String
@@ -46,7 +46,7 @@ $null = Get-Help about_SpliceModule | Out-String
     }
 
     It 'records P/Invoke calls when they happen (the recorder works)' {
-        $result = Invoke-FreshPwshJson -Environment @{ SPLICEMODULE_DISABLE_KERNEL = $null } -Script ($script:Prologue + @'
+        $result = Invoke-FreshPwsh -Json -Environment @{ SPLICEMODULE_DISABLE_KERNEL = $null } -Script ($script:Prologue + @'
 $pipe = New-KernelPipe
 $pipe | Close-SpliceDescriptor
 @{ Libraries = @([PInvokeRecorder]::Libraries.ToArray()) }
@@ -71,7 +71,7 @@ Describe 'With SPLICEMODULE_DISABLE_KERNEL=1' {
         New-Item -ItemType Directory -Path (Join-Path $script:Work 'folder') | Out-Null
         $script:SourceHash = (Get-FileHash $source.FullName).Hash
 
-        $script:Result = Invoke-FreshPwshJson -Environment @{ SPLICEMODULE_DISABLE_KERNEL = '1'; SPLICE_TEST_DIR = $script:Work } -Script ($script:Prologue + @'
+        $script:Result = Invoke-FreshPwsh -Json -Environment @{ SPLICEMODULE_DISABLE_KERNEL = '1'; SPLICE_TEST_DIR = $script:Work } -Script ($script:Prologue + @'
 Set-Location $env:SPLICE_TEST_DIR
 function Get-ErrorId([scriptblock] $Action) {
     $ErrorActionPreference = 'Continue'

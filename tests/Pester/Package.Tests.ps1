@@ -73,7 +73,7 @@ Describe 'Install-PSResource from a folder repository' {
             SPLICE_REPOSITORY_ID = $script:RepositoryName
             SPLICE_WORK          = $script:Work
         }
-        $script:Result = Invoke-FreshPwshJson -Environment $environment -TimeoutSeconds 180 -WorkingDirectory $script:StartIn -Script @'
+        $script:Result = Invoke-FreshPwsh -Json -Environment $environment -TimeoutSeconds 180 -WorkingDirectory $script:StartIn -Script @'
 Register-PSResourceRepository -Name $env:SPLICE_REPOSITORY_ID -Uri $env:SPLICE_REPOSITORY -Trusted
 try {
     $before = @(Get-Module -ListAvailable -Name SpliceModule).Count

@@ -1,8 +1,12 @@
 <#
 .SYNOPSIS
     Runs a script in a new pwsh process (a loaded dll cannot be unloaded, and some behaviours
-    depend on the environment the module was loaded with) and returns its exit code and output.
-    The process is killed after -TimeoutSeconds so that a test can never hang the suite.
+    depend on the environment the module was loaded with). The process is killed after
+    -TimeoutSeconds so that a test can never hang the suite.
+.DESCRIPTION
+    Without -Json it returns the exit code and both output streams. With -Json the script's
+    text is run as a script block whose result comes back as an object (through JSON); a
+    process that fails then throws with its error output.
 #>
 Set-StrictMode -Version Latest
 
@@ -14,9 +18,14 @@ function Invoke-FreshPwsh {
         [hashtable] $Environment = @{},
         [int] $TimeoutSeconds = 120,
         # The new process's current directory; the current file system location when omitted.
-        [string] $WorkingDirectory = (Get-Location -PSProvider FileSystem).ProviderPath
+        [string] $WorkingDirectory = (Get-Location -PSProvider FileSystem).ProviderPath,
+        [switch] $Json
     )
 
+    $marker = '---SPLICEMODULE-RESULT---'
+    if ($Json) {
+        $Script = "`$ErrorActionPreference = 'Stop'`n`$__result = & {`n$Script`n}`n'$marker'`nConvertTo-Json -InputObject `$__result -Depth 6 -Compress"
+    }
     $file = Join-Path ([IO.Path]::GetTempPath()) "splicemodule-fresh-$([guid]::NewGuid().ToString('N')).ps1"
     Set-Content -LiteralPath $file -Value $Script -Encoding utf8NoBOM
     try {
@@ -42,32 +51,16 @@ function Invoke-FreshPwsh {
                 throw "The fresh pwsh did not finish within $TimeoutSeconds s. Output so far: $($stdout.Result) $($stderr.Result)"
             }
             $process.WaitForExit()
-            [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout.Result; Error = $stderr.Result }
+            $run = [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout.Result; Error = $stderr.Result }
         }
         finally { $process.Dispose() }
     }
     finally { Remove-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue }
-}
 
-<#
-.SYNOPSIS
-    Runs a script block's text in a fresh pwsh and returns what it returns (through JSON); a
-    failing process fails the test with its error output.
-#>
-function Invoke-FreshPwshJson {
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [string] $Script,
-        [hashtable] $Environment = @{},
-        [int] $TimeoutSeconds = 120,
-        [string] $WorkingDirectory = (Get-Location -PSProvider FileSystem).ProviderPath
-    )
-    $marker = '---SPLICEMODULE-RESULT---'
-    $wrapped = "`$ErrorActionPreference = 'Stop'`n`$__result = & {`n$Script`n}`n'$marker'`nConvertTo-Json -InputObject `$__result -Depth 6 -Compress"
-    $run = Invoke-FreshPwsh -Script $wrapped -Environment $Environment -TimeoutSeconds $TimeoutSeconds -WorkingDirectory $WorkingDirectory
+    if (-not $Json) { return $run }
     $at = $run.Output.LastIndexOf($marker)
     if ($run.ExitCode -ne 0 -or $at -lt 0) { throw "The fresh pwsh exited with $($run.ExitCode): $($run.Error) $($run.Output)" }
     $run.Output.Substring($at + $marker.Length) | ConvertFrom-Json
 }
 
-Export-ModuleMember -Function Invoke-FreshPwsh, Invoke-FreshPwshJson
+Export-ModuleMember -Function Invoke-FreshPwsh
