@@ -9,6 +9,8 @@
            one line "N passed, N failed" for both together; exits non-zero on any failure.
     Demo   builds and copies a real file with Copy-SpliceItem, showing method and speed.
     Bench  builds and runs bench/*.Bench.ps1, writing bench/results/.
+    Package builds and packs out/SpliceModule.<version>.nupkg, which Install-PSResource
+           installs from a folder repository (tools/New-ModulePackage.ps1).
     Clean  removes out/ and the bin/obj folders.
     Works from any current directory.
 .EXAMPLE
@@ -16,7 +18,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Clean')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -121,6 +123,14 @@ function Invoke-Bench {
         & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $bench.FullName -ModulePath $ModuleOut -ResultsPath (Join-Path $Root 'bench/results')
         if ($LASTEXITCODE -ne 0) { throw "$($bench.Name) failed." }
     }
+}
+
+function Invoke-Package {
+    Invoke-Build
+    # A fresh pwsh, so that PSResourceGet's settings go where the script points them.
+    $pwsh = Get-PwshCommand
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File (Join-Path $Root 'tools/New-ModulePackage.ps1') -ModulePath $ModuleOut -OutputPath $Out
+    if ($LASTEXITCODE -ne 0) { throw "Packaging failed with exit code $LASTEXITCODE." }
 }
 
 function Invoke-Clean {

@@ -15,7 +15,8 @@ Import-Module $PesterPath -Force
 $env:SPLICEMODULE_TEST_MODULE = (Resolve-Path $ModulePath).Path
 
 $config = New-PesterConfiguration
-$config.Run.Path = if ($TestPath) { $TestPath } else { Join-Path $PSScriptRoot 'Pester' }
+# Several test files may be given, separated by commas.
+$config.Run.Path = if ($TestPath) { @($TestPath -split ',' | ForEach-Object Trim) } else { Join-Path $PSScriptRoot 'Pester' }
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
 $config.TestResult.Enabled = $true
@@ -23,6 +24,11 @@ $config.TestResult.OutputPath = [IO.Path]::ChangeExtension($ResultPath, '.xml')
 $config.TestResult.OutputFormat = 'NUnitXml'
 
 $run = Invoke-Pester -Configuration $config
+if ($null -eq $run) {
+    # Pester reports some failures (a test path that does not exist) without a result: count them.
+    [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } | ConvertTo-Json | Set-Content -Path $ResultPath
+    exit 1
+}
 $failed = $run.FailedCount + $run.FailedBlocksCount + $run.FailedContainersCount
 [pscustomobject]@{ Passed = $run.PassedCount; Failed = $failed; Skipped = $run.SkippedCount } |
     ConvertTo-Json | Set-Content -Path $ResultPath

@@ -188,7 +188,7 @@ internal static class FileCopier
 
         var source = new FileInfo(request.SourcePath);
         var destination = new FileInfo(request.DestinationPath);
-        if (destination.Exists && string.Equals(source.FullName, destination.FullName, StringComparison.Ordinal))
+        if (destination.Exists && string.Equals(FinalTarget(source), FinalTarget(destination), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase))
         {
             throw new CopyRefusedException(CopyRefusal.SameFile, $"Cannot copy '{request.SourcePath}' onto itself.");
         }
@@ -209,4 +209,8 @@ internal static class FileCopier
         request.Progress?.Invoke(bytes);
         return new FileCopyResult(request.SourcePath, request.DestinationPath, CopyMethod.PlatformCopy, bytes, clock.Elapsed);
     }
+
+    /// <summary>Where a path ends up after every symlink, so that a copy onto a link to the source is refused
+    /// without a stat call (this path also runs where the Linux calls do not exist).</summary>
+    private static string FinalTarget(FileInfo file) => file.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? file.FullName;
 }

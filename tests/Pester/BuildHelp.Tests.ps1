@@ -1,0 +1,275 @@
+# tools/Build-Help.ps1 on pages it has never seen: it must handle any page in the platyPS
+# schema (several parameter sets, a parameter whose position differs per set, output blocks)
+# and fail loudly, naming the page, on a page that breaks the schema.
+
+BeforeAll {
+    Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    $script:BuildHelp = Join-Path $PSScriptRoot '../../tools/Build-Help.ps1'
+
+    function New-Page([string] $Name, [string] $Body) {
+        $front = "---`nexternal help file: Sample.dll-Help.xml`nModule Name: Sample`nonline version:`nschema: 2.0.0`n---`n`n"
+        Set-Content -LiteralPath (Join-Path $script:Docs "$Name.md") -Value ($front + $Body) -Encoding utf8NoBOM
+    }
+
+    $script:SamplePage = @'
+# Send-Sample
+
+## SYNOPSIS
+Sends a sample.
+
+## SYNTAX
+
+### ByName (Default)
+```
+Send-Sample [-Name] <String> [-Count <Int32>] [-Mode <Mode>] [<CommonParameters>]
+```
+
+### ById
+```
+Send-Sample -Id <Int64[]> [[-Count] <Int32>] [<CommonParameters>]
+```
+
+## DESCRIPTION
+First paragraph, written
+over two lines.
+
+Second paragraph.
+
+## EXAMPLES
+
+### Example 1: Send one
+```powershell
+Send-Sample -Name a
+```
+
+```output
+sent a
+```
+
+It sends a.
+
+### Example 2: Send by id
+```powershell
+Send-Sample -Id 1, 2 -Count 3
+```
+
+Sends two ids three times.
+
+## PARAMETERS
+
+### -Name
+The name & more.
+
+```yaml
+Type: String
+Parameter Sets: ByName
+Aliases: N
+
+Required: True
+Position: 0
+Default value: None
+Accept pipeline input: True (ByValue)
+Accept wildcard characters: True
+```
+
+### -Id
+The ids.
+
+```yaml
+Type: Int64[]
+Parameter Sets: ById
+Aliases:
+
+Required: True
+Position: Named
+Default value: None
+Accept pipeline input: True (ByPropertyName)
+Accept wildcard characters: False
+```
+
+### -Count
+How often.
+
+```yaml
+Type: Int32
+Parameter Sets: ByName
+Aliases:
+
+Required: False
+Position: Named
+Default value: 1
+Accept pipeline input: False
+Accept wildcard characters: False
+```
+
+```yaml
+Type: Int32
+Parameter Sets: ById
+Aliases:
+
+Required: False
+Position: 1
+Default value: 1
+Accept pipeline input: False
+Accept wildcard characters: False
+```
+
+### -Mode
+How.
+
+```yaml
+Type: Mode
+Parameter Sets: ByName
+Aliases:
+Accepted values: Fast, Slow
+
+Required: False
+Position: Named
+Default value: Fast
+Accept pipeline input: False
+Accept wildcard characters: False
+```
+
+### CommonParameters
+This cmdlet supports the common parameters.
+
+## INPUTS
+
+### System.String
+A name.
+
+### System.Int64[]
+Ids.
+
+## OUTPUTS
+
+### System.Object
+Whatever.
+
+## NOTES
+Needs Linux.
+
+## RELATED LINKS
+
+[Get-Sample](Get-Sample.md)
+
+[Online](https://example.invalid/sample)
+'@
+}
+
+Describe 'Build-Help on a page in the platyPS schema' {
+    BeforeAll {
+        $script:Docs = Join-Path $TestDrive 'docs'
+        New-Item -ItemType Directory -Path $script:Docs | Out-Null
+        New-Page 'Send-Sample' $script:SamplePage
+        Set-Content -LiteralPath (Join-Path $script:Docs 'about_Sample.md') -Encoding utf8NoBOM -Value @'
+# about_Sample
+
+## about_Sample
+
+# SHORT DESCRIPTION
+A topic.
+
+# LONG DESCRIPTION
+Some text that is long enough to be wrapped because it goes on and on and on beyond the eighty columns of a terminal.
+
+- a list item
+- another
+
+```powershell
+Get-Sample
+```
+'@
+        $out = Join-Path $TestDrive 'out'
+        & $script:BuildHelp -DocsPath $script:Docs -OutputPath $out -Converter Own
+        [xml] $script:Maml = Get-Content -Raw (Join-Path $out 'en-US/Sample.dll-Help.xml')
+        $script:Ns = [System.Xml.XmlNamespaceManager]::new($script:Maml.NameTable)
+        $script:Ns.AddNamespace('command', 'http://schemas.microsoft.com/maml/dev/command/2004/10')
+        $script:Ns.AddNamespace('maml', 'http://schemas.microsoft.com/maml/2004/10')
+        $script:Ns.AddNamespace('dev', 'http://schemas.microsoft.com/maml/dev/2004/10')
+        $script:About = Get-Content -LiteralPath (Join-Path $out 'en-US/about_Sample.help.txt')
+        function Select-Maml([string] $XPath) { @($script:Maml.SelectNodes($XPath, $script:Ns)) }
+    }
+
+    It 'writes one command with name, verb, noun and synopsis' {
+        (Select-Maml '//command:command/command:details/command:name').InnerText | Should -Be 'Send-Sample'
+        (Select-Maml '//command:details/command:verb').InnerText | Should -Be 'Send'
+        (Select-Maml '//command:details/command:noun').InnerText | Should -Be 'Sample'
+        (Select-Maml '//command:details/maml:description/maml:para').InnerText | Should -Be 'Sends a sample.'
+    }
+
+    It 'joins the lines of a paragraph and keeps paragraphs apart' {
+        $paras = (Select-Maml '//command:command/maml:description/maml:para').InnerText
+        $paras | Should -Be @('First paragraph, written over two lines.', 'Second paragraph.')
+    }
+
+    It 'writes one syntax item per set, each with its own parameters, positions and accepted values' {
+        $items = Select-Maml '//command:syntax/command:syntaxItem'
+        $items.Count | Should -Be 2
+        @($items[0].SelectNodes('command:parameter/maml:name', $script:Ns).InnerText) | Should -Be @('Name', 'Count', 'Mode')
+        @($items[1].SelectNodes('command:parameter/maml:name', $script:Ns).InnerText) | Should -Be @('Id', 'Count')
+        $items[0].SelectSingleNode("command:parameter[maml:name='Count']", $script:Ns).position | Should -Be 'named'
+        $items[1].SelectSingleNode("command:parameter[maml:name='Count']", $script:Ns).position | Should -Be '1'
+        @($items[0].SelectNodes("command:parameter[maml:name='Mode']/command:parameterValueGroup/command:parameterValue", $script:Ns).InnerText) | Should -Be @('Fast', 'Slow')
+    }
+
+    It 'writes every parameter with type, required, position, pipeline input, globbing, aliases and default' {
+        $name = Select-Maml "//command:parameters/command:parameter[maml:name='Name']" | Select-Object -First 1
+        $name.required | Should -Be 'true'
+        $name.position | Should -Be '0'
+        $name.pipelineInput | Should -Be 'True (ByValue)'
+        $name.globbing | Should -Be 'true'
+        $name.aliases | Should -Be 'N'
+        $name.SelectSingleNode('dev:type/maml:name', $script:Ns).InnerText | Should -Be 'String'
+        $name.SelectSingleNode('maml:description/maml:para', $script:Ns).InnerText | Should -Be 'The name & more.'
+        $id = Select-Maml "//command:parameters/command:parameter[maml:name='Id']" | Select-Object -First 1
+        $id.variableLength | Should -Be 'true'
+        $id.aliases | Should -Be 'none'
+        $id.SelectSingleNode('command:parameterValue', $script:Ns).InnerText | Should -Be 'Int64[]'
+        (Select-Maml "//command:parameters/command:parameter[maml:name='Count']/dev:defaultValue").InnerText | Should -Be '1'
+        (Select-Maml '//command:parameters/command:parameter').Count | Should -Be 4
+    }
+
+    It 'writes inputs, outputs, notes and related links' {
+        (Select-Maml '//command:inputTypes/command:inputType/dev:type/maml:name').InnerText | Should -Be @('System.String', 'System.Int64[]')
+        (Select-Maml '//command:returnValues/command:returnValue/dev:type/maml:name').InnerText | Should -Be 'System.Object'
+        (Select-Maml '//maml:alertSet/maml:alert/maml:para').InnerText | Should -Be 'Needs Linux.'
+        (Select-Maml '//command:relatedLinks/maml:navigationLink/maml:linkText').InnerText | Should -Be @('Get-Sample', 'Online')
+        (Select-Maml '//command:relatedLinks/maml:navigationLink/maml:uri').InnerText | Should -Be @('', 'https://example.invalid/sample')
+    }
+
+    It 'keeps example code apart from output and prose' {
+        $examples = Select-Maml '//command:examples/command:example'
+        $examples.Count | Should -Be 2
+        $examples[0].SelectSingleNode('dev:code', $script:Ns).InnerText | Should -Be 'Send-Sample -Name a'
+        @($examples[0].SelectNodes('dev:remarks/maml:para', $script:Ns).InnerText) | Should -Be @('sent a', 'It sends a.')
+        $examples[0].SelectSingleNode('maml:title', $script:Ns).InnerText | Should -Match 'Example 1: Send one'
+    }
+
+    It 'writes the about topic as wrapped, indented text' {
+        $script:About[0] | Should -Be 'TOPIC'
+        $script:About[1] | Should -Be '    about_Sample'
+        $script:About | Should -Contain 'SHORT DESCRIPTION'
+        $script:About | Should -Contain '    - a list item'
+        $script:About | Should -Contain '        Get-Sample'
+        @($script:About | Where-Object Length -GT 80) | Should -BeNullOrEmpty
+        @($script:About | Where-Object { $_ -like '    Some text*' }).Count | Should -Be 1
+    }
+}
+
+Describe 'Build-Help on a page that breaks the schema' {
+    BeforeEach {
+        $script:Docs = Join-Path $TestDrive "broken-$([guid]::NewGuid().ToString('N'))"
+        New-Item -ItemType Directory -Path $script:Docs | Out-Null
+    }
+
+    It 'fails, naming the page, when <Case>' -ForEach @(
+        @{ Case = 'a section is missing'; Change = { param($t) $t -replace '(?s)## NOTES.*?## RELATED', '## RELATED' }; Message = '*Send-Sample.md*NOTES*' }
+        @{ Case = 'a parameter has no yaml block'; Change = { param($t) $t -replace '(?s)(### -Mode\s+How\.\s+)```yaml.*?```', '$1' }; Message = '*Send-Sample.md*-Mode*yaml*' }
+        @{ Case = 'the syntax names an undocumented parameter'; Change = { param($t) $t -replace '\[-Mode <Mode>\]', '[-Mode <Mode>] [-Loud]' }; Message = '*Send-Sample.md*-Loud*' }
+        @{ Case = 'a code fence is never closed'; Change = { param($t) $t -replace '(?s)Needs Linux\..*$', "Needs Linux.`n``````powershell`nGet-Sample`n" }; Message = '*Send-Sample.md*never closed*' }
+    ) {
+        New-Page 'Send-Sample' (& $Change $script:SamplePage)
+        { & $script:BuildHelp -DocsPath $script:Docs -OutputPath (Join-Path $TestDrive 'broken-out') -Converter Own } | Should -Throw -ExpectedMessage $Message
+    }
+}
