@@ -8,7 +8,8 @@
     Test   builds, runs the xunit tests and the Pester suite (in a fresh pwsh) and ends with
            one line "N passed, N failed" for both together; exits non-zero on any failure.
     Demo   builds and copies a real file with Copy-SpliceItem, showing method and speed.
-    Bench  builds and runs bench/*.Bench.ps1, writing bench/results/.
+    Bench  builds and runs bench/*.Bench.ps1 (-BenchName to pick, -Quick for a smoke run),
+           writing bench/results/.
     Package builds and packs out/SpliceModule.<version>.nupkg, which Install-PSResource
            installs from a folder repository (tools/New-ModulePackage.ps1).
     Clean  removes out/ and the bin/obj folders.
@@ -25,7 +26,13 @@ param(
     [string] $Configuration = 'Release',
 
     # Pester tests to run (a path or a filter under tests/Pester); all when omitted.
-    [string] $TestPath
+    [string] $TestPath,
+
+    # Bench: small sizes and 3 rounds, to check the scripts rather than to measure.
+    [switch] $Quick,
+
+    # Bench: only the benchmarks whose file name matches (e.g. Copy, CopyTree, Pipelines).
+    [string] $BenchName = '*'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -118,9 +125,11 @@ function Invoke-Demo {
 function Invoke-Bench {
     Invoke-Build
     $pwsh = Get-PwshCommand
-    foreach ($bench in Get-ChildItem (Join-Path $Root 'bench') -Filter '*.Bench.ps1' | Sort-Object Name) {
+    foreach ($bench in Get-ChildItem (Join-Path $Root 'bench') -Filter "$BenchName.Bench.ps1" | Sort-Object Name) {
         Write-Host "== $($bench.Name)"
-        & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $bench.FullName -ModulePath $ModuleOut -ResultsPath (Join-Path $Root 'bench/results')
+        $benchArguments = @('-NoProfile', '-NonInteractive', '-File', $bench.FullName, '-ModulePath', $ModuleOut, '-ResultsPath', (Join-Path $Root 'bench/results'))
+        if ($Quick) { $benchArguments += '-Quick' }
+        & $pwsh[0] @($pwsh | Select-Object -Skip 1) @benchArguments
         if ($LASTEXITCODE -ne 0) { throw "$($bench.Name) failed." }
     }
 }
