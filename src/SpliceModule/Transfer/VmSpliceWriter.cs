@@ -1,0 +1,101 @@
+using System;
+using System.Diagnostics;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// Write-VmSplice's engine: maps bytes into a pipe with vmsplice(2). Either into a pipe that
+/// something else drains (a full pipe is waited on, Ctrl+C and time-out honoured), or, with a
+/// destination, into a pipe of its own that it splices on into the destination after every
+/// mapping, so the destination gets exactly the bytes in order.
+/// </summary>
+internal sealed unsafe class VmSpliceWriter : IDisposable
+{
+    private const uint MapFlags = Flags.SPLICE_F_NONBLOCK;
+
+    private readonly SplicePageArena _arena = new();
+    private readonly KernelPipe? _ownPipe;
+    private readonly SpliceDescriptor _pipeWriteEnd;
+    private readonly string _pipeName;
+    private readonly SpliceDescriptor? _destination;
+    private readonly ReadinessWait _wait;
+    private readonly Stopwatch _clock = new();
+
+    private VmSpliceWriter(SpliceDescriptor pipeWriteEnd, string pipeName, KernelPipe? ownPipe, SpliceDescriptor? destination, ReadinessWait wait)
+    {
+        _pipeWriteEnd = pipeWriteEnd;
+        _pipeName = pipeName;
+        _ownPipe = ownPipe;
+        _destination = destination;
+        _wait = wait;
+    }
+
+    public long Bytes { get; private set; }
+
+    public string Target => _destination?.DisplayName ?? _pipeName;
+
+    /// <summary>Writes into <paramref name="pipe"/>, which a reader elsewhere drains.</summary>
+    public static VmSpliceWriter IntoPipe(KernelPipe pipe, ReadinessWait wait)
+    {
+        Endpoint.RequireOpen(pipe, "destination");
+        return new VmSpliceWriter(pipe.WriteEnd, pipe.ToString(), null, null, wait);
+    }
+
+    /// <summary>Writes into a pipe of its own and splices on into <paramref name="destination"/>.</summary>
+    public static VmSpliceWriter Through(SpliceDescriptor destination, ReadinessWait wait)
+    {
+        destination = Endpoint.AsDestination(destination);
+        var pipe = PipeDrain.CreatePipe(SpliceStrategy.PreferredPipeCapacity);
+        return new VmSpliceWriter(pipe.WriteEnd, pipe.ToString(), pipe, destination, wait);
+    }
+
+    public SpliceTransferResult Result => new("memory", Target, Bytes, TransferMethod.VmSplice, _clock.Elapsed);
+
+    public void Write(ReadOnlySpan<byte> data)
+    {
+        _clock.Start();
+        try
+        {
+            while (!data.IsEmpty)
+            {
+                var (memory, length) = _arena.Place(data);
+                MapIntoPipe((byte*)memory, length);
+                data = data[length..];
+            }
+        }
+        finally
+        {
+            _clock.Stop();
+        }
+    }
+
+    public void Dispose()
+    {
+        _arena.Dispose();
+        _ownPipe?.Dispose();
+    }
+
+    private void MapIntoPipe(byte* memory, long length)
+    {
+        while (length > 0)
+        {
+            _wait.Cancellation.ThrowIfCancellationRequested();
+            long mapped = Sys.VmSplice(_pipeWriteEnd.Handle, memory, length, MapFlags, _pipeName);
+            if (mapped == Sys.WouldBlock)
+            {
+                _wait.Until(_pipeWriteEnd.Handle, Flags.POLLOUT, _pipeName);
+                continue;
+            }
+
+            if (_destination is not null)
+            {
+                PipeDrain.Into(_ownPipe!, _destination.Handle, _destination.DisplayName, mapped, _wait);
+            }
+
+            memory += mapped;
+            length -= mapped;
+            Bytes += mapped;
+        }
+    }
+}
