@@ -1,7 +1,6 @@
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
     . (Join-Path $PSScriptRoot 'Pipelines.Helpers.ps1')
-    Initialize-SocketEngine
 
     # Larger than a default pipe, not a multiple of a page: flow control and short transfers matter.
     $script:Size = 200KB + 7
@@ -72,7 +71,7 @@ BeforeAll {
         if ($end -is [SpliceModule.KernelPipe]) { $end.WriteEnd.Close() } else { $end.Close() }
     }
 
-    $script:FdBaseline = Get-OpenFdCount
+    $script:FdBaseline = Get-WarmFdBaseline
 }
 
 Describe 'Invoke-Splice round trips between every pair of kinds' {

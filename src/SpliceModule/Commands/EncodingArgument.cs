@@ -8,14 +8,15 @@ internal static class EncodingArgument
 {
     internal const string Default = "utf8NoBOM";
 
+    /// <summary>Only utf8BOM writes a byte order mark: a pipe carries a stream, not a file with a header.</summary>
     public static Encoding Resolve(string name) => name.ToLowerInvariant() switch
     {
         "utf8" or "utf8nobom" => new UTF8Encoding(false),
         "utf8bom" => new UTF8Encoding(true),
         "ascii" => Encoding.ASCII,
-        "unicode" => Encoding.Unicode,
-        "bigendianunicode" => Encoding.BigEndianUnicode,
-        "utf32" => Encoding.UTF32,
+        "unicode" => new UnicodeEncoding(bigEndian: false, byteOrderMark: false),
+        "bigendianunicode" => new UnicodeEncoding(bigEndian: true, byteOrderMark: false),
+        "utf32" => new UTF32Encoding(bigEndian: false, byteOrderMark: false),
         "latin1" => Encoding.Latin1,
         _ => throw new ArgumentException($"Unknown encoding '{name}'."),
     };

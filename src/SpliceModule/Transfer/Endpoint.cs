@@ -23,14 +23,6 @@ internal static class Endpoint
         _ => throw NotADescriptor(value, "Destination"),
     }, reading: false);
 
-    public static void RequireOpen(KernelPipe pipe, string role)
-    {
-        if (pipe.ReadEnd.IsClosed || pipe.WriteEnd.IsClosed)
-        {
-            throw new TransferRefusedException(TransferRefusal.DescriptorClosed, $"The {role} pipe {pipe} is closed (one of its ends was closed).");
-        }
-    }
-
     /// <summary>Offsets are positions in a file; pipes, sockets and character devices have none (ESPIPE).</summary>
     public static void RequireSeekable(SpliceDescriptor descriptor, string parameter)
     {

@@ -15,15 +15,13 @@ internal static class PipeTee
 
     public static SpliceTransferResult Into(KernelPipe source, KernelPipe destination, long? length, ReadinessWait wait)
     {
-        Endpoint.RequireOpen(source, "source");
-        Endpoint.RequireOpen(destination, "destination");
         if (ReferenceEquals(source, destination) || ReferenceEquals(source.ReadEnd.Handle, destination.ReadEnd.Handle))
         {
             throw new TransferRefusedException(TransferRefusal.SamePipe, $"tee(2) needs two different pipes; {source} is both the source and a destination.");
         }
 
         var clock = Stopwatch.StartNew();
-        var (from, to) = (source.ReadEnd, destination.WriteEnd);
+        var (from, to) = (Endpoint.AsSource(source), Endpoint.AsDestination(destination));
         long copied = 0;
         while (length != 0)
         {

@@ -38,8 +38,7 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
     /// <summary>Writes into <paramref name="pipe"/>, which a reader elsewhere drains.</summary>
     public static VmSpliceWriter IntoPipe(KernelPipe pipe, ReadinessWait wait)
     {
-        Endpoint.RequireOpen(pipe, "destination");
-        return new VmSpliceWriter(pipe.WriteEnd, pipe.ToString(), null, null, wait);
+        return new VmSpliceWriter(Endpoint.AsDestination(pipe), pipe.ToString(), null, null, wait);
     }
 
     /// <summary>Writes into a pipe of its own and splices on into <paramref name="destination"/>.</summary>
