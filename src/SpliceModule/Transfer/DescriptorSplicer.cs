@@ -42,7 +42,7 @@ internal static class DescriptorSplicer
 
         var clock = Stopwatch.StartNew();
         var method = TransferMethod.Splice;
-        string? refused = IsAppendOnly(destination) ? "splice(2) refuses destinations opened with O_APPEND" : Splice.TryCopy(job);
+        string? refused = Endpoint.IsAppendOnly(destination) ? "splice(2) refuses destinations opened with O_APPEND" : Splice.TryCopy(job);
         if (refused is not null)
         {
             if (request.SourceOffset is not null || request.DestinationOffset is not null)
@@ -69,7 +69,7 @@ internal static class DescriptorSplicer
         if (request.DestinationOffset is { } destinationOffset)
         {
             Endpoint.RequireSeekable(request.Destination, "DestinationOffset");
-            if (IsAppendOnly(request.Destination))
+            if (Endpoint.IsAppendOnly(request.Destination))
             {
                 throw new TransferRefusedException(TransferRefusal.OffsetNotSupported, $"{request.Destination.DisplayName} was opened for appending; every write goes to its end, so -DestinationOffset cannot apply.");
             }
@@ -91,7 +91,4 @@ internal static class DescriptorSplicer
             throw new TransferRefusedException(TransferRefusal.LengthOutOfRange, $"-{parameter} {offset} plus -Length {bytes} lies beyond the largest file offset Linux allows.");
         }
     }
-
-    private static bool IsAppendOnly(SpliceDescriptor descriptor) =>
-        descriptor.Kind == FileKind.File && (Sys.GetStatusFlags(descriptor.Handle, descriptor.Path) & Flags.O_APPEND) != 0;
 }

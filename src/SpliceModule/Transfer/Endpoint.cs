@@ -1,3 +1,5 @@
+using SpliceModule.Interop;
+
 namespace SpliceModule.Transfer;
 
 /// <summary>
@@ -33,6 +35,10 @@ internal static class Endpoint
                 $"-{parameter} needs a regular file or block device, but {descriptor.DisplayName} is a {descriptor.Kind}, which has no position to start from.");
         }
     }
+
+    /// <summary>A file opened with O_APPEND: splice(2) refuses to write into it (EINVAL).</summary>
+    public static bool IsAppendOnly(SpliceDescriptor descriptor) =>
+        descriptor.Kind == FileKind.File && (Sys.GetStatusFlags(descriptor.Handle, descriptor.Path) & Flags.O_APPEND) != 0;
 
     private static SpliceDescriptor Check(SpliceDescriptor descriptor, bool reading)
     {

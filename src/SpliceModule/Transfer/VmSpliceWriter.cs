@@ -8,7 +8,8 @@ namespace SpliceModule.Transfer;
 /// Write-VmSplice's engine: maps bytes into a pipe with vmsplice(2). Either into a pipe that
 /// something else drains (a full pipe is waited on, Ctrl+C and time-out honoured), or, with a
 /// destination, into a pipe of its own that it splices on into the destination after every
-/// mapping, so the destination gets exactly the bytes in order.
+/// mapping, so the destination gets exactly the bytes in order. splice(2) cannot write into an
+/// O_APPEND file, so such a destination is written with write(2), and the result says so.
 /// </summary>
 internal sealed unsafe class VmSpliceWriter : IDisposable
 {
@@ -16,16 +17,17 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
 
     private readonly SplicePageArena _arena = new();
     private readonly KernelPipe? _ownPipe;
-    private readonly SpliceDescriptor _pipeWriteEnd;
-    private readonly string _pipeName;
+    private readonly SpliceDescriptor _writeEnd;
+    private readonly string _writeName;
     private readonly SpliceDescriptor? _destination;
     private readonly ReadinessWait _wait;
     private readonly Stopwatch _clock = new();
+    private bool _appendOnly;
 
-    private VmSpliceWriter(SpliceDescriptor pipeWriteEnd, string pipeName, KernelPipe? ownPipe, SpliceDescriptor? destination, ReadinessWait wait)
+    private VmSpliceWriter(SpliceDescriptor writeEnd, string writeName, KernelPipe? ownPipe, SpliceDescriptor? destination, ReadinessWait wait)
     {
-        _pipeWriteEnd = pipeWriteEnd;
-        _pipeName = pipeName;
+        _writeEnd = writeEnd;
+        _writeName = writeName;
         _ownPipe = ownPipe;
         _destination = destination;
         _wait = wait;
@@ -33,7 +35,7 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
 
     public long Bytes { get; private set; }
 
-    public string Target => _destination?.DisplayName ?? _pipeName;
+    public string Target => _destination?.DisplayName ?? _writeName;
 
     /// <summary>Writes into <paramref name="pipe"/>, which a reader elsewhere drains.</summary>
     public static VmSpliceWriter IntoPipe(KernelPipe pipe, ReadinessWait wait)
@@ -45,17 +47,29 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
     public static VmSpliceWriter Through(SpliceDescriptor destination, ReadinessWait wait)
     {
         destination = Endpoint.AsDestination(destination);
+        if (Endpoint.IsAppendOnly(destination))
+        {
+            return new VmSpliceWriter(destination, destination.DisplayName, null, null, wait) { _appendOnly = true };
+        }
+
         var pipe = PipeDrain.CreatePipe(SpliceStrategy.PreferredPipeCapacity);
         return new VmSpliceWriter(pipe.WriteEnd, pipe.ToString(), pipe, destination, wait);
     }
 
-    public SpliceTransferResult Result => new("memory", Target, Bytes, TransferMethod.VmSplice, _clock.Elapsed);
+    public SpliceTransferResult Result => new("memory", Target, Bytes, _appendOnly ? TransferMethod.ReadWrite : TransferMethod.VmSplice, _clock.Elapsed);
 
     public void Write(ReadOnlySpan<byte> data)
     {
         _clock.Start();
         try
         {
+            while (_appendOnly && !data.IsEmpty)
+            {
+                long written = Sys.Write(_writeEnd.Handle, data, _writeName);
+                data = data[(int)written..];
+                Bytes += written;
+            }
+
             while (!data.IsEmpty)
             {
                 var (memory, length) = _arena.Place(data);
@@ -80,10 +94,10 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
         while (length > 0)
         {
             _wait.Cancellation.ThrowIfCancellationRequested();
-            long mapped = Sys.VmSplice(_pipeWriteEnd.Handle, memory, length, MapFlags, _pipeName);
+            long mapped = Sys.VmSplice(_writeEnd.Handle, memory, length, MapFlags, _writeName);
             if (mapped == Sys.WouldBlock)
             {
-                _wait.Until(_pipeWriteEnd.Handle, Flags.POLLOUT, _pipeName);
+                _wait.Until(_writeEnd.Handle, Flags.POLLOUT, _writeName);
                 continue;
             }
 
