@@ -10,7 +10,9 @@ namespace SpliceModule.Transfer;
 /// The arena therefore never reuses a byte: it hands out fresh slices of an anonymous mapping and,
 /// when the mapping is used up, unmaps it, which drops only this process's view; the kernel keeps
 /// each page alive for as long as a pipe or socket still refers to it. A caller's array is copied
-/// in once, so whatever the caller does to it afterwards cannot reach the output.
+/// in once, so whatever the caller does to it afterwards cannot reach the output. A writer that
+/// drains its own pipe into a destination that copies may <see cref="Rewind"/> and reuse the
+/// region, which spares the kernel allocating, zeroing and freeing pages.
 /// </summary>
 internal sealed unsafe class SplicePageArena : IDisposable
 {
@@ -36,6 +38,17 @@ internal sealed unsafe class SplicePageArena : IDisposable
         data[..length].CopyTo(new Span<byte>(target, length));
         _used += length;
         return ((IntPtr)target, length);
+    }
+
+    /// <summary>Makes the whole current region available again. Only for a caller that knows no
+    /// reference to its pages is left: its own pipe is empty and the destination copied the bytes
+    /// (a file, block device or character device), so no pipe or socket still holds a page.</summary>
+    public void Rewind()
+    {
+        if (_region != null)
+        {
+            _used = 0;
+        }
     }
 
     public void Dispose() => Release();

@@ -83,6 +83,11 @@ internal static class TeeFanOut
         var wait = request.Wait;
         using var front = PipeDrain.CreatePipe(PreferredCapacity);
         int capacity = EqualCapacities(front, sinks);
+        if (source.Kind is FileKind.Fifo or FileKind.Pipe)
+        {
+            GrowSourcePipe(source, capacity);
+        }
+
         SafeFileHandle? discard = null;
         try
         {
@@ -138,6 +143,23 @@ internal static class TeeFanOut
             }
 
             remaining -= filled;
+        }
+    }
+
+    /// <summary>A FIFO's writer can only run as far ahead as the FIFO holds; a FIFO as large as
+    /// our pipes lets each round move a full pipe instead of 64 KiB (fewer rounds, fewer wake-ups).</summary>
+    private static void GrowSourcePipe(Source source, int capacity)
+    {
+        try
+        {
+            if (Sys.GetPipeSize(source.Handle) < capacity)
+            {
+                Sys.SetPipeSize(source.Handle, capacity);
+            }
+        }
+        catch (SpliceException)
+        {
+            // Per-user pipe limits: the FIFO keeps its size, which only costs more rounds.
         }
     }
 

@@ -23,6 +23,7 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
     private readonly ReadinessWait _wait;
     private readonly Stopwatch _clock = new();
     private bool _appendOnly;
+    private bool _destinationCopies;
 
     private VmSpliceWriter(SpliceDescriptor writeEnd, string writeName, KernelPipe? ownPipe, SpliceDescriptor? destination, ReadinessWait wait)
     {
@@ -53,7 +54,12 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
         }
 
         var pipe = PipeDrain.CreatePipe(SpliceStrategy.PreferredPipeCapacity);
-        return new VmSpliceWriter(pipe.WriteEnd, pipe.ToString(), pipe, destination, wait);
+        return new VmSpliceWriter(pipe.WriteEnd, pipe.ToString(), pipe, destination, wait)
+        {
+            // splice into a file or device copies (or drops) the bytes; into a pipe or socket it
+            // passes page references on, which must never see the memory reused.
+            _destinationCopies = destination.Kind is FileKind.File or FileKind.BlockDevice or FileKind.CharacterDevice,
+        };
     }
 
     public SpliceTransferResult Result => new("memory", Target, Bytes, _appendOnly ? TransferMethod.ReadWrite : TransferMethod.VmSplice, _clock.Elapsed);
@@ -75,6 +81,10 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
                 var (memory, length) = _arena.Place(data);
                 MapIntoPipe((byte*)memory, length);
                 data = data[length..];
+                if (_destinationCopies)
+                {
+                    _arena.Rewind(); // our pipe is empty again and the destination has its own copy
+                }
             }
         }
         finally
