@@ -181,6 +181,25 @@ Describe 'Open-SpliceDescriptor by URI' {
     }
 }
 
+Describe 'Pipeline cmdlets where the kernel calls are not available' {
+    It 'fail with PlatformNotSupported' {
+        $pwsh = @(if (Test-Path (Join-Path $PSHOME 'pwsh')) { Join-Path $PSHOME 'pwsh' } else { 'dotnet'; Join-Path $PSHOME 'pwsh.dll' })
+        $script = @'
+Import-Module $env:SPLICEMODULE_TEST_MODULE
+$pipe = [pscustomobject]@{}   # no KernelPipe can exist here; piped input binds after BeginProcessing
+foreach ($call in { Open-SpliceDescriptor -LiteralPath /dev/null }, { Invoke-Splice -Source $pipe -Destination $pipe },
+                  { Invoke-Tee -LiteralPath /dev/null -Destination /dev/null }, { 'x' | Write-VmSplice -Destination /dev/null }, { $pipe | Read-KernelPipe }) {
+    try { & $call 2>$null; 'no error' } catch { $_.FullyQualifiedErrorId }
+}
+'@
+        $env:SPLICEMODULE_DISABLE_KERNEL = '1'
+        try { $ids = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script }
+        finally { Remove-Item Env:SPLICEMODULE_DISABLE_KERNEL }
+        $ids | Should -HaveCount 5
+        $ids | ForEach-Object { $_ | Should -BeLike 'PlatformNotSupported,SpliceModule.Commands.*' }
+    }
+}
+
 Describe 'Open-SpliceDescriptor descriptors' {
     It 'leaves the count in /proc/self/fd unchanged' {
         Get-OpenFdCount | Should -Be $FdBaseline

@@ -3,10 +3,11 @@
 
 function Start-Peer {
     param([Parameter(Mandatory)] [scriptblock] $Script, [object[]] $ArgumentList = @())
+    # One command, not a batch of statements: stopping and disposing a batch that is still
+    # running crashes PowerShell (its batch work item touches the closed runspace).
     $ps = [powershell]::Create()
-    $null = $ps.AddScript("Import-Module '$env:SPLICEMODULE_TEST_MODULE'; `$ErrorActionPreference = 'Stop'").AddStatement()
-    $null = $ps.AddScript($Script.ToString())
-    foreach ($argument in $ArgumentList) { $null = $ps.AddArgument($argument) }
+    $null = $ps.AddScript('param($module, $script, [object[]] $arguments) Import-Module $module; $ErrorActionPreference = "Stop"; & ([scriptblock]::Create($script)) @arguments')
+    $null = $ps.AddArgument($env:SPLICEMODULE_TEST_MODULE).AddArgument($Script.ToString()).AddArgument([object[]]$ArgumentList)
     [pscustomobject]@{ PowerShell = $ps; Handle = $ps.BeginInvoke() }
 }
 
