@@ -137,53 +137,50 @@ function Connect-Tcp([int] $Port) {
 $receiveToNull = { param($uri, $size) $c = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 60; $n = Open-SpliceDescriptor -LiteralPath /dev/null -Access Write; try { $null = Invoke-Splice $c $n -TimeoutSec 60 } finally { $c, $n | Close-SpliceDescriptor } }
 $sendFile = { param($uri, $path) $c = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 60; $f = Open-SpliceDescriptor -LiteralPath $path; try { $null = Invoke-Splice $f $c -TimeoutSec 60 } finally { $c, $f | Close-SpliceDescriptor } }
 $received = Join-Path $Scratch 'received.bin'
+# Connects to a far end running $Peer and times $Transfer (which closes the socket) until the far end is done.
+function Measure-OverSocket([scriptblock] $Peer, $PeerArgument, [bool] $ModuleSocket, [scriptblock] $Transfer) {
+    $port = Get-FreeTcpPort
+    $far = Start-Peer $Peer "tcp://127.0.0.1:$port", $PeerArgument
+    $socket = if ($ModuleSocket) { Connect-Peer "tcp://127.0.0.1:$port" } else { Connect-Tcp $port }
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    & $Transfer $socket
+    Wait-Peer $far -TimeoutSec 600
+    @{ Seconds = $clock.Elapsed.TotalSeconds }
+}
+function Assert-Received { if ((Get-Item $received).Length -ne $Size) { throw "Received $((Get-Item $received).Length) bytes, not $Size." } }
 $socketResults = @(
     Measure-Contenders "$SizeText file to TCP socket" ([ordered]@{
             'Invoke-Splice' = {
-                $port = Get-FreeTcpPort
-                $peer = Start-Peer $receiveToNull "tcp://127.0.0.1:$port", $Size
-                $socket = Connect-Peer "tcp://127.0.0.1:$port"
-                $clock = [Diagnostics.Stopwatch]::StartNew()
-                $file = Open-SpliceDescriptor -LiteralPath $SourceFile
-                try { $null = Invoke-Splice $file $socket -TimeoutSec 60 } finally { $file, $socket | Close-SpliceDescriptor }
-                Wait-Peer $peer -TimeoutSec 600
-                @{ Seconds = $clock.Elapsed.TotalSeconds }
+                Measure-OverSocket $receiveToNull $Size $true {
+                    param($socket)
+                    $file = Open-SpliceDescriptor -LiteralPath $SourceFile
+                    try { $null = Invoke-Splice $file $socket -TimeoutSec 60 } finally { $file, $socket | Close-SpliceDescriptor }
+                }
             }
             'Stream.CopyTo' = {
-                $port = Get-FreeTcpPort
-                $peer = Start-Peer $receiveToNull "tcp://127.0.0.1:$port", $Size
-                $client = Connect-Tcp $port
-                $clock = [Diagnostics.Stopwatch]::StartNew()
-                $file = [IO.File]::OpenRead($SourceFile)
-                try { $file.CopyTo($client.GetStream()) } finally { $file.Dispose(); $client.Dispose() }
-                Wait-Peer $peer -TimeoutSec 600
-                @{ Seconds = $clock.Elapsed.TotalSeconds }
+                Measure-OverSocket $receiveToNull $Size $false {
+                    param($client)
+                    $file = [IO.File]::OpenRead($SourceFile)
+                    try { $file.CopyTo($client.GetStream()) } finally { $file.Dispose(); $client.Dispose() }
+                }
             }
         })
     Measure-Contenders "$SizeText TCP socket to file" ([ordered]@{
             'Invoke-Splice' = {
-                $port = Get-FreeTcpPort
-                $peer = Start-Peer $sendFile "tcp://127.0.0.1:$port", $SourceFile
-                $socket = Connect-Peer "tcp://127.0.0.1:$port"
-                $clock = [Diagnostics.Stopwatch]::StartNew()
-                $file = Open-SpliceDescriptor -LiteralPath $received -Access Write -Create
-                try { $null = Invoke-Splice $socket $file -TimeoutSec 60 } finally { $file, $socket | Close-SpliceDescriptor }
-                $result = @{ Seconds = $clock.Elapsed.TotalSeconds }
-                Wait-Peer $peer -TimeoutSec 600
-                if ((Get-Item $received).Length -ne $Size) { throw "Received $((Get-Item $received).Length) bytes, not $Size." }
-                $result
+                Measure-OverSocket $sendFile $SourceFile $true {
+                    param($socket)
+                    $file = Open-SpliceDescriptor -LiteralPath $received -Access Write -Create
+                    try { $null = Invoke-Splice $socket $file -TimeoutSec 60 } finally { $file, $socket | Close-SpliceDescriptor }
+                }
+                Assert-Received
             }
             'Stream.CopyTo' = {
-                $port = Get-FreeTcpPort
-                $peer = Start-Peer $sendFile "tcp://127.0.0.1:$port", $SourceFile
-                $client = Connect-Tcp $port
-                $clock = [Diagnostics.Stopwatch]::StartNew()
-                $file = [IO.File]::Create($received)
-                try { $client.GetStream().CopyTo($file) } finally { $file.Dispose(); $client.Dispose() }
-                $result = @{ Seconds = $clock.Elapsed.TotalSeconds }
-                Wait-Peer $peer -TimeoutSec 600
-                if ((Get-Item $received).Length -ne $Size) { throw "Received $((Get-Item $received).Length) bytes, not $Size." }
-                $result
+                Measure-OverSocket $sendFile $SourceFile $false {
+                    param($client)
+                    $file = [IO.File]::Create($received)
+                    try { $client.GetStream().CopyTo($file) } finally { $file.Dispose(); $client.Dispose() }
+                }
+                Assert-Received
             }
         })
 )
