@@ -7,8 +7,9 @@ namespace SpliceModule.Transfer;
 /// <summary>
 /// Read-KernelPipe's engine: takes bytes out of a pipe into managed memory. It never enters a
 /// blocking read: it waits with poll (Ctrl+C, time-out) and then reads no more than FIONREAD says
-/// the pipe holds. Without a length it returns what the pipe holds once something has arrived;
-/// with one it keeps reading until that many bytes or end of input.
+/// the pipe holds. Without a length it returns what the pipe holds once something has arrived (so
+/// a writer that never stops cannot make it read forever); with one it keeps reading until that
+/// many bytes or end of input.
 /// </summary>
 internal static class KernelPipeReader
 {
@@ -24,22 +25,23 @@ internal static class KernelPipeReader
 
         string name = pipe.ToString();
         var received = new ArrayBufferWriter<byte>();
-        while (length is not { } limit || received.WrittenCount < limit)
+        int? limit = length;
+        while (limit is not { } wanted || received.WrittenCount < wanted)
         {
             int available = Sys.BytesAvailable(readEnd.Handle, name);
             if (available == 0)
             {
-                bool wantMore = length is not null || received.WrittenCount == 0;
-                if (!wantMore || !wait.Until(readEnd.Handle, Flags.POLLIN, name))
+                if (!wait.Until(readEnd.Handle, Flags.POLLIN, name))
                 {
-                    break;
+                    break; // no writers left: end of input
                 }
 
                 continue;
             }
 
-            int wanted = Math.Min(Math.Min(available, MaxRead), (length ?? int.MaxValue) - received.WrittenCount);
-            long read = Sys.Read(readEnd.Handle, received.GetSpan(wanted)[..wanted], name);
+            limit ??= available;
+            int chunk = Math.Min(Math.Min(available, MaxRead), limit.Value - received.WrittenCount);
+            long read = Sys.Read(readEnd.Handle, received.GetSpan(chunk)[..chunk], name);
             if (read == 0)
             {
                 break;
