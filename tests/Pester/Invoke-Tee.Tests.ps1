@@ -50,10 +50,20 @@ Describe 'Invoke-Tee between kernel pipes' {
         $results.Bytes | Should -Be 50000
     }
 
-    It 'refuses a closed destination (DescriptorClosed) and a destination that is no pipe (NotADescriptor)' {
+    It 'refuses a closed destination (DescriptorClosed), pipes mixed with files and a source that is no descriptor (NotADescriptor)' {
         $first.Close()
         { Invoke-Tee -Source $source -Destination $first -ErrorAction Stop } | Should -Throw -ErrorId "DescriptorClosed,$Id"
-        { Invoke-Tee -Source $source -Destination 'file.txt' -ErrorAction Stop } | Should -Throw -ErrorId "NotADescriptor,$Id"
+        { Invoke-Tee -Source $source -Destination $second, (Join-Path $TestDrive 'mixed.bin') -ErrorAction Stop } | Should -Throw -ErrorId "NotADescriptor,$Id"
+        { Invoke-Tee -Source 'not a pipe' -Destination (Join-Path $TestDrive 'x.bin') -ErrorAction Stop } | Should -Throw -ErrorId "NotADescriptor,$Id"
+        Test-Path (Join-Path $TestDrive 'mixed.bin') | Should -BeFalse
+    }
+
+    It 'fans a pipe out to files until its writers are gone' {
+        $source.WriteEnd.Close()
+        $files = 1..2 | ForEach-Object { Join-Path $TestDrive "from-pipe$_.bin" }
+        $items = Invoke-Tee -Source $source -Destination $files -PassThru -TimeoutSec 20
+        $items.BytesCopied | Should -Be @(50000, 50000)
+        foreach ($file in $files) { Get-BytesHash ([IO.File]::ReadAllBytes($file)) | Should -Be (Get-BytesHash $data) }
     }
 
     It 'waits on an empty source until -TimeoutSec (Timeout) and stops within a second of Ctrl+C' {
@@ -128,6 +138,19 @@ Describe 'Invoke-Tee -Path to several files' {
         Wait-Peer $peer
         $failed[0].FullyQualifiedErrorId | Should -Be "BrokenPipe,$Id"
         (Get-FileHash $targets[0]).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+    }
+
+    It 'reads a socket descriptor once into several files, with the default file mode' {
+        $uri = "unix://$TestDrive/tee.sock"
+        $peer = Start-Peer { param($uri, $path) $server = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 20; $file = Open-SpliceDescriptor -LiteralPath $path; try { $null = Invoke-Splice $file $server -TimeoutSec 20 } finally { $server, $file | Close-SpliceDescriptor } } $uri, $sourcePath
+        $socket = Connect-Peer $uri
+        try { $socket | Invoke-Tee -Destination $targets -TimeoutSec 20 }
+        finally { $socket.Close() }
+        Wait-Peer $peer
+        foreach ($target in $targets) {
+            (Get-FileHash $target).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+            (& stat -c %a $target) | Should -Be '644'
+        }
     }
 
     It 'refuses the source as its own destination (SameFile) and leaves it untouched' {

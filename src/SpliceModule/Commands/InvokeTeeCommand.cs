@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
@@ -6,18 +7,19 @@ using SpliceModule.Transfer;
 
 namespace SpliceModule.Commands;
 
-/// <summary>Invoke-Tee: tee(2) a pipe into other pipes, or one source read once into several files.</summary>
+/// <summary>Invoke-Tee: tee(2) a pipe into other pipes, or one source (path, pipe or descriptor) read once into several files.</summary>
 [Cmdlet(VerbsLifecycle.Invoke, "Tee", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
-[OutputType(typeof(SpliceTransferResult), ParameterSetName = new[] { PipeSet })]
-[OutputType(typeof(FileInfo), ParameterSetName = new[] { PathSet, LiteralPathSet })]
+[OutputType(typeof(SpliceTransferResult), ParameterSetName = new[] { SourceSet })]
+[OutputType(typeof(FileInfo))]
 public sealed class InvokeTeeCommand : PipelineCmdlet
 {
-    private const string PipeSet = "Pipe";
+    private const string SourceSet = "Source";
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
 
-    [Parameter(Mandatory = true, ParameterSetName = PipeSet, ValueFromPipeline = true)]
-    public KernelPipe? Source { get; set; }
+    /// <summary>A KernelPipe (duplicated into pipes, or fanned out to files) or a SpliceDescriptor (fanned out to files).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = SourceSet, ValueFromPipeline = true)]
+    public object? Source { get; set; }
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
     [ValidateNotNullOrEmpty]
@@ -28,7 +30,7 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
     [ValidateNotNullOrEmpty]
     public string? LiteralPath { get; set; }
 
-    /// <summary>KernelPipes (with -Source) or file paths (with -Path/-LiteralPath).</summary>
+    /// <summary>KernelPipes (for a KernelPipe source) or file paths.</summary>
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateNotNullOrEmpty]
     public object[] Destination { get; set; } = Array.Empty<object>();
@@ -37,23 +39,27 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
     [ValidateRange(0L, long.MaxValue)]
     public long? Length { get; set; }
 
-    [Parameter(ParameterSetName = PathSet)]
-    [Parameter(ParameterSetName = LiteralPathSet)]
+    /// <summary>Write the destination files that were completed.</summary>
+    [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    [Parameter(ParameterSetName = PathSet)]
-    [Parameter(ParameterSetName = LiteralPathSet)]
+    /// <summary>Replace read-only destination files.</summary>
+    [Parameter]
     public SwitchParameter Force { get; set; }
 
     protected override void ProcessRecord()
     {
-        if (ParameterSetName == PipeSet)
+        if (ParameterSetName != SourceSet)
         {
-            TeePipes(Source!);
+            TeeFile(ParameterSetName == LiteralPathSet ? LiteralPath! : Path!, ParameterSetName == LiteralPathSet);
+        }
+        else if (Unwrap(Source) is KernelPipe pipe && Destination.All(d => Unwrap(d) is KernelPipe))
+        {
+            TeePipes(pipe);
         }
         else
         {
-            TeeFile(ParameterSetName == LiteralPathSet ? LiteralPath! : Path!, ParameterSetName == LiteralPathSet);
+            TeeDescriptor(Unwrap(Source));
         }
     }
 
@@ -63,11 +69,7 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
         {
             try
             {
-                if (Unwrap(item) is not KernelPipe destination)
-                {
-                    throw new TransferRefusedException(TransferRefusal.NotADescriptor, $"With -Source, -Destination takes KernelPipes, not {Unwrap(item)?.GetType().Name ?? "null"}.");
-                }
-
+                var destination = (KernelPipe)Unwrap(item)!;
                 if (!ShouldProcess(destination.ToString(), $"Tee from {source}"))
                 {
                     continue;
@@ -107,7 +109,7 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
             }
 
             source = sources[0];
-            destinations = Destination.Select(d => TargetFor(resolver.ResolveNew(LanguagePrimitives.ConvertTo<string>(Unwrap(d))), source)).ToArray();
+            destinations = ResolveDestinations(resolver, source);
         }
         catch (Exception e) when (e is ItemNotFoundException or ArgumentException or IOException or PSInvalidCastException)
         {
@@ -115,6 +117,36 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
             return;
         }
 
+        FanOut(source, destinations, request => TeeFanOut.Copy(request));
+    }
+
+    /// <summary>A pipe or descriptor (a socket, a FIFO) read once into several files.</summary>
+    private void TeeDescriptor(object? value)
+    {
+        SpliceDescriptor source;
+        string[] destinations;
+        try
+        {
+            source = Endpoint.AsSource(value);
+            destinations = ResolveDestinations(new PathResolver(this), source.Path ?? "stream");
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or PSInvalidCastException)
+        {
+            WriteItemError(e, value);
+            return;
+        }
+
+        FanOut(source.DisplayName, destinations, request => TeeFanOut.CopyFrom(source, request));
+    }
+
+    private string[] ResolveDestinations(PathResolver resolver, string source) =>
+        Destination.Select(d => Unwrap(d) is KernelPipe pipe
+                ? throw new TransferRefusedException(TransferRefusal.NotADescriptor, $"-Destination mixes pipes ({pipe}) with files; tee into pipes only from a KernelPipe source, with pipes alone as destinations.")
+                : TargetFor(resolver.ResolveNew(LanguagePrimitives.ConvertTo<string>(Unwrap(d))), source))
+            .ToArray();
+
+    private void FanOut(string source, string[] destinations, Func<TeeRequest, IReadOnlyList<TeeOutcome>> copy)
+    {
         destinations = destinations.Where(d => ShouldProcess($"Item: {source} Destination: {d}", "Tee File")).ToArray();
         if (destinations.Length == 0)
         {
@@ -123,7 +155,7 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
 
         try
         {
-            var outcomes = TeeFanOut.Copy(new TeeRequest(source, destinations) { Length = Length ?? CopyJob.ToEnd, Force = Force, Wait = Wait });
+            var outcomes = copy(new TeeRequest(source, destinations) { Length = Length ?? CopyJob.ToEnd, Force = Force, Wait = Wait });
             foreach (var outcome in outcomes)
             {
                 if (outcome.Failure is not null)

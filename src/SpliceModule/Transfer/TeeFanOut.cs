@@ -3,12 +3,14 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
 
-/// <summary>Invoke-Tee -Path: one source read once, written to several destinations.</summary>
+/// <summary>Invoke-Tee to files: one source read once, written to several destinations. SourcePath
+/// names the source to open (ignored by <see cref="TeeFanOut.CopyFrom(SpliceDescriptor, TeeRequest)"/>).</summary>
 internal sealed record TeeRequest(string SourcePath, IReadOnlyList<string> DestinationPaths)
 {
     public long Length { get; init; } = CopyJob.ToEnd;
@@ -51,23 +53,33 @@ internal static class TeeFanOut
 
         int flags = Flags.O_RDONLY | Flags.O_NOCTTY | (sourceStatus.Kind == FileKind.Fifo ? Flags.O_NONBLOCK : 0);
         using var source = Sys.Open(request.SourcePath, flags);
-        sourceStatus = Sys.Stat(source, request.SourcePath);
+        var status = Sys.Stat(source, request.SourcePath);
+        return CopyFrom(new Source(source, status, status.Kind, request.SourcePath), request, clock);
+    }
 
+    /// <summary>Fans out what an open descriptor delivers (a socket, a pipe, a FIFO, a file from its position).</summary>
+    public static IReadOnlyList<TeeOutcome> CopyFrom(SpliceDescriptor source, TeeRequest request) =>
+        CopyFrom(new Source(source.Handle, Sys.Stat(source.Handle, source.Path), source.Kind, source.DisplayName), request, Stopwatch.StartNew());
+
+    private static IReadOnlyList<TeeOutcome> CopyFrom(Source source, TeeRequest request, Stopwatch clock)
+    {
+        var sourceStatus = source.Status;
         var sinks = request.DestinationPaths.Select(path => Sink.Open(path, sourceStatus, request)).ToList();
         try
         {
             var live = sinks.Where(s => s.Failure is null).ToList();
             if (live.Count > 0)
             {
-                Pump(new Source(source, sourceStatus.Kind, request.SourcePath), live, request);
+                Pump(source, live, request);
             }
 
             foreach (var sink in live.Where(s => s.Failure is null))
             {
-                sink.Commit(sourceStatus);
+                // New files take the mode of a file or FIFO source; sockets (0777) and pipes give theirs to nobody.
+                sink.Commit(source.Kind is FileKind.File or FileKind.Fifo ? sourceStatus : null);
             }
 
-            return sinks.Select(s => new TeeOutcome(request.SourcePath, s.Path, s.Bytes, clock.Elapsed, s.Failure)).ToList();
+            return sinks.Select(s => new TeeOutcome(source.Path, s.Path, s.Bytes, clock.Elapsed, s.Failure)).ToList();
         }
         finally
         {
@@ -189,7 +201,8 @@ internal static class TeeFanOut
         return smallest;
     }
 
-    private readonly record struct Source(SafeFileHandle Handle, FileKind Kind, string Path);
+    /// <summary>The source; <paramref name="Kind"/> is the descriptor's own (fstat calls an anonymous pipe a FIFO).</summary>
+    private readonly record struct Source(SafeHandle Handle, FileStatus Status, FileKind Kind, string Path);
 
     /// <summary>One destination: its file, its own pipe for tee, its count and its fate.</summary>
     private sealed class Sink : IDisposable
@@ -236,7 +249,7 @@ internal static class TeeFanOut
             }
         }
 
-        public void Commit(FileStatus sourceStatus) => Attempt(() => File!.Commit(sourceStatus));
+        public void Commit(FileStatus? sourceStatus) => Attempt(() => File!.Commit(sourceStatus));
 
         public void Dispose()
         {
