@@ -121,6 +121,15 @@ Describe 'Invoke-Tee -Path to several files' {
         foreach ($target in $four) { (Get-FileHash $target).Hash | Should -Be (Get-FileHash $sourcePath).Hash }
     }
 
+    It 'reads /dev/stdin of a pwsh fed by a shell pipeline into two files' {
+        $pwsh = (@(if (Test-Path (Join-Path $PSHOME 'pwsh')) { Join-Path $PSHOME 'pwsh' } else { 'dotnet'; Join-Path $PSHOME 'pwsh.dll' }) | ForEach-Object { "'$_'" }) -join ' '
+        $command = "Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Invoke-Tee -LiteralPath /dev/stdin -Destination '$($targets[0])', '$($targets[1])' -TimeoutSec 20"
+        & timeout 60 bash -c "cat '$sourcePath' | $pwsh -NoProfile -NonInteractive -Command `"$command`""
+        $LASTEXITCODE | Should -Be 0
+        (Get-FileHash $targets[0]).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+        (Get-FileHash $targets[1]).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+    }
+
     It 'completes the other destinations when one fails, with a non-terminating error' {
         $bad = Join-Path $TestDrive 'no-such-dir/copy.bin'
         Invoke-Tee -Path $sourcePath -Destination $targets[0], $bad, $targets[1] -ErrorVariable failed -ErrorAction SilentlyContinue
