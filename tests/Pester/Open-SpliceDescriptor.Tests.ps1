@@ -129,7 +129,7 @@ Describe 'Open-SpliceDescriptor by path' {
 Describe 'Open-SpliceDescriptor by URI' {
     It 'connects to a listening TCP descriptor on loopback' {
         $uri = "tcp://127.0.0.1:$(Get-FreeTcpPort)"
-        $peer = Start-Peer { param($uri) $server = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 20; try { Read-KernelPipe -Pipe (New-KernelPipe) -TimeoutSec 1 -ErrorAction SilentlyContinue; $server.Kind } finally { $server.Close() } } $uri
+        $peer = Start-Peer { param($uri) $server = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 20; try { Start-Sleep -Milliseconds 300; $server.Kind } finally { $server.Close() } } $uri
         $client = Connect-Peer $uri
         try {
             $client.Kind | Should -Be 'Socket'
@@ -142,7 +142,7 @@ Describe 'Open-SpliceDescriptor by URI' {
 
     It 'listens on a Unix-domain socket path and removes the socket file after the one peer is in' {
         $socketPath = Join-Path $TestDrive 'listen.sock'
-        $peer = Start-Peer { param($uri) $server = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 20; try { Read-KernelPipe (New-KernelPipe) -TimeoutSec 1 -ErrorAction SilentlyContinue } finally { $server.Close() } } "unix://$socketPath"
+        $peer = Start-Peer { param($uri) $server = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 20; try { Start-Sleep -Milliseconds 300 } finally { $server.Close() } } "unix://$socketPath"
         $client = Connect-Peer "unix://$socketPath"
         try { $client.Kind | Should -Be 'Socket' } finally { $client.Close() }
         Wait-Peer $peer
