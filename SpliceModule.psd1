@@ -13,7 +13,12 @@
         'Close-SpliceDescriptor'
         'Copy-SpliceItem'
         'Get-SpliceCapability'
+        'Invoke-Splice'
+        'Invoke-Tee'
         'New-KernelPipe'
+        'Open-SpliceDescriptor'
+        'Read-KernelPipe'
+        'Write-VmSplice'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -19,8 +19,18 @@ public abstract class SpliceCmdlet : PSCmdlet, IDisposable
 
     public void Dispose()
     {
-        _stopping.Dispose();
+        Dispose(true);
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>PowerShell disposes a cmdlet when its pipeline ends, also after an error or Ctrl+C:
+    /// the place to release descriptors and remove unfinished files.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _stopping.Dispose();
+        }
     }
 
     protected override void StopProcessing() => _stopping.Cancel();
@@ -57,11 +67,15 @@ public abstract class SpliceCmdlet : PSCmdlet, IDisposable
     internal static string ErrorIdFor(Exception exception) => exception switch
     {
         CopyRefusedException refused => refused.Reason.ToString(),
+        TransferRefusedException refused => refused.Reason.ToString(),
+        TimeoutException => "Timeout",
+        System.Net.Sockets.SocketException => "ConnectionFailed",
         ItemNotFoundException => "PathNotFound",
         System.Management.Automation.DriveNotFoundException => "DriveNotFound",
         NotFileSystemPathException => "NotFileSystemPath",
         ObjectDisposedException => "DescriptorClosed",
         SpliceException splice when splice.Errno == Errno.ENOENT => "PathNotFound",
+        SpliceException splice when splice.Errno is Errno.EPIPE or Errno.ECONNRESET => "BrokenPipe",
         SpliceException => "SystemCallFailed",
         UnauthorizedAccessException => "PermissionDenied",
         _ => "SpliceFailed",
@@ -72,6 +86,10 @@ public abstract class SpliceCmdlet : PSCmdlet, IDisposable
         CopyRefusedException { Reason: CopyRefusal.DestinationReadOnly } => ErrorCategory.PermissionDenied,
         CopyRefusedException { Reason: CopyRefusal.MethodNotSupported } => ErrorCategory.NotImplemented,
         CopyRefusedException => ErrorCategory.InvalidArgument,
+        TransferRefusedException { Reason: TransferRefusal.DescriptorClosed or TransferRefusal.NoReader } => ErrorCategory.InvalidOperation,
+        TransferRefusedException => ErrorCategory.InvalidArgument,
+        TimeoutException => ErrorCategory.OperationTimeout,
+        System.Net.Sockets.SocketException => ErrorCategory.ConnectionError,
         ItemNotFoundException or System.Management.Automation.DriveNotFoundException => ErrorCategory.ObjectNotFound,
         NotFileSystemPathException => ErrorCategory.InvalidArgument,
         ObjectDisposedException => ErrorCategory.InvalidOperation,
@@ -82,7 +100,7 @@ public abstract class SpliceCmdlet : PSCmdlet, IDisposable
             Errno.EACCES or Errno.EPERM or Errno.EROFS => ErrorCategory.PermissionDenied,
             Errno.ENOSPC or Errno.EDQUOT or Errno.ENOMEM => ErrorCategory.ResourceUnavailable,
             Errno.EINVAL or Errno.EBADF or Errno.ESPIPE => ErrorCategory.InvalidArgument,
-            Errno.EPIPE or Errno.ENOTCONN => ErrorCategory.ConnectionError,
+            Errno.EPIPE or Errno.ENOTCONN or Errno.ECONNRESET => ErrorCategory.ConnectionError,
             _ => ErrorCategory.WriteError,
         },
         IOException => ErrorCategory.WriteError,

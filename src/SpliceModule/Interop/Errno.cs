@@ -31,6 +31,7 @@ internal static class Errno
     internal const int ELOOP = 40;
     internal const int ENOTSUP = 95;
     internal const int EOPNOTSUPP = 95;
+    internal const int ECONNRESET = 104;
     internal const int ENOTCONN = 107;
     internal const int EDQUOT = 122;
 

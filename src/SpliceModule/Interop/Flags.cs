@@ -48,5 +48,11 @@ internal static class Flags
     internal const int AT_EMPTY_PATH = 0x1000;
     internal const uint STATX_BASIC_STATS = 0x7ff;
 
+    internal const int PROT_READ = 0x1;
+    internal const int PROT_WRITE = 0x2;
+    internal const int MAP_PRIVATE = 0x02;
+    internal const int MAP_ANONYMOUS = 0x20;
+    internal const int MAP_POPULATE = 0x8000;
+
     internal const long UTIME_OMIT = (1L << 30) - 2;
 }

@@ -352,6 +352,28 @@ internal static unsafe class Sys
         }
     }
 
+    /// <summary>Fresh private anonymous memory, page-aligned and already faulted in. Pages that
+    /// vmsplice handed to a pipe stay alive after <see cref="UnmapMemory"/> for as long as the
+    /// kernel still holds them, so unmapping (never reusing) keeps the pipe's bytes intact.</summary>
+    internal static void* MapMemory(long length)
+    {
+        void* memory = LibC.Mmap(null, (nuint)length, Flags.PROT_READ | Flags.PROT_WRITE, Flags.MAP_PRIVATE | Flags.MAP_ANONYMOUS | Flags.MAP_POPULATE, -1, 0);
+        if (memory == (void*)-1)
+        {
+            throw new SpliceException(LastErrno, "mmap");
+        }
+
+        return memory;
+    }
+
+    internal static void UnmapMemory(void* memory, long length)
+    {
+        if (LibC.Munmap(memory, (nuint)length) != 0)
+        {
+            throw new SpliceException(LastErrno, "munmap");
+        }
+    }
+
     private static void Check(Func<int> call, string syscall, string? path, string? destinationPath = null)
     {
         while (call() != 0)

@@ -47,6 +47,16 @@ internal sealed class CopyJob
 
     public long Limit { get; set; } = ToEnd;
 
+    /// <summary>Where to start reading (pread-style: the descriptor's own position is not moved),
+    /// or <see cref="Sys.CurrentPosition"/> to read from and advance the descriptor's position.</summary>
+    public long SourceOffset { get; init; } = Sys.CurrentPosition;
+
+    /// <summary>Where to start writing, like <see cref="SourceOffset"/>.</summary>
+    public long DestinationOffset { get; init; } = Sys.CurrentPosition;
+
+    /// <summary>How long one wait for a quiet stream may last; null waits until Ctrl+C.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
+
     public CancellationToken Cancellation { get; init; }
 
     /// <summary>Called with the running total after each chunk; runs on the copying thread.</summary>
@@ -63,6 +73,11 @@ internal sealed class CopyJob
 
     public bool DestinationIsStream => DestinationKind is FileKind.Pipe or FileKind.Fifo or FileKind.Socket or FileKind.CharacterDevice;
 
+    /// <summary>The offset for the next read: explicit offsets move on with the bytes copied.</summary>
+    public long NextSourceOffset => SourceOffset == Sys.CurrentPosition ? Sys.CurrentPosition : SourceOffset + Copied;
+
+    public long NextDestinationOffset => DestinationOffset == Sys.CurrentPosition ? Sys.CurrentPosition : DestinationOffset + Copied;
+
     public void Advance(long bytes)
     {
         Copied += bytes;
@@ -73,21 +88,6 @@ internal sealed class CopyJob
 
     /// <summary>Waits, in slices short enough for Ctrl+C, until a stream end is ready.
     /// Returns false when the peer has hung up with nothing left to read.</summary>
-    public bool WaitUntilReady(SafeHandle handle, short events, string path)
-    {
-        while (true)
-        {
-            ThrowIfCancelled();
-            short revents = Sys.Poll(handle, events, 200, path);
-            if ((revents & events) != 0)
-            {
-                return true;
-            }
-
-            if ((revents & (Flags.POLLHUP | Flags.POLLERR)) != 0)
-            {
-                return (events & Flags.POLLOUT) != 0;
-            }
-        }
-    }
+    public bool WaitUntilReady(SafeHandle handle, short events, string path) =>
+        new ReadinessWait(Cancellation, IdleTimeout).Until(handle, events, path);
 }

@@ -19,8 +19,13 @@ public enum DescriptorAccess
 /// </summary>
 public sealed class SpliceDescriptor : IDisposable
 {
-    internal SpliceDescriptor(SafeHandle handle, string? path, FileKind kind, DescriptorAccess access)
+    private readonly IDisposable? _owner;
+
+    /// <param name="owner">What else must live as long as the descriptor and be disposed with it
+    /// (the .NET Socket that owns a socket's handle).</param>
+    internal SpliceDescriptor(SafeHandle handle, string? path, FileKind kind, DescriptorAccess access, IDisposable? owner = null)
     {
+        _owner = owner;
         Handle = handle;
         Path = path;
         Kind = kind;
@@ -51,7 +56,13 @@ public sealed class SpliceDescriptor : IDisposable
 
     public void Close() => Dispose();
 
-    public void Dispose() => Handle.Dispose();
+    public void Dispose()
+    {
+        // The owner first: a Socket closes its handle gracefully, while disposing a socket's
+        // SafeHandle directly is an abortive close (SO_LINGER 0, a TCP reset that loses unsent bytes).
+        _owner?.Dispose();
+        Handle.Dispose();
+    }
 
     public override string ToString() => IsClosed ? $"{DisplayName} (closed)" : DisplayName;
 }

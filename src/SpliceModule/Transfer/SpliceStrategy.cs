@@ -42,7 +42,7 @@ internal sealed class SpliceStrategy : CopyStrategy
             long moved;
             try
             {
-                moved = Sys.Splice(job.Source, Sys.CurrentPosition, job.Destination, Sys.CurrentPosition, NextChunk(job, PreferredPipeCapacity), MoveFlags, job.SourcePath, job.DestinationPath);
+                moved = Sys.Splice(job.Source, job.NextSourceOffset, job.Destination, job.NextDestinationOffset, NextChunk(job, PreferredPipeCapacity), MoveFlags, job.SourcePath, job.DestinationPath);
             }
             catch (SpliceException e) when (MayFallBack(job, e, FallbackErrnos))
             {
@@ -77,7 +77,7 @@ internal sealed class SpliceStrategy : CopyStrategy
             long filled;
             try
             {
-                filled = Sys.Splice(job.Source, Sys.CurrentPosition, pipe.WriteEnd.Handle, Sys.CurrentPosition, NextChunk(job, capacity), MoveFlags, job.SourcePath, job.DestinationPath);
+                filled = Sys.Splice(job.Source, job.NextSourceOffset, pipe.WriteEnd.Handle, Sys.CurrentPosition, NextChunk(job, capacity), MoveFlags, job.SourcePath, job.DestinationPath);
             }
             catch (SpliceException e) when (MayFallBack(job, e, FallbackErrnos))
             {
@@ -115,11 +115,15 @@ internal sealed class SpliceStrategy : CopyStrategy
             long moved;
             try
             {
-                moved = Sys.Splice(pipe.ReadEnd.Handle, Sys.CurrentPosition, job.Destination, Sys.CurrentPosition, count, MoveFlags, job.SourcePath, job.DestinationPath);
+                moved = Sys.Splice(pipe.ReadEnd.Handle, Sys.CurrentPosition, job.Destination, job.NextDestinationOffset, count, MoveFlags, job.SourcePath, job.DestinationPath);
             }
             catch (SpliceException e) when (job.SourceKind == FileKind.File && MayFallBack(job, e, FallbackErrnos))
             {
-                Sys.Seek(job.Source, -count, Flags.SEEK_CUR, job.SourcePath);
+                if (job.SourceOffset == Sys.CurrentPosition)
+                {
+                    Sys.Seek(job.Source, -count, Flags.SEEK_CUR, job.SourcePath);
+                }
+
                 return e.Message;
             }
 

@@ -1,0 +1,208 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Measures the pipeline cmdlets side by side with what a user would pick instead:
+    1. Write-VmSplice of 1 GiB into a kernel pipe drained to /dev/null, against a FileStream
+       writing the same bytes into the same pipe (goal: at least 4x the throughput);
+    2. Invoke-Tee -LiteralPath of 1 GiB from a FIFO to 4 files, against coreutils tee, with the
+       user CPU of each (goal: no slower, user CPU near zero);
+    3. a file sent to a loopback TCP socket, and a socket received into a file, with Invoke-Splice
+       against Stream.CopyTo (goal: at least 1.5x).
+    Contenders run in the same session, their order rotating every round, with sync before each;
+    medians of 7 rounds (3 with -Quick, which also shrinks the sizes). Results go to
+    ResultsPath/Pipelines.md and Pipelines.json.
+#>
+param(
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/SpliceModule'),
+    [string] $ResultsPath = (Join-Path $PSScriptRoot 'results'),
+    [switch] $Quick
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$ModulePath = (Resolve-Path $ModulePath).Path
+Import-Module $ModulePath -Force
+# The runspace peers of the test suite (Start-Peer, Wait-Peer, Connect-Peer, Get-FreeTcpPort) import the module from here.
+$env:SPLICEMODULE_TEST_MODULE = $ModulePath
+. (Join-Path $PSScriptRoot '../tests/Pester/Pipelines.Helpers.ps1')
+
+$Size = if ($Quick) { 64MB } else { 1GB }
+$SizeText = if ($Size -ge 1GB) { "$($Size / 1GB) GiB" } else { "$($Size / 1MB) MiB" }
+$Rounds = if ($Quick) { 3 } else { 7 }
+$Chunk = [byte[]]::new(1MB)
+[Random]::new(1).NextBytes($Chunk)
+$Scratch = Join-Path ([IO.Path]::GetTempPath()) "splicemodule-bench-$PID"
+New-Item -ItemType Directory -Path $Scratch -Force | Out-Null
+$SourceFile = Join-Path $Scratch 'source.bin'
+1..($Size / 1MB) | ForEach-Object { , $Chunk } | Write-VmSplice -Destination $SourceFile
+
+function Get-UserCpu { [Diagnostics.Process]::GetCurrentProcess().UserProcessorTime.TotalSeconds }
+
+# Runs each contender once per round in rotating order; returns every measurement per contender.
+function Measure-Contenders {
+    param([string] $Comparison, [System.Collections.Specialized.OrderedDictionary] $Contenders)
+    $names = @($Contenders.Keys)
+    $runs = @{}
+    foreach ($name in $names) { $runs[$name] = [System.Collections.Generic.List[object]]::new() }
+    for ($round = 0; $round -lt $Rounds + 1; $round++) {
+        $order = $names[($round % $names.Count)..($names.Count - 1)] + $names[0..($round % $names.Count)] | Select-Object -First $names.Count
+        foreach ($name in $order) {
+            & sync
+            $measurement = & $Contenders[$name]
+            if ($round -gt 0) { $runs[$name].Add($measurement) }   # round 0 warms up
+        }
+    }
+    foreach ($name in $names) {
+        $seconds = @($runs[$name] | ForEach-Object { $_["Seconds"] } | Sort-Object)
+        $user = @($runs[$name] | ForEach-Object { $_["UserSeconds"] } | Where-Object { $null -ne $_ } | Sort-Object)
+        [pscustomobject]@{
+            Comparison     = $Comparison
+            Contender      = $name
+            MedianSeconds  = [math]::Round($seconds[[int][math]::Floor($seconds.Count / 2)], 4)
+            MiBPerSecond   = [math]::Round($Size / 1MB / $seconds[[int][math]::Floor($seconds.Count / 2)], 1)
+            MedianUserCpu  = if ($user.Count) { [math]::Round($user[[int][math]::Floor($user.Count / 2)], 4) } else { $null }
+        }
+    }
+}
+
+# 1. Into a pipe drained to /dev/null by a splice loop in another runspace.
+$pipe = New-KernelPipe -Capacity 1MB
+$devNull = Open-SpliceDescriptor -LiteralPath /dev/null -Access Write
+function Measure-IntoPipe([scriptblock] $Write) {
+    $drain = Start-Peer { param($pipe, $sink, $size) $null = Invoke-Splice -Source $pipe -Destination $sink -Length $size -TimeoutSec 60 } $pipe, $devNull, $Size
+    Start-Sleep -Milliseconds 500   # the drainer's runspace start is not part of the measurement
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    & $Write
+    Wait-Peer $drain -TimeoutSec 600
+    @{ Seconds = $clock.Elapsed.TotalSeconds }
+}
+$pipeResults = Measure-Contenders "Write-VmSplice $SizeText into a pipe" ([ordered]@{
+        'Write-VmSplice -Pipe' = { Measure-IntoPipe { 1..($Size / 1MB) | ForEach-Object { , $Chunk } | Write-VmSplice -Pipe $pipe -TimeoutSec 60 } }
+        'Write-VmSplice -Destination /dev/null' = {
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            1..($Size / 1MB) | ForEach-Object { , $Chunk } | Write-VmSplice -Destination $devNull -TimeoutSec 60
+            @{ Seconds = $clock.Elapsed.TotalSeconds }
+        }
+        'FileStream.Write' = {
+            Measure-IntoPipe {
+                $stream = [IO.FileStream]::new("/proc/$PID/fd/$($pipe.WriteEnd.Fd)", 'Open', 'Write', 'ReadWrite', 1MB)
+                try { foreach ($i in 1..($Size / 1MB)) { $stream.Write($Chunk, 0, $Chunk.Length) } } finally { $stream.Dispose() }
+            }
+        }
+    })
+$pipe, $devNull | Close-SpliceDescriptor
+
+# 2. From a FIFO (fed by cat) to four files.
+$fifo = New-Fifo (Join-Path $Scratch 'feed.fifo')
+$targets = 1..4 | ForEach-Object { Join-Path $Scratch "tee$_.bin" }
+function Start-Feeder {
+    $start = [Diagnostics.ProcessStartInfo]::new('bash')
+    $start.ArgumentList.Add('-c')
+    $start.ArgumentList.Add("cat '$SourceFile' > '$fifo'")
+    [Diagnostics.Process]::Start($start)
+}
+$teeResults = Measure-Contenders "Tee $SizeText from a FIFO to 4 files" ([ordered]@{
+        'Invoke-Tee' = {
+            Remove-Item $targets -ErrorAction SilentlyContinue
+            $feeder = Start-Feeder
+            $cpu = Get-UserCpu
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            Invoke-Tee -LiteralPath $fifo -Destination $targets -TimeoutSec 60
+            $result = @{ Seconds = $clock.Elapsed.TotalSeconds; UserSeconds = (Get-UserCpu) - $cpu }
+            $feeder.WaitForExit()
+            $result
+        }
+        'coreutils tee' = {
+            Remove-Item $targets -ErrorAction SilentlyContinue
+            $feeder = Start-Feeder
+            $times = & bash -c "TIMEFORMAT='%R %U'; { time tee '$($targets[0])' '$($targets[1])' '$($targets[2])' < '$fifo' > '$($targets[3])'; } 2>&1"
+            $feeder.WaitForExit()
+            $real, $user = ($times | Select-Object -Last 1) -split ' '
+            @{ Seconds = [double]$real; UserSeconds = [double]$user }
+        }
+    })
+foreach ($target in $targets) {
+    if ((Get-Item $target).Length -ne $Size) { throw "The tee benchmark wrote $((Get-Item $target).Length) bytes to '$target', not $Size." }
+}
+Remove-Item $targets
+
+# 3. File to a loopback TCP socket and back; the far end is a splice loop in another runspace.
+function Connect-Tcp([int] $Port) {
+    $deadline = [DateTime]::UtcNow.AddSeconds(20)
+    while ($true) {
+        try { return [Net.Sockets.TcpClient]::new('127.0.0.1', $Port) }
+        catch { if ([DateTime]::UtcNow -gt $deadline) { throw }; Start-Sleep -Milliseconds 20 }
+    }
+}
+$receiveToNull = { param($uri, $size) $c = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 60; $n = Open-SpliceDescriptor -LiteralPath /dev/null -Access Write; try { $null = Invoke-Splice $c $n -TimeoutSec 60 } finally { $c, $n | Close-SpliceDescriptor } }
+$sendFile = { param($uri, $path) $c = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 60; $f = Open-SpliceDescriptor -LiteralPath $path; try { $null = Invoke-Splice $f $c -TimeoutSec 60 } finally { $c, $f | Close-SpliceDescriptor } }
+$received = Join-Path $Scratch 'received.bin'
+# Connects to a far end running $Peer and times $Transfer (which closes the socket) until the far end is done.
+function Measure-OverSocket([scriptblock] $Peer, $PeerArgument, [bool] $ModuleSocket, [scriptblock] $Transfer) {
+    $port = Get-FreeTcpPort
+    $far = Start-Peer $Peer "tcp://127.0.0.1:$port", $PeerArgument
+    $socket = if ($ModuleSocket) { Connect-Peer "tcp://127.0.0.1:$port" } else { Connect-Tcp $port }
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    & $Transfer $socket
+    Wait-Peer $far -TimeoutSec 600
+    @{ Seconds = $clock.Elapsed.TotalSeconds }
+}
+function Assert-Received { if ((Get-Item $received).Length -ne $Size) { throw "Received $((Get-Item $received).Length) bytes, not $Size." } }
+$socketResults = @(
+    Measure-Contenders "$SizeText file to TCP socket" ([ordered]@{
+            'Invoke-Splice' = {
+                Measure-OverSocket $receiveToNull $Size $true {
+                    param($socket)
+                    $file = Open-SpliceDescriptor -LiteralPath $SourceFile
+                    try { $null = Invoke-Splice $file $socket -TimeoutSec 60 } finally { $file, $socket | Close-SpliceDescriptor }
+                }
+            }
+            'Stream.CopyTo' = {
+                Measure-OverSocket $receiveToNull $Size $false {
+                    param($client)
+                    $file = [IO.File]::OpenRead($SourceFile)
+                    try { $file.CopyTo($client.GetStream()) } finally { $file.Dispose(); $client.Dispose() }
+                }
+            }
+        })
+    Measure-Contenders "$SizeText TCP socket to file" ([ordered]@{
+            'Invoke-Splice' = {
+                Measure-OverSocket $sendFile $SourceFile $true {
+                    param($socket)
+                    $file = Open-SpliceDescriptor -LiteralPath $received -Access Write -Create
+                    try { $null = Invoke-Splice $socket $file -TimeoutSec 60 } finally { $file, $socket | Close-SpliceDescriptor }
+                }
+                Assert-Received
+            }
+            'Stream.CopyTo' = {
+                Measure-OverSocket $sendFile $SourceFile $false {
+                    param($client)
+                    $file = [IO.File]::Create($received)
+                    try { $client.GetStream().CopyTo($file) } finally { $file.Dispose(); $client.Dispose() }
+                }
+                Assert-Received
+            }
+        })
+)
+Remove-Item $Scratch -Recurse -Force
+
+# Ratios: how many times faster each contender is than the alternative a user would pick (the
+# last contender of each comparison), from the medians of the same run.
+$all = @($pipeResults) + @($teeResults) + @($socketResults)
+foreach ($group in $all | Group-Object Comparison) {
+    $alternative = $group.Group[-1]
+    foreach ($row in $group.Group) {
+        $row | Add-Member -NotePropertyName Speedup -NotePropertyValue ([math]::Round($alternative.MedianSeconds / $row.MedianSeconds, 2))
+    }
+}
+
+$all | Format-Table Comparison, Contender, MedianSeconds, MiBPerSecond, MedianUserCpu, Speedup -AutoSize | Out-Host
+New-Item -ItemType Directory -Path $ResultsPath -Force | Out-Null
+$meta = [ordered]@{ Date = (Get-Date).ToUniversalTime().ToString('o'); Kernel = (Get-SpliceCapability).KernelRelease; Bytes = $Size; Rounds = $Rounds; Quick = [bool]$Quick; Cores = [Environment]::ProcessorCount }
+[ordered]@{ Meta = $meta; Results = $all } | ConvertTo-Json -Depth 4 | Set-Content (Join-Path $ResultsPath 'Pipelines.json')
+$lines = @(
+    "# Pipelines benchmark ($(if ($Quick) { 'quick: ' })$($Size / 1MB) MiB, median of $Rounds rounds, $($meta.Date))", '',
+    '| Comparison | Contender | Median s | MiB/s | User CPU s | Speed-up over the alternative |',
+    '|---|---|---:|---:|---:|---:|'
+) + ($all | ForEach-Object { "| $($_.Comparison) | $($_.Contender) | $($_.MedianSeconds) | $($_.MiBPerSecond) | $($_.MedianUserCpu) | $($_.Speedup)x |" })
+$lines | Set-Content (Join-Path $ResultsPath 'Pipelines.md')

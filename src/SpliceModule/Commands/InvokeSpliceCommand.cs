@@ -1,0 +1,56 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using SpliceModule.Transfer;
+
+namespace SpliceModule.Commands;
+
+/// <summary>Invoke-Splice: moves bytes from one descriptor or pipe to another with splice(2).</summary>
+[Cmdlet(VerbsLifecycle.Invoke, "Splice", SupportsShouldProcess = true)]
+[OutputType(typeof(SpliceTransferResult))]
+public sealed class InvokeSpliceCommand : PipelineCmdlet
+{
+    /// <summary>A SpliceDescriptor, or a KernelPipe (read from its read end).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public object? Source { get; set; }
+
+    /// <summary>A SpliceDescriptor, or a KernelPipe (written through its write end).</summary>
+    [Parameter(Mandatory = true, Position = 1)]
+    public object? Destination { get; set; }
+
+    [Parameter]
+    [ValidateRange(0L, long.MaxValue)]
+    public long? Length { get; set; }
+
+    [Parameter]
+    [ValidateRange(0L, long.MaxValue)]
+    public long? SourceOffset { get; set; }
+
+    [Parameter]
+    [ValidateRange(0L, long.MaxValue)]
+    public long? DestinationOffset { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            var request = new SpliceRequest(Endpoint.AsSource(Unwrap(Source)), Endpoint.AsDestination(Unwrap(Destination)))
+            {
+                Length = Length,
+                SourceOffset = SourceOffset,
+                DestinationOffset = DestinationOffset,
+                Wait = Wait,
+            };
+            if (!ShouldProcess(request.Destination.DisplayName, $"Splice from {request.Source.DisplayName}"))
+            {
+                return;
+            }
+
+            WriteObject(DescriptorSplicer.Run(request, WriteVerbose));
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or TimeoutException or ObjectDisposedException or OperationCanceledException)
+        {
+            WriteItemError(e, Unwrap(Source));
+        }
+    }
+}

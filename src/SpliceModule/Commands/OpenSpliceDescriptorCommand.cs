@@ -1,0 +1,112 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using SpliceModule.Transfer;
+
+namespace SpliceModule.Commands;
+
+/// <summary>Open-SpliceDescriptor: a file, FIFO or device by path, or a TCP or Unix-domain stream socket by URI.</summary>
+[Cmdlet(VerbsCommon.Open, "SpliceDescriptor", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
+[OutputType(typeof(SpliceDescriptor))]
+public sealed class OpenSpliceDescriptorCommand : PipelineCmdlet
+{
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+    private const string UriSet = "Uri";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = Array.Empty<string>();
+
+    [Parameter(Mandatory = true, ParameterSetName = UriSet)]
+    public Uri? Uri { get; set; }
+
+    /// <summary>Wait for one peer to connect at -Uri instead of connecting to it.</summary>
+    [Parameter(ParameterSetName = UriSet)]
+    public SwitchParameter Listen { get; set; }
+
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    public DescriptorAccess Access { get; set; } = DescriptorAccess.Read;
+
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    public SwitchParameter Create { get; set; }
+
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    public SwitchParameter NonBlocking { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == UriSet)
+        {
+            OpenSocket(Uri!);
+            return;
+        }
+
+        bool literal = ParameterSetName == LiteralPathSet;
+        var resolver = new PathResolver(this);
+        foreach (string input in literal ? LiteralPath : Path)
+        {
+            IReadOnlyList<string> paths;
+            try
+            {
+                paths = Create && (literal || !WildcardPattern.ContainsWildcardCharacters(input))
+                    ? new[] { resolver.ResolveNew(input) }
+                    : resolver.ResolveExisting(input, literal);
+            }
+            catch (Exception e) when (e is ItemNotFoundException or ArgumentException or IOException)
+            {
+                WriteItemError(e, input);
+                continue;
+            }
+
+            foreach (string path in paths)
+            {
+                OpenPath(path);
+            }
+        }
+    }
+
+    private void OpenPath(string path)
+    {
+        bool changes = Create || Access != DescriptorAccess.Read;
+        if (changes && !ShouldProcess(path, $"Open for {Access}{(Create ? " (create if missing)" : string.Empty)}"))
+        {
+            return;
+        }
+
+        try
+        {
+            WriteObject(DescriptorOpener.OpenPath(path, Access, Create, NonBlocking, Wait));
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or TimeoutException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            WriteItemError(e, path);
+        }
+    }
+
+    private void OpenSocket(Uri uri)
+    {
+        if (Listen && !ShouldProcess(uri.OriginalString, "Listen for one connection"))
+        {
+            return;
+        }
+
+        try
+        {
+            WriteObject(DescriptorOpener.OpenSocket(uri, Listen, Wait));
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            WriteItemError(e, uri);
+        }
+    }
+}

@@ -1,0 +1,201 @@
+using System;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Win32.SafeHandles;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// Opens what Open-SpliceDescriptor names: files, FIFOs and devices by path, TCP and Unix-domain
+/// stream sockets by URI. Nothing here blocks beyond a 200 ms slice: a FIFO without a peer and a
+/// socket that has not connected yet are waited for with Ctrl+C and the time-out honoured.
+/// </summary>
+internal static class DescriptorOpener
+{
+    public static SpliceDescriptor OpenPath(string path, DescriptorAccess access, bool create, bool nonBlocking, ReadinessWait wait)
+    {
+        var existing = Sys.TryStat(path);
+        switch (existing?.Kind)
+        {
+            case FileKind.Directory:
+                throw new TransferRefusedException(TransferRefusal.PathIsDirectory, $"'{path}' is a directory; open a file, FIFO or device.");
+            case FileKind.Socket:
+                throw new TransferRefusedException(TransferRefusal.PathIsSocket, $"'{path}' is a Unix-domain socket; connect to it with -Uri unix://{path}.");
+            case null when !create:
+                throw new SpliceException(Errno.ENOENT, "open", path, detail: "Use -Create to make a new file.");
+        }
+
+        int flags = access switch
+        {
+            DescriptorAccess.Read => Flags.O_RDONLY,
+            DescriptorAccess.Write => Flags.O_WRONLY | Flags.O_TRUNC,
+            DescriptorAccess.Append => Flags.O_WRONLY | Flags.O_APPEND,
+            _ => Flags.O_RDWR,
+        } | Flags.O_NOCTTY | (create ? Flags.O_CREAT : 0);
+
+        SafeFileHandle handle = existing?.Kind == FileKind.Fifo
+            ? OpenFifo(path, flags, nonBlocking, nonBlocking ? null : wait)
+            : Sys.Open(path, flags | (nonBlocking ? Flags.O_NONBLOCK : 0), 0b110_110_110);
+        try
+        {
+            return new SpliceDescriptor(handle, path, Sys.Stat(handle, path).Kind, access);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A FIFO opened for reading never blocks with O_NONBLOCK, and one opened for writing
+    /// without a reader fails with ENXIO instead of blocking; so open non-blocking, wait for a
+    /// reader in slices (unless <paramref name="waitForReader"/> is null: then a missing reader is
+    /// an error), and then give the descriptor the blocking mode the caller asked for.</summary>
+    public static SafeFileHandle OpenFifo(string path, int flags, bool nonBlocking, ReadinessWait? waitForReader)
+    {
+        long started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                var handle = Sys.Open(path, flags | Flags.O_NONBLOCK);
+                if (!nonBlocking)
+                {
+                    Sys.SetNonBlocking(handle, false, path);
+                }
+
+                return handle;
+            }
+            catch (SpliceException e) when (e.Errno == Errno.ENXIO)
+            {
+                if (waitForReader is null)
+                {
+                    throw new TransferRefusedException(TransferRefusal.NoReader, $"The FIFO '{path}' has no reader, and -NonBlocking does not wait for one.");
+                }
+
+                waitForReader.Pause(started, $"No process opened the FIFO '{path}' for reading");
+            }
+        }
+    }
+
+    /// <summary>Connects to tcp://host:port or unix:///path, or with <paramref name="listen"/> waits for
+    /// one peer to connect there. The socket is made non-blocking: the engine waits with poll.</summary>
+    public static SpliceDescriptor OpenSocket(Uri uri, bool listen, ReadinessWait wait)
+    {
+        var (endPoint, display) = EndPointOf(uri);
+        using var deadline = wait.LinkedWithTimeout();
+        Socket? socket = null;
+        try
+        {
+            socket = listen ? Accept(endPoint, deadline.Token) : Connect(endPoint, deadline.Token);
+            socket.Blocking = false;
+            return new SpliceDescriptor(socket.SafeHandle, display, FileKind.Socket, DescriptorAccess.ReadWrite, new GracefulClose(socket));
+        }
+        catch (OperationCanceledException) when (!wait.Cancellation.IsCancellationRequested)
+        {
+            socket?.Dispose();
+            throw wait.Expired(listen ? $"No peer connected to {display}" : $"Could not connect to {display}");
+        }
+        catch
+        {
+            socket?.Dispose();
+            throw;
+        }
+    }
+
+    private static Socket Connect(EndPoint endPoint, System.Threading.CancellationToken cancellation)
+    {
+        var socket = NewSocket(endPoint);
+        try
+        {
+            socket.ConnectAsync(endPoint, cancellation).AsTask().GetAwaiter().GetResult();
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static Socket Accept(EndPoint endPoint, System.Threading.CancellationToken cancellation)
+    {
+        using var listener = NewSocket(endPoint);
+        if (endPoint is IPEndPoint)
+        {
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        }
+
+        listener.Bind(endPoint);
+        try
+        {
+            listener.Listen(1);
+            return listener.AcceptAsync(cancellation).AsTask().GetAwaiter().GetResult();
+        }
+        finally
+        {
+            // The listening socket's file is ours and useless once the one peer is in.
+            if (endPoint is UnixDomainSocketEndPoint unix)
+            {
+                Sys.Unlink(unix.ToString());
+            }
+        }
+    }
+
+    private static Socket NewSocket(EndPoint endPoint) => endPoint is UnixDomainSocketEndPoint
+        ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+        : new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+
+    private static (EndPoint EndPoint, string Display) EndPointOf(Uri uri)
+    {
+        if (uri.Scheme.Equals("unix", StringComparison.OrdinalIgnoreCase))
+        {
+            string path = Uri.UnescapeDataString(uri.AbsolutePath);
+            if (!string.IsNullOrEmpty(uri.Host) || path.Length < 2)
+            {
+                throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' names no absolute socket path; write unix:///path/to/socket.");
+            }
+
+            return (new UnixDomainSocketEndPoint(path), "unix://" + path);
+        }
+
+        if (uri.Scheme.Equals("tcp", StringComparison.OrdinalIgnoreCase))
+        {
+            if (uri.Port <= 0 || string.IsNullOrEmpty(uri.Host))
+            {
+                throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' needs a host and a port: tcp://host:port.");
+            }
+
+            string host = uri.DnsSafeHost;
+            var address = IPAddress.TryParse(host, out var literal) ? literal : Array.Find(Dns.GetHostAddresses(host), a => a.AddressFamily == AddressFamily.InterNetwork) ?? Dns.GetHostAddresses(host)[0];
+            return (new IPEndPoint(address, uri.Port), $"tcp://{uri.Authority}");
+        }
+
+        throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' is not a tcp://host:port or unix:///path URI.");
+    }
+
+    /// <summary>Closing a socket sends what is queued and then FIN: shut down sending first, so that
+    /// .NET never turns the close into a reset, then release the socket.</summary>
+    private sealed class GracefulClose : IDisposable
+    {
+        private readonly Socket _socket;
+
+        public GracefulClose(Socket socket) => _socket = socket;
+
+        public void Dispose()
+        {
+            try
+            {
+                _socket.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Already reset by the peer or closed: nothing left to send.
+            }
+
+            _socket.Dispose();
+        }
+    }
+}

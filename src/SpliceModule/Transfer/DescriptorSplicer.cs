@@ -1,0 +1,94 @@
+using System;
+using System.Diagnostics;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>What Invoke-Splice was asked to move.</summary>
+internal sealed record SpliceRequest(SpliceDescriptor Source, SpliceDescriptor Destination)
+{
+    public long? Length { get; init; }
+
+    public long? SourceOffset { get; init; }
+
+    public long? DestinationOffset { get; init; }
+
+    public ReadinessWait Wait { get; init; } = new(default);
+}
+
+/// <summary>
+/// Invoke-Splice's engine: moves bytes between two descriptors through <see cref="SpliceStrategy"/>
+/// (directly when one end is a pipe, through a kernel pipe of its own otherwise). splice(2) refuses
+/// O_APPEND destinations, so those, and devices without splice support, go by read/write, and the
+/// result says so.
+/// </summary>
+internal static class DescriptorSplicer
+{
+    private static readonly SpliceStrategy Splice = new();
+    private static readonly ReadWriteStrategy ReadWrite = new();
+
+    public static SpliceTransferResult Run(SpliceRequest request, Action<string>? explain = null)
+    {
+        var (source, destination) = (request.Source, request.Destination);
+        Validate(request);
+        var job = new CopyJob(source.Handle, source.Kind, source.DisplayName, destination.Handle, destination.Kind, destination.DisplayName)
+        {
+            Limit = request.Length ?? CopyJob.ToEnd,
+            SourceOffset = request.SourceOffset ?? Sys.CurrentPosition,
+            DestinationOffset = request.DestinationOffset ?? Sys.CurrentPosition,
+            Cancellation = request.Wait.Cancellation,
+            IdleTimeout = request.Wait.Timeout,
+        };
+
+        var clock = Stopwatch.StartNew();
+        var method = TransferMethod.Splice;
+        string? refused = Endpoint.IsAppendOnly(destination) ? "splice(2) refuses destinations opened with O_APPEND" : Splice.TryCopy(job);
+        if (refused is not null)
+        {
+            if (request.SourceOffset is not null || request.DestinationOffset is not null)
+            {
+                throw new TransferRefusedException(TransferRefusal.OffsetNotSupported, $"Cannot splice {source.DisplayName} to {destination.DisplayName} ({refused}), and read/write cannot honour -SourceOffset or -DestinationOffset.");
+            }
+
+            explain?.Invoke($"{refused}; copied by read/write instead.");
+            ReadWrite.TryCopy(job);
+            method = TransferMethod.ReadWrite;
+        }
+
+        return new SpliceTransferResult(source.DisplayName, destination.DisplayName, job.Copied, method, clock.Elapsed);
+    }
+
+    private static void Validate(SpliceRequest request)
+    {
+        if (request.SourceOffset is { } sourceOffset)
+        {
+            Endpoint.RequireSeekable(request.Source, "SourceOffset");
+            RequireRoom(sourceOffset, request.Length, "SourceOffset");
+        }
+
+        if (request.DestinationOffset is { } destinationOffset)
+        {
+            Endpoint.RequireSeekable(request.Destination, "DestinationOffset");
+            if (Endpoint.IsAppendOnly(request.Destination))
+            {
+                throw new TransferRefusedException(TransferRefusal.OffsetNotSupported, $"{request.Destination.DisplayName} was opened for appending; every write goes to its end, so -DestinationOffset cannot apply.");
+            }
+
+            RequireRoom(destinationOffset, request.Length, "DestinationOffset");
+        }
+
+        if (ReferenceEquals(request.Source.Handle, request.Destination.Handle))
+        {
+            throw new TransferRefusedException(TransferRefusal.SamePipe, $"{request.Source.DisplayName} cannot be both the source and the destination.");
+        }
+    }
+
+    /// <summary>Files end at 2^63-1 bytes; an offset plus a length past that is a typo, not a request.</summary>
+    private static void RequireRoom(long offset, long? length, string parameter)
+    {
+        if (length is { } bytes && bytes > long.MaxValue - offset)
+        {
+            throw new TransferRefusedException(TransferRefusal.LengthOutOfRange, $"-{parameter} {offset} plus -Length {bytes} lies beyond the largest file offset Linux allows.");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using System;
+using Microsoft.Win32.SafeHandles;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// A destination path being written by a stream transfer (Invoke-Tee -Path, Write-VmSplice
+/// -Destination path), with Copy-SpliceItem's safety: a regular file is written as a private
+/// temporary file beside it (O_EXCL|O_NOFOLLOW, mode 0600) and renamed over it only by
+/// <see cref="Commit"/>; disposing without a commit removes the temporary file and leaves the
+/// old destination as it was. FIFOs and devices, which rename cannot replace, are written in place.
+/// </summary>
+internal sealed class DestinationFile : IDisposable
+{
+    private const int PrivateMode = 0b110_000_000;
+    private const int DefaultMode = 0b110_100_100;
+    private const int AnyWriteBit = 0b010_010_010;
+
+    private readonly string? _temporaryPath;
+    private bool _committed;
+
+    private DestinationFile(string path, SafeFileHandle handle, FileKind kind, string? temporaryPath)
+    {
+        Path = path;
+        Handle = handle;
+        Kind = kind;
+        _temporaryPath = temporaryPath;
+    }
+
+    public string Path { get; }
+
+    public SafeFileHandle Handle { get; }
+
+    public FileKind Kind { get; }
+
+    /// <param name="source">The source's status, to refuse writing a file onto itself; null for sources that are not files.</param>
+    public static DestinationFile Open(string path, FileStatus? source, bool force, ReadinessWait wait)
+    {
+        var existing = Sys.TryStat(path);
+        if (existing is { } target)
+        {
+            if (source is { } s && target.IsSameFile(s))
+            {
+                throw new CopyRefusedException(CopyRefusal.SameFile, $"'{path}' is the source itself; it cannot also be a destination.");
+            }
+
+            switch (target.Kind)
+            {
+                case FileKind.Directory:
+                    throw new CopyRefusedException(CopyRefusal.DestinationIsDirectory, $"Cannot overwrite directory '{path}' with a file.");
+                case FileKind.Fifo:
+                    return new DestinationFile(path, DescriptorOpener.OpenFifo(path, Flags.O_WRONLY, nonBlocking: true, wait), FileKind.Fifo, null);
+                case FileKind.CharacterDevice or FileKind.BlockDevice or FileKind.Socket:
+                    return new DestinationFile(path, Sys.Open(path, Flags.O_WRONLY | Flags.O_NOCTTY), target.Kind, null);
+            }
+
+            if (!force && (target.Permissions & AnyWriteBit) == 0 && Sys.TryStat(path, followSymlinks: false)?.Kind == FileKind.File)
+            {
+                throw new CopyRefusedException(CopyRefusal.DestinationReadOnly, $"The destination '{path}' is read-only; use -Force to replace it.");
+            }
+        }
+
+        string temporaryPath = FileCopier.TemporaryPathFor(path);
+        var handle = Sys.Open(temporaryPath, Flags.O_WRONLY | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW, PrivateMode);
+        return new DestinationFile(path, handle, FileKind.File, temporaryPath);
+    }
+
+    /// <summary>Gives a new file the source's mode (and modification time, for a file source), then renames it into place.</summary>
+    public void Commit(FileStatus? source)
+    {
+        if (_temporaryPath is not null)
+        {
+            Sys.SetPermissions(Handle, source?.Permissions ?? DefaultMode, Path);
+            if (source is { Kind: FileKind.File } file)
+            {
+                Sys.SetTimes(Handle, file, Path);
+            }
+
+            Handle.Dispose();
+            Sys.Rename(_temporaryPath, Path);
+        }
+
+        _committed = true;
+        Handle.Dispose();
+    }
+
+    /// <summary>The open destination as a descriptor that the pipeline engines accept (it shares this handle).</summary>
+    public SpliceDescriptor AsDescriptor() => new(Handle, Path, Kind, DescriptorAccess.Write);
+
+    public void Dispose()
+    {
+        Handle.Dispose();
+        if (!_committed && _temporaryPath is not null)
+        {
+            Sys.Unlink(_temporaryPath);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using System.Runtime.InteropServices;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>Splices an exact number of bytes out of a pipe into a destination, waiting (Ctrl+C,
+/// time-out) whenever a stream destination is full.</summary>
+internal static class PipeDrain
+{
+    private const uint DrainFlags = Flags.SPLICE_F_MOVE | Flags.SPLICE_F_MORE | Flags.SPLICE_F_NONBLOCK;
+
+    public static void Into(KernelPipe pipe, SafeHandle destination, string destinationPath, long count, ReadinessWait wait)
+    {
+        while (count > 0)
+        {
+            wait.Cancellation.ThrowIfCancellationRequested();
+            long moved = Sys.Splice(pipe.ReadEnd.Handle, Sys.CurrentPosition, destination, Sys.CurrentPosition, count, DrainFlags, null, destinationPath);
+            if (moved == Sys.WouldBlock)
+            {
+                wait.Until(destination, Flags.POLLOUT, destinationPath);
+                continue;
+            }
+
+            count -= moved;
+        }
+    }
+
+    /// <summary>A non-blocking pipe as large as the kernel grants up to <paramref name="capacity"/>.</summary>
+    public static KernelPipe CreatePipe(int capacity)
+    {
+        var pipe = KernelPipe.Create(nonBlocking: true);
+        try
+        {
+            pipe.Capacity = capacity;
+        }
+        catch (SpliceException)
+        {
+            // Per-user pipe limits: work with the size the pipe already has.
+        }
+
+        return pipe;
+    }
+}

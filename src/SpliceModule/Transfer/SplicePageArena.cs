@@ -1,0 +1,64 @@
+using System;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// Memory for vmsplice that no later write can reach. vmsplice(2) hands the pipe references to
+/// the pages themselves, so bytes must never change until every reader is done with them, and a
+/// reader may be a socket or another pipe that keeps the pages long after this pipe is drained.
+/// The arena therefore never reuses a byte: it hands out fresh slices of an anonymous mapping and,
+/// when the mapping is used up, unmaps it, which drops only this process's view; the kernel keeps
+/// each page alive for as long as a pipe or socket still refers to it. A caller's array is copied
+/// in once, so whatever the caller does to it afterwards cannot reach the output. A writer that
+/// drains its own pipe into a destination that copies may <see cref="Rewind"/> and reuse the
+/// region, which spares the kernel allocating, zeroing and freeing pages.
+/// </summary>
+internal sealed unsafe class SplicePageArena : IDisposable
+{
+    /// <summary>Large enough that mapping costs vanish against the copy, small enough to stay in cache.</summary>
+    internal const int RegionSize = 2 * 1024 * 1024;
+
+    private byte* _region;
+    private int _used = RegionSize;
+
+    /// <summary>Copies as much of <paramref name="data"/> as fits in the current region (all of it,
+    /// up to <see cref="RegionSize"/>) and returns where it now lives.</summary>
+    public (IntPtr Memory, int Length) Place(ReadOnlySpan<byte> data)
+    {
+        if (_used == RegionSize)
+        {
+            Release();
+            _region = (byte*)Sys.MapMemory(RegionSize);
+            _used = 0;
+        }
+
+        int length = Math.Min(data.Length, RegionSize - _used);
+        byte* target = _region + _used;
+        data[..length].CopyTo(new Span<byte>(target, length));
+        _used += length;
+        return ((IntPtr)target, length);
+    }
+
+    /// <summary>Makes the whole current region available again. Only for a caller that knows no
+    /// reference to its pages is left: its own pipe is empty and the destination copied the bytes
+    /// (a file, block device or character device), so no pipe or socket still holds a page.</summary>
+    public void Rewind()
+    {
+        if (_region != null)
+        {
+            _used = 0;
+        }
+    }
+
+    public void Dispose() => Release();
+
+    private void Release()
+    {
+        if (_region != null)
+        {
+            Sys.UnmapMemory(_region, RegionSize);
+            _region = null;
+        }
+    }
+}

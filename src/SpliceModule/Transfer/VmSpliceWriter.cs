@@ -1,0 +1,124 @@
+using System;
+using System.Diagnostics;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// Write-VmSplice's engine: maps bytes into a pipe with vmsplice(2). Either into a pipe that
+/// something else drains (a full pipe is waited on, Ctrl+C and time-out honoured), or, with a
+/// destination, into a pipe of its own that it splices on into the destination after every
+/// mapping, so the destination gets exactly the bytes in order. splice(2) cannot write into an
+/// O_APPEND file, so such a destination is written with write(2), and the result says so.
+/// </summary>
+internal sealed unsafe class VmSpliceWriter : IDisposable
+{
+    private const uint MapFlags = Flags.SPLICE_F_NONBLOCK;
+
+    private readonly SplicePageArena _arena = new();
+    private readonly KernelPipe? _ownPipe;
+    private readonly SpliceDescriptor _writeEnd;
+    private readonly string _writeName;
+    private readonly SpliceDescriptor? _destination;
+    private readonly ReadinessWait _wait;
+    private readonly Stopwatch _clock = new();
+    private bool _appendOnly;
+    private bool _destinationCopies;
+
+    private VmSpliceWriter(SpliceDescriptor writeEnd, string writeName, KernelPipe? ownPipe, SpliceDescriptor? destination, ReadinessWait wait)
+    {
+        _writeEnd = writeEnd;
+        _writeName = writeName;
+        _ownPipe = ownPipe;
+        _destination = destination;
+        _wait = wait;
+    }
+
+    public long Bytes { get; private set; }
+
+    public string Target => _destination?.DisplayName ?? _writeName;
+
+    /// <summary>Writes into <paramref name="pipe"/>, which a reader elsewhere drains.</summary>
+    public static VmSpliceWriter IntoPipe(KernelPipe pipe, ReadinessWait wait)
+    {
+        return new VmSpliceWriter(Endpoint.AsDestination(pipe), pipe.ToString(), null, null, wait);
+    }
+
+    /// <summary>Writes into a pipe of its own and splices on into <paramref name="destination"/>.</summary>
+    public static VmSpliceWriter Through(SpliceDescriptor destination, ReadinessWait wait)
+    {
+        destination = Endpoint.AsDestination(destination);
+        if (Endpoint.IsAppendOnly(destination))
+        {
+            return new VmSpliceWriter(destination, destination.DisplayName, null, null, wait) { _appendOnly = true };
+        }
+
+        var pipe = PipeDrain.CreatePipe(SpliceStrategy.PreferredPipeCapacity);
+        return new VmSpliceWriter(pipe.WriteEnd, pipe.ToString(), pipe, destination, wait)
+        {
+            // splice into a file or device copies (or drops) the bytes; into a pipe or socket it
+            // passes page references on, which must never see the memory reused.
+            _destinationCopies = destination.Kind is FileKind.File or FileKind.BlockDevice or FileKind.CharacterDevice,
+        };
+    }
+
+    public SpliceTransferResult Result => new("memory", Target, Bytes, _appendOnly ? TransferMethod.ReadWrite : TransferMethod.VmSplice, _clock.Elapsed);
+
+    public void Write(ReadOnlySpan<byte> data)
+    {
+        _clock.Start();
+        try
+        {
+            while (_appendOnly && !data.IsEmpty)
+            {
+                long written = Sys.Write(_writeEnd.Handle, data, _writeName);
+                data = data[(int)written..];
+                Bytes += written;
+            }
+
+            while (!data.IsEmpty)
+            {
+                var (memory, length) = _arena.Place(data);
+                MapIntoPipe((byte*)memory, length);
+                data = data[length..];
+                if (_destinationCopies)
+                {
+                    _arena.Rewind(); // our pipe is empty again and the destination has its own copy
+                }
+            }
+        }
+        finally
+        {
+            _clock.Stop();
+        }
+    }
+
+    public void Dispose()
+    {
+        _arena.Dispose();
+        _ownPipe?.Dispose();
+    }
+
+    private void MapIntoPipe(byte* memory, long length)
+    {
+        while (length > 0)
+        {
+            _wait.Cancellation.ThrowIfCancellationRequested();
+            long mapped = Sys.VmSplice(_writeEnd.Handle, memory, length, MapFlags, _writeName);
+            if (mapped == Sys.WouldBlock)
+            {
+                _wait.Until(_writeEnd.Handle, Flags.POLLOUT, _writeName);
+                continue;
+            }
+
+            if (_destination is not null)
+            {
+                PipeDrain.Into(_ownPipe!, _destination.Handle, _destination.DisplayName, mapped, _wait);
+            }
+
+            memory += mapped;
+            length -= mapped;
+            Bytes += mapped;
+        }
+    }
+}

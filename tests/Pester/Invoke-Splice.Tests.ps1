@@ -1,0 +1,155 @@
+BeforeAll {
+    Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    . (Join-Path $PSScriptRoot 'Pipelines.Helpers.ps1')
+    $script:FdBaseline = Get-WarmFdBaseline
+    $script:Id = 'SpliceModule.Commands.InvokeSpliceCommand'
+
+    function New-SourceFile([string] $Name, [int] $Size) {
+        $path = Join-Path $TestDrive $Name
+        [IO.File]::WriteAllBytes($path, (New-Payload $Size))
+        $path
+    }
+}
+
+Describe 'Invoke-Splice between files' {
+    BeforeEach {
+        $sourcePath = New-SourceFile 'source.bin' 100000
+        $source = Open-SpliceDescriptor -LiteralPath $sourcePath
+        $destinationPath = Join-Path $TestDrive 'destination.bin'
+        $destination = Open-SpliceDescriptor -LiteralPath $destinationPath -Access Write -Create
+    }
+    AfterEach { $source, $destination | Close-SpliceDescriptor }
+
+    It 'copies to end of input through a pipe of its own and reports the transfer' {
+        $result = Invoke-Splice -Source $source -Destination $destination
+        $result | Should -BeOfType [SpliceModule.SpliceTransferResult]
+        $result.Bytes | Should -Be 100000
+        $result.Method | Should -Be 'Splice'
+        $result.Source | Should -Be $sourcePath
+        $result.Destination | Should -Be $destinationPath
+        $result.BytesPerSecond | Should -BeGreaterThan 0
+        (Get-FileHash $destinationPath).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+    }
+
+    It 'moves -Length bytes at a time, continuing from the file position' {
+        (Invoke-Splice $source $destination -Length 60000).Bytes | Should -Be 60000
+        (Invoke-Splice $source $destination -Length 60000).Bytes | Should -Be 40000
+        (Invoke-Splice $source $destination -Length 0).Bytes | Should -Be 0
+        (Get-FileHash $destinationPath).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+    }
+
+    It 'reads from -SourceOffset and writes at -DestinationOffset without moving the file positions' {
+        $null = Invoke-Splice $source $destination -SourceOffset 1000 -DestinationOffset 10 -Length 500
+        $written = [IO.File]::ReadAllBytes($destinationPath)
+        $written.Length | Should -Be 510
+        Get-BytesHash $written[10..509] | Should -Be (Get-BytesHash ([IO.File]::ReadAllBytes($sourcePath)[1000..1499]))
+        (Invoke-Splice $source $destination -Length 10).Bytes | Should -Be 10
+        [IO.File]::ReadAllBytes($destinationPath)[0..9] | Should -Be ([IO.File]::ReadAllBytes($sourcePath)[0..9])
+    }
+
+    It 'takes the source from the pipeline' {
+        ($source | Invoke-Splice -Destination $destination).Bytes | Should -Be 100000
+    }
+}
+
+Describe 'Invoke-Splice with an O_APPEND destination' {
+    It 'falls back to read/write and says so in Method' {
+        $sourcePath = New-SourceFile 'append-source.bin' 5000
+        $targetPath = Join-Path $TestDrive 'append.log'
+        Set-Content -Path $targetPath -Value 'head' -NoNewline
+        $source = Open-SpliceDescriptor -LiteralPath $sourcePath
+        $target = Open-SpliceDescriptor -LiteralPath $targetPath -Access Append
+        try {
+            $result = Invoke-Splice $source $target
+            { Invoke-Splice $source $target -DestinationOffset 0 -ErrorAction Stop } | Should -Throw -ErrorId "OffsetNotSupported,$Id"
+        }
+        finally { $source, $target | Close-SpliceDescriptor }
+        $result.Method | Should -Be 'ReadWrite'
+        $result.Bytes | Should -Be 5000
+        $content = [IO.File]::ReadAllBytes($targetPath)
+        [Text.Encoding]::ASCII.GetString($content, 0, 4) | Should -Be 'head'
+        Get-BytesHash $content[4..5003] | Should -Be (Get-BytesHash ([IO.File]::ReadAllBytes($sourcePath)))
+    }
+}
+
+Describe 'Invoke-Splice with kernel pipes' {
+    BeforeEach { $pipe = New-KernelPipe; $other = New-KernelPipe }
+    AfterEach { $pipe, $other | Close-SpliceDescriptor }
+
+    It 'reads a pipe source from its read end and writes a pipe destination through its write end' {
+        Write-VmSplice -Pipe $pipe -InputObject 'from one pipe to another' -NoNewline
+        $pipe.WriteEnd.Close()
+        (Invoke-Splice -Source $pipe -Destination $other -TimeoutSec 5).Bytes | Should -Be 24
+        Read-KernelPipe $other -Raw | Should -BeExactly 'from one pipe to another'
+    }
+
+    It 'generates -Length bytes from /dev/zero' {
+        $zero = Open-SpliceDescriptor -LiteralPath /dev/zero
+        try { (Invoke-Splice $zero $pipe -Length 1000).Bytes | Should -Be 1000 }
+        finally { $zero.Close() }
+        (Read-KernelPipe $pipe -AsByteStream -Raw | Where-Object { $_ -ne 0 }).Count | Should -Be 0
+    }
+
+    It 'gives up on an idle pipe after -TimeoutSec with a Timeout error' {
+        { Invoke-Splice -Source $pipe -Destination $other -TimeoutSec 1 -ErrorAction Stop } | Should -Throw -ErrorId "Timeout,$Id"
+    }
+
+    It 'returns within a second of Ctrl+C while the source is idle' {
+        $elapsed = Measure-Stop { param($from, $to) Invoke-Splice -Source $from -Destination $to } $pipe, $other
+        $elapsed.TotalSeconds | Should -BeLessThan 1
+    }
+
+    It 'reports a destination pipe whose reader is gone as BrokenPipe, not a crash' {
+        Write-VmSplice -Pipe $pipe -InputObject 'data'
+        $other.ReadEnd.Close()
+        $pipe.WriteEnd.Close()
+        { Invoke-Splice -Source $pipe -Destination $other -TimeoutSec 5 -ErrorAction Stop } | Should -Throw -ErrorId "BrokenPipe,$Id"
+    }
+}
+
+Describe 'Invoke-Splice misuse' {
+    BeforeAll {
+        $script:pipe = New-KernelPipe
+        $script:file = Open-SpliceDescriptor -LiteralPath (New-SourceFile 'misuse.bin' 10)
+        $script:both = Open-SpliceDescriptor -LiteralPath (New-SourceFile 'both.bin' 10) -Access ReadWrite
+    }
+    AfterAll { $pipe, $file, $both | Close-SpliceDescriptor }
+
+    It 'refuses <Case> with <ErrorId>' -TestCases @(
+        @{ Case = 'a write end as source'; ErrorId = 'SourceNotReadable'; Arguments = { @{ Source = $pipe.WriteEnd; Destination = $pipe } } }
+        @{ Case = 'a read end as destination'; ErrorId = 'DestinationNotWritable'; Arguments = { @{ Source = $file; Destination = $pipe.ReadEnd } } }
+        @{ Case = 'a read-only file as destination'; ErrorId = 'DestinationNotWritable'; Arguments = { @{ Source = $pipe; Destination = $file } } }
+        @{ Case = 'an offset on a pipe'; ErrorId = 'OffsetNotSupported'; Arguments = { @{ Source = $pipe; Destination = $pipe; SourceOffset = 1 } } }
+        @{ Case = 'an offset on a pipe destination'; ErrorId = 'OffsetNotSupported'; Arguments = { @{ Source = $file; Destination = $pipe; DestinationOffset = 1 } } }
+        @{ Case = 'an offset plus length past the largest offset'; ErrorId = 'LengthOutOfRange'; Arguments = { @{ Source = $file; Destination = $pipe; SourceOffset = [long]::MaxValue - 5; Length = 10 } } }
+        @{ Case = 'something that is no descriptor'; ErrorId = 'NotADescriptor'; Arguments = { @{ Source = 'a string'; Destination = $pipe } } }
+        @{ Case = 'the same descriptor on both sides'; ErrorId = 'SamePipe'; Arguments = { @{ Source = $both; Destination = $both } } }
+    ) {
+        $splat = & $Arguments
+        { Invoke-Splice @splat -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId,$Id"
+    }
+
+    It 'refuses a closed descriptor with DescriptorClosed' {
+        $closed = Open-SpliceDescriptor -LiteralPath /dev/zero
+        $closed.Close()
+        { Invoke-Splice -Source $closed -Destination $pipe -ErrorAction Stop } | Should -Throw -ErrorId "DescriptorClosed,$Id"
+    }
+
+    It 'refuses a negative length or offset when binding' {
+        { Invoke-Splice -Source $file -Destination $pipe -Length -1 } | Should -Throw -ErrorId "ParameterArgumentValidationError,$Id"
+        { Invoke-Splice -Source $file -Destination $pipe -SourceOffset -1 } | Should -Throw -ErrorId "ParameterArgumentValidationError,$Id"
+    }
+
+    It 'does nothing with -WhatIf' {
+        $zero = Open-SpliceDescriptor -LiteralPath /dev/zero
+        try { Invoke-Splice $zero $pipe -Length 10 -WhatIf | Should -BeNullOrEmpty }
+        finally { $zero.Close() }
+        $pipe.BytesAvailable | Should -Be 0
+    }
+}
+
+Describe 'Invoke-Splice descriptors' {
+    It 'leaves the count in /proc/self/fd unchanged' {
+        Get-OpenFdCount | Should -Be $FdBaseline
+    }
+}

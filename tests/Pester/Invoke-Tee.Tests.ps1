@@ -1,0 +1,197 @@
+BeforeAll {
+    Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    . (Join-Path $PSScriptRoot 'Pipelines.Helpers.ps1')
+    $script:FdBaseline = Get-WarmFdBaseline
+    $script:Id = 'SpliceModule.Commands.InvokeTeeCommand'
+}
+
+Describe 'Invoke-Tee between kernel pipes' {
+    BeforeEach {
+        $source = New-KernelPipe
+        $first = New-KernelPipe
+        $second = New-KernelPipe
+        $data = New-Payload 50000
+        Write-VmSplice -Pipe $source -InputObject $data
+    }
+    AfterEach { $source, $first, $second | Close-SpliceDescriptor }
+
+    It 'copies what the source holds into each destination and leaves the source full' {
+        $results = Invoke-Tee -Source $source -Destination $first, $second
+        $results.Count | Should -Be 2
+        $results.Bytes | Should -Be @(50000, 50000)
+        $results.Method | Should -Be @('Tee', 'Tee')
+        $source.BytesAvailable | Should -Be 50000
+        $expected = Get-BytesHash $data
+        Get-BytesHash (Read-KernelPipe $first -AsByteStream -Raw) | Should -Be $expected
+        Get-BytesHash (Read-KernelPipe $second -AsByteStream -Raw) | Should -Be $expected
+        Get-BytesHash (Read-KernelPipe $source -AsByteStream -Raw) | Should -Be $expected
+    }
+
+    It 'copies only -Length bytes and takes the source from the pipeline' {
+        ($source | Invoke-Tee -Destination $first -Length 1000).Bytes | Should -Be 1000
+        Get-BytesHash (Read-KernelPipe $first -AsByteStream -Raw) | Should -Be (Get-BytesHash $data[0..999])
+        $source.BytesAvailable | Should -Be 50000
+    }
+
+    It 'warns when a destination has room for less than -Length' {
+        $small = New-KernelPipe -Capacity 4096
+        try {
+            $result = Invoke-Tee -Source $source -Destination $small -Length 50000 -WarningVariable warned -WarningAction SilentlyContinue
+            $result.Bytes | Should -BeLessThan 50000
+            $warned | Should -Not -BeNullOrEmpty
+            $source.BytesAvailable | Should -Be 50000
+        }
+        finally { $small.Close() }
+    }
+
+    It 'refuses the same pipe on both sides (SamePipe) and still serves the others' {
+        $results = Invoke-Tee -Source $source -Destination $source, $first -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[0].FullyQualifiedErrorId | Should -Be "SamePipe,$Id"
+        $results.Bytes | Should -Be 50000
+    }
+
+    It 'refuses a closed destination (DescriptorClosed), pipes mixed with files and a source that is no descriptor (NotADescriptor)' {
+        $first.Close()
+        { Invoke-Tee -Source $source -Destination $first -ErrorAction Stop } | Should -Throw -ErrorId "DescriptorClosed,$Id"
+        { Invoke-Tee -Source $source -Destination $second, (Join-Path $TestDrive 'mixed.bin') -ErrorAction Stop } | Should -Throw -ErrorId "NotADescriptor,$Id"
+        { Invoke-Tee -Source 'not a pipe' -Destination (Join-Path $TestDrive 'x.bin') -ErrorAction Stop } | Should -Throw -ErrorId "NotADescriptor,$Id"
+        Test-Path (Join-Path $TestDrive 'mixed.bin') | Should -BeFalse
+    }
+
+    It 'fans a pipe out to files until its writers are gone' {
+        $source.WriteEnd.Close()
+        $files = 1..2 | ForEach-Object { Join-Path $TestDrive "from-pipe$_.bin" }
+        $items = Invoke-Tee -Source $source -Destination $files -PassThru -TimeoutSec 20
+        $items.BytesCopied | Should -Be @(50000, 50000)
+        foreach ($file in $files) { Get-BytesHash ([IO.File]::ReadAllBytes($file)) | Should -Be (Get-BytesHash $data) }
+    }
+
+    It 'waits on an empty source until -TimeoutSec (Timeout) and stops within a second of Ctrl+C' {
+        $empty = New-KernelPipe
+        try {
+            { Invoke-Tee -Source $empty -Destination $first -TimeoutSec 1 -ErrorAction Stop } | Should -Throw -ErrorId "Timeout,$Id"
+            (Measure-Stop { param($from, $to) Invoke-Tee -Source $from -Destination $to } $empty, $first).TotalSeconds | Should -BeLessThan 1
+        }
+        finally { $empty.Close() }
+    }
+}
+
+Describe 'Invoke-Tee -Path to several files' {
+    BeforeEach {
+        $sourcePath = Join-Path $TestDrive 'source.bin'
+        [IO.File]::WriteAllBytes($sourcePath, (New-Payload 3MB))
+        & chmod 640 $sourcePath
+        $targets = 1..3 | ForEach-Object { Join-Path $TestDrive "copy$_.bin" }
+    }
+    AfterEach { Remove-Item (Join-Path $TestDrive 'copy*'), (Join-Path $TestDrive 'out') -Recurse -Force -ErrorAction SilentlyContinue }
+
+    It 'writes identical copies with the source mode and reports them with -PassThru' {
+        $items = Invoke-Tee -Path $sourcePath -Destination $targets -PassThru
+        $items.Count | Should -Be 3
+        $items[0] | Should -BeOfType [IO.FileInfo]
+        $items.BytesCopied | Should -Be @(3MB, 3MB, 3MB)
+        $items.CopyMethod | Should -Be @('Tee', 'Tee', 'Tee')
+        $expected = (Get-FileHash $sourcePath).Hash
+        foreach ($target in $targets) {
+            (Get-FileHash $target).Hash | Should -Be $expected
+            (& stat -c %a $target) | Should -Be '640'
+        }
+    }
+
+    It 'resolves relative destinations and puts the file into an existing directory under its own name' {
+        New-Item -ItemType Directory (Join-Path $TestDrive 'out') | Out-Null
+        Push-Location $TestDrive
+        try { Invoke-Tee 'source.bin' 'copy-rel.bin', 'out' }
+        finally { Pop-Location }
+        (Get-FileHash (Join-Path $TestDrive 'copy-rel.bin')).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+        (Get-FileHash (Join-Path $TestDrive 'out/source.bin')).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+    }
+
+    It 'copies only -Length bytes' {
+        Invoke-Tee -LiteralPath $sourcePath -Destination $targets[0] -Length 1000
+        (Get-Item $targets[0]).Length | Should -Be 1000
+    }
+
+    It 'reads a FIFO once and fans it out to four files' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'feed.fifo')
+        $peer = Start-Peer { param($fifo, $path) [IO.File]::WriteAllBytes($fifo, [IO.File]::ReadAllBytes($path)) } $fifo, $sourcePath
+        $four = 1..4 | ForEach-Object { Join-Path $TestDrive "copy-fifo$_.bin" }
+        Invoke-Tee -LiteralPath $fifo -Destination $four -TimeoutSec 20
+        Wait-Peer $peer
+        foreach ($target in $four) { (Get-FileHash $target).Hash | Should -Be (Get-FileHash $sourcePath).Hash }
+    }
+
+    It 'reads /dev/stdin of a pwsh fed by a shell pipeline into two files' {
+        $pwsh = (@(if (Test-Path (Join-Path $PSHOME 'pwsh')) { Join-Path $PSHOME 'pwsh' } else { 'dotnet'; Join-Path $PSHOME 'pwsh.dll' }) | ForEach-Object { "'$_'" }) -join ' '
+        $command = "Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Invoke-Tee -LiteralPath /dev/stdin -Destination '$($targets[0])', '$($targets[1])' -TimeoutSec 20"
+        & timeout 60 bash -c "cat '$sourcePath' | $pwsh -NoProfile -NonInteractive -Command `"$command`""
+        $LASTEXITCODE | Should -Be 0
+        (Get-FileHash $targets[0]).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+        (Get-FileHash $targets[1]).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+    }
+
+    It 'completes the other destinations when one fails, with a non-terminating error' {
+        $bad = Join-Path $TestDrive 'no-such-dir/copy.bin'
+        Invoke-Tee -Path $sourcePath -Destination $targets[0], $bad, $targets[1] -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed.Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -Be "PathNotFound,$Id"
+        $failed[0].TargetObject | Should -Be $bad
+        (Get-FileHash $targets[0]).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+        (Get-FileHash $targets[1]).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+    }
+
+    It 'completes the others when a FIFO destination loses its reader part-way' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'copy-quitter.fifo')
+        $peer = Start-Peer { param($fifo) $stream = [IO.File]::OpenRead($fifo); $null = $stream.Read([byte[]]::new(1000), 0, 1000); $stream.Dispose() } $fifo
+        Invoke-Tee -Path $sourcePath -Destination $targets[0], $fifo -TimeoutSec 20 -ErrorVariable failed -ErrorAction SilentlyContinue
+        Wait-Peer $peer
+        $failed[0].FullyQualifiedErrorId | Should -Be "BrokenPipe,$Id"
+        (Get-FileHash $targets[0]).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+    }
+
+    It 'reads a socket descriptor once into several files, with the default file mode' {
+        $uri = "unix://$TestDrive/tee.sock"
+        $peer = Start-Peer { param($uri, $path) $server = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 20; $file = Open-SpliceDescriptor -LiteralPath $path; try { $null = Invoke-Splice $file $server -TimeoutSec 20 } finally { $server, $file | Close-SpliceDescriptor } } $uri, $sourcePath
+        $socket = Connect-Peer $uri
+        try { $socket | Invoke-Tee -Destination $targets -TimeoutSec 20 }
+        finally { $socket.Close() }
+        Wait-Peer $peer
+        foreach ($target in $targets) {
+            (Get-FileHash $target).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+            (& stat -c %a $target) | Should -Be '644'
+        }
+    }
+
+    It 'refuses the source as its own destination (SameFile) and leaves it untouched' {
+        $before = (Get-FileHash $sourcePath).Hash
+        Invoke-Tee -Path $sourcePath -Destination $sourcePath, $targets[0] -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[0].FullyQualifiedErrorId | Should -Be "SameFile,$Id"
+        (Get-FileHash $sourcePath).Hash | Should -Be $before
+        (Get-FileHash $targets[0]).Hash | Should -Be $before
+    }
+
+    It 'keeps an existing destination and leaves no temporary file when stopped with Ctrl+C' {
+        Set-Content -Path $targets[0] -Value 'old content'
+        $fifo = New-Fifo (Join-Path $TestDrive 'silent.fifo')
+        $elapsed = Measure-Stop { param($fifo, $target) Invoke-Tee -LiteralPath $fifo -Destination $target } $fifo, $targets[0]
+        $elapsed.TotalSeconds | Should -BeLessThan 1
+        Get-Content $targets[0] | Should -Be 'old content'
+        Get-ChildItem -Force $TestDrive -Filter '*.splicetmp' | Should -BeNullOrEmpty
+    }
+
+    It 'reports a missing source as PathNotFound and a directory source as SourceIsDirectory' {
+        { Invoke-Tee -LiteralPath (Join-Path $TestDrive 'missing') -Destination $targets[0] -ErrorAction Stop } | Should -Throw -ErrorId "PathNotFound,$Id"
+        { Invoke-Tee -LiteralPath $TestDrive -Destination $targets[0] -ErrorAction Stop } | Should -Throw -ErrorId "SourceIsDirectory,$Id"
+    }
+
+    It 'creates nothing with -WhatIf' {
+        Invoke-Tee -Path $sourcePath -Destination $targets -WhatIf
+        $targets | ForEach-Object { Test-Path $_ | Should -BeFalse }
+    }
+}
+
+Describe 'Invoke-Tee descriptors' {
+    It 'leaves the count in /proc/self/fd unchanged' {
+        Get-OpenFdCount | Should -Be $FdBaseline
+    }
+}

@@ -1,0 +1,207 @@
+BeforeAll {
+    Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    . (Join-Path $PSScriptRoot 'Pipelines.Helpers.ps1')
+    $script:FdBaseline = Get-WarmFdBaseline
+    $script:Id = 'SpliceModule.Commands.OpenSpliceDescriptorCommand'
+}
+
+Describe 'Open-SpliceDescriptor by path' {
+    BeforeAll {
+        $script:file = Join-Path $TestDrive 'data.txt'
+        Set-Content -Path $file -Value 'content' -NoNewline
+    }
+
+    It 'opens a file for reading by default and closes it once' {
+        $descriptor = Open-SpliceDescriptor -Path $file
+        $descriptor | Should -BeOfType [SpliceModule.SpliceDescriptor]
+        $descriptor.Kind | Should -Be 'File'
+        $descriptor.Access | Should -Be 'Read'
+        $descriptor.Path | Should -Be $file
+        Test-Path "/proc/$PID/fd/$($descriptor.Fd)" | Should -BeTrue
+        $descriptor.Close()
+        $descriptor.IsClosed | Should -BeTrue
+        { $descriptor | Close-SpliceDescriptor } | Should -Not -Throw
+    }
+
+    It 'resolves relative and TestDrive: paths, and literal names with brackets' {
+        $bracketed = Join-Path $TestDrive 'a[1].txt'
+        Set-Content -LiteralPath $bracketed -Value 'x'
+        Push-Location $TestDrive
+        try {
+            $relative = Open-SpliceDescriptor 'data.txt'
+            $drive = Open-SpliceDescriptor -Path 'TestDrive:/data.txt'
+            $literal = Get-Item -LiteralPath $bracketed | Open-SpliceDescriptor
+        }
+        finally { Pop-Location }
+        try {
+            $relative.Path | Should -Be $file
+            $drive.Path | Should -Be $file
+            $literal.Path | Should -Be $bracketed
+        }
+        finally { $relative, $drive, $literal | Close-SpliceDescriptor }
+    }
+
+    It 'opens one descriptor per wildcard match' {
+        Set-Content (Join-Path $TestDrive 'w1.log') 'a'
+        Set-Content (Join-Path $TestDrive 'w2.log') 'b'
+        $all = Open-SpliceDescriptor -Path (Join-Path $TestDrive 'w*.log')
+        try { $all.Count | Should -Be 2 } finally { $all | Close-SpliceDescriptor }
+    }
+
+    It 'creates a file with -Create and truncates it when opened for Write' {
+        $new = Join-Path $TestDrive 'new.txt'
+        $descriptor = Open-SpliceDescriptor -LiteralPath $new -Access Write -Create
+        try {
+            $descriptor.Access | Should -Be 'Write'
+            Write-VmSplice -Destination $descriptor -InputObject 'first write, long' -NoNewline
+        }
+        finally { $descriptor.Close() }
+        $again = Open-SpliceDescriptor -LiteralPath $new -Access Write
+        try { Write-VmSplice -Destination $again -InputObject 'short' -NoNewline } finally { $again.Close() }
+        Get-Content -Raw $new | Should -BeExactly 'short'
+    }
+
+    It 'appends with -Access Append' {
+        $log = Join-Path $TestDrive 'append.txt'
+        Set-Content -Path $log -Value 'one' -NoNewline
+        $descriptor = Open-SpliceDescriptor -LiteralPath $log -Access Append
+        try { Write-VmSplice -Destination $descriptor -InputObject '+two' -NoNewline } finally { $descriptor.Close() }
+        Get-Content -Raw $log | Should -BeExactly 'one+two'
+    }
+
+    It 'opens character devices' {
+        $null_ = Open-SpliceDescriptor -LiteralPath /dev/null -Access Write
+        try { $null_.Kind | Should -Be 'CharacterDevice' } finally { $null_.Close() }
+    }
+
+    It 'opens a FIFO for reading at once, before any writer' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'read.fifo')
+        $descriptor = Open-SpliceDescriptor -LiteralPath $fifo -TimeoutSec 5
+        try { $descriptor.Kind | Should -Be 'Fifo' } finally { $descriptor.Close() }
+    }
+
+    It 'waits for a FIFO reader when opening for Write' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'write.fifo')
+        $peer = Start-Peer { param($fifo) Start-Sleep -Milliseconds 300; [IO.File]::ReadAllText($fifo) } $fifo
+        $descriptor = Open-SpliceDescriptor -LiteralPath $fifo -Access Write -TimeoutSec 20
+        try { Write-VmSplice -Destination $descriptor -InputObject 'hello reader' } finally { $descriptor.Close() }
+        Wait-Peer $peer | Should -BeExactly "hello reader`n"
+    }
+
+    It 'refuses a FIFO without a reader at once with -NonBlocking (NoReader)' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'noreader.fifo')
+        { Open-SpliceDescriptor -LiteralPath $fifo -Access Write -NonBlocking -ErrorAction Stop } | Should -Throw -ErrorId "NoReader,$Id"
+    }
+
+    It 'gives up waiting for a FIFO reader after -TimeoutSec (Timeout)' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'timeout.fifo')
+        { Open-SpliceDescriptor -LiteralPath $fifo -Access Write -TimeoutSec 1 -ErrorAction Stop } | Should -Throw -ErrorId "Timeout,$Id"
+    }
+
+    It 'returns within a second of Ctrl+C while waiting for a FIFO reader' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'ctrlc.fifo')
+        $elapsed = Measure-Stop { param($fifo) Open-SpliceDescriptor -LiteralPath $fifo -Access Write } $fifo
+        $elapsed.TotalSeconds | Should -BeLessThan 1
+    }
+
+    It 'reports <Case> as <ErrorId>' -TestCases @(
+        @{ Case = 'a missing literal path'; ErrorId = 'PathNotFound'; Arguments = { @{ LiteralPath = (Join-Path $TestDrive 'missing.txt') } } }
+        @{ Case = 'a missing path without -Create'; ErrorId = 'PathNotFound'; Arguments = { @{ Path = (Join-Path $TestDrive 'missing.txt'); Access = 'Write' } } }
+        @{ Case = 'a directory'; ErrorId = 'PathIsDirectory'; Arguments = { @{ LiteralPath = $TestDrive } } }
+        @{ Case = 'a path on another provider'; ErrorId = 'NotFileSystemPath'; Arguments = { @{ LiteralPath = 'Env:PATH' } } }
+    ) {
+        $splat = & $Arguments
+        { Open-SpliceDescriptor @splat -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId,$Id"
+    }
+
+    It 'is silent for a wildcard that matches nothing' {
+        Open-SpliceDescriptor -Path (Join-Path $TestDrive 'nothing*.bin') -ErrorVariable failed | Should -BeNullOrEmpty
+        $failed | Should -BeNullOrEmpty
+    }
+
+    It 'creates nothing with -WhatIf' {
+        $path = Join-Path $TestDrive 'whatif.txt'
+        Open-SpliceDescriptor -LiteralPath $path -Access Write -Create -WhatIf | Should -BeNullOrEmpty
+        Test-Path $path | Should -BeFalse
+    }
+}
+
+Describe 'Open-SpliceDescriptor by URI' {
+    It 'connects to a listening TCP descriptor on loopback' {
+        $uri = "tcp://127.0.0.1:$(Get-FreeTcpPort)"
+        $peer = Start-Peer { param($uri) $server = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 20; try { Start-Sleep -Milliseconds 300; $server.Kind } finally { $server.Close() } } $uri
+        $client = Connect-Peer $uri
+        try {
+            $client.Kind | Should -Be 'Socket'
+            $client.Access | Should -Be 'ReadWrite'
+            $client.Path | Should -Be $uri
+        }
+        finally { $client.Close() }
+        Wait-Peer $peer | Should -Be 'Socket'
+    }
+
+    It 'listens on a Unix-domain socket path and removes the socket file after the one peer is in' {
+        $socketPath = Join-Path $TestDrive 'listen.sock'
+        $peer = Start-Peer { param($uri) $server = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 20; try { Start-Sleep -Milliseconds 300 } finally { $server.Close() } } "unix://$socketPath"
+        $client = Connect-Peer "unix://$socketPath"
+        try { $client.Kind | Should -Be 'Socket' } finally { $client.Close() }
+        Wait-Peer $peer
+        Test-Path $socketPath | Should -BeFalse
+    }
+
+    It 'refuses a socket file given as a path (PathIsSocket)' {
+        $socketPath = Join-Path $TestDrive 'file.sock'
+        $listener = [Net.Sockets.Socket]::new('Unix', 'Stream', 'Unspecified')
+        try {
+            $listener.Bind([Net.Sockets.UnixDomainSocketEndPoint]::new($socketPath))
+            { Open-SpliceDescriptor -LiteralPath $socketPath -ErrorAction Stop } | Should -Throw -ErrorId "PathIsSocket,$Id"
+        }
+        finally { $listener.Dispose() }
+    }
+
+    It 'reports a refused connection as ConnectionFailed' {
+        { Open-SpliceDescriptor -Uri "tcp://127.0.0.1:$(Get-FreeTcpPort)" -TimeoutSec 5 -ErrorAction Stop } | Should -Throw -ErrorId "ConnectionFailed,$Id"
+    }
+
+    It 'refuses <Uri> as UnsupportedUri' -TestCases @(
+        @{ Uri = 'http://127.0.0.1:80/' }
+        @{ Uri = 'tcp://127.0.0.1' }
+        @{ Uri = 'unix://relative' }
+    ) {
+        { Open-SpliceDescriptor -Uri $Uri -ErrorAction Stop } | Should -Throw -ErrorId "UnsupportedUri,$Id"
+    }
+
+    It 'gives up listening after -TimeoutSec when nobody connects (Timeout)' {
+        { Open-SpliceDescriptor -Uri "tcp://127.0.0.1:$(Get-FreeTcpPort)" -Listen -TimeoutSec 1 -ErrorAction Stop } | Should -Throw -ErrorId "Timeout,$Id"
+    }
+
+    It 'returns within a second of Ctrl+C while listening' {
+        $elapsed = Measure-Stop { param($uri) Open-SpliceDescriptor -Uri $uri -Listen } "tcp://127.0.0.1:$(Get-FreeTcpPort)"
+        $elapsed.TotalSeconds | Should -BeLessThan 1
+    }
+}
+
+Describe 'Pipeline cmdlets where the kernel calls are not available' {
+    It 'fail with PlatformNotSupported' {
+        $pwsh = @(if (Test-Path (Join-Path $PSHOME 'pwsh')) { Join-Path $PSHOME 'pwsh' } else { 'dotnet'; Join-Path $PSHOME 'pwsh.dll' })
+        $script = @'
+Import-Module $env:SPLICEMODULE_TEST_MODULE
+$pipe = [pscustomobject]@{}   # no KernelPipe can exist here; piped input binds after BeginProcessing
+foreach ($call in { Open-SpliceDescriptor -LiteralPath /dev/null }, { Invoke-Splice -Source $pipe -Destination $pipe },
+                  { Invoke-Tee -LiteralPath /dev/null -Destination /dev/null }, { 'x' | Write-VmSplice -Destination /dev/null }, { $pipe | Read-KernelPipe }) {
+    try { & $call 2>$null; 'no error' } catch { $_.FullyQualifiedErrorId }
+}
+'@
+        $env:SPLICEMODULE_DISABLE_KERNEL = '1'
+        try { $ids = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script }
+        finally { Remove-Item Env:SPLICEMODULE_DISABLE_KERNEL }
+        $ids | Should -HaveCount 5
+        $ids | ForEach-Object { $_ | Should -BeLike 'PlatformNotSupported,SpliceModule.Commands.*' }
+    }
+}
+
+Describe 'Open-SpliceDescriptor descriptors' {
+    It 'leaves the count in /proc/self/fd unchanged' {
+        Get-OpenFdCount | Should -Be $FdBaseline
+    }
+}

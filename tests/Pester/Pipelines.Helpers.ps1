@@ -1,0 +1,96 @@
+# Shared by the pipeline cmdlets' test files (dot-sourced in BeforeAll). Peers run in their own
+# runspace of this process, so they see the same descriptor objects; every wait is bounded.
+
+function Start-Peer {
+    param([Parameter(Mandatory)] [scriptblock] $Script, [object[]] $ArgumentList = @())
+    # One command, not a batch of statements: stopping and disposing a batch that is still
+    # running crashes PowerShell (its batch work item touches the closed runspace).
+    $ps = [powershell]::Create()
+    $null = $ps.AddScript('param($module, $script, [object[]] $arguments) Import-Module $module; $ErrorActionPreference = "Stop"; & ([scriptblock]::Create($script)) @arguments')
+    $null = $ps.AddArgument($env:SPLICEMODULE_TEST_MODULE).AddArgument($Script.ToString()).AddArgument([object[]]$ArgumentList)
+    [pscustomobject]@{ PowerShell = $ps; Handle = $ps.BeginInvoke() }
+}
+
+function Wait-Peer {
+    param([Parameter(Mandatory)] $Peer, [int] $TimeoutSec = 30)
+    try {
+        if (-not $Peer.Handle.AsyncWaitHandle.WaitOne([timespan]::FromSeconds($TimeoutSec))) {
+            $Peer.PowerShell.Stop()
+            throw "The peer did not finish within $TimeoutSec s."
+        }
+        $output = $Peer.PowerShell.EndInvoke($Peer.Handle)
+        if ($Peer.PowerShell.Streams.Error.Count -gt 0) { throw $Peer.PowerShell.Streams.Error[0] }
+        $output
+    }
+    finally { $Peer.PowerShell.Dispose() }
+}
+
+function Get-FreeTcpPort {
+    $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+# Connects to a peer that is about to listen: refused connections are retried for a while.
+function Connect-Peer {
+    param([Parameter(Mandatory)] [string] $Uri, [int] $TimeoutSec = 20)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    while ($true) {
+        $descriptor = Open-SpliceDescriptor -Uri $Uri -TimeoutSec 5 -ErrorAction SilentlyContinue -ErrorVariable failed
+        if ($descriptor) { return $descriptor }
+        if ([DateTime]::UtcNow -gt $deadline) { throw $failed[0] }
+        Start-Sleep -Milliseconds 50
+    }
+}
+
+function New-Payload {
+    param([int] $Size, [int] $Seed = 42)
+    $bytes = [byte[]]::new($Size)
+    [Random]::new($Seed).NextBytes($bytes)
+    , $bytes
+}
+
+function Get-BytesHash {
+    param([byte[]] $Bytes)
+    [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([byte[]]$Bytes))
+}
+
+function New-Fifo {
+    param([Parameter(Mandatory)] [string] $Path)
+    & mkfifo $Path
+    if ($LASTEXITCODE -ne 0) { throw "mkfifo '$Path' failed." }
+    $Path
+}
+
+# Descriptors this process holds, leaving out the assembly files .NET maps as it loads them lazily
+# (their count grows with the features first used, which is no leak).
+function Get-OpenFdCount {
+    @(Get-ChildItem "/proc/$PID/fd" -ErrorAction SilentlyContinue |
+        Where-Object { $_.LinkTarget -notmatch '\.(dll|so(\.[0-9]+)*)$' }).Count
+}
+
+# The first runspace maps more of PowerShell's assemblies, and .NET creates its socket engine (an
+# epoll descriptor and a wake-up pipe) on first use; both stay for the life of the process. Let
+# them exist before a test file counts its descriptors, and return that count.
+function Get-WarmFdBaseline {
+    $port = Get-FreeTcpPort
+    $peer = Start-Peer { param($port) (Open-SpliceDescriptor -Uri "tcp://127.0.0.1:$port" -Listen -TimeoutSec 20).Close() } $port
+    (Connect-Peer "tcp://127.0.0.1:$port").Close()
+    Wait-Peer $peer
+    Get-OpenFdCount
+}
+
+# Measures how long stopping a [powershell] that runs $Script takes, once it has had time to block.
+function Measure-Stop {
+    param([Parameter(Mandatory)] [scriptblock] $Script, [object[]] $ArgumentList = @(), [int] $BlockMs = 700)
+    $peer = Start-Peer $Script $ArgumentList
+    try {
+        Start-Sleep -Milliseconds $BlockMs
+        if ($peer.Handle.IsCompleted) { throw "The command finished instead of blocking: $($peer.PowerShell.Streams.Error | Out-String)" }
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $stopped = $peer.PowerShell.BeginStop($null, $null)
+        if (-not $stopped.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(10))) { throw 'The command did not stop within 10 s.' }
+        $clock.Elapsed
+    }
+    finally { $peer.PowerShell.Dispose() }
+}

@@ -1,0 +1,155 @@
+BeforeAll {
+    Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    . (Join-Path $PSScriptRoot 'Pipelines.Helpers.ps1')
+    $script:FdBaseline = Get-WarmFdBaseline
+}
+
+Describe 'Write-VmSplice into a pipe' {
+    BeforeEach { $pipe = New-KernelPipe }
+    AfterEach { $pipe.Close() }
+
+    It 'writes strings as lines, and without newlines with -NoNewline' {
+        'one', 'two' | Write-VmSplice -Pipe $pipe
+        Write-VmSplice -Pipe $pipe -InputObject 'three' -NoNewline
+        Read-KernelPipe -Pipe $pipe -Raw | Should -BeExactly "one`ntwo`nthree"
+    }
+
+    It 'writes a byte array exactly, whole or unrolled by the pipeline' {
+        $bytes = New-Payload 5000
+        Write-VmSplice -Pipe $pipe -InputObject $bytes
+        $bytes | Write-VmSplice -Pipe $pipe
+        $back = Read-KernelPipe -Pipe $pipe -AsByteStream -Raw
+        $back.Length | Should -Be 10000
+        Get-BytesHash $back[0..4999] | Should -Be (Get-BytesHash $bytes)
+        Get-BytesHash $back[5000..9999] | Should -Be (Get-BytesHash $bytes)
+    }
+
+    It 'encodes with -Encoding, writing no byte order mark into the stream' {
+        Write-VmSplice -Pipe $pipe -InputObject 'Grüße' -Encoding unicode -NoNewline
+        $pipe.BytesAvailable | Should -Be 10
+        Read-KernelPipe -Pipe $pipe -Encoding unicode -Raw | Should -BeExactly 'Grüße'
+    }
+
+    It 'keeps what it wrote when the caller overwrites its array afterwards' {
+        $bytes = [byte[]]::new(10000)
+        [Array]::Fill($bytes, [byte]0xAB)
+        Write-VmSplice -Pipe $pipe -InputObject $bytes
+        [Array]::Fill($bytes, [byte]0xCD)
+        [GC]::Collect()
+        $back = Read-KernelPipe -Pipe $pipe -AsByteStream -Raw
+        $back.Length | Should -Be 10000
+        ($back | Where-Object { $_ -ne 0xAB }).Count | Should -Be 0
+    }
+
+    It 'reports what it wrote with -PassThru' {
+        $result = Write-VmSplice -Pipe $pipe -InputObject 'abc' -PassThru
+        $result | Should -BeOfType [SpliceModule.SpliceTransferResult]
+        $result.Bytes | Should -Be 4
+        $result.Method | Should -Be 'VmSplice'
+    }
+
+    It 'refuses input that is not bytes or text with UnsupportedInput and writes the rest' {
+        'a', 42, 'b' | Write-VmSplice -Pipe $pipe -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[0].FullyQualifiedErrorId | Should -Be 'UnsupportedInput,SpliceModule.Commands.WriteVmSpliceCommand'
+        Read-KernelPipe -Pipe $pipe | Should -Be @('a', 'b')
+    }
+
+    It 'waits on a full pipe and gives up after -TimeoutSec with a Timeout error' {
+        $small = New-KernelPipe -Capacity 4096
+        try {
+            { Write-VmSplice -Pipe $small -InputObject (New-Payload 100000) -TimeoutSec 1 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'Timeout,SpliceModule.Commands.WriteVmSpliceCommand'
+        }
+        finally { $small.Close() }
+    }
+
+    It 'returns within a second of Ctrl+C while the pipe is full' {
+        $elapsed = Measure-Stop { param($pipe) Write-VmSplice -Pipe $pipe -InputObject ([byte[]]::new(1MB)) } $pipe
+        $elapsed.TotalSeconds | Should -BeLessThan 1
+    }
+
+    It 'reports a pipe whose reader is gone as BrokenPipe' {
+        $pipe.ReadEnd.Close()
+        { Write-VmSplice -Pipe $pipe -InputObject 'nobody listens' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BrokenPipe,SpliceModule.Commands.WriteVmSpliceCommand'
+    }
+
+    It 'refuses a closed pipe with DescriptorClosed' {
+        $pipe.Close()
+        { Write-VmSplice -Pipe $pipe -InputObject 'x' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'DescriptorClosed,SpliceModule.Commands.WriteVmSpliceCommand'
+    }
+}
+
+Describe 'Write-VmSplice -Destination' {
+    It 'creates a file from strings at a path relative to the current location' {
+        Push-Location $TestDrive
+        try { 'x', 'y' | Write-VmSplice -Destination 'made.txt' }
+        finally { Pop-Location }
+        Get-Content -Raw (Join-Path $TestDrive 'made.txt') | Should -BeExactly "x`ny`n"
+    }
+
+    It 'generates a large file whose content is unchanged after the caller reuses its buffer' {
+        $path = Join-Path $TestDrive 'generated.bin'
+        $chunk = [byte[]]::new(1MB)
+        $expected = [IO.MemoryStream]::new()
+        $writes = foreach ($i in 1..5) {
+            [Array]::Fill($chunk, [byte]$i)
+            $expected.Write($chunk, 0, $chunk.Length)
+            , $chunk.Clone()
+        }
+        $writes | Write-VmSplice -Destination $path
+        Get-BytesHash ([IO.File]::ReadAllBytes($path)) | Should -Be (Get-BytesHash $expected.ToArray())
+    }
+
+    It 'writes through a socket descriptor and the peer receives exactly the bytes' {
+        $uri = "unix://$TestDrive/vm.sock"
+        $out = Join-Path $TestDrive 'from-socket.bin'
+        $peer = Start-Peer {
+            param($uri, $out)
+            $server = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 20
+            $file = Open-SpliceDescriptor -LiteralPath $out -Access Write -Create
+            try { $null = Invoke-Splice -Source $server -Destination $file -TimeoutSec 20 } finally { $server.Close(); $file.Close() }
+        } $uri, $out
+        $client = Connect-Peer $uri
+        $bytes = New-Payload 300000
+        try {
+            Write-VmSplice -Destination $client -InputObject $bytes -TimeoutSec 20
+            [Array]::Clear($bytes)
+        }
+        finally { $client.Close() }
+        Wait-Peer $peer
+        Get-BytesHash ([IO.File]::ReadAllBytes($out)) | Should -Be (Get-BytesHash (New-Payload 300000))
+    }
+
+    It 'writes into a FIFO whose reader is another process' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'vm.fifo')
+        $peer = Start-Peer { param($fifo) [IO.File]::ReadAllText($fifo) } $fifo
+        Write-VmSplice -Destination $fifo -InputObject 'through the fifo' -TimeoutSec 20
+        Wait-Peer $peer | Should -BeExactly "through the fifo`n"
+    }
+
+    It 'leaves no file behind when the input fails part-way' {
+        $path = Join-Path $TestDrive 'half.bin'
+        $small = New-KernelPipe
+        $small.ReadEnd.Close()
+        'a' | Write-VmSplice -Destination $small -ErrorAction SilentlyContinue -ErrorVariable failed
+        $failed[0].FullyQualifiedErrorId | Should -Be 'BrokenPipe,SpliceModule.Commands.WriteVmSpliceCommand'
+        $small.Close()
+        { & { 'line'; throw 'the producer failed' } | Write-VmSplice -Destination $path } | Should -Throw 'the producer failed'
+        Test-Path $path | Should -BeFalse
+        Get-ChildItem -Force $TestDrive -Filter '*.splicetmp' | Should -BeNullOrEmpty
+    }
+
+    It 'does nothing with -WhatIf' {
+        $path = Join-Path $TestDrive 'whatif.txt'
+        'x' | Write-VmSplice -Destination $path -WhatIf
+        Test-Path $path | Should -BeFalse
+    }
+}
+
+Describe 'Write-VmSplice descriptors' {
+    It 'leaves the count in /proc/self/fd unchanged' {
+        Get-OpenFdCount | Should -Be $FdBaseline
+    }
+}

@@ -1,0 +1,105 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using SpliceModule.Interop;
+using SpliceModule.Transfer;
+using Xunit;
+
+namespace SpliceModule.Tests;
+
+public class PipelineEngineTests
+{
+    [Fact]
+    public unsafe void ArenaNeverHandsOutTheSameBytesTwiceUntilRewound()
+    {
+        using var arena = new SplicePageArena();
+        var marked = new byte[100];
+        Array.Fill(marked, (byte)0xFF);
+        var first = arena.Place(marked);
+        var second = arena.Place(new byte[100]);
+        Assert.Equal(100, first.Length);
+        Assert.Equal(first.Memory + 100, second.Memory);
+
+        // A region fills up and the next piece comes from a fresh mapping, never from the start again.
+        var rest = arena.Place(new byte[SplicePageArena.RegionSize]);
+        Assert.Equal(SplicePageArena.RegionSize - 200, rest.Length);
+        // The kernel may map the new region at the old address, but with fresh zeroed pages: the
+        // pipe keeps the old pages, and the old bytes are nowhere in the new region.
+        var fresh = arena.Place(new byte[10]);
+        Assert.Equal(0, (long)fresh.Memory % 4096);
+        Assert.Equal(0, ((byte*)fresh.Memory)[50]);
+
+        arena.Rewind();
+        Assert.Equal(fresh.Memory, arena.Place(new byte[10]).Memory);
+    }
+
+    [Fact]
+    public void VmSplicedBytesSurviveTheCallersChanges()
+    {
+        using var pipe = KernelPipe.Create();
+        var data = new byte[10000];
+        Array.Fill(data, (byte)0xAB);
+        using (var writer = VmSpliceWriter.IntoPipe(pipe, new ReadinessWait(default)))
+        {
+            writer.Write(data);
+            Array.Fill(data, (byte)0xCD);
+            Assert.Equal(10000, writer.Bytes);
+        }
+
+        var back = KernelPipeReader.Read(pipe, null, new ReadinessWait(default));
+        Assert.Equal(10000, back.Length);
+        Assert.All(back, b => Assert.Equal(0xAB, b));
+    }
+
+    [Fact]
+    public void WaitingOnAnIdlePipeEndsWithTheTimeout()
+    {
+        using var pipe = KernelPipe.Create();
+        var clock = Stopwatch.StartNew();
+        var wait = new ReadinessWait(default, TimeSpan.FromMilliseconds(300));
+        Assert.Throws<TimeoutException>(() => wait.Until(pipe.ReadEnd.Handle, Flags.POLLIN, "idle"));
+        Assert.InRange(clock.ElapsedMilliseconds, 250, 5000);
+    }
+
+    [Fact]
+    public void WaitingEndsSoonAfterCancellation()
+    {
+        using var pipe = KernelPipe.Create();
+        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        var clock = Stopwatch.StartNew();
+        Assert.ThrowsAny<OperationCanceledException>(() => new ReadinessWait(stop.Token).Until(pipe.ReadEnd.Handle, Flags.POLLIN, "idle"));
+        Assert.InRange(clock.ElapsedMilliseconds, 0, 2000);
+    }
+
+    [Fact]
+    public void ReadingAPipeWithoutWritersIsEndOfInput()
+    {
+        using var pipe = KernelPipe.Create();
+        pipe.WriteEnd.Dispose();
+        Assert.False(new ReadinessWait(default, TimeSpan.FromSeconds(5)).Until(pipe.ReadEnd.Handle, Flags.POLLIN, "pipe"));
+        Assert.Empty(KernelPipeReader.Read(pipe, 100, new ReadinessWait(default, TimeSpan.FromSeconds(5))));
+    }
+
+    [Fact]
+    public void EndpointsRefuseTheWrongDirection()
+    {
+        using var pipe = KernelPipe.Create();
+        Assert.Equal(TransferRefusal.SourceNotReadable, Assert.Throws<TransferRefusedException>(() => Endpoint.AsSource(pipe.WriteEnd)).Reason);
+        Assert.Equal(TransferRefusal.DestinationNotWritable, Assert.Throws<TransferRefusedException>(() => Endpoint.AsDestination(pipe.ReadEnd)).Reason);
+        Assert.Same(pipe.ReadEnd, Endpoint.AsSource(pipe));
+        Assert.Same(pipe.WriteEnd, Endpoint.AsDestination(pipe));
+        Assert.Equal(TransferRefusal.OffsetNotSupported, Assert.Throws<TransferRefusedException>(() => Endpoint.RequireSeekable(pipe.ReadEnd, "SourceOffset")).Reason);
+    }
+
+    [Fact]
+    public void TeeLeavesTheSourceFull()
+    {
+        using var source = KernelPipe.Create();
+        using var copy = KernelPipe.Create();
+        Sys.Write(source.WriteEnd.Handle, "duplicate me"u8);
+        var result = PipeTee.Into(source, copy, null, new ReadinessWait(default, TimeSpan.FromSeconds(5)));
+        Assert.Equal(12, result.Bytes);
+        Assert.Equal(12, source.BytesAvailable);
+        Assert.Equal("duplicate me"u8.ToArray(), KernelPipeReader.Read(copy, null, new ReadinessWait(default)));
+    }
+}
