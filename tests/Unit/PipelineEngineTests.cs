@@ -21,7 +21,9 @@ public class PipelineEngineTests
         Assert.Equal(first.Memory + 100, second.Memory);
 
         // A region fills up and the next piece comes from a fresh mapping, never from the start again.
-        var rest = arena.Place(new byte[SplicePageArena.RegionSize]);
+        var filler = new byte[SplicePageArena.RegionSize];
+        Array.Fill(filler, (byte)0x01);
+        var rest = arena.Place(filler);
         Assert.Equal(SplicePageArena.RegionSize - 200, rest.Length);
         // The kernel may map the new region at the old address, but with fresh zeroed pages: the
         // pipe keeps the old pages, and the old bytes are nowhere in the new region.
@@ -30,7 +32,32 @@ public class PipelineEngineTests
         Assert.Equal(0, ((byte*)fresh.Memory)[50]);
 
         arena.Rewind();
-        Assert.Equal(fresh.Memory, arena.Place(new byte[10]).Memory);
+        Assert.Equal(fresh.Memory, arena.Place(new byte[] { 1, 2, 3 }).Memory);
+    }
+
+    [Fact]
+    public unsafe void ArenaMapsARepeatedBlockFromTheSamePagesWithoutCopying()
+    {
+        using var arena = new SplicePageArena();
+        var block = new byte[4096];
+        Random.Shared.NextBytes(block);
+        var first = arena.Place(block);
+        var again = arena.Place((byte[])block.Clone());
+        Assert.Equal(first, again);
+
+        // The caller changing its array afterwards gives new pages; the old ones keep the old bytes.
+        var original = (byte[])block.Clone();
+        block[7] ^= 0xFF;
+        var changed = arena.Place(block);
+        Assert.NotEqual(first.Memory, changed.Memory);
+        Assert.True(new ReadOnlySpan<byte>((byte*)first.Memory, first.Length).SequenceEqual(original));
+        Assert.True(new ReadOnlySpan<byte>((byte*)changed.Memory, changed.Length).SequenceEqual(block));
+
+        // A longer input that starts with the last block reuses it for that prefix only.
+        var longer = new byte[block.Length + 10];
+        block.CopyTo(longer, 0);
+        var prefix = arena.Place(longer);
+        Assert.Equal(changed, prefix);
     }
 
     [Fact]
