@@ -554,6 +554,26 @@ Describe 'Copy-SpliceItem progress' {
         $records[-1].RecordType | Should -Be 'Completed'
     }
 
+    It 'counts items and bytes across a tree and completes' {
+        # The tree's one big file goes into a FIFO that a slow reader drains, so the copy lasts
+        # long enough for progress to show whatever the machine's speed.
+        $tree = Join-Path $TestDrive 'progress-tree'
+        New-Item -ItemType Directory "$tree/in" -Force | Out-Null
+        [IO.File]::WriteAllBytes("$tree/in/big.bin", [byte[]]::new(30 * 65536))
+        Set-Content "$tree/small.txt" 'small'
+        $fifo = "$TestDrive/progress-copy/progress-tree/in/big.bin"
+        New-Item -ItemType Directory (Split-Path $fifo) -Force | Out-Null
+        mkfifo $fifo
+        $reader = Start-Bash "exec < '$fifo'; for i in `$(seq 40); do dd bs=65536 count=1 iflag=fullblock status=none > /dev/null; sleep 0.05; done; cat > /dev/null"
+        $result = Invoke-Bounded { param($s, $d) $ProgressPreference = 'Continue'; Copy-SpliceItem -LiteralPath $s -Destination $d -Recurse } @($tree, "$TestDrive/progress-copy")
+        $null = $reader.WaitForExit(10000)
+        $result.Errors | Should -BeNullOrEmpty
+        $records = $result.Progress
+        $records.Count | Should -BeGreaterThan 1
+        ($records | Where-Object StatusDescription -Match 'of 2 items').Count | Should -BeGreaterThan 0
+        $records[-1].RecordType | Should -Be 'Completed'
+    }
+
     It 'writes no progress when $ProgressPreference is SilentlyContinue' {
         mkfifo "$TestDrive/quiet.fifo"
         $writer = Start-SlowWriter "$TestDrive/quiet.fifo"

@@ -345,10 +345,10 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
 
         public void ItemFailed(TreeEntry entry, string destinationPath, Exception error) => _cmdlet.WriteFailure(error, entry.SourcePath);
 
-        public void Progress(long bytesDone, int itemsDone)
+        public void Progress(long bytesDone, int itemsDone, string? currentItem)
         {
             _progress.CompletedItems = _itemsBefore + itemsDone;
-            _progress.Report(_root, bytesDone);
+            _progress.Report(currentItem ?? _root, bytesDone);
         }
 
         public void Finish()

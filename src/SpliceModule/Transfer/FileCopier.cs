@@ -149,7 +149,7 @@ internal static class FileCopier
             Cancellation = request.Cancellation,
             Progress = request.Progress,
         };
-        var method = CopyEngine.Run(job, request.Method);
+        var method = CopyEngine.Run(job, request.Method, request.StartAt);
         return (method, job.Copied);
     }
 

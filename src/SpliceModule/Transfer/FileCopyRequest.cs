@@ -8,6 +8,9 @@ internal sealed record FileCopyRequest(string SourcePath, string DestinationPath
 {
     public CopyMethod Method { get; init; } = CopyMethod.Auto;
 
+    /// <summary>With Method Auto: the first method to try, learnt from earlier files of a tree.</summary>
+    public CopyMethod StartAt { get; init; } = CopyMethod.Auto;
+
     /// <summary>Replace a destination whose write bits are all clear (Copy-Item's -Force).</summary>
     public bool Force { get; init; }
 
@@ -36,8 +39,8 @@ internal sealed record FileCopyRequest(string SourcePath, string DestinationPath
         (PreserveOwnership ? CopyPreserve.Ownership : 0) | (PreserveExtendedAttributes ? CopyPreserve.ExtendedAttributes : 0);
 
     /// <summary>The same options for another pair of paths (the files of a tree share them).</summary>
-    public FileCopyRequest For(string sourcePath, string destinationPath, Action<long>? progress) =>
-        this with { SourcePath = sourcePath, DestinationPath = destinationPath, Progress = progress };
+    public FileCopyRequest For(string sourcePath, string destinationPath, CopyMethod startAt, Action<long>? progress) =>
+        this with { SourcePath = sourcePath, DestinationPath = destinationPath, StartAt = startAt, Progress = progress };
 }
 
 /// <summary>What a finished copy reports.</summary>

@@ -50,7 +50,7 @@ internal static class SparseCopier
                 Cancellation = request.Cancellation,
                 Progress = request.Progress is { } report ? bytes => report(before + bytes) : null,
             };
-            used = CopyEngine.Run(job, request.Method);
+            used = CopyEngine.Run(job, request.Method, request.StartAt);
             copied += job.Copied;
             if (job.Copied < job.Limit)
             {

@@ -18,8 +18,9 @@ internal interface ITreeCopyObserver
     /// <summary>One item failed; the rest go on (what it held is skipped).</summary>
     void ItemFailed(TreeEntry entry, string destinationPath, Exception error);
 
-    /// <summary>Bytes and items done so far over the whole tree, including inside the current files.</summary>
-    void Progress(long bytesDone, int itemsDone);
+    /// <summary>Bytes and items done so far over the whole tree, including inside the current files;
+    /// <paramref name="currentItem"/> is the file being copied, or null when several are.</summary>
+    void Progress(long bytesDone, int itemsDone, string? currentItem);
 }
 
 /// <summary>
@@ -154,6 +155,7 @@ internal static class TreeCopier
         private readonly List<int> _leaves;
         private readonly FileCopyRequest _options;
         private readonly ITreeCopyObserver _observer;
+        private readonly MethodMemo _methods = new();
         private long _bytesDone;
         private int _itemsDone;
 
@@ -172,7 +174,8 @@ internal static class TreeCopier
             {
                 _options.Cancellation.ThrowIfCancellationRequested();
                 long before = _bytesDone;
-                var outcome = CopyLeaf(index, bytes => _observer.Progress(before + bytes, _itemsDone));
+                string current = _plan.Entries[index].SourcePath;
+                var outcome = CopyLeaf(index, bytes => _observer.Progress(before + bytes, _itemsDone, current));
                 Deliver(outcome);
             }
         }
@@ -228,7 +231,7 @@ internal static class TreeCopier
                     inFlight += Volatile.Read(ref partial[w]);
                 }
 
-                _observer.Progress(_bytesDone + inFlight, _itemsDone);
+                _observer.Progress(_bytesDone + inFlight, _itemsDone, null);
             }
 
             _options.Cancellation.ThrowIfCancellationRequested();
@@ -243,7 +246,9 @@ internal static class TreeCopier
                 switch (entry.Status.Kind)
                 {
                     case FileKind.File:
-                        return new Outcome(index, FileCopier.Copy(_options.For(entry.SourcePath, target, progress)), null);
+                        var result = FileCopier.Copy(_options.For(entry.SourcePath, target, _methods.StartFor(entry.Status), progress));
+                        _methods.Learn(entry.Status, result);
+                        return new Outcome(index, result, null);
                     case FileKind.SymbolicLink:
                         NodeCopier.CopyLink(entry.SourcePath, entry.Status, target, _options.Preserve);
                         break;
@@ -278,9 +283,31 @@ internal static class TreeCopier
 
             _bytesDone += outcome.File?.Bytes ?? 0;
             _observer.ItemCopied(entry, target, outcome.File);
-            _observer.Progress(_bytesDone, _itemsDone);
+            _observer.Progress(_bytesDone, _itemsDone, entry.SourcePath);
         }
 
         private readonly record struct Outcome(int Index, FileCopyResult? File, Exception? Error);
+    }
+
+    /// <summary>
+    /// Remembers, per source file system, the method that copied a file with data: the strategies
+    /// before it refused and will refuse for every other file there too (FICLONE on ext4), and a
+    /// refusal costs a failed call and an exception per file. Empty files teach nothing (they
+    /// skip copy_file_range by design).
+    /// </summary>
+    private sealed class MethodMemo
+    {
+        private readonly ConcurrentDictionary<ulong, CopyMethod> _bySourceDevice = new();
+
+        public CopyMethod StartFor(in FileStatus source) =>
+            _bySourceDevice.TryGetValue(source.Device, out var method) ? method : CopyMethod.Auto;
+
+        public void Learn(in FileStatus source, FileCopyResult result)
+        {
+            if (result.Bytes > 0 && !result.Sparse && result.Method != CopyMethod.PlatformCopy)
+            {
+                _bySourceDevice.TryAdd(source.Device, result.Method);
+            }
+        }
     }
 }

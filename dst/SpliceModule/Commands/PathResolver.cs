@@ -1,0 +1,79 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+
+namespace SpliceModule.Commands;
+
+/// <summary>
+/// Turns what users type into file system paths the way Copy-Item does: relative to
+/// PowerShell's location, through any FileSystem drive, wildcards only for -Path.
+/// </summary>
+internal sealed class PathResolver
+{
+    private readonly PSCmdlet _cmdlet;
+
+    public PathResolver(PSCmdlet cmdlet) => _cmdlet = cmdlet;
+
+    /// <summary>Existing items for each path. A literal path (or a -Path without wildcards) that is
+    /// missing is an ItemNotFoundException; a wildcard that matches nothing yields nothing.</summary>
+    public IReadOnlyList<string> ResolveExisting(string path, bool literal)
+    {
+        ProviderInfo provider;
+        if (literal)
+        {
+            string resolved = _cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _);
+            RequireFileSystem(provider, path);
+            if (!File.Exists(resolved) && !Directory.Exists(resolved) && !IsSpecialFile(resolved))
+            {
+                throw new ItemNotFoundException($"Cannot find path '{path}' because it does not exist.");
+            }
+
+            return new[] { resolved };
+        }
+
+        var paths = _cmdlet.SessionState.Path.GetResolvedProviderPathFromPSPath(path, out provider);
+        RequireFileSystem(provider, path);
+        return paths;
+    }
+
+    /// <summary>A path that need not exist yet (a destination).</summary>
+    public string ResolveNew(string path)
+    {
+        string resolved = _cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+        RequireFileSystem(provider, path);
+        return resolved;
+    }
+
+    public string CurrentDirectory => _cmdlet.SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+
+    /// <summary>FIFOs, sockets and devices, which File.Exists also reports, and dangling symlinks, which it does not.</summary>
+    private static bool IsSpecialFile(string path)
+    {
+        try
+        {
+            return (File.GetAttributes(path) & FileAttributes.ReparsePoint) != 0 || new FileInfo(path).Exists;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static void RequireFileSystem(ProviderInfo provider, string path)
+    {
+        if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new NotFileSystemPathException($"'{path}' is on the {provider.Name} provider; SpliceModule works with FileSystem paths only.");
+        }
+    }
+}
+
+/// <summary>A path on a provider other than FileSystem (Env:, HKLM:, Variable:).</summary>
+internal sealed class NotFileSystemPathException : ArgumentException
+{
+    public NotFileSystemPathException(string message)
+        : base(message)
+    {
+    }
+}

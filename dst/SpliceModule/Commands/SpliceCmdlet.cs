@@ -1,0 +1,90 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using System.Threading;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Commands;
+
+/// <summary>
+/// What every SpliceModule cmdlet shares: Ctrl+C as a cancellation token, the Linux-only guard,
+/// and one mapping from engine exceptions to error records with stable ids.
+/// </summary>
+public abstract class SpliceCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
+    protected CancellationToken Cancellation => _stopping.Token;
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>Ends the cmdlet with PlatformNotSupported where the kernel calls it needs do not exist.</summary>
+    protected void RequireLinuxKernel()
+    {
+        if (KernelFeatures.LinuxKernel)
+        {
+            return;
+        }
+
+        string why = OperatingSystem.IsLinux()
+            ? $"the Linux kernel calls are switched off by {KernelFeatures.DisableVariable}=1"
+            : "it needs Linux's splice, tee and vmsplice calls";
+        ThrowTerminatingError(new ErrorRecord(
+            new PlatformNotSupportedException($"{MyInvocation.MyCommand.Name} is not available on this system: {why}."),
+            "PlatformNotSupported",
+            ErrorCategory.NotImplemented,
+            null));
+    }
+
+    /// <summary>Reports one failed item and lets the others go on; Ctrl+C becomes a pipeline stop.</summary>
+    protected void WriteItemError(Exception exception, object? target, string? errorId = null, ErrorCategory? category = null)
+    {
+        if (exception is OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
+        }
+
+        WriteError(new ErrorRecord(exception, errorId ?? ErrorIdFor(exception), category ?? CategoryFor(exception), target));
+    }
+
+    internal static string ErrorIdFor(Exception exception) => exception switch
+    {
+        CopyRefusedException refused => refused.Reason.ToString(),
+        ItemNotFoundException => "PathNotFound",
+        NotFileSystemPathException => "NotFileSystemPath",
+        ObjectDisposedException => "DescriptorClosed",
+        SpliceException splice when splice.Errno == Errno.ENOENT => "PathNotFound",
+        SpliceException => "SystemCallFailed",
+        UnauthorizedAccessException => "PermissionDenied",
+        _ => "SpliceFailed",
+    };
+
+    internal static ErrorCategory CategoryFor(Exception exception) => exception switch
+    {
+        CopyRefusedException { Reason: CopyRefusal.DestinationReadOnly } => ErrorCategory.PermissionDenied,
+        CopyRefusedException { Reason: CopyRefusal.MethodNotSupported } => ErrorCategory.NotImplemented,
+        CopyRefusedException => ErrorCategory.InvalidArgument,
+        ItemNotFoundException => ErrorCategory.ObjectNotFound,
+        NotFileSystemPathException => ErrorCategory.InvalidArgument,
+        ObjectDisposedException => ErrorCategory.InvalidOperation,
+        UnauthorizedAccessException => ErrorCategory.PermissionDenied,
+        SpliceException splice => splice.Errno switch
+        {
+            Errno.ENOENT or Errno.ENOTDIR => ErrorCategory.ObjectNotFound,
+            Errno.EACCES or Errno.EPERM or Errno.EROFS => ErrorCategory.PermissionDenied,
+            Errno.ENOSPC or Errno.EDQUOT or Errno.ENOMEM => ErrorCategory.ResourceUnavailable,
+            Errno.EINVAL or Errno.EBADF or Errno.ESPIPE => ErrorCategory.InvalidArgument,
+            Errno.EPIPE or Errno.ENOTCONN => ErrorCategory.ConnectionError,
+            _ => ErrorCategory.WriteError,
+        },
+        IOException => ErrorCategory.WriteError,
+        _ => ErrorCategory.NotSpecified,
+    };
+}

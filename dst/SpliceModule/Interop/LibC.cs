@@ -1,0 +1,127 @@
+using System.Runtime.InteropServices;
+
+namespace SpliceModule.Interop;
+
+/// <summary>
+/// Raw libc entry points. Nothing outside Interop calls these: <see cref="Sys"/> wraps each one
+/// with EINTR retries, errno mapping and SafeHandle leases.
+/// </summary>
+internal static unsafe partial class LibC
+{
+    private const string Library = "libc";
+
+    [LibraryImport(Library, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Open(string path, int flags, int mode);
+
+    [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
+    internal static partial int Close(int fd);
+
+    [LibraryImport(Library, EntryPoint = "pipe2", SetLastError = true)]
+    internal static partial int Pipe2(int* fds, int flags);
+
+    [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
+    internal static partial int Fcntl(int fd, int cmd, int arg);
+
+    [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
+    internal static partial int Ioctl(int fd, nuint request, nint arg);
+
+    [LibraryImport(Library, EntryPoint = "splice", SetLastError = true)]
+    internal static partial nint Splice(int fdIn, long* offIn, int fdOut, long* offOut, nuint len, uint flags);
+
+    [LibraryImport(Library, EntryPoint = "tee", SetLastError = true)]
+    internal static partial nint Tee(int fdIn, int fdOut, nuint len, uint flags);
+
+    [LibraryImport(Library, EntryPoint = "vmsplice", SetLastError = true)]
+    internal static partial nint VmSplice(int fd, IoVec* iov, nuint count, uint flags);
+
+    [LibraryImport(Library, EntryPoint = "copy_file_range", SetLastError = true)]
+    internal static partial nint CopyFileRange(int fdIn, long* offIn, int fdOut, long* offOut, nuint len, uint flags);
+
+    [LibraryImport(Library, EntryPoint = "sendfile", SetLastError = true)]
+    internal static partial nint SendFile(int outFd, int inFd, long* offset, nuint count);
+
+    [LibraryImport(Library, EntryPoint = "lseek", SetLastError = true)]
+    internal static partial long Lseek(int fd, long offset, int whence);
+
+    [LibraryImport(Library, EntryPoint = "read", SetLastError = true)]
+    internal static partial nint Read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
+    internal static partial nint Write(int fd, byte* buffer, nuint count);
+
+    [LibraryImport(Library, EntryPoint = "poll", SetLastError = true)]
+    internal static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
+
+    [LibraryImport(Library, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Statx(int dirFd, string path, int flags, uint mask, byte* buffer);
+
+    [LibraryImport(Library, EntryPoint = "fstatfs", SetLastError = true)]
+    internal static partial int Fstatfs(int fd, byte* buffer);
+
+    [LibraryImport(Library, EntryPoint = "uname", SetLastError = true)]
+    internal static partial int Uname(byte* buffer);
+
+    [LibraryImport(Library, EntryPoint = "fchmod", SetLastError = true)]
+    internal static partial int Fchmod(int fd, int mode);
+
+    [LibraryImport(Library, EntryPoint = "fchown", SetLastError = true)]
+    internal static partial int Fchown(int fd, int uid, int gid);
+
+    [LibraryImport(Library, EntryPoint = "futimens", SetLastError = true)]
+    internal static partial int Futimens(int fd, TimeSpec* times);
+
+    [LibraryImport(Library, EntryPoint = "fsync", SetLastError = true)]
+    internal static partial int Fsync(int fd);
+
+    [LibraryImport(Library, EntryPoint = "ftruncate", SetLastError = true)]
+    internal static partial int Ftruncate(int fd, long length);
+
+    [LibraryImport(Library, EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Rename(string oldPath, string newPath);
+
+    [LibraryImport(Library, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Unlink(string path);
+
+    [LibraryImport(Library, EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Utimensat(int dirFd, string path, TimeSpec* times, int flags);
+
+    [LibraryImport(Library, EntryPoint = "fchownat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Fchownat(int dirFd, string path, int uid, int gid, int flags);
+
+    [LibraryImport(Library, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Chmod(string path, int mode);
+
+    [LibraryImport(Library, EntryPoint = "mknod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Mknod(string path, int mode, ulong device);
+
+    [LibraryImport(Library, EntryPoint = "flistxattr", SetLastError = true)]
+    internal static partial nint Flistxattr(int fd, byte* list, nuint size);
+
+    [LibraryImport(Library, EntryPoint = "fgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint Fgetxattr(int fd, string name, byte* value, nuint size);
+
+    [LibraryImport(Library, EntryPoint = "fsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Fsetxattr(int fd, string name, byte* value, nuint size, int flags);
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+}

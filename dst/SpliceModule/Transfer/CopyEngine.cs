@@ -1,0 +1,49 @@
+using System;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>Runs a <see cref="CopyJob"/> with the method asked for, or with the fastest that works.</summary>
+internal static class CopyEngine
+{
+    private static readonly CopyStrategy[] FastestFirst =
+    {
+        new ReflinkStrategy(),
+        new CopyFileRangeStrategy(),
+        new SpliceStrategy(),
+        new SendFileStrategy(),
+        new ReadWriteStrategy(),
+    };
+
+    /// <summary>Copies the job and returns the method that did it. A forced method that cannot
+    /// work is a <see cref="CopyRefusedException"/>, never a silent switch to another.</summary>
+    /// <param name="startAt">For Auto: skip the strategies before this one, which earlier files
+    /// of the same tree showed cannot work here (saves a refused call and its exception per file).</param>
+    public static CopyMethod Run(CopyJob job, CopyMethod method, CopyMethod startAt = CopyMethod.Auto)
+    {
+        if (method == CopyMethod.Auto)
+        {
+            int first = Math.Max(0, Array.FindIndex(FastestFirst, s => s.Method == startAt));
+            for (int i = first; i < FastestFirst.Length; i++)
+            {
+                if (FastestFirst[i].TryCopy(job) is null)
+                {
+                    return FastestFirst[i].Method;
+                }
+            }
+
+            throw new InvalidOperationException("ReadWrite copies everything it is given.");
+        }
+
+        var forced = Array.Find(FastestFirst, s => s.Method == method)
+            ?? throw new CopyRefusedException(CopyRefusal.MethodNotSupported, $"The {method} method does not apply to a kernel copy.");
+        string? whyNot = forced.TryCopy(job);
+        if (whyNot is not null)
+        {
+            throw new CopyRefusedException(
+                CopyRefusal.MethodNotSupported,
+                $"The {method} method cannot copy '{job.SourcePath}' to '{job.DestinationPath}': {whyNot}");
+        }
+
+        return method;
+    }
+}

@@ -1,0 +1,58 @@
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>copy_file_range(2): the file system copies in the kernel (server-side on NFS, reflink on some).</summary>
+internal sealed class CopyFileRangeStrategy : CopyStrategy
+{
+    private static readonly int[] FallbackErrnos =
+        { Errno.ENOSYS, Errno.EXDEV, Errno.EINVAL, Errno.EOPNOTSUPP, Errno.EPERM, Errno.EBADF, Errno.ETXTBSY };
+
+    public override CopyMethod Method => CopyMethod.CopyFileRange;
+
+    public override string? TryCopy(CopyJob job)
+    {
+        if (!job.BothRegularFiles)
+        {
+            return "copy_file_range needs a regular file on both sides";
+        }
+
+        if (!KernelFeatures.IsAvailable(KernelFeature.CopyFileRange))
+        {
+            return "copy_file_range is not available in this process";
+        }
+
+        if (job.SourceSize == 0)
+        {
+            return "the source reports size 0 (a /proc or /sys file has content copy_file_range cannot see)";
+        }
+
+        while (job.Remaining > 0)
+        {
+            job.ThrowIfCancelled();
+            long copied;
+            try
+            {
+                copied = Sys.CopyFileRange(job.Source, Sys.CurrentPosition, job.Destination, Sys.CurrentPosition, NextChunk(job, Chunk), job.SourcePath, job.DestinationPath);
+            }
+            catch (SpliceException e) when (MayFallBack(job, e, FallbackErrnos))
+            {
+                return e.Message;
+            }
+
+            if (copied == 0)
+            {
+                if (job.Copied == 0)
+                {
+                    return "copy_file_range copied nothing from a non-empty file";
+                }
+
+                break;
+            }
+
+            job.Advance(copied);
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,88 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Threading;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// One stream of bytes to move: from the source's current position to the destination's,
+/// until end of input or <see cref="Limit"/> bytes. Strategies share it so that progress,
+/// cancellation and the count of bytes written live in one place.
+/// </summary>
+internal sealed class CopyJob
+{
+    /// <summary>Copy until the source reports end of input.</summary>
+    internal const long ToEnd = long.MaxValue;
+
+    public CopyJob(SafeHandle source, FileKind sourceKind, string sourcePath, SafeHandle destination, FileKind destinationKind, string destinationPath)
+    {
+        Source = source;
+        SourceKind = sourceKind;
+        SourcePath = sourcePath;
+        Destination = destination;
+        DestinationKind = destinationKind;
+        DestinationPath = destinationPath;
+    }
+
+    public SafeHandle Source { get; }
+
+    public FileKind SourceKind { get; }
+
+    public string SourcePath { get; }
+
+    public SafeHandle Destination { get; }
+
+    public FileKind DestinationKind { get; }
+
+    public string DestinationPath { get; }
+
+    /// <summary>The source's size where it is a regular file (0 for /proc files, which still have content).</summary>
+    public long SourceSize { get; init; }
+
+    public long Limit { get; set; } = ToEnd;
+
+    public CancellationToken Cancellation { get; init; }
+
+    /// <summary>Called with the running total after each chunk; runs on the copying thread.</summary>
+    public Action<long>? Progress { get; init; }
+
+    /// <summary>Bytes this job has written so far; strategies may fall back only while it is 0.</summary>
+    public long Copied { get; private set; }
+
+    public long Remaining => Limit == ToEnd ? ToEnd : Limit - Copied;
+
+    public bool BothRegularFiles => SourceKind == FileKind.File && DestinationKind == FileKind.File;
+
+    public bool SourceIsStream => SourceKind is FileKind.Pipe or FileKind.Fifo or FileKind.Socket or FileKind.CharacterDevice;
+
+    public bool DestinationIsStream => DestinationKind is FileKind.Pipe or FileKind.Fifo or FileKind.Socket or FileKind.CharacterDevice;
+
+    public void Advance(long bytes)
+    {
+        Copied += bytes;
+        Progress?.Invoke(Copied);
+    }
+
+    public void ThrowIfCancelled() => Cancellation.ThrowIfCancellationRequested();
+
+    /// <summary>Waits, in slices short enough for Ctrl+C, until a stream end is ready.
+    /// Returns false when the peer has hung up with nothing left to read.</summary>
+    public bool WaitUntilReady(SafeHandle handle, short events, string path)
+    {
+        while (true)
+        {
+            ThrowIfCancelled();
+            short revents = Sys.Poll(handle, events, 200, path);
+            if ((revents & events) != 0)
+            {
+                return true;
+            }
+
+            if ((revents & (Flags.POLLHUP | Flags.POLLERR)) != 0)
+            {
+                return (events & Flags.POLLOUT) != 0;
+            }
+        }
+    }
+}

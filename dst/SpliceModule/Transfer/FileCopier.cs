@@ -1,0 +1,212 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Security.Cryptography;
+using System.Threading;
+using Microsoft.Win32.SafeHandles;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// Copies one file the safe way: the source is checked against the destination by inode before
+/// anything is opened for writing; new content goes to a private temporary file beside the
+/// destination (O_EXCL|O_NOFOLLOW, mode 0600) that is renamed over it only once complete, so an
+/// error or Ctrl+C leaves the old destination and never writes through a symlink. FIFOs and
+/// devices, which cannot be replaced by rename, are written in place.
+/// </summary>
+internal static class FileCopier
+{
+    private const int PrivateMode = 0b110_000_000;
+    private const int AnyWriteBit = 0b010_010_010;
+
+    public static FileCopyResult Copy(FileCopyRequest request)
+    {
+        var clock = Stopwatch.StartNew();
+        if (!KernelFeatures.LinuxKernel || request.Method == CopyMethod.PlatformCopy)
+        {
+            if (request.Method is not (CopyMethod.Auto or CopyMethod.PlatformCopy))
+            {
+                throw new CopyRefusedException(CopyRefusal.MethodNotSupported, $"The {request.Method} method needs the Linux kernel's copy calls, which are not available here; use -Method Auto or PlatformCopy.");
+            }
+
+            return PlatformCopy(request, clock);
+        }
+
+        string sourcePath = request.SourcePath, destinationPath = request.DestinationPath;
+        var sourceStatus = Sys.Stat(sourcePath);
+        RefuseUnsupportedSource(sourceStatus, sourcePath);
+
+        int sourceFlags = Flags.O_RDONLY | Flags.O_NOCTTY | (sourceStatus.Kind == FileKind.Fifo ? Flags.O_NONBLOCK : 0);
+        using var source = Sys.Open(sourcePath, sourceFlags);
+        sourceStatus = Sys.Stat(source, sourcePath);
+
+        var existing = Sys.TryStat(destinationPath);
+        if (existing is { } target)
+        {
+            if (target.IsSameFile(sourceStatus))
+            {
+                throw new CopyRefusedException(CopyRefusal.SameFile, $"Cannot copy '{sourcePath}' onto itself ('{destinationPath}' is the same file).");
+            }
+
+            if (target.Kind == FileKind.Directory)
+            {
+                throw new CopyRefusedException(CopyRefusal.DestinationIsDirectory, $"Cannot overwrite directory '{destinationPath}' with file '{sourcePath}'.");
+            }
+
+            if (target.Kind is FileKind.Fifo or FileKind.CharacterDevice or FileKind.BlockDevice)
+            {
+                return CopyInPlace(request, source, sourceStatus, target.Kind, clock);
+            }
+
+            if (!request.Force && (target.Permissions & AnyWriteBit) == 0 && Sys.TryStat(destinationPath, followSymlinks: false)?.Kind == FileKind.File)
+            {
+                throw new CopyRefusedException(CopyRefusal.DestinationReadOnly, $"The destination '{destinationPath}' is read-only; use -Force to replace it.");
+            }
+        }
+
+        return CopyViaTemporaryFile(request, source, sourceStatus, clock);
+    }
+
+    private static void RefuseUnsupportedSource(in FileStatus status, string path)
+    {
+        switch (status.Kind)
+        {
+            case FileKind.Directory:
+                throw new CopyRefusedException(CopyRefusal.SourceIsDirectory, $"'{path}' is a directory; use -Recurse to copy a directory tree.");
+            case FileKind.Socket:
+                throw new CopyRefusedException(CopyRefusal.SourceIsSocket, $"'{path}' is a socket, which has no content to copy; connect to it with Open-SpliceDescriptor -Uri unix://{path}.");
+        }
+    }
+
+    private static FileCopyResult CopyViaTemporaryFile(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, Stopwatch clock)
+    {
+        string temporaryPath = TemporaryPathFor(request.DestinationPath);
+        int access = request.Verify ? Flags.O_RDWR : Flags.O_WRONLY;
+        var destination = Sys.Open(temporaryPath, access | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW, PrivateMode);
+        try
+        {
+            bool sparse = sourceStatus.IsSparse && request.Method != CopyMethod.PlatformCopy;
+            var (method, bytes) = sparse
+                ? SparseCopier.Copy(request, source, sourceStatus, destination, request.DestinationPath)
+                : CopyContent(request, source, sourceStatus, destination, FileKind.File, request.DestinationPath);
+            string? hash = request.Verify && sourceStatus.Kind == FileKind.File
+                ? ContentVerifier.Verify(source, request.SourcePath, destination, request.DestinationPath, request.Cancellation)
+                : null;
+            MetadataCopier.Apply(source, sourceStatus, destination, request.Preserve, request.SourcePath, request.DestinationPath);
+            if (request.Sync)
+            {
+                Sys.Flush(destination, request.DestinationPath);
+            }
+
+            destination.Dispose();
+            Sys.Rename(temporaryPath, request.DestinationPath);
+            return new FileCopyResult(request.SourcePath, request.DestinationPath, method, bytes, clock.Elapsed) { Sparse = sparse, Sha256 = hash };
+        }
+        catch
+        {
+            destination.Dispose();
+            RemoveQuietly(temporaryPath);
+            throw;
+        }
+    }
+
+    private static FileCopyResult CopyInPlace(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, FileKind destinationKind, Stopwatch clock)
+    {
+        using var destination = OpenForWritingInPlace(request.DestinationPath, destinationKind, request.Cancellation);
+        var (method, bytes) = CopyContent(request, source, sourceStatus, destination, destinationKind, request.DestinationPath);
+        return new FileCopyResult(request.SourcePath, request.DestinationPath, method, bytes, clock.Elapsed);
+    }
+
+    /// <summary>A FIFO without a reader refuses a non-blocking open (ENXIO); wait for one in
+    /// short slices so that Ctrl+C still works, rather than block in open(2).</summary>
+    private static SafeFileHandle OpenForWritingInPlace(string path, FileKind kind, CancellationToken cancellation)
+    {
+        if (kind != FileKind.Fifo)
+        {
+            return Sys.Open(path, Flags.O_WRONLY | Flags.O_NOCTTY);
+        }
+
+        while (true)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            try
+            {
+                return Sys.Open(path, Flags.O_WRONLY | Flags.O_NONBLOCK);
+            }
+            catch (SpliceException e) when (e.Errno == Errno.ENXIO)
+            {
+                cancellation.WaitHandle.WaitOne(100);
+            }
+        }
+    }
+
+    private static (CopyMethod Method, long Bytes) CopyContent(FileCopyRequest request, SafeFileHandle source, in FileStatus sourceStatus, SafeFileHandle destination, FileKind destinationKind, string destinationPath)
+    {
+        var job = new CopyJob(source, sourceStatus.Kind, request.SourcePath, destination, destinationKind, destinationPath)
+        {
+            SourceSize = sourceStatus.Kind == FileKind.File ? sourceStatus.Size : 0,
+            Cancellation = request.Cancellation,
+            Progress = request.Progress,
+        };
+        var method = CopyEngine.Run(job, request.Method, request.StartAt);
+        return (method, job.Copied);
+    }
+
+    /// <summary>Removes a temporary file on the way out of a failure, which must stay the error reported.</summary>
+    internal static void RemoveQuietly(string temporaryPath)
+    {
+        try
+        {
+            Sys.Unlink(temporaryPath);
+        }
+        catch (SpliceException)
+        {
+            // The original failure matters more; a leftover .splicetmp is named so that it is recognisable.
+        }
+    }
+
+    /// <summary>A hidden name in the destination's own directory, so the final rename stays on one file system.</summary>
+    internal static string TemporaryPathFor(string destinationPath)
+    {
+        string directory = Path.GetDirectoryName(destinationPath) ?? ".";
+        string name = Path.GetFileName(destinationPath);
+        if (name.Length > 200)
+        {
+            name = name[..200];
+        }
+
+        return Path.Combine(directory, $".{name}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant()}.splicetmp");
+    }
+
+    private static FileCopyResult PlatformCopy(FileCopyRequest request, Stopwatch clock)
+    {
+        if (Directory.Exists(request.SourcePath))
+        {
+            throw new CopyRefusedException(CopyRefusal.SourceIsDirectory, $"'{request.SourcePath}' is a directory; use -Recurse to copy a directory tree.");
+        }
+
+        var source = new FileInfo(request.SourcePath);
+        var destination = new FileInfo(request.DestinationPath);
+        if (destination.Exists && string.Equals(source.FullName, destination.FullName, StringComparison.Ordinal))
+        {
+            throw new CopyRefusedException(CopyRefusal.SameFile, $"Cannot copy '{request.SourcePath}' onto itself.");
+        }
+
+        if (destination.Exists && destination.IsReadOnly && !request.Force)
+        {
+            throw new CopyRefusedException(CopyRefusal.DestinationReadOnly, $"The destination '{request.DestinationPath}' is read-only; use -Force to replace it.");
+        }
+
+        if (destination.Exists && destination.IsReadOnly)
+        {
+            destination.IsReadOnly = false;
+        }
+
+        request.Cancellation.ThrowIfCancellationRequested();
+        File.Copy(request.SourcePath, request.DestinationPath, overwrite: true);
+        long bytes = new FileInfo(request.DestinationPath).Length;
+        request.Progress?.Invoke(bytes);
+        return new FileCopyResult(request.SourcePath, request.DestinationPath, CopyMethod.PlatformCopy, bytes, clock.Elapsed);
+    }
+}

@@ -1,0 +1,35 @@
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>ioctl(FICLONE): the destination shares the source's extents (btrfs, XFS, bcachefs); O(1).</summary>
+internal sealed class ReflinkStrategy : CopyStrategy
+{
+    public override CopyMethod Method => CopyMethod.Reflink;
+
+    public override string? TryCopy(CopyJob job)
+    {
+        if (!job.BothRegularFiles)
+        {
+            return "reflinks need a regular file on both sides";
+        }
+
+        if (job.Limit != CopyJob.ToEnd || job.SourceSize == 0)
+        {
+            return "reflinks clone whole files with a known size";
+        }
+
+        try
+        {
+            Sys.Clone(job.Source, job.Destination, job.SourcePath, job.DestinationPath);
+        }
+        catch (SpliceException e) when (MayFallBack(job, e))
+        {
+            return e.Message;
+        }
+
+        // The clone leaves both file positions where they were; later metadata steps do not care.
+        job.Advance(job.SourceSize);
+        return null;
+    }
+}

@@ -1,0 +1,50 @@
+namespace SpliceModule.Interop;
+
+/// <summary>Linux constants (the generic ABI shared by x86_64 and arm64).</summary>
+internal static class Flags
+{
+    internal const int O_RDONLY = 0x0;
+    internal const int O_WRONLY = 0x1;
+    internal const int O_RDWR = 0x2;
+    internal const int O_CREAT = 0x40;
+    internal const int O_EXCL = 0x80;
+    internal const int O_NOCTTY = 0x100;
+    internal const int O_TRUNC = 0x200;
+    internal const int O_APPEND = 0x400;
+    internal const int O_NONBLOCK = 0x800;
+    internal const int O_DIRECTORY = 0x10000;
+    internal const int O_NOFOLLOW = 0x20000;
+    internal const int O_CLOEXEC = 0x80000;
+
+    internal const int F_GETFL = 3;
+    internal const int F_SETFL = 4;
+    internal const int F_SETPIPE_SZ = 1031;
+    internal const int F_GETPIPE_SZ = 1032;
+
+    internal const uint SPLICE_F_MOVE = 1;
+    internal const uint SPLICE_F_NONBLOCK = 2;
+    internal const uint SPLICE_F_MORE = 4;
+    internal const uint SPLICE_F_GIFT = 8;
+
+    internal const nuint FICLONE = 0x40049409;
+    internal const nuint FIONREAD = 0x541B;
+
+    internal const int SEEK_SET = 0;
+    internal const int SEEK_CUR = 1;
+    internal const int SEEK_END = 2;
+    internal const int SEEK_DATA = 3;
+    internal const int SEEK_HOLE = 4;
+
+    internal const short POLLIN = 0x1;
+    internal const short POLLOUT = 0x4;
+    internal const short POLLERR = 0x8;
+    internal const short POLLHUP = 0x10;
+    internal const short POLLNVAL = 0x20;
+
+    internal const int AT_FDCWD = -100;
+    internal const int AT_SYMLINK_NOFOLLOW = 0x100;
+    internal const int AT_EMPTY_PATH = 0x1000;
+    internal const uint STATX_BASIC_STATS = 0x7ff;
+
+    internal const long UTIME_OMIT = (1L << 30) - 2;
+}

@@ -1,0 +1,397 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace SpliceModule.Interop;
+
+/// <summary>
+/// The system calls as the engine uses them: SafeHandles in, counts out, EINTR retried, every
+/// other failure a <see cref="SpliceException"/> naming the call and the paths. Calls that can
+/// legitimately find nothing to do right now (a non-blocking pipe) return <see cref="WouldBlock"/>.
+/// </summary>
+internal static unsafe partial class Sys
+{
+    /// <summary>Returned instead of a count when a non-blocking call got EAGAIN.</summary>
+    internal const long WouldBlock = -1;
+
+    /// <summary>Passed as an offset: use and advance the descriptor's own file position.</summary>
+    internal const long CurrentPosition = -1;
+
+    private static int LastErrno => Marshal.GetLastPInvokeError();
+
+    internal static SafeFileHandle Open(string path, int flags, int mode = 0)
+    {
+        while (true)
+        {
+            int fd = LibC.Open(path, flags | Flags.O_CLOEXEC, mode);
+            if (fd >= 0)
+            {
+                return new SafeFileHandle(fd, ownsHandle: true);
+            }
+
+            int errno = LastErrno;
+            if (errno != Errno.EINTR)
+            {
+                throw new SpliceException(errno, "open", path);
+            }
+        }
+    }
+
+    internal static (SafeFileHandle Read, SafeFileHandle Write) Pipe(bool nonBlocking)
+    {
+        int* fds = stackalloc int[2];
+        int flags = Flags.O_CLOEXEC | (nonBlocking ? Flags.O_NONBLOCK : 0);
+        if (LibC.Pipe2(fds, flags) != 0)
+        {
+            throw new SpliceException(LastErrno, "pipe2");
+        }
+
+        return (new SafeFileHandle(fds[0], true), new SafeFileHandle(fds[1], true));
+    }
+
+    internal static int Fcntl(SafeHandle handle, int command, int argument, string? path = null)
+    {
+        using var lease = new FdLease(handle);
+        while (true)
+        {
+            int result = LibC.Fcntl(lease.Fd, command, argument);
+            if (result >= 0)
+            {
+                return result;
+            }
+
+            int errno = LastErrno;
+            if (errno != Errno.EINTR)
+            {
+                throw new SpliceException(errno, "fcntl", path);
+            }
+        }
+    }
+
+    internal static int GetPipeSize(SafeHandle pipe) => Fcntl(pipe, Flags.F_GETPIPE_SZ, 0);
+
+    /// <summary>Asks for a capacity; returns what the kernel really gave (it rounds up to pages).</summary>
+    internal static int SetPipeSize(SafeHandle pipe, int bytes) => Fcntl(pipe, Flags.F_SETPIPE_SZ, bytes);
+
+    internal static void SetNonBlocking(SafeHandle handle, bool nonBlocking, string? path = null)
+    {
+        int flags = Fcntl(handle, Flags.F_GETFL, 0, path);
+        int wanted = nonBlocking ? flags | Flags.O_NONBLOCK : flags & ~Flags.O_NONBLOCK;
+        if (wanted != flags)
+        {
+            Fcntl(handle, Flags.F_SETFL, wanted, path);
+        }
+    }
+
+    internal static int GetStatusFlags(SafeHandle handle, string? path = null) => Fcntl(handle, Flags.F_GETFL, 0, path);
+
+    internal static void Clone(SafeHandle source, SafeHandle destination, string? sourcePath = null, string? destinationPath = null)
+    {
+        using var src = new FdLease(source);
+        using var dst = new FdLease(destination);
+        while (LibC.Ioctl(dst.Fd, Flags.FICLONE, src.Fd) != 0)
+        {
+            int errno = LastErrno;
+            if (errno != Errno.EINTR)
+            {
+                throw new SpliceException(errno, "ioctl(FICLONE)", sourcePath, destinationPath);
+            }
+        }
+    }
+
+    internal static int BytesAvailable(SafeHandle handle, string? path = null)
+    {
+        using var lease = new FdLease(handle);
+        int count = 0;
+        if (LibC.Ioctl(lease.Fd, Flags.FIONREAD, (nint)(&count)) != 0)
+        {
+            throw new SpliceException(LastErrno, "ioctl(FIONREAD)", path);
+        }
+
+        return count;
+    }
+
+    internal static long Splice(SafeHandle input, long inputOffset, SafeHandle output, long outputOffset, long length, uint flags, string? sourcePath = null, string? destinationPath = null)
+    {
+        using var src = new FdLease(input);
+        using var dst = new FdLease(output);
+        long inOff = inputOffset, outOff = outputOffset;
+        long* inPtr = inputOffset == CurrentPosition ? null : &inOff;
+        long* outPtr = outputOffset == CurrentPosition ? null : &outOff;
+        return Retry(() => LibC.Splice(src.Fd, inPtr, dst.Fd, outPtr, (nuint)length, flags), "splice", KernelFeature.Splice, sourcePath, destinationPath);
+    }
+
+    internal static long Tee(SafeHandle input, SafeHandle output, long length, uint flags, string? sourcePath = null, string? destinationPath = null)
+    {
+        using var src = new FdLease(input);
+        using var dst = new FdLease(output);
+        return Retry(() => LibC.Tee(src.Fd, dst.Fd, (nuint)length, flags), "tee", KernelFeature.Tee, sourcePath, destinationPath);
+    }
+
+    /// <summary>Maps <paramref name="length"/> bytes at <paramref name="memory"/> into a pipe.
+    /// The memory must stay unchanged until a reader has drained the pipe.</summary>
+    internal static long VmSplice(SafeHandle pipe, void* memory, long length, uint flags, string? path = null)
+    {
+        using var dst = new FdLease(pipe);
+        var iov = new LibC.IoVec { Base = memory, Length = (nuint)length };
+        LibC.IoVec* vector = &iov;
+        return Retry(() => LibC.VmSplice(dst.Fd, vector, 1, flags), "vmsplice", KernelFeature.VmSplice, null, path);
+    }
+
+    internal static long CopyFileRange(SafeHandle input, long inputOffset, SafeHandle output, long outputOffset, long length, string? sourcePath = null, string? destinationPath = null)
+    {
+        using var src = new FdLease(input);
+        using var dst = new FdLease(output);
+        long inOff = inputOffset, outOff = outputOffset;
+        long* inPtr = inputOffset == CurrentPosition ? null : &inOff;
+        long* outPtr = outputOffset == CurrentPosition ? null : &outOff;
+        return Retry(() => LibC.CopyFileRange(src.Fd, inPtr, dst.Fd, outPtr, (nuint)length, 0), "copy_file_range", KernelFeature.CopyFileRange, sourcePath, destinationPath);
+    }
+
+    internal static long SendFile(SafeHandle output, SafeHandle input, long inputOffset, long length, string? sourcePath = null, string? destinationPath = null)
+    {
+        using var src = new FdLease(input);
+        using var dst = new FdLease(output);
+        long inOff = inputOffset;
+        long* inPtr = inputOffset == CurrentPosition ? null : &inOff;
+        return Retry(() => LibC.SendFile(dst.Fd, src.Fd, inPtr, (nuint)length), "sendfile", KernelFeature.SendFile, sourcePath, destinationPath);
+    }
+
+    /// <summary>lseek; for SEEK_DATA/SEEK_HOLE past the last data it returns -1 (ENXIO) instead of throwing.</summary>
+    internal static long Seek(SafeHandle handle, long offset, int whence, string? path = null)
+    {
+        using var lease = new FdLease(handle);
+        long result = LibC.Lseek(lease.Fd, offset, whence);
+        if (result >= 0)
+        {
+            return result;
+        }
+
+        int errno = LastErrno;
+        if (errno == Errno.ENXIO && (whence == Flags.SEEK_DATA || whence == Flags.SEEK_HOLE))
+        {
+            return -1;
+        }
+
+        throw new SpliceException(errno, "lseek", path);
+    }
+
+    internal static long Read(SafeHandle handle, Span<byte> buffer, string? path = null)
+    {
+        using var lease = new FdLease(handle);
+        fixed (byte* p = buffer)
+        {
+            byte* bytes = p;
+            int length = buffer.Length;
+            return Retry(() => LibC.Read(lease.Fd, bytes, (nuint)length), "read", null, path, null);
+        }
+    }
+
+    internal static long Write(SafeHandle handle, ReadOnlySpan<byte> buffer, string? path = null)
+    {
+        using var lease = new FdLease(handle);
+        fixed (byte* p = buffer)
+        {
+            byte* bytes = p;
+            int length = buffer.Length;
+            return Retry(() => LibC.Write(lease.Fd, bytes, (nuint)length), "write", null, null, path);
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="timeoutMs"/> for <paramref name="events"/>; returns the events
+    /// that happened (0 on time-out or a signal, so callers simply poll again).</summary>
+    internal static short Poll(SafeHandle handle, short events, int timeoutMs, string? path = null)
+    {
+        using var lease = new FdLease(handle);
+        var pfd = new LibC.PollFd { Fd = lease.Fd, Events = events };
+        int result = LibC.Poll(&pfd, 1, timeoutMs);
+        if (result < 0)
+        {
+            int errno = LastErrno;
+            if (errno == Errno.EINTR)
+            {
+                return 0;
+            }
+
+            throw new SpliceException(errno, "poll", path);
+        }
+
+        return result == 0 ? (short)0 : pfd.Revents;
+    }
+
+    internal static FileStatus Stat(string path, bool followSymlinks = true)
+    {
+        byte* buffer = stackalloc byte[256];
+        int flags = followSymlinks ? 0 : Flags.AT_SYMLINK_NOFOLLOW;
+        if (LibC.Statx(Flags.AT_FDCWD, path, flags, Flags.STATX_BASIC_STATS, buffer) != 0)
+        {
+            throw new SpliceException(LastErrno, followSymlinks ? "stat" : "lstat", path);
+        }
+
+        return ToStatus(buffer);
+    }
+
+    /// <summary>Like <see cref="Stat(string, bool)"/> but null when nothing exists at the path.</summary>
+    internal static FileStatus? TryStat(string path, bool followSymlinks = true)
+    {
+        byte* buffer = stackalloc byte[256];
+        int flags = followSymlinks ? 0 : Flags.AT_SYMLINK_NOFOLLOW;
+        if (LibC.Statx(Flags.AT_FDCWD, path, flags, Flags.STATX_BASIC_STATS, buffer) == 0)
+        {
+            return ToStatus(buffer);
+        }
+
+        int errno = LastErrno;
+        if (errno == Errno.ENOENT || errno == Errno.ENOTDIR || (followSymlinks && errno == Errno.ELOOP))
+        {
+            return null;
+        }
+
+        throw new SpliceException(errno, "stat", path);
+    }
+
+    internal static FileStatus Stat(SafeHandle handle, string? path = null)
+    {
+        using var lease = new FdLease(handle);
+        byte* buffer = stackalloc byte[256];
+        if (LibC.Statx(lease.Fd, string.Empty, Flags.AT_EMPTY_PATH, Flags.STATX_BASIC_STATS, buffer) != 0)
+        {
+            throw new SpliceException(LastErrno, "fstat", path);
+        }
+
+        return ToStatus(buffer);
+    }
+
+    /// <summary>The magic number statfs(2) reports for the file system holding the descriptor.</summary>
+    internal static long FileSystemType(SafeHandle handle, string? path = null)
+    {
+        using var lease = new FdLease(handle);
+        byte* buffer = stackalloc byte[256];
+        if (LibC.Fstatfs(lease.Fd, buffer) != 0)
+        {
+            throw new SpliceException(LastErrno, "fstatfs", path);
+        }
+
+        return *(long*)buffer;
+    }
+
+    internal static string KernelRelease()
+    {
+        const int FieldLength = 65;
+        byte* buffer = stackalloc byte[FieldLength * 6];
+        if (LibC.Uname(buffer) != 0)
+        {
+            throw new SpliceException(LastErrno, "uname");
+        }
+
+        var release = new ReadOnlySpan<byte>(buffer + (FieldLength * 2), FieldLength);
+        int end = release.IndexOf((byte)0);
+        return Encoding.ASCII.GetString(end < 0 ? release : release[..end]);
+    }
+
+    internal static void SetPermissions(SafeHandle handle, int mode, string? path = null)
+    {
+        using var lease = new FdLease(handle);
+        int fd = lease.Fd;
+        Check(() => LibC.Fchmod(fd, mode), "fchmod", path);
+    }
+
+    internal static void SetOwner(SafeHandle handle, uint uid, uint gid, string? path = null)
+    {
+        using var lease = new FdLease(handle);
+        int fd = lease.Fd;
+        Check(() => LibC.Fchown(fd, (int)uid, (int)gid), "fchown", path);
+    }
+
+    internal static void SetTimes(SafeHandle handle, in FileStatus times, string? path = null)
+    {
+        using var lease = new FdLease(handle);
+        LibC.TimeSpec* spec = stackalloc LibC.TimeSpec[2];
+        spec[0] = new LibC.TimeSpec { Seconds = times.AccessSeconds, Nanoseconds = times.AccessNanoseconds };
+        spec[1] = new LibC.TimeSpec { Seconds = times.ModifySeconds, Nanoseconds = times.ModifyNanoseconds };
+        int fd = lease.Fd;
+        Check(() => LibC.Futimens(fd, spec), "futimens", path);
+    }
+
+    internal static void Flush(SafeHandle handle, string? path = null)
+    {
+        using var lease = new FdLease(handle);
+        int fd = lease.Fd;
+        Check(() => LibC.Fsync(fd), "fsync", path);
+    }
+
+    internal static void Truncate(SafeHandle handle, long length, string? path = null)
+    {
+        using var lease = new FdLease(handle);
+        int fd = lease.Fd;
+        Check(() => LibC.Ftruncate(fd, length), "ftruncate", path);
+    }
+
+    internal static void Rename(string from, string to) => Check(() => LibC.Rename(from, to), "rename", from, to);
+
+    /// <summary>Removes a file; a file that is already gone is not an error.</summary>
+    internal static void Unlink(string path)
+    {
+        if (LibC.Unlink(path) != 0 && LastErrno != Errno.ENOENT)
+        {
+            throw new SpliceException(LastErrno, "unlink", path);
+        }
+    }
+
+    private static void Check(Func<int> call, string syscall, string? path, string? destinationPath = null)
+    {
+        while (call() != 0)
+        {
+            int errno = LastErrno;
+            if (errno != Errno.EINTR)
+            {
+                throw new SpliceException(errno, syscall, path, destinationPath);
+            }
+        }
+    }
+
+    private static long Retry(Func<nint> call, string syscall, KernelFeature? feature, string? sourcePath, string? destinationPath)
+    {
+        while (true)
+        {
+            long result = call();
+            if (result >= 0)
+            {
+                return result;
+            }
+
+            int errno = LastErrno;
+            if (errno == Errno.EINTR)
+            {
+                continue;
+            }
+
+            if (errno == Errno.EAGAIN)
+            {
+                return WouldBlock;
+            }
+
+            if (errno == Errno.ENOSYS && feature is { } unavailable)
+            {
+                KernelFeatures.MarkUnavailable(unavailable);
+            }
+
+            throw new SpliceException(errno, syscall, sourcePath, destinationPath);
+        }
+    }
+
+    private static FileStatus ToStatus(byte* b) => new(
+        Mode: *(ushort*)(b + 28),
+        Size: *(long*)(b + 40),
+        Blocks: *(long*)(b + 48),
+        Device: ((ulong)*(uint*)(b + 136) << 32) | *(uint*)(b + 140),
+        Inode: *(ulong*)(b + 32),
+        LinkCount: *(uint*)(b + 16),
+        Uid: *(uint*)(b + 20),
+        Gid: *(uint*)(b + 24),
+        AccessSeconds: *(long*)(b + 64),
+        AccessNanoseconds: *(uint*)(b + 72),
+        ModifySeconds: *(long*)(b + 112),
+        ModifyNanoseconds: *(uint*)(b + 120));
+}

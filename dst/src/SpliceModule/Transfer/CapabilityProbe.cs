@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Runtime.InteropServices;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>Answers Get-SpliceCapability: the cached per-process probes plus, for a path, its file system and a real reflink try.</summary>
+internal static class CapabilityProbe
+{
+    private static readonly Dictionary<long, string> FileSystemNames = new()
+    {
+        [0xEF53] = "ext4",
+        [0x58465342] = "xfs",
+        [0x9123683E] = "btrfs",
+        [0x01021994] = "tmpfs",
+        [0x794C7630] = "overlay",
+        [0x9FA0] = "proc",
+        [0x62656572] = "sysfs",
+        [0x1373] = "devfs",
+        [0x6969] = "nfs",
+        [0xFE534D42] = "smb2",
+        [0x2FC12FC1] = "zfs",
+        [0xF2F52010] = "f2fs",
+        [0xCAFE001] = "bcachefs",
+        [0x4D44] = "vfat",
+        [0x5346544E] = "ntfs",
+        [0x65735546] = "fuse",
+        [0x858458F6] = "ramfs",
+        [0x73717368] = "squashfs",
+        [0x9660] = "iso9660",
+        [0x01021997] = "9p",
+        [0x6E736673] = "nsfs",
+        [0x27E0EB] = "cgroup",
+        [0x63677270] = "cgroup2",
+    };
+
+    public static SpliceCapability Probe(string? path)
+    {
+        bool linux = KernelFeatures.LinuxKernel;
+        return new SpliceCapability
+        {
+            Platform = linux ? "Linux" : RuntimeInformation.OSDescription,
+            KernelRelease = OperatingSystem.IsLinux() ? Sys.KernelRelease() : Environment.OSVersion.VersionString,
+            Splice = KernelFeatures.IsAvailable(KernelFeature.Splice),
+            Tee = KernelFeatures.IsAvailable(KernelFeature.Tee),
+            VmSplice = KernelFeatures.IsAvailable(KernelFeature.VmSplice),
+            CopyFileRange = KernelFeatures.IsAvailable(KernelFeature.CopyFileRange),
+            SendFile = KernelFeatures.IsAvailable(KernelFeature.SendFile),
+            PipeMaxSize = OperatingSystem.IsLinux() ? KernelPipe.ReadPipeMaxSize() : null,
+            Path = path,
+            FileSystem = path is not null && OperatingSystem.IsLinux() ? FileSystemOf(path) : null,
+            Reflink = path is not null && linux ? TryReflink(DirectoryOf(path)) : null,
+        };
+    }
+
+    public static string FileSystemOf(string path)
+    {
+        using var handle = Sys.Open(path, Flags.O_RDONLY | Flags.O_NONBLOCK | Flags.O_NOCTTY);
+        long magic = Sys.FileSystemType(handle, path);
+        return FileSystemNames.TryGetValue(magic, out var name) ? name : $"0x{magic:x}";
+    }
+
+    private static string DirectoryOf(string path) =>
+        Sys.Stat(path).Kind == FileKind.Directory ? path : System.IO.Path.GetDirectoryName(path) ?? ".";
+
+    /// <summary>Clones a one-byte scratch file in <paramref name="directory"/>; null when scratch files cannot be made there.</summary>
+    private static bool? TryReflink(string directory)
+    {
+        string sourcePath = FileCopier.TemporaryPathFor(System.IO.Path.Combine(directory, "reflink-probe"));
+        string clonePath = FileCopier.TemporaryPathFor(System.IO.Path.Combine(directory, "reflink-probe"));
+        try
+        {
+            using var source = Sys.Open(sourcePath, Flags.O_RDWR | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW, 0b110_000_000);
+            using var clone = Sys.Open(clonePath, Flags.O_RDWR | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW, 0b110_000_000);
+            Sys.Write(source, "x"u8);
+            Sys.Clone(source, clone, sourcePath, clonePath);
+            return true;
+        }
+        catch (SpliceException e) when (e.Syscall == "open")
+        {
+            return null;
+        }
+        catch (SpliceException)
+        {
+            return false;
+        }
+        finally
+        {
+            Sys.Unlink(sourcePath);
+            Sys.Unlink(clonePath);
+        }
+    }
+}

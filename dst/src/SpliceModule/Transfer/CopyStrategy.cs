@@ -1,0 +1,29 @@
+using System.Linq;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// One way of moving a <see cref="CopyJob"/>'s bytes. A strategy either copies everything or,
+/// having written nothing, says why it cannot, so that the next one may try.
+/// </summary>
+internal abstract class CopyStrategy
+{
+    /// <summary>Bytes per call where the call itself has no natural size: small enough for
+    /// Ctrl+C and progress to feel immediate, large enough that the syscall cost vanishes.</summary>
+    protected const long Chunk = 64L * 1024 * 1024;
+
+    /// <summary>errno values that are real failures (disk full, I/O error), never a reason to try another way.</summary>
+    private static readonly int[] RealFailures = { Errno.EIO, Errno.ENOSPC, Errno.EDQUOT, Errno.ENOMEM };
+
+    public abstract CopyMethod Method { get; }
+
+    /// <summary>Copies the whole job, or returns why this strategy cannot start (nothing written).</summary>
+    public abstract string? TryCopy(CopyJob job);
+
+    /// <summary>True when <paramref name="error"/> may hand the job to the next strategy.</summary>
+    protected static bool MayFallBack(CopyJob job, SpliceException error, params int[] fallbackErrnos) =>
+        job.Copied == 0 && !RealFailures.Contains(error.Errno) && (fallbackErrnos.Length == 0 || fallbackErrnos.Contains(error.Errno));
+
+    protected static long NextChunk(CopyJob job, long preferred) => job.Remaining < preferred ? job.Remaining : preferred;
+}
