@@ -34,12 +34,18 @@ internal static class FileCopier
         }
 
         string sourcePath = request.SourcePath, destinationPath = request.DestinationPath;
-        var sourceStatus = Sys.Stat(sourcePath);
-        RefuseUnsupportedSource(sourceStatus, sourcePath);
+        int sourceFlags = Flags.O_RDONLY | Flags.O_NOCTTY | Flags.O_NONBLOCK;
+        if (!request.SourceKnownRegular)
+        {
+            // Look before opening: a socket cannot be opened, and only a FIFO wants O_NONBLOCK.
+            var before = Sys.Stat(sourcePath);
+            RefuseUnsupportedSource(before, sourcePath);
+            sourceFlags = before.Kind == FileKind.Fifo ? sourceFlags : sourceFlags & ~Flags.O_NONBLOCK;
+        }
 
-        int sourceFlags = Flags.O_RDONLY | Flags.O_NOCTTY | (sourceStatus.Kind == FileKind.Fifo ? Flags.O_NONBLOCK : 0);
         using var source = Sys.Open(sourcePath, sourceFlags);
-        sourceStatus = Sys.Stat(source, sourcePath);
+        var sourceStatus = Sys.Stat(source, sourcePath);
+        RefuseUnsupportedSource(sourceStatus, sourcePath);
 
         var existing = Sys.TryStat(destinationPath);
         if (existing is { } target)

@@ -8,6 +8,10 @@ internal sealed record FileCopyRequest(string SourcePath, string DestinationPath
 {
     public CopyMethod Method { get; init; } = CopyMethod.Auto;
 
+    /// <summary>The caller has just seen a regular file here (a tree walk): skip the look before
+    /// opening. Opened O_NONBLOCK all the same, so a FIFO swapped in meanwhile cannot block.</summary>
+    public bool SourceKnownRegular { get; init; }
+
     /// <summary>With Method Auto: the first method to try, learnt from earlier files of a tree.</summary>
     public CopyMethod StartAt { get; init; } = CopyMethod.Auto;
 
@@ -40,7 +44,7 @@ internal sealed record FileCopyRequest(string SourcePath, string DestinationPath
 
     /// <summary>The same options for another pair of paths (the files of a tree share them).</summary>
     public FileCopyRequest For(string sourcePath, string destinationPath, CopyMethod startAt, Action<long>? progress) =>
-        this with { SourcePath = sourcePath, DestinationPath = destinationPath, StartAt = startAt, Progress = progress };
+        this with { SourcePath = sourcePath, DestinationPath = destinationPath, SourceKnownRegular = true, StartAt = startAt, Progress = progress };
 }
 
 /// <summary>What a finished copy reports.</summary>
