@@ -419,6 +419,28 @@ Describe 'Copy-SpliceItem never leaves half a file' {
         Remove-Item $big
     }
 
+    It 'stops a tree copy on Ctrl+C, also with several files in flight' -ForEach @(@{ Throttle = 1 }, @{ Throttle = 3 }) {
+        # One destination file of the tree is a FIFO nobody reads: the copy waits there until stopped.
+        $tree = Join-Path $TestDrive "stop-tree-$Throttle"
+        New-Item -ItemType Directory $tree | Out-Null
+        1..8 | ForEach-Object { Set-Content "$tree/f$_.txt" "file $_" }
+        $copy = Join-Path $TestDrive "stop-copy-$Throttle"
+        New-Item -ItemType Directory $copy | Out-Null
+        mkfifo "$copy/f4.txt"
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript({ param($m, $s, $d, $t) Import-Module $m; Copy-SpliceItem -LiteralPath $s -Destination $d -Recurse -Container:$false -ThrottleLimit $t }).
+            AddArgument($env:SPLICEMODULE_TEST_MODULE).AddArgument($tree).AddArgument($copy).AddArgument($Throttle)
+        $async = $ps.BeginInvoke()
+        Start-Sleep -Milliseconds 1500
+        $async.IsCompleted | Should -BeFalse -Because 'the FIFO has no reader'
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $ps.BeginStop($null, $null).AsyncWaitHandle.WaitOne(10000) | Should -BeTrue
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 5
+        $ps.Dispose()
+        Get-ChildItem -LiteralPath $copy -Force -Filter '*.splicetmp' | Should -BeNullOrEmpty
+        Get-Stat '%F' "$copy/f4.txt" | Should -Be 'fifo'
+    }
+
     Context 'a file system that fills up' {
         BeforeAll {
             $tiny = Join-Path $TestDrive 'tiny'

@@ -204,7 +204,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
                 WriteCopiedItem(result.DestinationPath, result);
             }
         }
-        catch (Exception e) when (e is not PipelineStoppedException)
+        catch (Exception e) when (e is not (PipelineStoppedException or ActionPreferenceStopException))
         {
             WriteFailure(e, source);
         }
@@ -215,6 +215,12 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
     /// land directly in it). Without -Recurse only the empty directory is made.</summary>
     private void CopyDirectory(string source, string destination)
     {
+        if (!OperatingSystem.IsLinux())
+        {
+            WriteItemError(new PlatformNotSupportedException($"Copying the directory '{source}' needs Linux; use Copy-Item -Recurse on this system."), source, "PlatformNotSupported", ErrorCategory.NotImplemented);
+            return;
+        }
+
         bool destinationIsDirectory = Directory.Exists(destination);
         if (!destinationIsDirectory && File.Exists(destination))
         {
@@ -242,7 +248,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
             reporter.Finish();
             WriteVerbose($"Copied '{source}' to '{target}': {reporter.Items} items, {reporter.Bytes} bytes.");
         }
-        catch (Exception e) when (e is not PipelineStoppedException)
+        catch (Exception e) when (e is not (PipelineStoppedException or ActionPreferenceStopException))
         {
             WriteFailure(e, source);
         }

@@ -134,30 +134,17 @@ internal static unsafe partial class Sys
         }
     }
 
-    /// <summary>Runs a call that returns a size, retrying EINTR; <paramref name="expectedErrno"/> is an
-    /// answer, not a failure (the size changed, the attribute vanished), so it returns -1 for it.</summary>
+    /// <summary>Runs a call that returns a size, as <see cref="Retry"/> does; <paramref name="expectedErrno"/> is an
+    /// answer, not a failure (the size changed, the attribute vanished, no attributes here), so it returns -1 for it.</summary>
     private static long SizeOrExpected(Func<nint> call, string syscall, string? path, int expectedErrno)
     {
-        while (true)
+        try
         {
-            long result = call();
-            if (result >= 0)
-            {
-                return result;
-            }
-
-            int errno = LastErrno;
-            if (errno == Errno.EINTR)
-            {
-                continue;
-            }
-
-            if (errno == expectedErrno)
-            {
-                return -1;
-            }
-
-            throw new SpliceException(errno, syscall, path);
+            return Retry(call, syscall, null, path, null);
+        }
+        catch (SpliceException e) when (e.Errno == expectedErrno)
+        {
+            return -1;
         }
     }
 }

@@ -175,7 +175,7 @@ internal static class TreeCopier
                 _options.Cancellation.ThrowIfCancellationRequested();
                 long before = _bytesDone;
                 string current = _plan.Entries[index].SourcePath;
-                var outcome = CopyLeaf(index, bytes => _observer.Progress(before + bytes, _itemsDone, current));
+                var outcome = CopyLeaf(_options, index, bytes => _observer.Progress(before + bytes, _itemsDone, current));
                 Deliver(outcome);
             }
         }
@@ -185,6 +185,10 @@ internal static class TreeCopier
         /// temporary file is left behind by Ctrl+C.</summary>
         public void RunParallel(int workers)
         {
+            // Workers stop on Ctrl+C, and also when this thread leaves early (an observer that
+            // throws, as -ErrorAction Stop makes WriteError do): no copy may outlive the call.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(_options.Cancellation);
+            var options = _options with { Cancellation = stop.Token };
             var outcomes = new BlockingCollection<Outcome>();
             var partial = new long[workers];
             int next = -1;
@@ -196,9 +200,9 @@ internal static class TreeCopier
                     () =>
                     {
                         int position;
-                        while ((position = Interlocked.Increment(ref next)) < _leaves.Count && !_options.Cancellation.IsCancellationRequested)
+                        while ((position = Interlocked.Increment(ref next)) < _leaves.Count && !stop.IsCancellationRequested)
                         {
-                            var outcome = CopyLeaf(_leaves[position], bytes => Volatile.Write(ref partial[worker], bytes));
+                            var outcome = CopyLeaf(options, _leaves[position], bytes => Volatile.Write(ref partial[worker], bytes));
                             Volatile.Write(ref partial[worker], 0);
                             outcomes.Add(outcome);
                             if (outcome.Error is OperationCanceledException)
@@ -213,31 +217,40 @@ internal static class TreeCopier
             }
 
             Task.WhenAll(tasks).ContinueWith(_ => outcomes.CompleteAdding(), TaskScheduler.Default);
-            bool cancelled = false;
-            while (!outcomes.IsCompleted)
+            try
             {
-                if (outcomes.TryTake(out var outcome, 200))
+                bool cancelled = false;
+                while (!outcomes.IsCompleted)
                 {
-                    cancelled |= outcome.Error is OperationCanceledException;
-                    if (!cancelled)
+                    if (outcomes.TryTake(out var outcome, 200))
                     {
-                        Deliver(outcome);
+                        cancelled |= outcome.Error is OperationCanceledException;
+                        if (!cancelled)
+                        {
+                            Deliver(outcome);
+                        }
                     }
-                }
 
-                long inFlight = 0;
-                for (int w = 0; w < partial.Length; w++)
-                {
-                    inFlight += Volatile.Read(ref partial[w]);
-                }
+                    long inFlight = 0;
+                    for (int w = 0; w < partial.Length; w++)
+                    {
+                        inFlight += Volatile.Read(ref partial[w]);
+                    }
 
-                _observer.Progress(_bytesDone + inFlight, _itemsDone, null);
+                    _observer.Progress(_bytesDone + inFlight, _itemsDone, null);
+                }
+            }
+            finally
+            {
+                stop.Cancel();
+                Task.WaitAll(tasks);
+                outcomes.Dispose();
             }
 
             _options.Cancellation.ThrowIfCancellationRequested();
         }
 
-        private Outcome CopyLeaf(int index, Action<long> progress)
+        private Outcome CopyLeaf(FileCopyRequest options, int index, Action<long> progress)
         {
             var entry = _plan.Entries[index];
             string target = _targets[index];
@@ -246,14 +259,14 @@ internal static class TreeCopier
                 switch (entry.Status.Kind)
                 {
                     case FileKind.File:
-                        var result = FileCopier.Copy(_options.For(entry.SourcePath, target, _methods.StartFor(entry.Status), progress));
+                        var result = FileCopier.Copy(options.For(entry.SourcePath, target, _methods.StartFor(entry.Status), progress));
                         _methods.Learn(entry.Status, result);
                         return new Outcome(index, result, null);
                     case FileKind.SymbolicLink:
-                        NodeCopier.CopyLink(entry.SourcePath, entry.Status, target, _options.Preserve);
+                        NodeCopier.CopyLink(entry.SourcePath, entry.Status, target, options.Preserve);
                         break;
                     default:
-                        NodeCopier.CopyNode(entry.Status, entry.SourcePath, target, _options.Preserve);
+                        NodeCopier.CopyNode(entry.Status, entry.SourcePath, target, options.Preserve);
                         break;
                 }
 
