@@ -6,9 +6,9 @@ using SpliceModule.Transfer;
 
 namespace SpliceModule.Commands;
 
-/// <summary>Copy-SpliceItem: Copy-Item for files, through the kernel's fastest path.</summary>
+/// <summary>Copy-SpliceItem: Copy-Item for files and directory trees, through the kernel's fastest path.</summary>
 [Cmdlet(VerbsCommon.Copy, "SpliceItem", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
-[OutputType(typeof(FileInfo))]
+[OutputType(typeof(FileInfo), typeof(DirectoryInfo))]
 public sealed class CopySpliceItemCommand : SpliceCmdlet
 {
     private const string PathSet = "Path";
@@ -17,6 +17,9 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
 
     private PathResolver? _paths;
     private ProgressReporter? _progress;
+    private WildcardPattern[] _include = Array.Empty<WildcardPattern>();
+    private WildcardPattern[] _exclude = Array.Empty<WildcardPattern>();
+    private WildcardPattern? _filter;
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -40,10 +43,56 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Copy what a directory holds, all the way down.</summary>
+    [Parameter]
+    public SwitchParameter Recurse { get; set; }
+
+    /// <summary>Keep the directory structure (on by default); off puts every file directly in the destination.</summary>
+    [Parameter]
+    public SwitchParameter Container { get; set; } = true;
+
+    /// <summary>Inside a tree, copy only files whose names match (directories are always made).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Filter { get; set; }
+
+    /// <summary>Copy only the named items (-Path items) whose names match one of these patterns.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Include { get; set; }
+
+    /// <summary>Leave out named items, and files inside a tree, whose names match one of these patterns.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Exclude { get; set; }
+
+    /// <summary>Copy what symbolic links inside a tree point to instead of the links (cp -L).</summary>
+    [Parameter]
+    public SwitchParameter FollowSymlink { get; set; }
+
+    [Parameter]
+    public CopyPreserve Preserve { get; set; } = CopyPreserve.Mode | CopyPreserve.Timestamps;
+
+    /// <summary>fsync each new file before it replaces the destination.</summary>
+    [Parameter]
+    public SwitchParameter Sync { get; set; }
+
+    /// <summary>Compare SHA-256 of source and copy before the copy replaces the destination.</summary>
+    [Parameter]
+    public SwitchParameter Verify { get; set; }
+
+    /// <summary>Files of a tree copied at once.</summary>
+    [Parameter]
+    [ValidateRange(1, 64)]
+    public int ThrottleLimit { get; set; } = 1;
+
     protected override void BeginProcessing()
     {
         _paths = new PathResolver(this);
         _progress = new ProgressReporter(this, 1, "Copy-SpliceItem");
+        _include = Patterns(Include);
+        _exclude = Patterns(Exclude);
+        _filter = Filter is null ? null : new WildcardPattern(Filter, WildcardOptions.IgnoreCase);
     }
 
     protected override void ProcessRecord()
@@ -75,27 +124,70 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
 
             foreach (string source in sources)
             {
-                CopyOne(source, destination);
+                if (!IsNamedItemIncluded(NameOf(source)))
+                {
+                    continue;
+                }
+
+                if (Directory.Exists(source))
+                {
+                    CopyDirectory(source, destination);
+                }
+                else
+                {
+                    CopyOne(source, destination);
+                }
             }
         }
     }
 
     protected override void EndProcessing() => _progress?.Complete();
 
+    private static WildcardPattern[] Patterns(string[]? patterns) =>
+        patterns?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToArray() ?? Array.Empty<WildcardPattern>();
+
+    private static string NameOf(string path) => System.IO.Path.GetFileName(path.TrimEnd('/'));
+
+    /// <summary>-Include and -Exclude qualify the items named by -Path, as in Copy-Item.</summary>
+    private bool IsNamedItemIncluded(string name) =>
+        (_include.Length == 0 || _include.Any(p => p.IsMatch(name))) && !_exclude.Any(p => p.IsMatch(name));
+
+    /// <summary>Inside a tree, -Filter and -Exclude pick the files; directories are always made.</summary>
+    private bool IsFileInTreeIncluded(string name) =>
+        (_filter is null || _filter.IsMatch(name)) && !_exclude.Any(p => p.IsMatch(name));
+
+    private FileCopyRequest Options(string source, string target) => new(source, target)
+    {
+        Method = Method,
+        Force = Force,
+        PreserveMode = (Preserve & CopyPreserve.Mode) != 0,
+        PreserveTimestamps = (Preserve & CopyPreserve.Timestamps) != 0,
+        PreserveOwnership = (Preserve & CopyPreserve.Ownership) != 0,
+        PreserveExtendedAttributes = (Preserve & CopyPreserve.ExtendedAttributes) != 0,
+        Sync = Sync,
+        Verify = Verify,
+        Cancellation = Cancellation,
+    };
+
+    private bool RequireParentDirectory(string target, string source)
+    {
+        string? parent = System.IO.Path.GetDirectoryName(target);
+        if (parent is null || Directory.Exists(parent))
+        {
+            return true;
+        }
+
+        WriteItemError(new DirectoryNotFoundException($"Cannot copy to '{target}': the directory '{parent}' does not exist."), source, "DestinationDirectoryNotFound", ErrorCategory.ObjectNotFound);
+        return false;
+    }
+
     private void CopyOne(string source, string destination)
     {
         string target = Directory.Exists(destination)
-            ? System.IO.Path.Combine(destination, System.IO.Path.GetFileName(source.TrimEnd('/')))
+            ? System.IO.Path.Combine(destination, NameOf(source))
             : destination;
-        if (!ShouldProcess($"Item: {source} Destination: {target}", "Copy File"))
+        if (!ShouldProcess($"Item: {source} Destination: {target}", "Copy File") || !RequireParentDirectory(target, source))
         {
-            return;
-        }
-
-        string? parent = System.IO.Path.GetDirectoryName(target);
-        if (parent is not null && !Directory.Exists(parent))
-        {
-            WriteItemError(new DirectoryNotFoundException($"Cannot copy to '{target}': the directory '{parent}' does not exist."), source, "DestinationDirectoryNotFound", ErrorCategory.ObjectNotFound);
             return;
         }
 
@@ -103,23 +195,83 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
         progress.TotalBytes = progress.CompletedBytes + SizeOf(source);
         try
         {
-            var result = FileCopier.Copy(new FileCopyRequest(source, target)
-            {
-                Method = Method,
-                Force = Force,
-                Cancellation = Cancellation,
-                Progress = bytes => progress.Report(source, bytes),
-            });
+            var result = FileCopier.Copy(Options(source, target) with { Progress = bytes => progress.Report(source, bytes) });
             progress.CompletedBytes += result.Bytes;
-            WriteVerbose($"Copied '{source}' to '{target}': {result.Bytes} bytes by {result.Method} in {result.Duration.TotalMilliseconds:0.#} ms.");
+            WriteVerbose($"Copied '{source}' to '{target}': {result.Bytes} bytes by {result.Method}{(result.Sparse ? " (sparse)" : string.Empty)} in {result.Duration.TotalMilliseconds:0.#} ms.");
+            WarnIfNotVerified(result);
             if (PassThru)
             {
-                WriteCopiedItem(result);
+                WriteCopiedItem(result.DestinationPath, result);
             }
         }
-        catch (Exception e) when (e is not PipelineStoppedException)
+        catch (Exception e) when (e is not (PipelineStoppedException or ActionPreferenceStopException))
         {
-            WriteItemError(e, source);
+            WriteFailure(e, source);
+        }
+    }
+
+    /// <summary>A directory: into a missing destination it becomes that destination; into an
+    /// existing directory it is nested under its own name (or, with -Container:$false, its files
+    /// land directly in it). Without -Recurse only the empty directory is made.</summary>
+    private void CopyDirectory(string source, string destination)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            WriteItemError(new PlatformNotSupportedException($"Copying the directory '{source}' needs Linux; use Copy-Item -Recurse on this system."), source, "PlatformNotSupported", ErrorCategory.NotImplemented);
+            return;
+        }
+
+        bool destinationIsDirectory = Directory.Exists(destination);
+        if (!destinationIsDirectory && File.Exists(destination))
+        {
+            WriteFailure(new CopyRefusedException(CopyRefusal.DirectoryOntoFile, $"Cannot copy directory '{source}' onto the existing file '{destination}'."), source);
+            return;
+        }
+
+        string target = destinationIsDirectory && Container ? System.IO.Path.Combine(destination, NameOf(source)) : destination;
+        if (!ShouldProcess($"Item: {source} Destination: {target}", "Copy Directory") || !RequireParentDirectory(target, source))
+        {
+            return;
+        }
+
+        try
+        {
+            var plan = TreeWalker.Walk(source, new TreeWalkOptions
+            {
+                Recurse = Recurse,
+                FollowSymlinks = FollowSymlink,
+                KeepContainers = Container,
+                IncludeLeaf = IsFileInTreeIncluded,
+            });
+            var reporter = new TreeReporter(this, _progress!, plan);
+            TreeCopier.Copy(plan, target, Options(source, target), ThrottleLimit, reporter);
+            reporter.Finish();
+            WriteVerbose($"Copied '{source}' to '{target}': {reporter.Items} items, {reporter.Bytes} bytes.");
+        }
+        catch (Exception e) when (e is not (PipelineStoppedException or ActionPreferenceStopException))
+        {
+            WriteFailure(e, source);
+        }
+    }
+
+    /// <summary>Error ids of a copy that went wrong; -Verify's mismatch gets its own.</summary>
+    private void WriteFailure(Exception e, object target)
+    {
+        if (e is CopyVerificationException)
+        {
+            WriteItemError(e, target, "VerifyMismatch", ErrorCategory.InvalidResult);
+        }
+        else
+        {
+            WriteItemError(e, target);
+        }
+    }
+
+    private void WarnIfNotVerified(FileCopyResult result)
+    {
+        if (Verify && result.Sha256 is null)
+        {
+            WriteWarning($"'{result.SourcePath}' was not verified: it cannot be read a second time (a FIFO or device), or the destination cannot be read back.");
         }
     }
 
@@ -136,17 +288,79 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
     }
 
     /// <summary>The destination as Get-Item shows it (PSPath and all), plus how it was copied.</summary>
-    private void WriteCopiedItem(FileCopyResult result)
+    private void WriteCopiedItem(string destinationPath, FileCopyResult? result)
     {
-        foreach (var item in InvokeProvider.Item.Get(new[] { result.DestinationPath }, force: true, literalPath: true))
+        foreach (var item in InvokeProvider.Item.Get(new[] { destinationPath }, force: true, literalPath: true))
         {
-            item.TypeNames.Insert(0, CopiedFileTypeName);
-            item.Properties.Add(new PSNoteProperty("CopyMethod", result.Method));
-            item.Properties.Add(new PSNoteProperty("BytesCopied", result.Bytes));
-            item.Properties.Add(new PSNoteProperty("Duration", result.Duration));
-            item.Properties.Add(new PSNoteProperty("BytesPerSecond", result.Duration.TotalSeconds > 0 ? (long)(result.Bytes / result.Duration.TotalSeconds) : 0L));
-            item.Properties.Add(new PSNoteProperty("SourcePath", result.SourcePath));
+            if (result is not null)
+            {
+                item.TypeNames.Insert(0, CopiedFileTypeName);
+                item.Properties.Add(new PSNoteProperty("CopyMethod", result.Method));
+                item.Properties.Add(new PSNoteProperty("BytesCopied", result.Bytes));
+                item.Properties.Add(new PSNoteProperty("Duration", result.Duration));
+                item.Properties.Add(new PSNoteProperty("BytesPerSecond", result.Duration.TotalSeconds > 0 ? (long)(result.Bytes / result.Duration.TotalSeconds) : 0L));
+                item.Properties.Add(new PSNoteProperty("SourcePath", result.SourcePath));
+                item.Properties.Add(new PSNoteProperty("Sparse", result.Sparse));
+                item.Properties.Add(new PSNoteProperty("Sha256", result.Sha256));
+            }
+
             WriteObject(item);
+        }
+    }
+
+    /// <summary>Turns what the tree copier reports into errors, -PassThru output and progress.</summary>
+    private sealed class TreeReporter : ITreeCopyObserver
+    {
+        private readonly CopySpliceItemCommand _cmdlet;
+        private readonly ProgressReporter _progress;
+        private readonly long _bytesBefore;
+        private readonly int _itemsBefore;
+        private readonly string _root;
+        private readonly int _leaves;
+
+        public TreeReporter(CopySpliceItemCommand cmdlet, ProgressReporter progress, TreePlan plan)
+        {
+            _cmdlet = cmdlet;
+            _progress = progress;
+            _bytesBefore = progress.CompletedBytes;
+            _itemsBefore = progress.CompletedItems;
+            _root = plan.Entries[0].SourcePath;
+            _leaves = plan.FileCount;
+            progress.TotalBytes = progress.CompletedBytes + plan.TotalBytes;
+            progress.TotalItems = progress.CompletedItems + plan.FileCount;
+        }
+
+        public long Bytes { get; private set; }
+
+        public int Items { get; private set; }
+
+        public void ItemCopied(TreeEntry entry, string destinationPath, FileCopyResult? file)
+        {
+            Items++;
+            if (file is not null)
+            {
+                Bytes += file.Bytes;
+                _cmdlet.WarnIfNotVerified(file);
+            }
+
+            if (_cmdlet.PassThru)
+            {
+                _cmdlet.WriteCopiedItem(destinationPath, file);
+            }
+        }
+
+        public void ItemFailed(TreeEntry entry, string destinationPath, Exception error) => _cmdlet.WriteFailure(error, entry.SourcePath);
+
+        public void Progress(long bytesDone, int itemsDone, string? currentItem)
+        {
+            _progress.CompletedItems = _itemsBefore + itemsDone;
+            _progress.Report(currentItem ?? _root, bytesDone);
+        }
+
+        public void Finish()
+        {
+            _progress.CompletedBytes = _bytesBefore + Bytes;
+            _progress.CompletedItems = _itemsBefore + _leaves;
         }
     }
 }

@@ -35,6 +35,11 @@ internal sealed class ProgressReporter
     /// <summary>All bytes expected, when known (0 when not: FIFOs, /proc files).</summary>
     public long TotalBytes { get; set; }
 
+    /// <summary>Items done and expected, shown when a copy has more than one (a tree).</summary>
+    public int CompletedItems { get; set; }
+
+    public int TotalItems { get; set; }
+
     public void Report(string item, long itemBytes)
     {
         var now = _clock.Elapsed;
@@ -46,7 +51,8 @@ internal sealed class ProgressReporter
         _lastUpdate = now;
         long done = CompletedBytes + itemBytes;
         double rate = done / Math.Max(now.TotalSeconds, 0.001);
-        var record = new ProgressRecord(_activityId, _activity, $"{FormatBytes(done)}{(TotalBytes > 0 ? " of " + FormatBytes(TotalBytes) : string.Empty)} at {FormatBytes((long)rate)}/s")
+        string items = TotalItems > 1 ? $", {CompletedItems} of {TotalItems} items" : string.Empty;
+        var record = new ProgressRecord(_activityId, _activity, $"{FormatBytes(done)}{(TotalBytes > 0 ? " of " + FormatBytes(TotalBytes) : string.Empty)} at {FormatBytes((long)rate)}/s{items}")
         {
             CurrentOperation = item,
         };

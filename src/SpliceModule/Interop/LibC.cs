@@ -91,6 +91,27 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "munmap", SetLastError = true)]
     internal static partial int Munmap(void* address, nuint length);
 
+    [LibraryImport(Library, EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Utimensat(int dirFd, string path, TimeSpec* times, int flags);
+
+    [LibraryImport(Library, EntryPoint = "fchownat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Fchownat(int dirFd, string path, int uid, int gid, int flags);
+
+    [LibraryImport(Library, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Chmod(string path, int mode);
+
+    [LibraryImport(Library, EntryPoint = "mknod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Mknod(string path, int mode, ulong device);
+
+    [LibraryImport(Library, EntryPoint = "flistxattr", SetLastError = true)]
+    internal static partial nint Flistxattr(int fd, byte* list, nuint size);
+
+    [LibraryImport(Library, EntryPoint = "fgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint Fgetxattr(int fd, string name, byte* value, nuint size);
+
+    [LibraryImport(Library, EntryPoint = "fsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Fsetxattr(int fd, string name, byte* value, nuint size, int flags);
+
     [StructLayout(LayoutKind.Sequential)]
     internal struct IoVec
     {

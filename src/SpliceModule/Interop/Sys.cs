@@ -10,7 +10,7 @@ namespace SpliceModule.Interop;
 /// other failure a <see cref="SpliceException"/> naming the call and the paths. Calls that can
 /// legitimately find nothing to do right now (a non-blocking pipe) return <see cref="WouldBlock"/>.
 /// </summary>
-internal static unsafe class Sys
+internal static unsafe partial class Sys
 {
     /// <summary>Returned instead of a count when a non-blocking call got EAGAIN.</summary>
     internal const long WouldBlock = -1;

@@ -16,15 +16,18 @@ internal static class CopyEngine
 
     /// <summary>Copies the job and returns the method that did it. A forced method that cannot
     /// work is a <see cref="CopyRefusedException"/>, never a silent switch to another.</summary>
-    public static CopyMethod Run(CopyJob job, CopyMethod method)
+    /// <param name="startAt">For Auto: skip the strategies before this one, which earlier files
+    /// of the same tree showed cannot work here (saves a refused call and its exception per file).</param>
+    public static CopyMethod Run(CopyJob job, CopyMethod method, CopyMethod startAt = CopyMethod.Auto)
     {
         if (method == CopyMethod.Auto)
         {
-            foreach (var strategy in FastestFirst)
+            int first = Math.Max(0, Array.FindIndex(FastestFirst, s => s.Method == startAt));
+            for (int i = first; i < FastestFirst.Length; i++)
             {
-                if (strategy.TryCopy(job) is null)
+                if (FastestFirst[i].TryCopy(job) is null)
                 {
-                    return strategy.Method;
+                    return FastestFirst[i].Method;
                 }
             }
 

@@ -11,6 +11,10 @@ public enum CopyRefusal
     DestinationIsDirectory,
     DestinationReadOnly,
     MethodNotSupported,
+    DirectoryOntoFile,
+    DestinationInsideSource,
+    DestinationIsSymlink,
+    SymlinkLoop,
 }
 
 /// <summary>A copy the engine will not do; nothing was written when this is thrown.</summary>

@@ -34,12 +34,18 @@ internal static class FileCopier
         }
 
         string sourcePath = request.SourcePath, destinationPath = request.DestinationPath;
-        var sourceStatus = Sys.Stat(sourcePath);
-        RefuseUnsupportedSource(sourceStatus, sourcePath);
+        int sourceFlags = Flags.O_RDONLY | Flags.O_NOCTTY | Flags.O_NONBLOCK;
+        if (!request.SourceKnownRegular)
+        {
+            // Look before opening: a socket cannot be opened, and only a FIFO wants O_NONBLOCK.
+            var before = Sys.Stat(sourcePath);
+            RefuseUnsupportedSource(before, sourcePath);
+            sourceFlags = before.Kind == FileKind.Fifo ? sourceFlags : sourceFlags & ~Flags.O_NONBLOCK;
+        }
 
-        int sourceFlags = Flags.O_RDONLY | Flags.O_NOCTTY | (sourceStatus.Kind == FileKind.Fifo ? Flags.O_NONBLOCK : 0);
         using var source = Sys.Open(sourcePath, sourceFlags);
-        sourceStatus = Sys.Stat(source, sourcePath);
+        var sourceStatus = Sys.Stat(source, sourcePath);
+        RefuseUnsupportedSource(sourceStatus, sourcePath);
 
         var existing = Sys.TryStat(destinationPath);
         if (existing is { } target)
@@ -82,11 +88,18 @@ internal static class FileCopier
     private static FileCopyResult CopyViaTemporaryFile(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, Stopwatch clock)
     {
         string temporaryPath = TemporaryPathFor(request.DestinationPath);
-        var destination = Sys.Open(temporaryPath, Flags.O_WRONLY | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW, PrivateMode);
+        int access = request.Verify ? Flags.O_RDWR : Flags.O_WRONLY;
+        var destination = Sys.Open(temporaryPath, access | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW, PrivateMode);
         try
         {
-            var (method, bytes) = CopyContent(request, source, sourceStatus, destination, FileKind.File, request.DestinationPath);
-            ApplyMetadata(request, sourceStatus, destination, request.DestinationPath);
+            bool sparse = sourceStatus.IsSparse && request.Method != CopyMethod.PlatformCopy;
+            var (method, bytes) = sparse
+                ? SparseCopier.Copy(request, source, sourceStatus, destination, request.DestinationPath)
+                : CopyContent(request, source, sourceStatus, destination, FileKind.File, request.DestinationPath);
+            string? hash = request.Verify && sourceStatus.Kind == FileKind.File
+                ? ContentVerifier.Verify(source, request.SourcePath, destination, request.DestinationPath, request.Cancellation)
+                : null;
+            MetadataCopier.Apply(source, sourceStatus, destination, request.Preserve, request.SourcePath, request.DestinationPath);
             if (request.Sync)
             {
                 Sys.Flush(destination, request.DestinationPath);
@@ -94,12 +107,12 @@ internal static class FileCopier
 
             destination.Dispose();
             Sys.Rename(temporaryPath, request.DestinationPath);
-            return new FileCopyResult(request.SourcePath, request.DestinationPath, method, bytes, clock.Elapsed);
+            return new FileCopyResult(request.SourcePath, request.DestinationPath, method, bytes, clock.Elapsed) { Sparse = sparse, Sha256 = hash };
         }
         catch
         {
             destination.Dispose();
-            Sys.Unlink(temporaryPath);
+            RemoveQuietly(temporaryPath);
             throw;
         }
     }
@@ -144,25 +157,20 @@ internal static class FileCopier
             Cancellation = request.Cancellation,
             Progress = request.Progress,
         };
-        var method = CopyEngine.Run(job, request.Method);
+        var method = CopyEngine.Run(job, request.Method, request.StartAt);
         return (method, job.Copied);
     }
 
-    private static void ApplyMetadata(FileCopyRequest request, in FileStatus sourceStatus, SafeFileHandle destination, string destinationPath)
+    /// <summary>Removes a temporary file on the way out of a failure, which must stay the error reported.</summary>
+    internal static void RemoveQuietly(string temporaryPath)
     {
-        if (request.PreserveOwnership)
+        try
         {
-            Sys.SetOwner(destination, sourceStatus.Uid, sourceStatus.Gid, destinationPath);
+            Sys.Unlink(temporaryPath);
         }
-
-        if (request.PreserveMode)
+        catch (SpliceException)
         {
-            Sys.SetPermissions(destination, sourceStatus.Permissions, destinationPath);
-        }
-
-        if (request.PreserveTimestamps && sourceStatus.Kind == FileKind.File)
-        {
-            Sys.SetTimes(destination, sourceStatus, destinationPath);
+            // The original failure matters more; a leftover .splicetmp is named so that it is recognisable.
         }
     }
 

@@ -1,0 +1,83 @@
+using System.Runtime.InteropServices;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// Copies a file with holes so that the copy has the same holes: SEEK_DATA/SEEK_HOLE find each
+/// data extent, both descriptors are positioned at it and the ordinary strategies copy just that
+/// extent (a <see cref="CopyJob"/> with a <see cref="CopyJob.Limit"/>); a final ftruncate gives
+/// the copy its full length, so a trailing hole stays a hole too.
+/// </summary>
+internal static class SparseCopier
+{
+    /// <summary>Copies all of <paramref name="source"/> into the empty regular file
+    /// <paramref name="destination"/>; returns the method that moved the data and the bytes of data.</summary>
+    public static (CopyMethod Method, long Bytes) Copy(FileCopyRequest request, SafeHandle source, in FileStatus sourceStatus, SafeHandle destination, string destinationPath)
+    {
+        long size = sourceStatus.Size;
+        if (request.Method is CopyMethod.Auto or CopyMethod.Reflink && TryReflink(request, source, size, destination, destinationPath))
+        {
+            return (CopyMethod.Reflink, size);
+        }
+
+        // A file of nothing but holes moves no data: the method is the one asked for.
+        CopyMethod used = request.Method;
+        long copied = 0;
+        long position = 0;
+        while (position < size)
+        {
+            request.Cancellation.ThrowIfCancellationRequested();
+            long dataStart = Sys.Seek(source, position, Flags.SEEK_DATA, request.SourcePath);
+            if (dataStart < 0 || dataStart >= size)
+            {
+                break;
+            }
+
+            long dataEnd = Sys.Seek(source, dataStart, Flags.SEEK_HOLE, request.SourcePath);
+            if (dataEnd < 0 || dataEnd > size)
+            {
+                dataEnd = size;
+            }
+
+            Sys.Seek(source, dataStart, Flags.SEEK_SET, request.SourcePath);
+            Sys.Seek(destination, dataStart, Flags.SEEK_SET, destinationPath);
+            long before = copied;
+            var job = new CopyJob(source, FileKind.File, request.SourcePath, destination, FileKind.File, destinationPath)
+            {
+                SourceSize = size,
+                Limit = dataEnd - dataStart,
+                Cancellation = request.Cancellation,
+                Progress = request.Progress is { } report ? bytes => report(before + bytes) : null,
+            };
+            used = CopyEngine.Run(job, request.Method, request.StartAt);
+            copied += job.Copied;
+            if (job.Copied < job.Limit)
+            {
+                break; // the source shrank while we copied it
+            }
+
+            position = dataEnd;
+        }
+
+        Sys.Truncate(destination, size, destinationPath);
+        return (used, copied);
+    }
+
+    private static bool TryReflink(FileCopyRequest request, SafeHandle source, long size, SafeHandle destination, string destinationPath)
+    {
+        var whole = new CopyJob(source, FileKind.File, request.SourcePath, destination, FileKind.File, destinationPath)
+        {
+            SourceSize = size,
+            Cancellation = request.Cancellation,
+            Progress = request.Progress,
+        };
+        if (request.Method == CopyMethod.Reflink)
+        {
+            CopyEngine.Run(whole, CopyMethod.Reflink);
+            return true;
+        }
+
+        return new ReflinkStrategy().TryCopy(whole) is null;
+    }
+}

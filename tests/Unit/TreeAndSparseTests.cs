@@ -1,0 +1,104 @@
+using System;
+using System.IO;
+using System.Linq;
+using SpliceModule.Interop;
+using SpliceModule.Transfer;
+using Xunit;
+
+namespace SpliceModule.Tests;
+
+/// <summary>The tree walker, the sparse copier and extended attributes, on real files in a temporary directory.</summary>
+public sealed class TreeAndSparseTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "splice-unit-" + Guid.NewGuid().ToString("n"));
+
+    public TreeAndSparseTests() => Directory.CreateDirectory(_root);
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void WalkListsDirectoriesBeforeTheirContentsWithTotals()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "t/b"));
+        File.WriteAllBytes(Path.Combine(_root, "t/a.txt"), new byte[10]);
+        File.WriteAllBytes(Path.Combine(_root, "t/b/c.log"), new byte[5]);
+        File.CreateSymbolicLink(Path.Combine(_root, "t/link"), "a.txt");
+
+        var plan = TreeWalker.Walk(Path.Combine(_root, "t"), new TreeWalkOptions { Recurse = true });
+
+        Assert.Equal(new[] { "", "a.txt", "b", "b/c.log", "link" }, plan.Entries.Select(e => e.DestinationRelative));
+        Assert.Equal(FileKind.SymbolicLink, plan.Entries.Single(e => e.DestinationRelative == "link").Status.Kind);
+        Assert.Equal(15, plan.TotalBytes);
+        Assert.Equal(3, plan.FileCount);
+        Assert.All(plan.Entries.Skip(1), e => Assert.True(plan.Entries[e.Parent].IsDirectory));
+    }
+
+    [Fact]
+    public void WalkFiltersFilesButNotDirectoriesAndFlattens()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "t/sub"));
+        File.WriteAllText(Path.Combine(_root, "t/sub/keep.txt"), "k");
+        File.WriteAllText(Path.Combine(_root, "t/sub/drop.log"), "d");
+
+        var plan = TreeWalker.Walk(Path.Combine(_root, "t"), new TreeWalkOptions
+        {
+            Recurse = true,
+            KeepContainers = false,
+            IncludeLeaf = name => name.EndsWith(".txt", StringComparison.Ordinal),
+        });
+
+        Assert.Equal(new[] { "", "sub", "keep.txt" }, plan.Entries.Select(e => e.DestinationRelative));
+    }
+
+    [Fact]
+    public void FollowingLinksDetectsALoop()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "t/inner"));
+        File.CreateSymbolicLink(Path.Combine(_root, "t/inner/up"), "..");
+
+        var plan = TreeWalker.Walk(Path.Combine(_root, "t"), new TreeWalkOptions { Recurse = true, FollowSymlinks = true });
+
+        var loop = Assert.Single(plan.Entries, e => e.Problem is not null);
+        Assert.Equal(CopyRefusal.SymlinkLoop, Assert.IsType<CopyRefusedException>(loop.Problem).Reason);
+    }
+
+    [Fact]
+    public void SparseCopyMovesOnlyTheDataAndKeepsTheLength()
+    {
+        string source = Path.Combine(_root, "sparse.img"), copy = Path.Combine(_root, "sparse.copy");
+        using (var fs = File.Create(source))
+        {
+            fs.Position = 8 << 20;
+            fs.Write(Enumerable.Repeat((byte)7, 1 << 20).ToArray());
+            fs.SetLength(32 << 20);
+        }
+
+        var result = FileCopier.Copy(new FileCopyRequest(source, copy));
+
+        Assert.True(result.Sparse);
+        Assert.True(result.Bytes <= 2 << 20, $"copied {result.Bytes} bytes of data");
+        Assert.Equal(32 << 20, new FileInfo(copy).Length);
+        Assert.True(Sys.Stat(copy).Blocks * 512 <= Sys.Stat(source).Blocks * 512 + (1 << 20));
+        Assert.Equal(File.ReadAllBytes(source), File.ReadAllBytes(copy));
+    }
+
+    [Fact]
+    public void ExtendedAttributesRoundTrip()
+    {
+        string path = Path.Combine(_root, "x");
+        File.WriteAllText(path, "x");
+        using var handle = Sys.Open(path, Flags.O_RDONLY);
+        try
+        {
+            Sys.SetExtendedAttribute(handle, "user.splice", new byte[] { 1, 2, 3 }, path);
+        }
+        catch (SpliceException e) when (e.ErrnoName is "EOPNOTSUPP" or "EPERM")
+        {
+            return; // this file system keeps no user attributes
+        }
+
+        Assert.Contains("user.splice", Sys.ListExtendedAttributes(handle, path));
+        Assert.Equal(new byte[] { 1, 2, 3 }, Sys.GetExtendedAttribute(handle, "user.splice", path));
+        Assert.Null(Sys.GetExtendedAttribute(handle, "user.absent", path));
+    }
+}
