@@ -231,7 +231,10 @@ Describe 'Copy-SpliceItem content' {
         $target = Join-Path $TestDrive 'big-copy.img'
         try {
             $copy = Copy-SpliceItem -LiteralPath $source -Destination $target -PassThru
-            $copy.BytesCopied | Should -Be (4100MB)
+            # Holes are skipped, so only the data extents count as copied bytes.
+            $copy.Sparse | Should -BeTrue
+            $copy.BytesCopied | Should -BeGreaterThan 0
+            $copy.BytesCopied | Should -BeLessOrEqual (4100MB)
             $copy.Length | Should -Be (4100MB)
             cmp -- $source $target
             $LASTEXITCODE | Should -Be 0 -Because 'cmp finds no differing byte'
@@ -380,12 +383,14 @@ Describe 'Copy-SpliceItem refusals and errors' {
         @(Get-ChildItem -LiteralPath $dir -Force -Filter '*.splicetmp').Count | Should -Be 0
     }
 
-    It 'a directory source is SourceIsDirectory' {
+    It 'a directory source onto an existing file is DirectoryOntoFile and leaves the file alone' {
         $dir = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'a-dir')
-        Copy-SpliceItem -LiteralPath $dir.FullName -Destination (Join-Path $TestDrive 'dir-copy') -ErrorVariable failure -ErrorAction SilentlyContinue
-        $failure.FullyQualifiedErrorId | Should -Be "SourceIsDirectory$Id"
+        $file = New-TestFile (Join-Path $TestDrive 'a-file.bin') 100
+        $hash = Get-Sha $file.FullName
+        Copy-SpliceItem -LiteralPath $dir.FullName -Destination $file.FullName -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure.FullyQualifiedErrorId | Should -Be "DirectoryOntoFile$Id"
         $failure[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
-        Test-Path (Join-Path $TestDrive 'dir-copy') | Should -BeFalse
+        Get-Sha $file.FullName | Should -Be $hash
     }
 
     It 'a missing literal path is PathNotFound with the path as target' {
@@ -438,11 +443,10 @@ Describe 'Copy-SpliceItem refusals and errors' {
         $out = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'mixed-out')
         $first = New-TestFile (Join-Path $dir 'first.bin') 100
         $last = New-TestFile (Join-Path $dir 'last.bin') 200
-        $sub = New-Item -ItemType Directory -Path (Join-Path $dir 'sub')
 
-        Copy-SpliceItem -LiteralPath $first.FullName, (Join-Path $dir 'gone.bin'), $sub.FullName, $last.FullName -Destination $out -ErrorVariable failure -ErrorAction SilentlyContinue
+        Copy-SpliceItem -LiteralPath $first.FullName, (Join-Path $dir 'gone.bin'), 'Env:PATH', $last.FullName -Destination $out -ErrorVariable failure -ErrorAction SilentlyContinue
 
-        $failure.FullyQualifiedErrorId | Should -Be @("PathNotFound$Id", "SourceIsDirectory$Id")
+        $failure.FullyQualifiedErrorId | Should -Be @("PathNotFound$Id", "NotFileSystemPath$Id")
         (Get-ChildItem $out).Name | Sort-Object | Should -Be @('first.bin', 'last.bin')
     }
 

@@ -79,8 +79,8 @@ Describe 'Descriptor leaks' {
         $result = $json | Out-String | ConvertFrom-Json
 
         # The failures are the planned ones: refused capacity, missing path, self-copy,
-        # directory source and forced Reflink on a file system without reflinks.
-        $result.Errors | Sort-Object | Should -Be @('MethodNotSupported=20', 'PathNotFound=20', 'PipeCapacityRefused=100', 'SameFile=20', 'SourceIsDirectory=20')
+        # directory onto a file and forced Reflink on a file system without reflinks.
+        $result.Errors | Sort-Object | Should -Be @('DirectoryOntoFile=20', 'MethodNotSupported=20', 'PathNotFound=20', 'PipeCapacityRefused=100', 'SameFile=20')
         $result.Leftovers | Should -Be 0
         $result.NoGc | Should -BeTrue -Because "no finalizer may close a leaked handle before the count ($($result.Allocated) bytes allocated)"
         Compare-Object $result.Before $result.After | Should -BeNullOrEmpty

@@ -116,7 +116,10 @@ finally {
     }
 
     It 'brings its help along' {
-        $Result.Synopsis | Should -Match 'fastest path the kernel offers'
+        $page = Get-Content -Raw (Join-Path $PSScriptRoot '../../docs/Copy-SpliceItem.md')
+        $synopsis = ([regex]::Match($page, '(?ms)^## SYNOPSIS\s*\n(.+?)\n\s*\n')).Groups[1].Value.Trim()
+        $synopsis | Should -Not -BeNullOrEmpty
+        $Result.Synopsis.Trim() | Should -Be $synopsis
         $Result.About | Should -BeTrue
     }
 
