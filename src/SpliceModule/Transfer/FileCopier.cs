@@ -1,7 +1,6 @@
 using System;
 using System.Diagnostics;
 using System.IO;
-using System.Security.Cryptography;
 using System.Threading;
 using Microsoft.Win32.SafeHandles;
 using SpliceModule.Interop;
@@ -22,7 +21,7 @@ internal static class FileCopier
 
     public static FileCopyResult Copy(FileCopyRequest request)
     {
-        var clock = Stopwatch.StartNew();
+        long started = Stopwatch.GetTimestamp();
         if (!KernelFeatures.LinuxKernel || request.Method == CopyMethod.PlatformCopy)
         {
             if (request.Method is not (CopyMethod.Auto or CopyMethod.PlatformCopy))
@@ -30,7 +29,7 @@ internal static class FileCopier
                 throw new CopyRefusedException(CopyRefusal.MethodNotSupported, $"The {request.Method} method needs the Linux kernel's copy calls, which are not available here; use -Method Auto or PlatformCopy.");
             }
 
-            return PlatformCopy(request, clock);
+            return PlatformCopy(request, started);
         }
 
         string sourcePath = request.SourcePath, destinationPath = request.DestinationPath;
@@ -47,7 +46,7 @@ internal static class FileCopier
         var sourceStatus = Sys.Stat(source, sourcePath);
         RefuseUnsupportedSource(sourceStatus, sourcePath);
 
-        var existing = Sys.TryStat(destinationPath);
+        var existing = request.DestinationKnownAbsent ? null : Sys.TryStat(destinationPath);
         if (existing is { } target)
         {
             if (target.IsSameFile(sourceStatus))
@@ -62,7 +61,7 @@ internal static class FileCopier
 
             if (target.Kind is FileKind.Fifo or FileKind.CharacterDevice or FileKind.BlockDevice)
             {
-                return CopyInPlace(request, source, sourceStatus, target.Kind, clock);
+                return CopyInPlace(request, source, sourceStatus, target.Kind, started);
             }
 
             if (!request.Force && (target.Permissions & AnyWriteBit) == 0 && Sys.TryStat(destinationPath, followSymlinks: false)?.Kind == FileKind.File)
@@ -71,7 +70,7 @@ internal static class FileCopier
             }
         }
 
-        return CopyViaTemporaryFile(request, source, sourceStatus, clock);
+        return CopyViaTemporaryFile(request, source, sourceStatus, started);
     }
 
     private static void RefuseUnsupportedSource(in FileStatus status, string path)
@@ -85,7 +84,7 @@ internal static class FileCopier
         }
     }
 
-    private static FileCopyResult CopyViaTemporaryFile(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, Stopwatch clock)
+    private static FileCopyResult CopyViaTemporaryFile(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, long started)
     {
         string temporaryPath = TemporaryPathFor(request.DestinationPath);
         int access = request.Verify ? Flags.O_RDWR : Flags.O_WRONLY;
@@ -107,7 +106,7 @@ internal static class FileCopier
 
             destination.Dispose();
             Sys.Rename(temporaryPath, request.DestinationPath);
-            return new FileCopyResult(request.SourcePath, request.DestinationPath, method, bytes, clock.Elapsed) { Sparse = sparse, Sha256 = hash };
+            return new FileCopyResult(request.SourcePath, request.DestinationPath, method, bytes, Stopwatch.GetElapsedTime(started)) { Sparse = sparse, Sha256 = hash };
         }
         catch
         {
@@ -117,11 +116,11 @@ internal static class FileCopier
         }
     }
 
-    private static FileCopyResult CopyInPlace(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, FileKind destinationKind, Stopwatch clock)
+    private static FileCopyResult CopyInPlace(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, FileKind destinationKind, long started)
     {
         using var destination = OpenForWritingInPlace(request.DestinationPath, destinationKind, request.Cancellation);
         var (method, bytes) = CopyContent(request, source, sourceStatus, destination, destinationKind, request.DestinationPath);
-        return new FileCopyResult(request.SourcePath, request.DestinationPath, method, bytes, clock.Elapsed);
+        return new FileCopyResult(request.SourcePath, request.DestinationPath, method, bytes, Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>A FIFO without a reader refuses a non-blocking open (ENXIO); wait for one in
@@ -174,7 +173,10 @@ internal static class FileCopier
         }
     }
 
-    /// <summary>A hidden name in the destination's own directory, so the final rename stays on one file system.</summary>
+    /// <summary>A hidden name in the destination's own directory, so the final rename stays on one file system.
+    /// The 48 random bits come from <see cref="Random.Shared"/>: the name only has to be hard to guess
+    /// and unique (O_EXCL refuses a clash), and a cryptographic generator cost a library call and a
+    /// getpid per file of a tree.</summary>
     internal static string TemporaryPathFor(string destinationPath)
     {
         string directory = Path.GetDirectoryName(destinationPath) ?? ".";
@@ -184,10 +186,10 @@ internal static class FileCopier
             name = name[..200];
         }
 
-        return Path.Combine(directory, $".{name}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant()}.splicetmp");
+        return Path.Combine(directory, $".{name}.{Random.Shared.NextInt64(1L << 48):x12}.splicetmp");
     }
 
-    private static FileCopyResult PlatformCopy(FileCopyRequest request, Stopwatch clock)
+    private static FileCopyResult PlatformCopy(FileCopyRequest request, long started)
     {
         if (Directory.Exists(request.SourcePath))
         {
@@ -215,7 +217,7 @@ internal static class FileCopier
         File.Copy(request.SourcePath, request.DestinationPath, overwrite: true);
         long bytes = new FileInfo(request.DestinationPath).Length;
         request.Progress?.Invoke(bytes);
-        return new FileCopyResult(request.SourcePath, request.DestinationPath, CopyMethod.PlatformCopy, bytes, clock.Elapsed);
+        return new FileCopyResult(request.SourcePath, request.DestinationPath, CopyMethod.PlatformCopy, bytes, Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>Where a path ends up after every symlink, so that a copy onto a link to the source is refused

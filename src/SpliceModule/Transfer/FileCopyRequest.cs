@@ -12,6 +12,11 @@ internal sealed record FileCopyRequest(string SourcePath, string DestinationPath
     /// opening. Opened O_NONBLOCK all the same, so a FIFO swapped in meanwhile cannot block.</summary>
     public bool SourceKnownRegular { get; init; }
 
+    /// <summary>The destination's directory was made moments ago by this copy and no other item
+    /// goes to the same name, so the look at what stands there is skipped (a stat per file of a
+    /// tree). Anything raced in meanwhile is replaced by the final rename, as an existing file is.</summary>
+    public bool DestinationKnownAbsent { get; init; }
+
     /// <summary>With Method Auto: the first method to try, learnt from earlier files of a tree.</summary>
     public CopyMethod StartAt { get; init; } = CopyMethod.Auto;
 
@@ -43,8 +48,16 @@ internal sealed record FileCopyRequest(string SourcePath, string DestinationPath
         (PreserveOwnership ? CopyPreserve.Ownership : 0) | (PreserveExtendedAttributes ? CopyPreserve.ExtendedAttributes : 0);
 
     /// <summary>The same options for another pair of paths (the files of a tree share them).</summary>
-    public FileCopyRequest For(string sourcePath, string destinationPath, CopyMethod startAt, Action<long>? progress) =>
-        this with { SourcePath = sourcePath, DestinationPath = destinationPath, SourceKnownRegular = true, StartAt = startAt, Progress = progress };
+    public FileCopyRequest For(string sourcePath, string destinationPath, bool destinationKnownAbsent, CopyMethod startAt, Action<long>? progress) =>
+        this with
+        {
+            SourcePath = sourcePath,
+            DestinationPath = destinationPath,
+            SourceKnownRegular = true,
+            DestinationKnownAbsent = destinationKnownAbsent,
+            StartAt = startAt,
+            Progress = progress,
+        };
 }
 
 /// <summary>What a finished copy reports.</summary>

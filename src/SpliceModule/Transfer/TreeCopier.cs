@@ -39,6 +39,7 @@ internal static class TreeCopier
         RefuseDestinationInsideSource(entries[0], destinationRoot);
         var targets = new string[entries.Count];
         var failed = new bool[entries.Count];
+        var made = new MadeDirectory[entries.Count];
         var leaves = new List<int>();
         for (int i = 0; i < entries.Count; i++)
         {
@@ -60,7 +61,7 @@ internal static class TreeCopier
             {
                 leaves.Add(i);
             }
-            else if (Attempt(() => MakeDirectory(entry, targets[i]), entry, targets[i], observer))
+            else if (Attempt(() => made[i] = MakeDirectory(entry, targets[i]), entry, targets[i], observer))
             {
                 observer.ItemCopied(entry, targets[i], null);
             }
@@ -70,7 +71,7 @@ internal static class TreeCopier
             }
         }
 
-        var leafCopier = new LeafCopier(plan, targets, leaves, fileOptions, observer);
+        var leafCopier = new LeafCopier(plan, targets, made, leaves, fileOptions, observer);
         if (throttleLimit > 1 && leaves.Count > throttleLimit)
         {
             leafCopier.RunParallel(throttleLimit);
@@ -104,15 +105,17 @@ internal static class TreeCopier
         }
     }
 
-    private static void MakeDirectory(TreeEntry entry, string target)
+    /// <summary>Makes the directory unless it is there; says which, and its file system.</summary>
+    private static MadeDirectory MakeDirectory(TreeEntry entry, string target)
     {
-        switch (Sys.TryStat(target, followSymlinks: false)?.Kind)
+        var existing = Sys.TryStat(target, followSymlinks: false);
+        switch (existing?.Kind)
         {
             case null:
                 Directory.CreateDirectory(target);
-                break;
+                return new MadeDirectory(true, Sys.Stat(target, followSymlinks: false).Device);
             case FileKind.Directory:
-                break;
+                return new MadeDirectory(false, existing.Value.Device);
             case FileKind.SymbolicLink:
                 throw new CopyRefusedException(CopyRefusal.DestinationIsSymlink, $"Cannot copy directory '{entry.SourcePath}' to '{target}': a symbolic link stands there, and nothing is written through one.");
             default:
@@ -131,6 +134,10 @@ internal static class TreeCopier
         using var destination = Sys.Open(target, DirectoryFlags | Flags.O_NOFOLLOW);
         MetadataCopier.Apply(source, entry.Status, destination, preserve, entry.SourcePath, target);
     }
+
+    /// <summary>A destination directory: <see cref="Created"/> by this copy (so it held nothing
+    /// when its items started), and the file system it is on.</summary>
+    private readonly record struct MadeDirectory(bool Created, ulong Device);
 
     /// <summary>Runs one item's step; a failure is reported and the tree goes on (Ctrl+C does not).</summary>
     private static bool Attempt(Action step, TreeEntry entry, string target, ITreeCopyObserver observer)
@@ -152,20 +159,28 @@ internal static class TreeCopier
     {
         private readonly TreePlan _plan;
         private readonly string[] _targets;
+        private readonly MadeDirectory[] _made;
         private readonly List<int> _leaves;
         private readonly FileCopyRequest _options;
         private readonly ITreeCopyObserver _observer;
         private readonly MethodMemo _methods = new();
+        private readonly ConcurrentQueue<Outcome> _finished = new();
+        private readonly Action<long> _reportFromHere;
+        private long[] _helpersBytes = Array.Empty<long>();
+        private string? _current;
         private long _bytesDone;
         private int _itemsDone;
+        private LeafRanges _ranges = new(0, 1);
 
-        public LeafCopier(TreePlan plan, string[] targets, List<int> leaves, FileCopyRequest options, ITreeCopyObserver observer)
+        public LeafCopier(TreePlan plan, string[] targets, MadeDirectory[] made, List<int> leaves, FileCopyRequest options, ITreeCopyObserver observer)
         {
             _plan = plan;
             _targets = targets;
+            _made = made;
             _leaves = leaves;
             _options = options;
             _observer = observer;
+            _reportFromHere = ReportFromHere;
         }
 
         public void RunHere()
@@ -173,82 +188,97 @@ internal static class TreeCopier
             foreach (int index in _leaves)
             {
                 _options.Cancellation.ThrowIfCancellationRequested();
-                long before = _bytesDone;
-                string current = _plan.Entries[index].SourcePath;
-                var outcome = CopyLeaf(_options, index, bytes => _observer.Progress(before + bytes, _itemsDone, current));
-                Deliver(outcome);
+                _current = _plan.Entries[index].SourcePath;
+                Deliver(CopyLeaf(_options, index, _reportFromHere));
             }
         }
 
-        /// <summary>Workers copy; this thread reports what they did, and progress inside the files
-        /// they are on, every 200 ms. It returns only when every worker has stopped, so no
-        /// temporary file is left behind by Ctrl+C.</summary>
+        /// <summary>
+        /// This thread copies too, beside <c>workers - 1</c> helpers, and between its own files
+        /// reports what the helpers finished (in the order they finished): on two cores a thread
+        /// that only waits for outcomes costs a wake-up per file and a core's share. It returns
+        /// only when every helper has stopped, so no temporary file is left behind by Ctrl+C.
+        /// </summary>
         public void RunParallel(int workers)
         {
-            // Workers stop on Ctrl+C, and also when this thread leaves early (an observer that
+            // Helpers stop on Ctrl+C, and also when this thread leaves early (an observer that
             // throws, as -ErrorAction Stop makes WriteError do): no copy may outlive the call.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(_options.Cancellation);
             var options = _options with { Cancellation = stop.Token };
-            var outcomes = new BlockingCollection<Outcome>();
-            var partial = new long[workers];
-            int next = -1;
-            var tasks = new Task[workers];
-            for (int w = 0; w < workers; w++)
+            _helpersBytes = new long[workers - 1];
+            _ranges = new LeafRanges(_leaves.Count, workers);
+            var helpers = new Task[workers - 1];
+            for (int h = 0; h < helpers.Length; h++)
             {
-                int worker = w;
-                tasks[w] = Task.Factory.StartNew(
-                    () =>
-                    {
-                        int position;
-                        while ((position = Interlocked.Increment(ref next)) < _leaves.Count && !stop.IsCancellationRequested)
-                        {
-                            var outcome = CopyLeaf(options, _leaves[position], bytes => Volatile.Write(ref partial[worker], bytes));
-                            Volatile.Write(ref partial[worker], 0);
-                            outcomes.Add(outcome);
-                            if (outcome.Error is OperationCanceledException)
-                            {
-                                break;
-                            }
-                        }
-                    },
-                    CancellationToken.None,
-                    TaskCreationOptions.LongRunning,
-                    TaskScheduler.Default);
+                int helper = h;
+                helpers[h] = Task.Factory.StartNew(() => RunHelper(options, helper, stop.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
 
-            Task.WhenAll(tasks).ContinueWith(_ => outcomes.CompleteAdding(), TaskScheduler.Default);
             try
             {
-                bool cancelled = false;
-                while (!outcomes.IsCompleted)
+                int position;
+                while ((position = _ranges.Claim(0)) >= 0)
                 {
-                    if (outcomes.TryTake(out var outcome, 200))
-                    {
-                        cancelled |= outcome.Error is OperationCanceledException;
-                        if (!cancelled)
-                        {
-                            Deliver(outcome);
-                        }
-                    }
-
-                    long inFlight = 0;
-                    for (int w = 0; w < partial.Length; w++)
-                    {
-                        inFlight += Volatile.Read(ref partial[w]);
-                    }
-
-                    _observer.Progress(_bytesDone + inFlight, _itemsDone, null);
+                    _options.Cancellation.ThrowIfCancellationRequested();
+                    Deliver(CopyLeaf(options, _leaves[position], _reportFromHere));
+                    DeliverFinished();
                 }
+
+                while (!Task.WaitAll(helpers, 200))
+                {
+                    DeliverFinished();
+                    _observer.Progress(_bytesDone + HelpersInFlight(), _itemsDone, null);
+                }
+
+                DeliverFinished();
             }
             finally
             {
                 stop.Cancel();
-                Task.WaitAll(tasks);
-                outcomes.Dispose();
+                Task.WaitAll(helpers);
             }
 
             _options.Cancellation.ThrowIfCancellationRequested();
         }
+
+        private void RunHelper(FileCopyRequest options, int helper, CancellationToken stop)
+        {
+            int position;
+            while (!stop.IsCancellationRequested && (position = _ranges.Claim(helper + 1)) >= 0)
+            {
+                var outcome = CopyLeaf(options, _leaves[position], bytes => Volatile.Write(ref _helpersBytes[helper], bytes));
+                Volatile.Write(ref _helpersBytes[helper], 0);
+                _finished.Enqueue(outcome);
+                if (outcome.Error is OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+
+        private void DeliverFinished()
+        {
+            while (_finished.TryDequeue(out var outcome))
+            {
+                Deliver(outcome);
+            }
+        }
+
+        private long HelpersInFlight()
+        {
+            long inFlight = 0;
+            for (int h = 0; h < _helpersBytes.Length; h++)
+            {
+                inFlight += Volatile.Read(ref _helpersBytes[h]);
+            }
+
+            return inFlight;
+        }
+
+        /// <summary>Progress inside a file this thread is copying (one callback for all of them:
+        /// no closure per file).</summary>
+        private void ReportFromHere(long bytes) =>
+            _observer.Progress(_bytesDone + bytes + HelpersInFlight(), _itemsDone, _helpersBytes.Length == 0 ? _current : null);
 
         private Outcome CopyLeaf(FileCopyRequest options, int index, Action<long> progress)
         {
@@ -259,8 +289,11 @@ internal static class TreeCopier
                 switch (entry.Status.Kind)
                 {
                     case FileKind.File:
-                        var result = FileCopier.Copy(options.For(entry.SourcePath, target, _methods.StartFor(entry.Status), progress));
-                        _methods.Learn(entry.Status, result);
+                        // Without containers every file lands in the destination root, where names may repeat.
+                        var holder = _made[_plan.KeepsContainers ? entry.Parent : 0];
+                        var devices = (entry.Status.Device, holder.Device);
+                        var result = FileCopier.Copy(options.For(entry.SourcePath, target, holder.Created && _plan.KeepsContainers, _methods.StartFor(devices), progress));
+                        _methods.Learn(devices, result);
                         return new Outcome(index, result, null);
                     case FileKind.SymbolicLink:
                         NodeCopier.CopyLink(entry.SourcePath, entry.Status, target, options.Preserve);
@@ -303,23 +336,66 @@ internal static class TreeCopier
     }
 
     /// <summary>
-    /// Remembers, per source file system, the method that copied a file with data: the strategies
-    /// before it refused and will refuse for every other file there too (FICLONE on ext4), and a
-    /// refusal costs a failed call and an exception per file. Empty files teach nothing (they
-    /// skip copy_file_range by design).
+    /// Hands out the leaves to workers: each starts on its own contiguous share (so two workers
+    /// are mostly in different directories, whose locks creating and renaming files take) and,
+    /// when it is done, helps with the others' shares. Claims are atomic increments, so a leaf
+    /// goes to exactly one worker.
+    /// </summary>
+    private sealed class LeafRanges
+    {
+        private readonly int[] _cursors;
+        private readonly int[] _ends;
+
+        public LeafRanges(int count, int workers)
+        {
+            _cursors = new int[workers];
+            _ends = new int[workers];
+            for (int w = 0; w < workers; w++)
+            {
+                _cursors[w] = (int)((long)count * w / workers) - 1;
+                _ends[w] = (int)((long)count * (w + 1) / workers);
+            }
+        }
+
+        /// <summary>The next leaf for <paramref name="worker"/>, or -1 when none is left.</summary>
+        public int Claim(int worker)
+        {
+            for (int k = 0; k < _cursors.Length; k++)
+            {
+                int range = (worker + k) % _cursors.Length;
+                if (Volatile.Read(ref _cursors[range]) < _ends[range] - 1)
+                {
+                    int position = Interlocked.Increment(ref _cursors[range]);
+                    if (position < _ends[range])
+                    {
+                        return position;
+                    }
+                }
+            }
+
+            return -1;
+        }
+    }
+
+    /// <summary>
+    /// Remembers, per pair of source and destination file systems, the method that copied a file
+    /// with data: the strategies before it refused and will refuse for every other file between
+    /// the same two too (FICLONE on ext4, copy_file_range across some), and a refusal costs a
+    /// failed call and an exception per file. Empty files teach nothing (they skip
+    /// copy_file_range by design).
     /// </summary>
     private sealed class MethodMemo
     {
-        private readonly ConcurrentDictionary<ulong, CopyMethod> _bySourceDevice = new();
+        private readonly ConcurrentDictionary<(ulong Source, ulong Destination), CopyMethod> _byDevices = new();
 
-        public CopyMethod StartFor(in FileStatus source) =>
-            _bySourceDevice.TryGetValue(source.Device, out var method) ? method : CopyMethod.Auto;
+        public CopyMethod StartFor((ulong Source, ulong Destination) devices) =>
+            _byDevices.TryGetValue(devices, out var method) ? method : CopyMethod.Auto;
 
-        public void Learn(in FileStatus source, FileCopyResult result)
+        public void Learn((ulong Source, ulong Destination) devices, FileCopyResult result)
         {
             if (result.Bytes > 0 && !result.Sparse && result.Method != CopyMethod.PlatformCopy)
             {
-                _bySourceDevice.TryAdd(source.Device, result.Method);
+                _byDevices.TryAdd(devices, result.Method);
             }
         }
     }

@@ -23,4 +23,8 @@ internal sealed class TreePlan
     public long TotalBytes { get; set; }
 
     public int FileCount { get; set; }
+
+    /// <summary>Items keep their directories (-Container), so no two items have the same
+    /// destination; without it every file lands in the destination root.</summary>
+    public bool KeepsContainers { get; init; } = true;
 }

@@ -42,7 +42,7 @@ internal static class TreeWalker
     public static TreePlan Walk(string root, TreeWalkOptions options)
     {
         var rootStatus = Sys.Stat(root);
-        var plan = new TreePlan();
+        var plan = new TreePlan { KeepsContainers = options.KeepContainers };
         plan.Entries.Add(new TreeEntry(root, string.Empty, rootStatus, -1));
         if (options.Recurse)
         {
