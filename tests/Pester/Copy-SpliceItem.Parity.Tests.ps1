@@ -172,6 +172,65 @@ Describe 'Copy-SpliceItem directories, as Copy-Item copies them' {
     }
 }
 
+Describe 'Copy-SpliceItem on many files' {
+    BeforeEach {
+        $src = Join-Path $TestDrive "many$([guid]::NewGuid().ToString('n'))"
+        foreach ($d in 'a', 'b', 'c') {
+            New-Item -ItemType Directory -Path "$src/$d" -Force | Out-Null
+            1..20 | ForEach-Object { Set-Content -LiteralPath "$src/$d/f$_.txt" -Value "$d $_" }
+        }
+        $work = Join-Path $TestDrive "work$([guid]::NewGuid().ToString('n'))"
+        New-Item -ItemType Directory -Path $work | Out-Null
+    }
+
+    It 'copies two files at a time by default and writes each item once, in the order they finish' {
+        [SpliceModule.Commands.CopySpliceItemCommand]::new().ThrottleLimit | Should -Be 2
+        $items = @(Copy-SpliceItem -LiteralPath $src -Destination "$work/copy" -Recurse -PassThru -ErrorAction Stop)
+        $names = @($items | Where-Object FullName -NE "$work/copy" | ForEach-Object { $_.FullName.Substring("$work/copy".Length + 1) } | Sort-Object)
+        $names | Should -Be @(Get-TreeNames $src)
+        Get-Content -LiteralPath "$work/copy/c/f17.txt" | Should -Be 'c 17'
+        @(Get-ChildItem -LiteralPath "$work/copy" -Recurse -Force -Filter '*.splicetmp').Count | Should -Be 0
+    }
+
+    It 'writes the items in the order of the tree with -ThrottleLimit 1' {
+        $items = @(Copy-SpliceItem -LiteralPath $src -Destination "$work/copy" -Recurse -PassThru -ThrottleLimit 1 -ErrorAction Stop)
+        $files = @($items | Where-Object { $_ -is [IO.FileInfo] } | ForEach-Object { $_.FullName.Substring("$work/copy".Length + 1) })
+        $inOrder = [string[]](1..20 | ForEach-Object { "f$_.txt" })
+        [Array]::Sort($inOrder, [StringComparer]::Ordinal)
+        $files | Should -Be @(foreach ($d in 'a', 'b', 'c') { $inOrder | ForEach-Object { "$d/$_" } })
+    }
+
+    It 'still refuses a read-only file it made itself when -Container:$false repeats a name' {
+        Set-Content -LiteralPath "$src/a/same.txt" -Value 'first'
+        Set-Content -LiteralPath "$src/b/same.txt" -Value 'second'
+        chmod 444 "$src/a/same.txt"
+        Copy-SpliceItem -LiteralPath $src -Destination "$work/flat" -Recurse -Container:$false -ThrottleLimit 1 -ErrorVariable err -ErrorAction SilentlyContinue
+        @($err | ForEach-Object FullyQualifiedErrorId) | Should -Be @(& $Id 'DestinationReadOnly')
+        Get-Content -LiteralPath "$work/flat/same.txt" | Should -Be 'first'
+    }
+
+    It 'chooses the copy method per pair of file systems inside one tree (root)' -Skip:(-not $isRoot) {
+        $into = "$work/$(Split-Path $src -Leaf)"
+        New-Item -ItemType Directory -Path "$into/a" -Force | Out-Null
+        mount -t tmpfs -o size=4m tmpfs "$into/a"
+        try {
+            $sameFs = (Copy-SpliceItem -LiteralPath "$src/b/f1.txt" -Destination "$work/alone.txt" -PassThru).CopyMethod
+            $otherFs = (Copy-SpliceItem -LiteralPath "$src/a/f1.txt" -Destination "$into/a/probe.txt" -PassThru).CopyMethod
+            if ($sameFs -eq $otherFs) {
+                Set-ItResult -Skipped -Because "both file systems take $sameFs here, so the choice cannot show"
+                return
+            }
+            # a/ (on the tmpfs) comes first and must not decide the method for b/ and c/.
+            $items = @(Copy-SpliceItem -LiteralPath $src -Destination $work -Recurse -ThrottleLimit 1 -PassThru -ErrorAction Stop | Where-Object CopyMethod)
+            @($items | Where-Object { $_.FullName -like "$into/a/*" } | ForEach-Object CopyMethod | Select-Object -Unique) | Should -Be @($otherFs)
+            @($items | Where-Object { $_.FullName -like "$into/[bc]/*" } | ForEach-Object CopyMethod | Select-Object -Unique) | Should -Be @($sameFs)
+        }
+        finally {
+            umount "$into/a"
+        }
+    }
+}
+
 Describe 'Copy-SpliceItem read-only destinations' {
     BeforeEach {
         $src = Join-Path $TestDrive 'ro-src.txt'
