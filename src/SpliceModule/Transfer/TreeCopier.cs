@@ -166,9 +166,11 @@ internal static class TreeCopier
         private readonly MethodMemo _methods = new();
         private readonly ConcurrentQueue<Outcome> _finished = new();
         private readonly Action<long> _reportFromHere;
+        /// <summary>Per helper: bytes of the files it finished plus the one it is on, so progress
+        /// counts its work before this thread gets round to reporting the files.</summary>
         private long[] _helpersBytes = Array.Empty<long>();
         private string? _current;
-        private long _bytesDone;
+        private long _ownBytes;
         private int _itemsDone;
         private LeafRanges _ranges = new(0, 1);
 
@@ -188,8 +190,7 @@ internal static class TreeCopier
             foreach (int index in _leaves)
             {
                 _options.Cancellation.ThrowIfCancellationRequested();
-                _current = _plan.Entries[index].SourcePath;
-                Deliver(CopyLeaf(_options, index, _reportFromHere));
+                CopyHere(_options, index);
             }
         }
 
@@ -220,14 +221,14 @@ internal static class TreeCopier
                 while ((position = _ranges.Claim(0)) >= 0)
                 {
                     _options.Cancellation.ThrowIfCancellationRequested();
-                    Deliver(CopyLeaf(options, _leaves[position], _reportFromHere));
+                    CopyHere(options, _leaves[position]);
                     DeliverFinished();
                 }
 
                 while (!Task.WaitAll(helpers, 200))
                 {
                     DeliverFinished();
-                    _observer.Progress(_bytesDone + HelpersInFlight(), _itemsDone, null);
+                    _observer.Progress(BytesDone(), _itemsDone, null);
                 }
 
                 DeliverFinished();
@@ -246,8 +247,9 @@ internal static class TreeCopier
             int position;
             while (!stop.IsCancellationRequested && (position = _ranges.Claim(helper + 1)) >= 0)
             {
-                var outcome = CopyLeaf(options, _leaves[position], bytes => Volatile.Write(ref _helpersBytes[helper], bytes));
-                Volatile.Write(ref _helpersBytes[helper], 0);
+                long finished = Volatile.Read(ref _helpersBytes[helper]);
+                var outcome = CopyLeaf(options, _leaves[position], bytes => Volatile.Write(ref _helpersBytes[helper], finished + bytes));
+                Volatile.Write(ref _helpersBytes[helper], finished + (outcome.File?.Bytes ?? 0));
                 _finished.Enqueue(outcome);
                 if (outcome.Error is OperationCanceledException)
                 {
@@ -264,21 +266,32 @@ internal static class TreeCopier
             }
         }
 
-        private long HelpersInFlight()
+        /// <summary>A file copied on this thread, reported at once.</summary>
+        private void CopyHere(FileCopyRequest options, int index)
         {
-            long inFlight = 0;
+            _current = _plan.Entries[index].SourcePath;
+            var outcome = CopyLeaf(options, index, _reportFromHere);
+            _ownBytes += outcome.File?.Bytes ?? 0;
+            Deliver(outcome);
+        }
+
+        /// <summary>Bytes copied so far, whichever thread copied them and whether or not this
+        /// thread has reported their files yet; without the file this thread is on.</summary>
+        private long BytesDone()
+        {
+            long done = _ownBytes;
             for (int h = 0; h < _helpersBytes.Length; h++)
             {
-                inFlight += Volatile.Read(ref _helpersBytes[h]);
+                done += Volatile.Read(ref _helpersBytes[h]);
             }
 
-            return inFlight;
+            return done;
         }
 
         /// <summary>Progress inside a file this thread is copying (one callback for all of them:
         /// no closure per file).</summary>
         private void ReportFromHere(long bytes) =>
-            _observer.Progress(_bytesDone + bytes + HelpersInFlight(), _itemsDone, _helpersBytes.Length == 0 ? _current : null);
+            _observer.Progress(BytesDone() + bytes, _itemsDone, _helpersBytes.Length == 0 ? _current : null);
 
         private Outcome CopyLeaf(FileCopyRequest options, int index, Action<long> progress)
         {
@@ -327,9 +340,8 @@ internal static class TreeCopier
                 return;
             }
 
-            _bytesDone += outcome.File?.Bytes ?? 0;
             _observer.ItemCopied(entry, target, outcome.File);
-            _observer.Progress(_bytesDone, _itemsDone, entry.SourcePath);
+            _observer.Progress(BytesDone(), _itemsDone, entry.SourcePath);
         }
 
         private readonly record struct Outcome(int Index, FileCopyResult? File, Exception? Error);
