@@ -107,6 +107,58 @@ Describe 'Invoke-Splice with kernel pipes' {
     }
 }
 
+Describe 'Invoke-Splice from a file into a socket' {
+    BeforeEach {
+        $sourcePath = New-SourceFile 'send.bin' 300007
+        $source = Open-SpliceDescriptor -LiteralPath $sourcePath
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $socket = Open-SpliceDescriptor -Uri "tcp://127.0.0.1:$($listener.LocalEndpoint.Port)" -TimeoutSec 10
+        $far = $listener.AcceptSocket()
+        $far.ReceiveTimeout = 10000
+    }
+    AfterEach { $source, $socket | Close-SpliceDescriptor; $far.Dispose(); $listener.Stop() }
+
+    BeforeAll {
+        # Reads what the far end receives until the sender shuts down its side.
+        function Receive-All {
+            $buffer = [IO.MemoryStream]::new()
+            $chunk = [byte[]]::new(65536)
+            while (($n = $far.Receive($chunk)) -gt 0) { $buffer.Write($chunk, 0, $n) }
+            , $buffer.ToArray()
+        }
+    }
+
+    It 'sends the file by sendfile and says so in Method' {
+        $result = Invoke-Splice $source $socket -TimeoutSec 10
+        $socket.Close()
+        $result.Method | Should -Be 'SendFile'
+        $result.Bytes | Should -Be 300007
+        Get-BytesHash (Receive-All) | Should -Be (Get-BytesHash ([IO.File]::ReadAllBytes($sourcePath)))
+    }
+
+    It 'sends -Length bytes from -SourceOffset without moving the file position' {
+        (Invoke-Splice $source $socket -SourceOffset 1000 -Length 500 -TimeoutSec 10).Bytes | Should -Be 500
+        (Invoke-Splice $source $socket -Length 10 -TimeoutSec 10).Bytes | Should -Be 10
+        $socket.Close()
+        $bytes = [IO.File]::ReadAllBytes($sourcePath)
+        Get-BytesHash (Receive-All) | Should -Be (Get-BytesHash ($bytes[1000..1499] + $bytes[0..9]))
+    }
+
+    It 'gives up after -TimeoutSec and returns within a second of Ctrl+C when the far end stops reading' {
+        # More than loopback socket buffers hold, so that sendfile finds the socket full.
+        $bigPath = Join-Path $TestDrive 'big.bin'
+        $big = [IO.File]::Create($bigPath); $big.SetLength(64MB); $big.Dispose()
+        $bigSource = Open-SpliceDescriptor -LiteralPath $bigPath
+        try {
+            { Invoke-Splice $bigSource $socket -TimeoutSec 1 -ErrorAction Stop } | Should -Throw -ErrorId "Timeout,$Id"
+            $elapsed = Measure-Stop { param($from, $to) Invoke-Splice -Source $from -Destination $to } $bigSource, $socket
+            $elapsed.TotalSeconds | Should -BeLessThan 1
+        }
+        finally { $bigSource.Close() }
+    }
+}
+
 Describe 'Invoke-Splice misuse' {
     BeforeAll {
         $script:pipe = New-KernelPipe

@@ -121,6 +121,29 @@ Describe 'Invoke-Tee -Path to several files' {
         foreach ($target in $four) { (Get-FileHash $target).Hash | Should -Be (Get-FileHash $sourcePath).Hash }
     }
 
+    It 'waits for a FIFO writer that comes late and pauses, and copies every piece of odd size' {
+        # The FIFO is opened before its writer (an empty FIFO without writers must not read as the
+        # end), and the writer pauses between pieces so that rounds find the FIFO empty mid-stream.
+        $fifo = New-Fifo (Join-Path $TestDrive 'slow.fifo')
+        $payload = New-Payload (128KB * 3 + 4099) 7
+        $peer = Start-Peer {
+            param($fifo, [byte[]] $payload)
+            Start-Sleep -Milliseconds 400
+            $stream = [IO.File]::OpenWrite($fifo)
+            try {
+                for ($at = 0; $at -lt $payload.Length; $at += 50001) {
+                    $stream.Write($payload, $at, [math]::Min(50001, $payload.Length - $at)); $stream.Flush()
+                    Start-Sleep -Milliseconds 30
+                }
+            }
+            finally { $stream.Dispose() }
+        } $fifo, $payload
+        $two = 1..2 | ForEach-Object { Join-Path $TestDrive "copy-slow$_.bin" }
+        Invoke-Tee -LiteralPath $fifo -Destination $two -TimeoutSec 20
+        Wait-Peer $peer
+        foreach ($target in $two) { Get-BytesHash ([IO.File]::ReadAllBytes($target)) | Should -Be (Get-BytesHash $payload) }
+    }
+
     It 'reads /dev/stdin of a pwsh fed by a shell pipeline into two files' {
         $pwsh = (@(if (Test-Path (Join-Path $PSHOME 'pwsh')) { Join-Path $PSHOME 'pwsh' } else { 'dotnet'; Join-Path $PSHOME 'pwsh.dll' }) | ForEach-Object { "'$_'" }) -join ' '
         $command = "Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Invoke-Tee -LiteralPath /dev/stdin -Destination '$($targets[0])', '$($targets[1])' -TimeoutSec 20"

@@ -40,6 +40,11 @@ internal static class Endpoint
     public static bool IsAppendOnly(SpliceDescriptor descriptor) =>
         descriptor.Kind == FileKind.File && (Sys.GetStatusFlags(descriptor.Handle, descriptor.Path) & Flags.O_APPEND) != 0;
 
+    /// <summary>sendfile(2) has no SPLICE_F_NONBLOCK: only a socket in O_NONBLOCK mode returns EAGAIN
+    /// when full (so that Ctrl+C and -TimeoutSec are honoured) instead of blocking inside the call.</summary>
+    public static bool IsNonBlockingSocket(SpliceDescriptor descriptor) =>
+        descriptor.Kind == FileKind.Socket && (Sys.GetStatusFlags(descriptor.Handle, descriptor.Path) & Flags.O_NONBLOCK) != 0;
+
     private static SpliceDescriptor Check(SpliceDescriptor descriptor, bool reading)
     {
         if (descriptor.IsClosed)

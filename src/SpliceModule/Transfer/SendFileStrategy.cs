@@ -2,7 +2,8 @@ using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
 
-/// <summary>sendfile(2): a regular (mmap-able) source to any destination, e.g. a socket.</summary>
+/// <summary>sendfile(2): a regular (mmap-able) source to any destination, e.g. a socket, from the
+/// file position or from an explicit <see cref="CopyJob.SourceOffset"/> (which leaves the position alone).</summary>
 internal sealed class SendFileStrategy : CopyStrategy
 {
     private static readonly int[] FallbackErrnos = { Errno.EINVAL, Errno.ENOSYS, Errno.EOPNOTSUPP, Errno.ESPIPE, Errno.EBADF };
@@ -27,7 +28,7 @@ internal sealed class SendFileStrategy : CopyStrategy
             long sent;
             try
             {
-                sent = Sys.SendFile(job.Destination, job.Source, Sys.CurrentPosition, NextChunk(job, Chunk), job.SourcePath, job.DestinationPath);
+                sent = Sys.SendFile(job.Destination, job.Source, job.NextSourceOffset, NextChunk(job, Chunk), job.SourcePath, job.DestinationPath);
             }
             catch (SpliceException e) when (MayFallBack(job, e, FallbackErrnos))
             {

@@ -16,6 +16,9 @@ public enum TransferMethod
 
     /// <summary>read(2)/write(2), where splice cannot work (an O_APPEND destination, a device without splice).</summary>
     ReadWrite,
+
+    /// <summary>sendfile(2): a regular file's pages handed to a socket (Invoke-Splice from a file into a socket).</summary>
+    SendFile,
 }
 
 /// <summary>What one Invoke-Splice, Invoke-Tee or Write-VmSplice transfer moved, how and how fast.</summary>
