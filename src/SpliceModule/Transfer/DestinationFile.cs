@@ -15,7 +15,6 @@ internal sealed class DestinationFile : IDisposable
 {
     private const int PrivateMode = 0b110_000_000;
     private const int DefaultMode = 0b110_100_100;
-    private const int AnyWriteBit = 0b010_010_010;
 
     private readonly string? _temporaryPath;
     private bool _committed;
@@ -40,24 +39,13 @@ internal sealed class DestinationFile : IDisposable
         var existing = Sys.TryStat(path);
         if (existing is { } target)
         {
-            if (source is { } s && target.IsSameFile(s))
-            {
-                throw new CopyRefusedException(CopyRefusal.SameFile, $"'{path}' is the source itself; it cannot also be a destination.");
-            }
-
+            ExistingDestination.Refuse(target, source, null, path, force);
             switch (target.Kind)
             {
-                case FileKind.Directory:
-                    throw new CopyRefusedException(CopyRefusal.DestinationIsDirectory, $"Cannot overwrite directory '{path}' with a file.");
                 case FileKind.Fifo:
                     return new DestinationFile(path, DescriptorOpener.OpenFifo(path, Flags.O_WRONLY, nonBlocking: true, wait), FileKind.Fifo, null);
                 case FileKind.CharacterDevice or FileKind.BlockDevice or FileKind.Socket:
                     return new DestinationFile(path, Sys.Open(path, Flags.O_WRONLY | Flags.O_NOCTTY), target.Kind, null);
-            }
-
-            if (!force && (target.Permissions & AnyWriteBit) == 0 && Sys.TryStat(path, followSymlinks: false)?.Kind == FileKind.File)
-            {
-                throw new CopyRefusedException(CopyRefusal.DestinationReadOnly, $"The destination '{path}' is read-only; use -Force to replace it.");
             }
         }
 

@@ -17,7 +17,6 @@ namespace SpliceModule.Transfer;
 internal static class FileCopier
 {
     private const int PrivateMode = 0b110_000_000;
-    private const int AnyWriteBit = 0b010_010_010;
 
     public static FileCopyResult Copy(FileCopyRequest request)
     {
@@ -49,24 +48,10 @@ internal static class FileCopier
         var existing = request.DestinationKnownAbsent ? null : Sys.TryStat(destinationPath);
         if (existing is { } target)
         {
-            if (target.IsSameFile(sourceStatus))
-            {
-                throw new CopyRefusedException(CopyRefusal.SameFile, $"Cannot copy '{sourcePath}' onto itself ('{destinationPath}' is the same file).");
-            }
-
-            if (target.Kind == FileKind.Directory)
-            {
-                throw new CopyRefusedException(CopyRefusal.DestinationIsDirectory, $"Cannot overwrite directory '{destinationPath}' with file '{sourcePath}'.");
-            }
-
+            ExistingDestination.Refuse(target, sourceStatus, sourcePath, destinationPath, request.Force);
             if (target.Kind is FileKind.Fifo or FileKind.CharacterDevice or FileKind.BlockDevice)
             {
                 return CopyInPlace(request, source, sourceStatus, target.Kind, started);
-            }
-
-            if (!request.Force && (target.Permissions & AnyWriteBit) == 0 && Sys.TryStat(destinationPath, followSymlinks: false)?.Kind == FileKind.File)
-            {
-                throw new CopyRefusedException(CopyRefusal.DestinationReadOnly, $"The destination '{destinationPath}' is read-only; use -Force to replace it.");
             }
         }
 
@@ -123,28 +108,11 @@ internal static class FileCopier
         return new FileCopyResult(request.SourcePath, request.DestinationPath, method, bytes, Stopwatch.GetElapsedTime(started));
     }
 
-    /// <summary>A FIFO without a reader refuses a non-blocking open (ENXIO); wait for one in
-    /// short slices so that Ctrl+C still works, rather than block in open(2).</summary>
-    private static SafeFileHandle OpenForWritingInPlace(string path, FileKind kind, CancellationToken cancellation)
-    {
-        if (kind != FileKind.Fifo)
-        {
-            return Sys.Open(path, Flags.O_WRONLY | Flags.O_NOCTTY);
-        }
-
-        while (true)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            try
-            {
-                return Sys.Open(path, Flags.O_WRONLY | Flags.O_NONBLOCK);
-            }
-            catch (SpliceException e) when (e.Errno == Errno.ENXIO)
-            {
-                cancellation.WaitHandle.WaitOne(100);
-            }
-        }
-    }
+    /// <summary>A FIFO is opened without blocking in open(2): waiting for its reader honours Ctrl+C.</summary>
+    private static SafeFileHandle OpenForWritingInPlace(string path, FileKind kind, CancellationToken cancellation) =>
+        kind == FileKind.Fifo
+            ? DescriptorOpener.OpenFifo(path, Flags.O_WRONLY, nonBlocking: true, new ReadinessWait(cancellation))
+            : Sys.Open(path, Flags.O_WRONLY | Flags.O_NOCTTY);
 
     private static (CopyMethod Method, long Bytes) CopyContent(FileCopyRequest request, SafeFileHandle source, in FileStatus sourceStatus, SafeFileHandle destination, FileKind destinationKind, string destinationPath)
     {
