@@ -5,9 +5,11 @@
     1. Write-VmSplice of 1 GiB into a kernel pipe drained to /dev/null, against a FileStream
        writing the same bytes into the same pipe (goal: at least 4x the throughput);
     2. Invoke-Tee -LiteralPath of 1 GiB from a FIFO to 4 files, against coreutils tee, with the
-       user CPU of each (goal: no slower, user CPU near zero);
+       user CPU of each (goal: no slower, user CPU near zero), back to back and again with the
+       same memory state before every run (see Reset-MemoryState);
     3. a file sent to a loopback TCP socket, and a socket received into a file, with Invoke-Splice
-       against Stream.CopyTo (goal: at least 1.5x).
+       against Stream.CopyTo (goal: at least 1.5x); the far end is the same for both, and for the
+       send once more with each tool on both ends.
     Contenders run in the same session, their order rotating every round, with sync before each;
     medians of 7 rounds (3 with -Quick, which also shrinks the sizes). Results go to
     ResultsPath/Pipelines.md and Pipelines.json.
@@ -110,26 +112,49 @@ function Start-Feeder {
     $start.ArgumentList.Add("cat '$SourceFile' > '$fifo'")
     [Diagnostics.Process]::Start($start)
 }
-$teeResults = Measure-Contenders "Tee $SizeText from a FIFO to 4 files" ([ordered]@{
-        'Invoke-Tee' = {
-            Remove-Item $targets -ErrorAction SilentlyContinue
-            $feeder = Start-Feeder
-            $cpu = Get-UserCpu
-            $clock = [Diagnostics.Stopwatch]::StartNew()
-            Invoke-Tee -LiteralPath $fifo -Destination $targets -TimeoutSec 60
-            $result = @{ Seconds = $clock.Elapsed.TotalSeconds; UserSeconds = (Get-UserCpu) - $cpu }
-            $feeder.WaitForExit()
-            $result
-        }
-        'coreutils tee' = {
-            Remove-Item $targets -ErrorAction SilentlyContinue
-            $feeder = Start-Feeder
-            $times = & bash -c "TIMEFORMAT='%R %U'; { time tee '$($targets[0])' '$($targets[1])' '$($targets[2])' < '$fifo' > '$($targets[3])'; } 2>&1"
-            $feeder.WaitForExit()
-            $real, $user = ($times | Select-Object -Last 1) -split ' '
-            @{ Seconds = [double]$real; UserSeconds = [double]$user }
-        }
-    })
+# On this VM the balloon driver hands freed guest memory back to the host (free page reporting)
+# and the next touch of such a page costs a fault on the host: populating 4 GiB took 1.2 s when
+# the memory had just been in use and 4.7-9.5 s when it had been handed back. A run that writes
+# 4 GiB into the page cache pays that or not depending on what ran before it (after coreutils tee
+# the next run found cold memory; Invoke-Tee always follows tee in a two-way rotation). So the tee
+# comparison runs twice: back to back as the rotation falls, and with the same memory touched
+# and freed before every run of every contender.
+function Reset-MemoryState([long] $Bytes) {
+    $zeros = [byte[]]::new(1MB)
+    $block = [Runtime.InteropServices.Marshal]::AllocHGlobal([IntPtr]$Bytes)
+    try { for ([long]$offset = 0; $offset -lt $Bytes; $offset += 1MB) { [Runtime.InteropServices.Marshal]::Copy($zeros, 0, [IntPtr]($block.ToInt64() + $offset), 1MB) } }
+    finally { [Runtime.InteropServices.Marshal]::FreeHGlobal($block) }
+}
+function Measure-InvokeTee([switch] $ResetMemory) {
+    Remove-Item $targets -ErrorAction SilentlyContinue
+    if ($ResetMemory) { Reset-MemoryState (6 * $Size) }
+    $feeder = Start-Feeder
+    $cpu = Get-UserCpu
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    Invoke-Tee -LiteralPath $fifo -Destination $targets -TimeoutSec 60
+    $result = @{ Seconds = $clock.Elapsed.TotalSeconds; UserSeconds = (Get-UserCpu) - $cpu }
+    $feeder.WaitForExit()
+    $result
+}
+function Measure-CoreutilsTee([switch] $ResetMemory) {
+    Remove-Item $targets -ErrorAction SilentlyContinue
+    if ($ResetMemory) { Reset-MemoryState (6 * $Size) }
+    $feeder = Start-Feeder
+    $times = & bash -c "TIMEFORMAT='%R %U'; { time tee '$($targets[0])' '$($targets[1])' '$($targets[2])' < '$fifo' > '$($targets[3])'; } 2>&1"
+    $feeder.WaitForExit()
+    $real, $user = ($times | Select-Object -Last 1) -split ' '
+    @{ Seconds = [double]$real; UserSeconds = [double]$user }
+}
+$teeResults = @(
+    Measure-Contenders "Tee $SizeText from a FIFO to 4 files, back to back" ([ordered]@{
+            'Invoke-Tee' = { Measure-InvokeTee }
+            'coreutils tee' = { Measure-CoreutilsTee }
+        })
+    Measure-Contenders "Tee $SizeText from a FIFO to 4 files, same memory state" ([ordered]@{
+            'Invoke-Tee' = { Measure-InvokeTee -ResetMemory }
+            'coreutils tee' = { Measure-CoreutilsTee -ResetMemory }
+        })
+)
 foreach ($target in $targets) {
     if ((Get-Item $target).Length -ne $Size) { throw "The tee benchmark wrote $((Get-Item $target).Length) bytes to '$target', not $Size." }
 }
@@ -147,6 +172,12 @@ function Connect-Tcp([int] $Port) {
     }
 }
 $receiveToNull = { param($uri, $size) $c = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 60; $n = Open-SpliceDescriptor -LiteralPath /dev/null -Access Write; try { $null = Invoke-Splice $c $n -TimeoutSec 60 } finally { $c, $n | Close-SpliceDescriptor } }
+$receiveToNullWithStreams = {
+    param($uri, $size)
+    $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, ([uri]$uri).Port)
+    $listener.Start()
+    try { $client = $listener.AcceptTcpClient(); try { $client.GetStream().CopyTo([IO.Stream]::Null) } finally { $client.Dispose() } } finally { $listener.Stop() }
+}
 $sendFile = { param($uri, $path) $c = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 60; $f = Open-SpliceDescriptor -LiteralPath $path; try { $null = Invoke-Splice $f $c -TimeoutSec 60 } finally { $c, $f | Close-SpliceDescriptor } }
 $received = Join-Path $Scratch 'received.bin'
 # Connects to a far end running $Peer and times $Transfer (which closes the socket) until the far end is done.
@@ -162,22 +193,25 @@ function Measure-OverSocket([scriptblock] $Peer, $PeerArgument, [bool] $ModuleSo
     @{ Seconds = $clock.Elapsed.TotalSeconds; ThreadCpu = $cpu }
 }
 function Assert-Received { if ((Get-Item $received).Length -ne $Size) { throw "Received $((Get-Item $received).Length) bytes, not $Size." } }
+$sendBySplice = {
+    param($socket)
+    $file = Open-SpliceDescriptor -LiteralPath $SourceFile
+    try { $null = Invoke-Splice $file $socket -TimeoutSec 60 } finally { $file, $socket | Close-SpliceDescriptor }
+}
+$sendByCopyTo = {
+    param($client)
+    $file = [IO.File]::OpenRead($SourceFile)
+    try { $file.CopyTo($client.GetStream()) } finally { $file.Dispose(); $client.Dispose() }
+}
 $socketResults = @(
     Measure-Contenders "$SizeText file to TCP socket" ([ordered]@{
-            'Invoke-Splice' = {
-                Measure-OverSocket $receiveToNull $Size $true {
-                    param($socket)
-                    $file = Open-SpliceDescriptor -LiteralPath $SourceFile
-                    try { $null = Invoke-Splice $file $socket -TimeoutSec 60 } finally { $file, $socket | Close-SpliceDescriptor }
-                }
-            }
-            'Stream.CopyTo' = {
-                Measure-OverSocket $receiveToNull $Size $false {
-                    param($client)
-                    $file = [IO.File]::OpenRead($SourceFile)
-                    try { $file.CopyTo($client.GetStream()) } finally { $file.Dispose(); $client.Dispose() }
-                }
-            }
+            'Invoke-Splice' = { Measure-OverSocket $receiveToNull $Size $true $sendBySplice }
+            'Stream.CopyTo' = { Measure-OverSocket $receiveToNull $Size $false $sendByCopyTo }
+        })
+    # The whole transfer as each user would write it: the same tool on both ends (the receiver discards).
+    Measure-Contenders "$SizeText file to TCP socket, the same tool on both ends" ([ordered]@{
+            'Invoke-Splice' = { Measure-OverSocket $receiveToNull $Size $true $sendBySplice }
+            'Stream.CopyTo' = { Measure-OverSocket $receiveToNullWithStreams $Size $false $sendByCopyTo }
         })
     Measure-Contenders "$SizeText TCP socket to file" ([ordered]@{
             'Invoke-Splice' = {

@@ -144,6 +144,37 @@ Describe 'Invoke-Tee -Path to several files' {
         foreach ($target in $two) { Get-BytesHash ([IO.File]::ReadAllBytes($target)) | Should -Be (Get-BytesHash $payload) }
     }
 
+    It 'takes only -Length bytes from a FIFO and leaves the rest to its next reader' {
+        # The FIFO's bytes are read in place by tee(2): exactly -Length of them may be consumed.
+        $fifo = New-Fifo (Join-Path $TestDrive 'shared.fifo')
+        $payload = New-Payload 300000 11
+        $other = Open-SpliceDescriptor -LiteralPath $fifo -Access Read -NonBlocking
+        try {
+            $peer = Start-Peer { param($fifo, [byte[]] $payload) [IO.File]::WriteAllBytes($fifo, $payload) } $fifo, $payload
+            $two = 1..2 | ForEach-Object { Join-Path $TestDrive "head$_.bin" }
+            Invoke-Tee -LiteralPath $fifo -Destination $two -Length 100000 -TimeoutSec 20
+            $rest = Join-Path $TestDrive 'rest.bin'
+            $file = Open-SpliceDescriptor -LiteralPath $rest -Access Write -Create
+            try { $null = Invoke-Splice -Source $other -Destination $file -TimeoutSec 20 } finally { $file | Close-SpliceDescriptor }
+            Wait-Peer $peer
+        }
+        finally { $other | Close-SpliceDescriptor }
+        foreach ($target in $two) { Get-BytesHash ([IO.File]::ReadAllBytes($target)) | Should -Be (Get-BytesHash $payload[0..99999]) }
+        Get-BytesHash ([IO.File]::ReadAllBytes($rest)) | Should -Be (Get-BytesHash $payload[100000..299999])
+    }
+
+    It 'fans out a FIFO filled with many small spliced pieces' {
+        # Spliced pieces are never merged: each keeps a page buffer of its own in the FIFO.
+        $fifo = New-Fifo (Join-Path $TestDrive 'pieces.fifo')
+        $pieces = 1..3000 | ForEach-Object { , (New-Payload (($_ % 97) + 1) $_) }
+        $peer = Start-Peer { param($fifo, $pieces) $pieces | Write-VmSplice -Destination $fifo -TimeoutSec 20 } $fifo, $pieces
+        $three = 1..3 | ForEach-Object { Join-Path $TestDrive "piece$_.bin" }
+        Invoke-Tee -LiteralPath $fifo -Destination $three -TimeoutSec 20
+        Wait-Peer $peer
+        $expected = Get-BytesHash ([byte[]]($pieces | ForEach-Object { $_ }))
+        foreach ($target in $three) { Get-BytesHash ([IO.File]::ReadAllBytes($target)) | Should -Be $expected }
+    }
+
     It 'reads /dev/stdin of a pwsh fed by a shell pipeline into two files' {
         $pwsh = (@(if (Test-Path (Join-Path $PSHOME 'pwsh')) { Join-Path $PSHOME 'pwsh' } else { 'dotnet'; Join-Path $PSHOME 'pwsh.dll' }) | ForEach-Object { "'$_'" }) -join ' '
         $command = "Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Invoke-Tee -LiteralPath /dev/stdin -Destination '$($targets[0])', '$($targets[1])' -TimeoutSec 20"

@@ -9,12 +9,16 @@ internal static class PipeDrain
 {
     private const uint DrainFlags = Flags.SPLICE_F_MOVE | Flags.SPLICE_F_MORE | Flags.SPLICE_F_NONBLOCK;
 
-    public static void Into(KernelPipe pipe, SafeHandle destination, string destinationPath, long count, ReadinessWait wait)
+    public static void Into(KernelPipe pipe, SafeHandle destination, string destinationPath, long count, ReadinessWait wait) =>
+        Into(pipe.ReadEnd.Handle, destination, destinationPath, count, wait);
+
+    /// <summary>Drains from the read end of any pipe, a FIFO included.</summary>
+    public static void Into(SafeHandle pipeReadEnd, SafeHandle destination, string destinationPath, long count, ReadinessWait wait)
     {
         while (count > 0)
         {
             wait.Cancellation.ThrowIfCancellationRequested();
-            long moved = Sys.Splice(pipe.ReadEnd.Handle, Sys.CurrentPosition, destination, Sys.CurrentPosition, count, DrainFlags, null, destinationPath);
+            long moved = Sys.Splice(pipeReadEnd, Sys.CurrentPosition, destination, Sys.CurrentPosition, count, DrainFlags, null, destinationPath);
             if (moved == Sys.WouldBlock)
             {
                 wait.Until(destination, Flags.POLLOUT, destinationPath);
