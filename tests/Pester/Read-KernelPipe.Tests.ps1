@@ -84,6 +84,60 @@ Describe 'Read-KernelPipe' {
     }
 }
 
+Describe 'Read-KernelPipe from FIFO and socket descriptors' {
+    It 'reads the lines a writer sends through a FIFO, until it closes' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'lines.fifo')
+        $reader = Open-SpliceDescriptor -LiteralPath $fifo -Access Read -NonBlocking
+        try {
+            $peer = Start-Peer { param($fifo) [IO.File]::WriteAllText($fifo, "one`ntwo`nthree`n") } $fifo
+            Wait-Peer $peer
+            $reader | Read-KernelPipe -Length 1000 -TimeoutSec 10 | Should -Be @('one', 'two', 'three')
+        }
+        finally { $reader | Close-SpliceDescriptor }
+    }
+
+    It 'reads a TCP socket: what has arrived, then the rest until the peer closes' {
+        $port = Get-FreeTcpPort
+        $payload = New-Payload 70000 5
+        $peer = Start-Peer {
+            param($port, [byte[]] $payload)
+            $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, $port)
+            $listener.Start()
+            try {
+                $client = $listener.AcceptTcpClient()
+                $stream = $client.GetStream()
+                $stream.Write($payload, 0, 1000); $stream.Flush()
+                Start-Sleep -Milliseconds 300
+                $stream.Write($payload, 1000, $payload.Length - 1000)
+                $client.Dispose()
+            }
+            finally { $listener.Stop() }
+        } $port, $payload
+        $socket = Connect-Peer "tcp://127.0.0.1:$port"
+        try {
+            $first = Read-KernelPipe -Pipe $socket -AsByteStream -Raw -TimeoutSec 10
+            $rest = Read-KernelPipe -Pipe $socket -Length 1MB -AsByteStream -Raw -TimeoutSec 10
+            Wait-Peer $peer
+        }
+        finally { $socket | Close-SpliceDescriptor }
+        $first.Length | Should -BeGreaterThan 0
+        Get-BytesHash ([byte[]]($first + $rest)) | Should -Be (Get-BytesHash $payload)
+    }
+
+    It 'refuses a file (UnsupportedInput) and a pipe''s write end (SourceNotReadable)' {
+        $path = Join-Path $TestDrive 'plain.txt'
+        Set-Content -LiteralPath $path -Value 'text'
+        $file = Open-SpliceDescriptor -LiteralPath $path
+        $pipe = New-KernelPipe
+        try {
+            { Read-KernelPipe -Pipe $file -ErrorAction Stop } | Should -Throw -ErrorId 'UnsupportedInput,SpliceModule.Commands.ReadKernelPipeCommand'
+            { Read-KernelPipe -Pipe $pipe.WriteEnd -ErrorAction Stop } | Should -Throw -ErrorId 'SourceNotReadable,SpliceModule.Commands.ReadKernelPipeCommand'
+            { Read-KernelPipe -Pipe 'not a pipe' -ErrorAction Stop } | Should -Throw -ErrorId 'NotADescriptor,SpliceModule.Commands.ReadKernelPipeCommand'
+        }
+        finally { $file, $pipe | Close-SpliceDescriptor }
+    }
+}
+
 Describe 'Read-KernelPipe descriptors' {
     It 'leaves the count in /proc/self/fd unchanged' {
         Get-OpenFdCount | Should -Be $FdBaseline

@@ -19,7 +19,7 @@ public sealed class CloseSpliceDescriptorCommand : SpliceCmdlet
     {
         foreach (object? item in InputObject ?? Array.Empty<object>())
         {
-            switch (item is PSObject wrapped ? wrapped.BaseObject : item)
+            switch (Unwrap(item))
             {
                 case KernelPipe pipe:
                     pipe.Dispose();

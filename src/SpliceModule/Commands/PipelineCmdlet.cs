@@ -19,7 +19,4 @@ public abstract class PipelineCmdlet : SpliceCmdlet
     internal ReadinessWait Wait => new(Cancellation, TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : null);
 
     protected override void BeginProcessing() => RequireLinuxKernel();
-
-    /// <summary>A KernelPipe or SpliceDescriptor as PowerShell may hand it over (wrapped in a PSObject).</summary>
-    internal static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
 }

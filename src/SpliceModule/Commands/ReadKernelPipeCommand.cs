@@ -5,15 +5,16 @@ using SpliceModule.Transfer;
 
 namespace SpliceModule.Commands;
 
-/// <summary>Read-KernelPipe: what a pipe holds, as lines, one string or bytes.</summary>
+/// <summary>Read-KernelPipe: what a pipe, FIFO or socket holds, as lines, one string or bytes.</summary>
 [Cmdlet(VerbsCommunications.Read, "KernelPipe")]
 [OutputType(typeof(string), typeof(byte), typeof(byte[]))]
 public sealed class ReadKernelPipeCommand : PipelineCmdlet
 {
     private static readonly string[] LineBreaks = { "\r\n", "\n" };
 
+    /// <summary>A KernelPipe (read from its read end) or a SpliceDescriptor of a pipe, FIFO or socket.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
-    public KernelPipe? Pipe { get; set; }
+    public object? Pipe { get; set; }
 
     /// <summary>Read exactly this many bytes (fewer only at end of input), waiting for them as needed.</summary>
     [Parameter]
@@ -36,11 +37,11 @@ public sealed class ReadKernelPipeCommand : PipelineCmdlet
         byte[] bytes;
         try
         {
-            bytes = KernelPipeReader.Read(Pipe!, Length, Wait);
+            bytes = KernelPipeReader.Read(Unwrap(Pipe), Length, Wait);
         }
         catch (Exception e) when (e is IOException or ArgumentException or TimeoutException or ObjectDisposedException or OperationCanceledException)
         {
-            WriteItemError(e, Pipe);
+            WriteItemError(e, Unwrap(Pipe));
             return;
         }
 

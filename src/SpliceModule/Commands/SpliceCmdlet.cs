@@ -12,6 +12,9 @@ namespace SpliceModule.Commands;
 /// </summary>
 public abstract class SpliceCmdlet : PSCmdlet, IDisposable
 {
+    /// <summary>A KernelPipe or SpliceDescriptor as PowerShell may hand it over (wrapped in a PSObject).</summary>
+    internal static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
+
     private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>

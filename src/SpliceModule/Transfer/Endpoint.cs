@@ -10,11 +10,11 @@ namespace SpliceModule.Transfer;
 internal static class Endpoint
 {
     /// <summary>A pipe as a source is read from its read end.</summary>
-    public static SpliceDescriptor AsSource(object? value) => Check(value switch
+    public static SpliceDescriptor AsSource(object? value, string parameter = "Source") => Check(value switch
     {
         KernelPipe pipe => pipe.ReadEnd,
         SpliceDescriptor descriptor => descriptor,
-        _ => throw NotADescriptor(value, "Source"),
+        _ => throw NotADescriptor(value, parameter),
     }, reading: true);
 
     /// <summary>A pipe as a destination is written through its write end.</summary>

@@ -5,7 +5,7 @@ using SpliceModule.Interop;
 namespace SpliceModule.Transfer;
 
 /// <summary>
-/// Read-KernelPipe's engine: takes bytes out of a pipe into managed memory. It never enters a
+/// Read-KernelPipe's engine: takes bytes out of a pipe (or a FIFO or socket) into managed memory. It never enters a
 /// blocking read: it waits with poll (Ctrl+C, time-out) and then reads no more than FIONREAD says
 /// the pipe holds. Without a length it returns what the pipe holds once something has arrived (so
 /// a writer that never stops cannot make it read forever); with one it keeps reading until that
@@ -15,33 +15,47 @@ internal static class KernelPipeReader
 {
     private const int MaxRead = 1024 * 1024;
 
-    public static byte[] Read(KernelPipe pipe, int? length, ReadinessWait wait)
+    /// <summary>Reads from a KernelPipe's read end or from a pipe, FIFO or socket descriptor.</summary>
+    public static byte[] Read(object? source, int? length, ReadinessWait wait)
     {
-        var readEnd = pipe.ReadEnd;
-        if (readEnd.IsClosed)
+        var descriptor = Endpoint.AsSource(source, "Pipe");
+        if (descriptor.Kind is not (FileKind.Pipe or FileKind.Fifo or FileKind.Socket))
         {
-            throw new TransferRefusedException(TransferRefusal.DescriptorClosed, $"The read end of {pipe} is closed.");
+            throw new TransferRefusedException(
+                TransferRefusal.UnsupportedInput,
+                $"{descriptor.DisplayName} is a {descriptor.Kind}; Read-KernelPipe reads pipes, FIFOs and sockets (read a file with Get-Content, or move it with Invoke-Splice).");
         }
 
-        string name = pipe.ToString();
+        var readEnd = descriptor.Handle;
+        string name = source is KernelPipe pipe ? pipe.ToString() : descriptor.DisplayName;
         var received = new ArrayBufferWriter<byte>();
         int? limit = length;
         while (limit is not { } wanted || received.WrittenCount < wanted)
         {
-            int available = Sys.BytesAvailable(readEnd.Handle, name);
+            int available = Sys.BytesAvailable(readEnd, name);
             if (available == 0)
             {
-                if (!wait.Until(readEnd.Handle, Flags.POLLIN, name))
+                if (!wait.Until(readEnd, Flags.POLLIN, name))
                 {
                     break; // no writers left: end of input
                 }
 
-                continue;
+                available = Sys.BytesAvailable(readEnd, name);
+                if (available == 0 && descriptor.Kind != FileKind.Socket)
+                {
+                    continue; // another reader took it first
+                }
             }
 
-            limit ??= available;
-            int chunk = Math.Min(Math.Min(available, MaxRead), limit.Value - received.WrittenCount);
-            long read = Sys.Read(readEnd.Handle, received.GetSpan(chunk)[..chunk], name);
+            // A socket whose peer has finished is readable with nothing queued: a read of one byte gives 0.
+            int wantedNow = limit is { } most ? most - received.WrittenCount : available;
+            int chunk = Math.Clamp(Math.Min(available, wantedNow), 1, MaxRead);
+            if (available > 0)
+            {
+                limit ??= available;
+            }
+
+            long read = Sys.Read(readEnd, received.GetSpan(chunk)[..chunk], name);
             if (read == 0)
             {
                 break;
