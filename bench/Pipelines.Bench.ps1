@@ -114,19 +114,29 @@ function Start-Feeder {
 }
 # On this VM the balloon driver hands freed guest memory back to the host (free page reporting)
 # and the next touch of such a page costs a fault on the host: populating 4 GiB took 1.2 s when
-# the memory had just been in use and 4.7-9.5 s when it had been handed back. A run that writes
-# 4 GiB into the page cache pays that or not depending on what ran before it (after coreutils tee
-# the next run found cold memory; Invoke-Tee always follows tee in a two-way rotation). So the tee
-# comparison runs twice: back to back as the rotation falls, and with the same memory touched
-# and freed before every run of every contender.
+# the memory had just been in use and 4.7-9.5 s when it had been handed back. A run of splices
+# into the page cache right after coreutils tee found such memory and ran 2-4x slower; the same
+# run right after another splice run, or after 6 GiB had been touched and freed, did not (a C
+# loop of the same calls behaved the same). With two contenders in rotation, each follows the
+# other in about half the rounds, so the medians swing. The tee comparison therefore runs twice:
+# back to back as the rotation falls, and with 6 GiB touched and freed before every run of
+# either contender.
 function Reset-MemoryState([long] $Bytes) {
     $zeros = [byte[]]::new(1MB)
     $block = [Runtime.InteropServices.Marshal]::AllocHGlobal([IntPtr]$Bytes)
     try { for ([long]$offset = 0; $offset -lt $Bytes; $offset += 1MB) { [Runtime.InteropServices.Marshal]::Copy($zeros, 0, [IntPtr]($block.ToInt64() + $offset), 1MB) } }
     finally { [Runtime.InteropServices.Marshal]::FreeHGlobal($block) }
 }
+# Checks and removes a run's copies right after it, so that the sync before the next run also
+# commits the removal (ext4 mounted with discard trims the freed blocks at that commit, which
+# otherwise fell inside the next timed run).
+function Remove-TeeTargets {
+    foreach ($target in $targets) {
+        if ((Get-Item $target).Length -ne $Size) { throw "The tee benchmark wrote $((Get-Item $target).Length) bytes to '$target', not $Size." }
+    }
+    Remove-Item $targets
+}
 function Measure-InvokeTee([switch] $ResetMemory) {
-    Remove-Item $targets -ErrorAction SilentlyContinue
     if ($ResetMemory) { Reset-MemoryState (6 * $Size) }
     $feeder = Start-Feeder
     $cpu = Get-UserCpu
@@ -134,15 +144,16 @@ function Measure-InvokeTee([switch] $ResetMemory) {
     Invoke-Tee -LiteralPath $fifo -Destination $targets -TimeoutSec 60
     $result = @{ Seconds = $clock.Elapsed.TotalSeconds; UserSeconds = (Get-UserCpu) - $cpu }
     $feeder.WaitForExit()
+    Remove-TeeTargets
     $result
 }
 function Measure-CoreutilsTee([switch] $ResetMemory) {
-    Remove-Item $targets -ErrorAction SilentlyContinue
     if ($ResetMemory) { Reset-MemoryState (6 * $Size) }
     $feeder = Start-Feeder
     $times = & bash -c "TIMEFORMAT='%R %U'; { time tee '$($targets[0])' '$($targets[1])' '$($targets[2])' < '$fifo' > '$($targets[3])'; } 2>&1"
     $feeder.WaitForExit()
     $real, $user = ($times | Select-Object -Last 1) -split ' '
+    Remove-TeeTargets
     @{ Seconds = [double]$real; UserSeconds = [double]$user }
 }
 $teeResults = @(
@@ -155,10 +166,6 @@ $teeResults = @(
             'coreutils tee' = { Measure-CoreutilsTee -ResetMemory }
         })
 )
-foreach ($target in $targets) {
-    if ((Get-Item $target).Length -ne $Size) { throw "The tee benchmark wrote $((Get-Item $target).Length) bytes to '$target', not $Size." }
-}
-Remove-Item $targets
 
 # 3. File to a loopback TCP socket and back; the far end is a splice loop in another runspace
 # (the same far end for both contenders). On loopback the TCP stack and the far end cost the
