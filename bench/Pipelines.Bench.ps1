@@ -6,7 +6,7 @@
        writing the same bytes into the same pipe (goal: at least 4x the throughput);
     2. Invoke-Tee -LiteralPath of 1 GiB from a FIFO to 4 files, against coreutils tee, with the
        user CPU of each (goal: no slower, user CPU near zero), back to back and again with the
-       same memory state before every run (see Reset-MemoryState);
+       same memory state before every run (see Reset-MemoryState), and to tmpfs;
     3. a file sent to a loopback TCP socket, and a socket received into a file, with Invoke-Splice
        against Stream.CopyTo (goal: at least 1.5x); the far end is the same for both, and for the
        send once more with each tool on both ends.
@@ -106,6 +106,8 @@ $pipe, $devNull | Close-SpliceDescriptor
 # 2. From a FIFO (fed by cat) to four files.
 $fifo = New-Fifo (Join-Path $Scratch 'feed.fifo')
 $targets = 1..4 | ForEach-Object { Join-Path $Scratch "tee$_.bin" }
+# The same on tmpfs, where no disk and no ext4 take part: what the tee loops themselves cost.
+$tmpfsScratch = if (Test-Path /dev/shm) { Join-Path /dev/shm "splicemodule-bench-$PID" }
 function Start-Feeder {
     $start = [Diagnostics.ProcessStartInfo]::new('bash')
     $start.ArgumentList.Add('-c')
@@ -130,30 +132,30 @@ function Reset-MemoryState([long] $Bytes) {
 # Checks and removes a run's copies right after it, so that the sync before the next run also
 # commits the removal (ext4 mounted with discard trims the freed blocks at that commit, which
 # otherwise fell inside the next timed run).
-function Remove-TeeTargets {
-    foreach ($target in $targets) {
+function Remove-TeeTargets([string[]] $Into) {
+    foreach ($target in $Into) {
         if ((Get-Item $target).Length -ne $Size) { throw "The tee benchmark wrote $((Get-Item $target).Length) bytes to '$target', not $Size." }
     }
-    Remove-Item $targets
+    Remove-Item $Into
 }
-function Measure-InvokeTee([switch] $ResetMemory) {
+function Measure-InvokeTee([switch] $ResetMemory, [string[]] $Into = $targets) {
     if ($ResetMemory) { Reset-MemoryState (6 * $Size) }
     $feeder = Start-Feeder
     $cpu = Get-UserCpu
     $clock = [Diagnostics.Stopwatch]::StartNew()
-    Invoke-Tee -LiteralPath $fifo -Destination $targets -TimeoutSec 60
+    Invoke-Tee -LiteralPath $fifo -Destination $Into -TimeoutSec 60
     $result = @{ Seconds = $clock.Elapsed.TotalSeconds; UserSeconds = (Get-UserCpu) - $cpu }
     $feeder.WaitForExit()
-    Remove-TeeTargets
+    Remove-TeeTargets $Into
     $result
 }
-function Measure-CoreutilsTee([switch] $ResetMemory) {
+function Measure-CoreutilsTee([switch] $ResetMemory, [string[]] $Into = $targets) {
     if ($ResetMemory) { Reset-MemoryState (6 * $Size) }
     $feeder = Start-Feeder
-    $times = & bash -c "TIMEFORMAT='%R %U'; { time tee '$($targets[0])' '$($targets[1])' '$($targets[2])' < '$fifo' > '$($targets[3])'; } 2>&1"
+    $times = & bash -c "TIMEFORMAT='%R %U'; { time tee '$($Into[0])' '$($Into[1])' '$($Into[2])' < '$fifo' > '$($Into[3])'; } 2>&1"
     $feeder.WaitForExit()
     $real, $user = ($times | Select-Object -Last 1) -split ' '
-    Remove-TeeTargets
+    Remove-TeeTargets $Into
     @{ Seconds = [double]$real; UserSeconds = [double]$user }
 }
 $teeResults = @(
@@ -165,6 +167,17 @@ $teeResults = @(
             'Invoke-Tee' = { Measure-InvokeTee -ResetMemory }
             'coreutils tee' = { Measure-CoreutilsTee -ResetMemory }
         })
+    if ($tmpfsScratch) {
+        New-Item -ItemType Directory -Path $tmpfsScratch -Force | Out-Null
+        $tmpfsTargets = 1..4 | ForEach-Object { Join-Path $tmpfsScratch "tee$_.bin" }
+        try {
+            Measure-Contenders "Tee $SizeText from a FIFO to 4 files on tmpfs" ([ordered]@{
+                    'Invoke-Tee' = { Measure-InvokeTee -Into $tmpfsTargets }
+                    'coreutils tee' = { Measure-CoreutilsTee -Into $tmpfsTargets }
+                })
+        }
+        finally { Remove-Item $tmpfsScratch -Recurse -Force }
+    }
 )
 
 # 3. File to a loopback TCP socket and back; the far end is a splice loop in another runspace
