@@ -159,6 +159,26 @@ Describe 'Invoke-Splice from a file into a socket' {
     }
 }
 
+Describe 'Invoke-Splice progress' {
+    It 'shows bytes, rate and percent while a slow FIFO is spliced into a file with -Length, and completes' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'progress.fifo')
+        $target = Join-Path $TestDrive 'progress.bin'
+        $writer = Start-SlowFifoWriter $fifo
+        $splice = Start-Peer {
+            param($fifo, $target)
+            $ProgressPreference = 'Continue'
+            $source = Open-SpliceDescriptor -LiteralPath $fifo -Access Read -NonBlocking
+            $file = Open-SpliceDescriptor -LiteralPath $target -Access Write -Create
+            try { $null = Invoke-Splice -Source $source -Destination $file -Length (30 * 65536) -TimeoutSec 20 } finally { $source, $file | Close-SpliceDescriptor }
+        } $fifo, $target
+        $records = Wait-Peer $splice -Progress
+        Wait-Peer $writer
+        Assert-TransferProgress $records -WithPercent
+        $records[0].Activity | Should -Be 'Invoke-Splice'
+        (Get-Item $target).Length | Should -Be (30 * 65536)
+    }
+}
+
 Describe 'Invoke-Splice misuse' {
     BeforeAll {
         $script:pipe = New-KernelPipe

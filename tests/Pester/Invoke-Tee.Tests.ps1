@@ -175,6 +175,17 @@ Describe 'Invoke-Tee -Path to several files' {
         foreach ($target in $three) { Get-BytesHash ([IO.File]::ReadAllBytes($target)) | Should -Be $expected }
     }
 
+    It 'shows progress with bytes, rate and percent during a long fan-out, and completes it' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'progress.fifo')
+        $writer = Start-SlowFifoWriter $fifo
+        $tee = Start-Peer { param($fifo, $a, $b) $ProgressPreference = 'Continue'; Invoke-Tee -LiteralPath $fifo -Destination $a, $b -Length (30 * 65536) -TimeoutSec 20 } $fifo, $targets[0], $targets[1]
+        $records = Wait-Peer $tee -Progress
+        Wait-Peer $writer
+        Assert-TransferProgress $records -WithPercent
+        $records[0].Activity | Should -Be 'Invoke-Tee'
+        (Get-Item $targets[1]).Length | Should -Be (30 * 65536)
+    }
+
     It 'reads /dev/stdin of a pwsh fed by a shell pipeline into two files' {
         $pwsh = (@(if (Test-Path (Join-Path $PSHOME 'pwsh')) { Join-Path $PSHOME 'pwsh' } else { 'dotnet'; Join-Path $PSHOME 'pwsh.dll' }) | ForEach-Object { "'$_'" }) -join ' '
         $command = "Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Invoke-Tee -LiteralPath /dev/stdin -Destination '$($targets[0])', '$($targets[1])' -TimeoutSec 20"

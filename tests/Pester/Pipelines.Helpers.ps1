@@ -11,8 +11,9 @@ function Start-Peer {
     [pscustomobject]@{ PowerShell = $ps; Handle = $ps.BeginInvoke() }
 }
 
+# Returns the peer's output, or with -Progress the progress records it wrote.
 function Wait-Peer {
-    param([Parameter(Mandatory)] $Peer, [int] $TimeoutSec = 30)
+    param([Parameter(Mandatory)] $Peer, [int] $TimeoutSec = 30, [switch] $Progress)
     try {
         if (-not $Peer.Handle.AsyncWaitHandle.WaitOne([timespan]::FromSeconds($TimeoutSec))) {
             $Peer.PowerShell.Stop()
@@ -20,6 +21,7 @@ function Wait-Peer {
         }
         $output = $Peer.PowerShell.EndInvoke($Peer.Handle)
         if ($Peer.PowerShell.Streams.Error.Count -gt 0) { throw $Peer.PowerShell.Streams.Error[0] }
+        if ($Progress) { return , @($Peer.PowerShell.Streams.Progress) }
         $output
     }
     finally { $Peer.PowerShell.Dispose() }
@@ -53,6 +55,31 @@ function New-Payload {
 function Get-BytesHash {
     param([byte[]] $Bytes)
     [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([byte[]]$Bytes))
+}
+
+# Writes $Blocks pieces of 64 KiB into a FIFO, 50 ms apart: a transfer that lasts long enough for
+# progress to show, whatever the machine's speed.
+function Start-SlowFifoWriter {
+    param([Parameter(Mandatory)] [string] $Fifo, [int] $Blocks = 30)
+    Start-Peer {
+        param($fifo, $blocks)
+        $stream = [IO.File]::OpenWrite($fifo)
+        try {
+            $block = [byte[]]::new(65536)
+            for ($i = 0; $i -lt $blocks; $i++) { $stream.Write($block, 0, $block.Length); $stream.Flush(); Start-Sleep -Milliseconds 50 }
+        }
+        finally { $stream.Dispose() }
+    } $Fifo, $Blocks
+}
+
+# What every progress test checks: bytes and a rate while it runs, a percentage when the total is
+# known, and a completed record at the end.
+function Assert-TransferProgress {
+    param([Parameter(Mandatory)] [object[]] $Records, [switch] $WithPercent)
+    $Records.Count | Should -BeGreaterThan 1
+    $Records[0].StatusDescription | Should -Match '(KiB|MiB) .*/s'
+    if ($WithPercent) { ($Records | Where-Object PercentComplete -GT 0).Count | Should -BeGreaterThan 0 }
+    $Records[-1].RecordType | Should -Be 'Completed'
 }
 
 function New-Fifo {

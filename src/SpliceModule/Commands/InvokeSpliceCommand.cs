@@ -32,16 +32,19 @@ public sealed class InvokeSpliceCommand : PipelineCmdlet
 
     protected override void ProcessRecord()
     {
+        var progress = new ProgressReporter(this, 1, "Invoke-Splice");
         try
         {
-            var request = new SpliceRequest(Endpoint.AsSource(Unwrap(Source)), Endpoint.AsDestination(Unwrap(Destination)))
+            var (source, destination) = (Endpoint.AsSource(Unwrap(Source)), Endpoint.AsDestination(Unwrap(Destination)));
+            var request = new SpliceRequest(source, destination)
             {
                 Length = Length,
                 SourceOffset = SourceOffset,
                 DestinationOffset = DestinationOffset,
                 Wait = Wait,
+                Progress = progress.Tracking($"{source.DisplayName} to {destination.DisplayName}"),
             };
-            if (!ShouldProcess(request.Destination.DisplayName, $"Splice from {request.Source.DisplayName}"))
+            if (!ShouldProcess(destination.DisplayName, $"Splice from {source.DisplayName}"))
             {
                 return;
             }
@@ -51,6 +54,10 @@ public sealed class InvokeSpliceCommand : PipelineCmdlet
         catch (Exception e) when (e is IOException or ArgumentException or TimeoutException or ObjectDisposedException or OperationCanceledException)
         {
             WriteItemError(e, Unwrap(Source));
+        }
+        finally
+        {
+            progress.Complete();
         }
     }
 }

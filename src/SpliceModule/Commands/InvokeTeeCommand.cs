@@ -153,9 +153,17 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
             return;
         }
 
+        var progress = new ProgressReporter(this, 1, "Invoke-Tee");
         try
         {
-            var outcomes = copy(new TeeRequest(source, destinations) { Length = Length ?? CopyJob.ToEnd, Force = Force, Wait = Wait });
+            var outcomes = copy(new TeeRequest(source, destinations)
+            {
+                Length = Length ?? CopyJob.ToEnd,
+                Force = Force,
+                Wait = Wait,
+                Progress = progress.Tracking($"{source} to {destinations.Length} destination{(destinations.Length == 1 ? string.Empty : "s")}"),
+            });
+            progress.Complete();
             foreach (var outcome in outcomes)
             {
                 if (outcome.Failure is not null)
@@ -174,6 +182,10 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
         catch (Exception e) when (e is IOException or ArgumentException or TimeoutException or OperationCanceledException or UnauthorizedAccessException)
         {
             WriteItemError(e, source);
+        }
+        finally
+        {
+            progress.Complete();
         }
     }
 

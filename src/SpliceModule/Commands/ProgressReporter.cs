@@ -66,6 +66,13 @@ internal sealed class ProgressReporter
         _shown = true;
     }
 
+    /// <summary>A callback for the transfer engines: bytes done so far and bytes expected (0 when unknown).</summary>
+    public Action<long, long> Tracking(string item) => (done, expected) =>
+    {
+        TotalBytes = expected;
+        Report(item, done);
+    };
+
     public void Complete()
     {
         if (_shown)

@@ -14,6 +14,9 @@ internal sealed record SpliceRequest(SpliceDescriptor Source, SpliceDescriptor D
     public long? DestinationOffset { get; init; }
 
     public ReadinessWait Wait { get; init; } = new(default);
+
+    /// <summary>Called on the calling thread with the bytes moved so far and the bytes expected (0 when unknown).</summary>
+    public Action<long, long>? Progress { get; init; }
 }
 
 /// <summary>
@@ -30,6 +33,8 @@ internal static class DescriptorSplicer
     private static readonly ReadWriteStrategy ReadWrite = new();
     private static readonly SendFileStrategy SendFile = new();
 
+    private static Action<long> ProgressWithExpected(Action<long, long> progress, long expected) => done => progress(done, expected);
+
     public static SpliceTransferResult Run(SpliceRequest request, Action<string>? explain = null)
     {
         var (source, destination) = (request.Source, request.Destination);
@@ -41,6 +46,7 @@ internal static class DescriptorSplicer
             DestinationOffset = request.DestinationOffset ?? Sys.CurrentPosition,
             Cancellation = request.Wait.Cancellation,
             IdleTimeout = request.Wait.Timeout,
+            Progress = request.Progress is { } progress ? ProgressWithExpected(progress, Endpoint.ExpectedBytes(source.Handle, source.Kind, source.Path, request.SourceOffset, request.Length)) : null,
         };
 
         var clock = Stopwatch.StartNew();

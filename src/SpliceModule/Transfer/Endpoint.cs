@@ -1,3 +1,5 @@
+using System;
+using System.Runtime.InteropServices;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
@@ -24,6 +26,17 @@ internal static class Endpoint
         SpliceDescriptor descriptor => descriptor,
         _ => throw NotADescriptor(value, "Destination"),
     }, reading: false);
+
+    /// <summary>What a transfer from a source should move, for progress: <paramref name="length"/>,
+    /// or what a regular file holds from <paramref name="offset"/> (or its position), whichever is
+    /// less; 0 when unknown (streams).</summary>
+    public static long ExpectedBytes(SafeHandle source, FileKind kind, string? path, long? offset, long? length)
+    {
+        long available = kind == FileKind.File
+            ? Math.Max(0, Sys.Stat(source, path).Size - (offset ?? Sys.Seek(source, 0, Flags.SEEK_CUR, path)))
+            : 0;
+        return length is { } wanted ? (available > 0 ? Math.Min(wanted, available) : wanted) : available;
+    }
 
     /// <summary>Offsets are positions in a file; pipes, sockets and character devices have none (ESPIPE).</summary>
     public static void RequireSeekable(SpliceDescriptor descriptor, string parameter)

@@ -17,6 +17,10 @@ internal sealed record TeeRequest(string SourcePath, IReadOnlyList<string> Desti
     public bool Force { get; init; }
 
     public ReadinessWait Wait { get; init; } = new(default);
+
+    /// <summary>Called on the calling thread after each round with the bytes read from the source so
+    /// far and the bytes expected (-Length, or a regular file's size; 0 when unknown).</summary>
+    public Action<long, long>? Progress { get; init; }
 }
 
 /// <summary>How one destination of a fan-out ended: its bytes, or why it failed.</summary>
@@ -138,7 +142,7 @@ internal static class TeeFanOut
                     return available == 0 ? Sys.WouldBlock : Math.Min(available, most);
                 }
 
-                PumpRounds(source, sinks, source.Handle, HeadOfSource, capacity, request.Length, wait, discard);
+                PumpRounds(source, sinks, source.Handle, HeadOfSource, capacity, request, discard);
                 return;
             }
         }
@@ -148,14 +152,18 @@ internal static class TeeFanOut
         long SpliceFromSource(long most) =>
             Sys.Splice(source.Handle, Sys.CurrentPosition, front.WriteEnd.Handle, Sys.CurrentPosition, most, FillFlags, source.Path);
 
-        PumpRounds(source, sinks, front.ReadEnd.Handle, SpliceFromSource, roundBytes, request.Length, wait, discard);
+        PumpRounds(source, sinks, front.ReadEnd.Handle, SpliceFromSource, roundBytes, request, discard);
     }
 
     /// <summary>Rounds until the source ends, <paramref name="remaining"/> bytes are done or every
     /// destination has failed. <paramref name="fill"/> makes up to the given count ready at the
     /// head of <paramref name="front"/>: the count, 0 at the end, or <see cref="Sys.WouldBlock"/>.</summary>
-    private static void PumpRounds(Source source, List<Sink> sinks, SafeHandle front, Func<long, long> fill, int roundBytes, long remaining, ReadinessWait wait, SafeHandle discard)
+    private static void PumpRounds(Source source, List<Sink> sinks, SafeHandle front, Func<long, long> fill, int roundBytes, TeeRequest request, SafeHandle discard)
     {
+        var wait = request.Wait;
+        long remaining = request.Length;
+        long expected = Endpoint.ExpectedBytes(source.Handle, source.Kind, source.Path, null, request.Length == CopyJob.ToEnd ? null : request.Length);
+        long done = 0;
         // A FIFO opened before its writer reads as end of input, so the first round waits for data;
         // later rounds poll only when the source has nothing, not once per round.
         bool mustWait = source.Kind is not (FileKind.File or FileKind.BlockDevice);
@@ -194,6 +202,8 @@ internal static class TeeFanOut
             // Every destination has its copy: drop the round from the front pipe (no copy into /dev/null).
             PipeDrain.Into(front, discard, "/dev/null", filled, wait);
             remaining -= filled;
+            done += filled;
+            request.Progress?.Invoke(done, expected);
         }
     }
 
