@@ -68,8 +68,8 @@ internal static class CapabilityProbe
     /// <summary>Clones a one-byte scratch file in <paramref name="directory"/>; null when scratch files cannot be made there.</summary>
     private static bool? TryReflink(string directory)
     {
-        string sourcePath = FileCopier.TemporaryPathFor(System.IO.Path.Combine(directory, "reflink-probe"));
-        string clonePath = FileCopier.TemporaryPathFor(System.IO.Path.Combine(directory, "reflink-probe"));
+        string sourcePath = TemporaryFile.PathFor(System.IO.Path.Combine(directory, "reflink-probe"));
+        string clonePath = TemporaryFile.PathFor(System.IO.Path.Combine(directory, "reflink-probe"));
         try
         {
             using var source = Sys.Open(sourcePath, Flags.O_RDWR | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW, 0b110_000_000);

@@ -6,25 +6,23 @@ namespace SpliceModule.Transfer;
 
 /// <summary>
 /// A destination path being written by a stream transfer (Invoke-Tee -Path, Write-VmSplice
-/// -Destination path), with Copy-SpliceItem's safety: a regular file is written as a private
-/// temporary file beside it (O_EXCL|O_NOFOLLOW, mode 0600) and renamed over it only by
-/// <see cref="Commit"/>; disposing without a commit removes the temporary file and leaves the
-/// old destination as it was. FIFOs and devices, which rename cannot replace, are written in place.
+/// -Destination path), with Copy-SpliceItem's safety: a regular file is written as a
+/// <see cref="TemporaryFile"/> and renamed over it only by <see cref="Commit"/>; disposing without
+/// a commit removes it and leaves the old destination as it was. FIFOs and devices, which rename
+/// cannot replace, are written in place.
 /// </summary>
 internal sealed class DestinationFile : IDisposable
 {
-    private const int PrivateMode = 0b110_000_000;
     private const int DefaultMode = 0b110_100_100;
 
-    private readonly string? _temporaryPath;
-    private bool _committed;
+    private readonly TemporaryFile? _temporary;
 
-    private DestinationFile(string path, SafeFileHandle handle, FileKind kind, string? temporaryPath)
+    private DestinationFile(string path, SafeFileHandle handle, FileKind kind, TemporaryFile? temporary)
     {
         Path = path;
         Handle = handle;
         Kind = kind;
-        _temporaryPath = temporaryPath;
+        _temporary = temporary;
     }
 
     public string Path { get; }
@@ -49,15 +47,14 @@ internal sealed class DestinationFile : IDisposable
             }
         }
 
-        string temporaryPath = FileCopier.TemporaryPathFor(path);
-        var handle = Sys.Open(temporaryPath, Flags.O_WRONLY | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW, PrivateMode);
-        return new DestinationFile(path, handle, FileKind.File, temporaryPath);
+        var temporary = TemporaryFile.Beside(path);
+        return new DestinationFile(path, temporary.Handle, FileKind.File, temporary);
     }
 
     /// <summary>Gives a new file the source's mode (and modification time, for a file source), then renames it into place.</summary>
     public void Commit(FileStatus? source)
     {
-        if (_temporaryPath is not null)
+        if (_temporary is not null)
         {
             Sys.SetPermissions(Handle, source?.Permissions ?? DefaultMode, Path);
             if (source is { Kind: FileKind.File } file)
@@ -65,23 +62,19 @@ internal sealed class DestinationFile : IDisposable
                 Sys.SetTimes(Handle, file, Path);
             }
 
-            Handle.Dispose();
-            Sys.Rename(_temporaryPath, Path);
+            _temporary.Commit();
         }
 
-        _committed = true;
         Handle.Dispose();
     }
 
     /// <summary>The open destination as a descriptor that the pipeline engines accept (it shares this handle).</summary>
     public SpliceDescriptor AsDescriptor() => new(Handle, Path, Kind, DescriptorAccess.Write);
 
+    /// <summary>Closes the destination; a new file not yet committed is removed.</summary>
     public void Dispose()
     {
         Handle.Dispose();
-        if (!_committed && _temporaryPath is not null)
-        {
-            Sys.Unlink(_temporaryPath);
-        }
+        _temporary?.Dispose();
     }
 }

@@ -16,7 +16,6 @@ namespace SpliceModule.Transfer;
 /// </summary>
 internal static class FileCopier
 {
-    private const int PrivateMode = 0b110_000_000;
 
     public static FileCopyResult Copy(FileCopyRequest request)
     {
@@ -71,34 +70,23 @@ internal static class FileCopier
 
     private static FileCopyResult CopyViaTemporaryFile(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, long started)
     {
-        string temporaryPath = TemporaryPathFor(request.DestinationPath);
-        int access = request.Verify ? Flags.O_RDWR : Flags.O_WRONLY;
-        var destination = Sys.Open(temporaryPath, access | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW, PrivateMode);
-        try
+        using var temporary = TemporaryFile.Beside(request.DestinationPath, readable: request.Verify);
+        var destination = temporary.Handle;
+        bool sparse = sourceStatus.IsSparse && request.Method != CopyMethod.PlatformCopy;
+        var (method, bytes) = sparse
+            ? SparseCopier.Copy(request, source, sourceStatus, destination, request.DestinationPath)
+            : CopyContent(request, source, sourceStatus, destination, FileKind.File, request.DestinationPath);
+        string? hash = request.Verify && sourceStatus.Kind == FileKind.File
+            ? ContentVerifier.Verify(source, request.SourcePath, destination, request.DestinationPath, request.Cancellation)
+            : null;
+        MetadataCopier.Apply(source, sourceStatus, destination, request.Preserve, request.SourcePath, request.DestinationPath);
+        if (request.Sync)
         {
-            bool sparse = sourceStatus.IsSparse && request.Method != CopyMethod.PlatformCopy;
-            var (method, bytes) = sparse
-                ? SparseCopier.Copy(request, source, sourceStatus, destination, request.DestinationPath)
-                : CopyContent(request, source, sourceStatus, destination, FileKind.File, request.DestinationPath);
-            string? hash = request.Verify && sourceStatus.Kind == FileKind.File
-                ? ContentVerifier.Verify(source, request.SourcePath, destination, request.DestinationPath, request.Cancellation)
-                : null;
-            MetadataCopier.Apply(source, sourceStatus, destination, request.Preserve, request.SourcePath, request.DestinationPath);
-            if (request.Sync)
-            {
-                Sys.Flush(destination, request.DestinationPath);
-            }
+            Sys.Flush(destination, request.DestinationPath);
+        }
 
-            destination.Dispose();
-            Sys.Rename(temporaryPath, request.DestinationPath);
-            return new FileCopyResult(request.SourcePath, request.DestinationPath, method, bytes, Stopwatch.GetElapsedTime(started)) { Sparse = sparse, Sha256 = hash };
-        }
-        catch
-        {
-            destination.Dispose();
-            RemoveQuietly(temporaryPath);
-            throw;
-        }
+        temporary.Commit();
+        return new FileCopyResult(request.SourcePath, request.DestinationPath, method, bytes, Stopwatch.GetElapsedTime(started)) { Sparse = sparse, Sha256 = hash };
     }
 
     private static FileCopyResult CopyInPlace(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, FileKind destinationKind, long started)
@@ -126,35 +114,6 @@ internal static class FileCopier
         };
         var method = CopyEngine.Run(job, request.Method, request.StartAt);
         return (method, job.Copied);
-    }
-
-    /// <summary>Removes a temporary file on the way out of a failure, which must stay the error reported.</summary>
-    internal static void RemoveQuietly(string temporaryPath)
-    {
-        try
-        {
-            Sys.Unlink(temporaryPath);
-        }
-        catch (SpliceException)
-        {
-            // The original failure matters more; a leftover .splicetmp is named so that it is recognisable.
-        }
-    }
-
-    /// <summary>A hidden name in the destination's own directory, so the final rename stays on one file system.
-    /// The 48 random bits come from <see cref="Random.Shared"/>: the name only has to be hard to guess
-    /// and unique (O_EXCL refuses a clash), and a cryptographic generator cost a library call and a
-    /// getpid per file of a tree.</summary>
-    internal static string TemporaryPathFor(string destinationPath)
-    {
-        string directory = Path.GetDirectoryName(destinationPath) ?? ".";
-        string name = Path.GetFileName(destinationPath);
-        if (name.Length > 200)
-        {
-            name = name[..200];
-        }
-
-        return Path.Combine(directory, $".{name}.{Random.Shared.NextInt64(1L << 48):x12}.splicetmp");
     }
 
     private static FileCopyResult PlatformCopy(FileCopyRequest request, long started)

@@ -16,7 +16,7 @@ internal static class NodeCopier
     {
         string target = new FileInfo(sourcePath).LinkTarget
             ?? throw new IOException($"'{sourcePath}' is no longer a symbolic link.");
-        string temporaryPath = FileCopier.TemporaryPathFor(destinationPath);
+        string temporaryPath = TemporaryFile.PathFor(destinationPath);
         File.CreateSymbolicLink(temporaryPath, target);
         var status = linkStatus;
         Finish(temporaryPath, destinationPath, () => MetadataCopier.ApplyToLink(status, temporaryPath, preserve));
@@ -25,7 +25,7 @@ internal static class NodeCopier
     public static void CopyNode(in FileStatus status, string sourcePath, string destinationPath, CopyPreserve preserve)
     {
         ulong device = status.Kind is FileKind.CharacterDevice or FileKind.BlockDevice ? Sys.DeviceNumber(sourcePath) : 0;
-        string temporaryPath = FileCopier.TemporaryPathFor(destinationPath);
+        string temporaryPath = TemporaryFile.PathFor(destinationPath);
         Sys.MakeNode(temporaryPath, (status.Mode & 0xF000) | (uint)status.Permissions, device);
         var copy = status;
         Finish(temporaryPath, destinationPath, () => MetadataCopier.ApplyToNode(copy, temporaryPath, preserve));
@@ -40,7 +40,7 @@ internal static class NodeCopier
         }
         catch
         {
-            FileCopier.RemoveQuietly(temporaryPath);
+            TemporaryFile.RemoveQuietly(temporaryPath);
             throw;
         }
     }
