@@ -25,6 +25,7 @@ internal static class Flags
 
     internal const uint SPLICE_F_MOVE = 1;
     internal const uint SPLICE_F_NONBLOCK = 2;
+    internal const int MSG_DONTWAIT = 0x40;
     internal const uint SPLICE_F_MORE = 4;
     internal const uint SPLICE_F_GIFT = 8;
 

@@ -49,6 +49,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "read", SetLastError = true)]
     internal static partial nint Read(int fd, byte* buffer, nuint count);
 
+    [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
+    internal static partial nint Recv(int fd, byte* buffer, nuint count, int flags);
+
     [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
     internal static partial nint Write(int fd, byte* buffer, nuint count);
 

@@ -201,6 +201,19 @@ internal static unsafe partial class Sys
         }
     }
 
+    /// <summary>recv(2) with MSG_DONTWAIT: reads a socket without ever blocking, whatever its own mode;
+    /// <see cref="WouldBlock"/> when nothing is there.</summary>
+    internal static long ReceiveWithoutWaiting(SafeHandle socket, Span<byte> buffer, string? path = null)
+    {
+        using var lease = new FdLease(socket);
+        fixed (byte* p = buffer)
+        {
+            byte* bytes = p;
+            int length = buffer.Length;
+            return Retry(() => LibC.Recv(lease.Fd, bytes, (nuint)length, Flags.MSG_DONTWAIT), "recv", null, path, null);
+        }
+    }
+
     internal static long Write(SafeHandle handle, ReadOnlySpan<byte> buffer, string? path = null)
     {
         using var lease = new FdLease(handle);

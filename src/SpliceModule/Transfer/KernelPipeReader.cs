@@ -47,7 +47,8 @@ internal static class KernelPipeReader
                 }
             }
 
-            // A socket whose peer has finished is readable with nothing queued: a read of one byte gives 0.
+            // A socket whose peer has finished is readable with nothing queued: a read of one byte
+            // gives 0 (by recv with MSG_DONTWAIT, so that even a blocking socket cannot block here).
             int wantedNow = limit is { } most ? most - received.WrittenCount : available;
             int chunk = Math.Clamp(Math.Min(available, wantedNow), 1, MaxRead);
             if (available > 0)
@@ -55,7 +56,8 @@ internal static class KernelPipeReader
                 limit ??= available;
             }
 
-            long read = Sys.Read(readEnd, received.GetSpan(chunk)[..chunk], name);
+            var into = received.GetSpan(chunk)[..chunk];
+            long read = descriptor.Kind == FileKind.Socket ? Sys.ReceiveWithoutWaiting(readEnd, into, name) : Sys.Read(readEnd, into, name);
             if (read == 0)
             {
                 break;
