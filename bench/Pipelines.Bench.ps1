@@ -138,42 +138,44 @@ function Remove-TeeTargets([string[]] $Into) {
     }
     Remove-Item $Into
 }
-function Measure-InvokeTee([switch] $ResetMemory, [string[]] $Into = $targets) {
+# One run of a tee contender: $Tee copies the FIFO into $Into and returns its Seconds and UserSeconds.
+function Measure-TeeRun([scriptblock] $Tee, [string[]] $Into = $targets, [switch] $ResetMemory) {
     if ($ResetMemory) { Reset-MemoryState (6 * $Size) }
     $feeder = Start-Feeder
-    $cpu = Get-UserCpu
-    $clock = [Diagnostics.Stopwatch]::StartNew()
-    Invoke-Tee -LiteralPath $fifo -Destination $Into -TimeoutSec 60
-    $result = @{ Seconds = $clock.Elapsed.TotalSeconds; UserSeconds = (Get-UserCpu) - $cpu }
+    $result = & $Tee $Into
     $feeder.WaitForExit()
     Remove-TeeTargets $Into
     $result
 }
-function Measure-CoreutilsTee([switch] $ResetMemory, [string[]] $Into = $targets) {
-    if ($ResetMemory) { Reset-MemoryState (6 * $Size) }
-    $feeder = Start-Feeder
-    $times = & bash -c "TIMEFORMAT='%R %U'; { time tee '$($Into[0])' '$($Into[1])' '$($Into[2])' < '$fifo' > '$($Into[3])'; } 2>&1"
-    $feeder.WaitForExit()
+$invokeTee = {
+    param([string[]] $into)
+    $cpu = Get-UserCpu
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    Invoke-Tee -LiteralPath $fifo -Destination $into -TimeoutSec 60
+    @{ Seconds = $clock.Elapsed.TotalSeconds; UserSeconds = (Get-UserCpu) - $cpu }
+}
+$coreutilsTee = {
+    param([string[]] $into)
+    $times = & bash -c "TIMEFORMAT='%R %U'; { time tee '$($into[0])' '$($into[1])' '$($into[2])' < '$fifo' > '$($into[3])'; } 2>&1"
     $real, $user = ($times | Select-Object -Last 1) -split ' '
-    Remove-TeeTargets $Into
     @{ Seconds = [double]$real; UserSeconds = [double]$user }
 }
 $teeResults = @(
     Measure-Contenders "Tee $SizeText from a FIFO to 4 files, back to back" ([ordered]@{
-            'Invoke-Tee' = { Measure-InvokeTee }
-            'coreutils tee' = { Measure-CoreutilsTee }
+            'Invoke-Tee' = { Measure-TeeRun $invokeTee }
+            'coreutils tee' = { Measure-TeeRun $coreutilsTee }
         })
     Measure-Contenders "Tee $SizeText from a FIFO to 4 files, same memory state" ([ordered]@{
-            'Invoke-Tee' = { Measure-InvokeTee -ResetMemory }
-            'coreutils tee' = { Measure-CoreutilsTee -ResetMemory }
+            'Invoke-Tee' = { Measure-TeeRun $invokeTee -ResetMemory }
+            'coreutils tee' = { Measure-TeeRun $coreutilsTee -ResetMemory }
         })
     if ($tmpfsScratch) {
         New-Item -ItemType Directory -Path $tmpfsScratch -Force | Out-Null
         $tmpfsTargets = 1..4 | ForEach-Object { Join-Path $tmpfsScratch "tee$_.bin" }
         try {
             Measure-Contenders "Tee $SizeText from a FIFO to 4 files on tmpfs" ([ordered]@{
-                    'Invoke-Tee' = { Measure-InvokeTee -Into $tmpfsTargets }
-                    'coreutils tee' = { Measure-CoreutilsTee -Into $tmpfsTargets }
+                    'Invoke-Tee' = { Measure-TeeRun $invokeTee $tmpfsTargets }
+                    'coreutils tee' = { Measure-TeeRun $coreutilsTee $tmpfsTargets }
                 })
         }
         finally { Remove-Item $tmpfsScratch -Recurse -Force }

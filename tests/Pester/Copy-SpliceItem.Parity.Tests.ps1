@@ -614,25 +614,19 @@ Describe 'Copy-SpliceItem special sources and destinations' {
 
 Describe 'Copy-SpliceItem progress' {
     BeforeAll {
+        # The slow FIFO writer and the progress checks are the pipeline cmdlets' own.
+        . (Join-Path $PSScriptRoot 'Pipelines.Helpers.ps1')
         function Invoke-Copy([string] $preference, [string] $source, [string] $destination) {
             (Invoke-Bounded { param($p, $s, $d) $ProgressPreference = $p; Copy-SpliceItem -LiteralPath $s -Destination $d } @($preference, $source, $destination)).Progress
-        }
-        function Start-SlowWriter([string] $fifo) {
-            # About 1.5 s of input in 64 KiB pieces: long enough for progress to show.
-            Start-Bash "exec 3>'$fifo'; for i in `$(seq 30); do head -c 65536 /dev/zero >&3; sleep 0.05; done"
         }
     }
 
     It 'shows bytes and rate inside a long copy and always completes' {
-        mkfifo "$TestDrive/slow.fifo"
-        $writer = Start-SlowWriter "$TestDrive/slow.fifo"
+        $writer = Start-SlowFifoWriter (New-Fifo "$TestDrive/slow.fifo")
         $records = Invoke-Copy 'Continue' "$TestDrive/slow.fifo" "$TestDrive/slow.copy"
-        $null = $writer.WaitForExit(5000)
+        Wait-Peer $writer
         (Get-Item "$TestDrive/slow.copy").Length | Should -Be (30 * 65536)
-        $records.Count | Should -BeGreaterThan 1
-        $records[0].StatusDescription | Should -Match 'KiB|MiB'
-        $records[0].StatusDescription | Should -Match '/s'
-        $records[-1].RecordType | Should -Be 'Completed'
+        Assert-TransferProgress $records
     }
 
     It 'counts items and bytes across a tree and completes' {
@@ -656,10 +650,9 @@ Describe 'Copy-SpliceItem progress' {
     }
 
     It 'writes no progress when $ProgressPreference is SilentlyContinue' {
-        mkfifo "$TestDrive/quiet.fifo"
-        $writer = Start-SlowWriter "$TestDrive/quiet.fifo"
+        $writer = Start-SlowFifoWriter (New-Fifo "$TestDrive/quiet.fifo")
         $records = Invoke-Copy 'SilentlyContinue' "$TestDrive/quiet.fifo" "$TestDrive/quiet.copy"
-        $null = $writer.WaitForExit(5000)
+        Wait-Peer $writer
         (Get-Item "$TestDrive/quiet.copy").Length | Should -Be (30 * 65536)
         $records.Count | Should -Be 0
     }

@@ -1,5 +1,6 @@
-# Shared by the pipeline cmdlets' test files (dot-sourced in BeforeAll). Peers run in their own
-# runspace of this process, so they see the same descriptor objects; every wait is bounded.
+# Shared by the pipeline cmdlets' test files and Copy-SpliceItem's progress tests (dot-sourced in
+# BeforeAll). Peers run in their own runspace of this process, so they see the same descriptor
+# objects; every wait is bounded.
 
 function Start-Peer {
     param([Parameter(Mandatory)] [scriptblock] $Script, [object[]] $ArgumentList = @())

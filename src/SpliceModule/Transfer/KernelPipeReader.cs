@@ -5,11 +5,11 @@ using SpliceModule.Interop;
 namespace SpliceModule.Transfer;
 
 /// <summary>
-/// Read-KernelPipe's engine: takes bytes out of a pipe (or a FIFO or socket) into managed memory. It never enters a
-/// blocking read: it waits with poll (Ctrl+C, time-out) and then reads no more than FIONREAD says
-/// the pipe holds. Without a length it returns what the pipe holds once something has arrived (so
-/// a writer that never stops cannot make it read forever); with one it keeps reading until that
-/// many bytes or end of input.
+/// Read-KernelPipe's engine: takes bytes out of a pipe (or a FIFO or socket) into managed memory.
+/// It never enters a blocking read: it waits with poll (Ctrl+C, time-out) and then reads no more
+/// than FIONREAD says the pipe holds. Without a length it returns what the pipe holds once
+/// something has arrived (so a writer that never stops cannot make it read forever); with one it
+/// keeps reading until that many bytes or end of input.
 /// </summary>
 internal static class KernelPipeReader
 {
