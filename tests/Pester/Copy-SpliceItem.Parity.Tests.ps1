@@ -35,11 +35,15 @@ BeforeAll {
     }
 
     # Runs a script with the module in another runspace, bounded in time so that nothing can hang
-    # the suite; returns its output and the ids of its errors.
+    # the suite; returns its output and the ids of its errors. The module comes with the runspace
+    # (an InitialSessionState), not as a first statement: stopping a batch of statements that is
+    # still running crashes PowerShell.
     function Invoke-Bounded([scriptblock] $script, [object[]] $arguments = @(), [int] $timeoutSeconds = 30) {
-        $ps = [powershell]::Create()
+        $state = [initialsessionstate]::CreateDefault2()
+        $state.ImportPSModule($env:SPLICEMODULE_TEST_MODULE)
+        $ps = [powershell]::Create($state)
         try {
-            $null = $ps.AddScript("Import-Module '$env:SPLICEMODULE_TEST_MODULE'").AddStatement().AddScript($script)
+            $null = $ps.AddScript($script)
             foreach ($a in $arguments) { $null = $ps.AddArgument($a) }
             $async = $ps.BeginInvoke()
             if (-not $async.AsyncWaitHandle.WaitOne($timeoutSeconds * 1000)) {
