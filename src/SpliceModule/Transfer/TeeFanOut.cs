@@ -160,7 +160,7 @@ internal static class TeeFanOut
     {
         var wait = request.Wait;
         long remaining = request.Length;
-        long expected = Endpoint.ExpectedBytes(source.Handle, source.Kind, source.Path, null, request.Length == CopyJob.ToEnd ? null : request.Length);
+        long expected = request.Progress is null ? 0 : Endpoint.ExpectedBytes(source.Handle, source.Kind, source.Path, null, request.Length == CopyJob.ToEnd ? null : request.Length);
         long done = 0;
         // A FIFO opened before its writer reads as end of input, so the first round waits for data;
         // later rounds poll only when the source has nothing, not once per round.
