@@ -121,6 +121,20 @@ Describe 'Invoke-Tee -Path to several files' {
         foreach ($target in $four) { (Get-FileHash $target).Hash | Should -Be (Get-FileHash $sourcePath).Hash }
     }
 
+    It 'fans a FIFO out to a disk file and a tmpfs file (written in slices and whole) alike' -Skip:(-not (Test-Path /dev/shm)) {
+        $fifo = New-Fifo (Join-Path $TestDrive 'feed-mixed.fifo')
+        $onTmpfs = Join-Path /dev/shm "splice-tee-$PID-$([guid]::NewGuid().ToString('n')).bin"
+        try {
+            $peer = Start-Peer { param($fifo, $path) [IO.File]::WriteAllBytes($fifo, [IO.File]::ReadAllBytes($path)) } $fifo, $sourcePath
+            $items = Invoke-Tee -LiteralPath $fifo -Destination $targets[0], $onTmpfs -TimeoutSec 20 -PassThru
+            Wait-Peer $peer
+            $items.BytesCopied | Should -Be @(3MB, 3MB)
+            (Get-FileHash $targets[0]).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+            (Get-FileHash $onTmpfs).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+        }
+        finally { Remove-Item $onTmpfs -ErrorAction SilentlyContinue }
+    }
+
     It 'waits for a FIFO writer that comes late and pauses, and copies every piece of odd size' {
         # The FIFO is opened before its writer (an empty FIFO without writers must not read as the
         # end), and the writer pauses between pieces so that rounds find the FIFO empty mid-stream.

@@ -56,4 +56,7 @@ internal static class Flags
     internal const int MAP_POPULATE = 0x8000;
 
     internal const long UTIME_OMIT = (1L << 30) - 2;
+
+    /// <summary>statfs(2) f_type of tmpfs, whose page cache is shared memory in base pages.</summary>
+    internal const long TMPFS_MAGIC = 0x01021994;
 }

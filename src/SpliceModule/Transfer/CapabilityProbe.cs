@@ -14,7 +14,7 @@ internal static class CapabilityProbe
         [0xEF53] = "ext4",
         [0x58465342] = "xfs",
         [0x9123683E] = "btrfs",
-        [0x01021994] = "tmpfs",
+        [Flags.TMPFS_MAGIC] = "tmpfs",
         [0x794C7630] = "overlay",
         [0x9FA0] = "proc",
         [0x62656572] = "sysfs",

@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.InteropServices;
 using SpliceModule.Interop;
 
@@ -12,13 +13,13 @@ internal static class PipeDrain
     public static void Into(KernelPipe pipe, SafeHandle destination, string destinationPath, long count, ReadinessWait wait) =>
         Into(pipe.ReadEnd.Handle, destination, destinationPath, count, wait);
 
-    /// <summary>Drains from the read end of any pipe, a FIFO included.</summary>
-    public static void Into(SafeHandle pipeReadEnd, SafeHandle destination, string destinationPath, long count, ReadinessWait wait)
+    /// <summary>Drains from the read end of any pipe, a FIFO included, at most <paramref name="slice"/> bytes per splice(2).</summary>
+    public static void Into(SafeHandle pipeReadEnd, SafeHandle destination, string destinationPath, long count, ReadinessWait wait, long slice = long.MaxValue)
     {
         while (count > 0)
         {
             wait.Cancellation.ThrowIfCancellationRequested();
-            long moved = Sys.Splice(pipeReadEnd, Sys.CurrentPosition, destination, Sys.CurrentPosition, count, DrainFlags, null, destinationPath);
+            long moved = Sys.Splice(pipeReadEnd, Sys.CurrentPosition, destination, Sys.CurrentPosition, Math.Min(count, slice), DrainFlags, null, destinationPath);
             if (moved == Sys.WouldBlock)
             {
                 wait.Until(destination, Flags.POLLOUT, destinationPath);
