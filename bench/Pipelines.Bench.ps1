@@ -214,7 +214,14 @@ function Measure-OverSocket([scriptblock] $Peer, $PeerArgument, [bool] $ModuleSo
     Wait-Peer $far -TimeoutSec 600
     @{ Seconds = $clock.Elapsed.TotalSeconds; ThreadCpu = $cpu }
 }
-function Assert-Received { if ((Get-Item $received).Length -ne $Size) { throw "Received $((Get-Item $received).Length) bytes, not $Size." } }
+# Checks and removes what a run received, for the reason given at Remove-TeeTargets: truncating
+# the previous run's 1 GiB at the next open, inside the timed run, cost the splice receiver
+# 0.4-0.6 s (median 1.05 s against 0.42 s when the file is removed after each run) and
+# Stream.CopyTo about 0.3 s (1.49 s against 1.20 s).
+function Remove-Received {
+    if ((Get-Item $received).Length -ne $Size) { throw "Received $((Get-Item $received).Length) bytes, not $Size." }
+    Remove-Item $received
+}
 $sendBySplice = {
     param($socket)
     $file = Open-SpliceDescriptor -LiteralPath $SourceFile
@@ -242,7 +249,7 @@ $socketResults = @(
                     $file = Open-SpliceDescriptor -LiteralPath $received -Access Write -Create
                     try { $null = Invoke-Splice $socket $file -TimeoutSec 60 } finally { $file, $socket | Close-SpliceDescriptor }
                 }
-                Assert-Received
+                Remove-Received
             }
             'Stream.CopyTo' = {
                 Measure-OverSocket $sendFile $SourceFile $false {
@@ -250,7 +257,7 @@ $socketResults = @(
                     $file = [IO.File]::Create($received)
                     try { $client.GetStream().CopyTo($file) } finally { $file.Dispose(); $client.Dispose() }
                 }
-                Assert-Received
+                Remove-Received
             }
         })
 )
