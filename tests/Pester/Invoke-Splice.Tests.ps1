@@ -159,6 +159,50 @@ Describe 'Invoke-Splice from a file into a socket' {
     }
 }
 
+Describe 'Invoke-Splice from a TCP socket' {
+    BeforeEach {
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $received = Join-Path $TestDrive 'received.bin'
+    }
+    AfterEach { $listener.Stop() }
+
+    # A receiver that has just taken a burst waits for the next bytes in batches; what follows
+    # a burst must still be written as soon as it arrives, not when more comes or the sender closes.
+    It 'writes a burst and the short piece after it while the sender still holds the connection open (<Case>)' -TestCases @(
+        @{ Case = 'to end of input'; Length = $null }
+        @{ Case = 'with a -Length the sender is short of'; Length = 2MB }
+    ) {
+        param($Case, $Length)
+        $receiver = Start-Peer {
+            param($uri, $path, $length)
+            $socket = Open-SpliceDescriptor -Uri $uri -TimeoutSec 10
+            $file = Open-SpliceDescriptor -LiteralPath $path -Access Write -Create
+            try { if ($length) { Invoke-Splice $socket $file -Length $length -TimeoutSec 20 } else { Invoke-Splice $socket $file -TimeoutSec 20 } }
+            finally { $socket, $file | Close-SpliceDescriptor }
+        } "tcp://127.0.0.1:$($listener.LocalEndpoint.Port)", $received, $Length
+        $sender = $listener.AcceptSocket()
+        function Wait-Received([long] $Bytes) {
+            $deadline = [DateTime]::UtcNow.AddSeconds(5)
+            while ((-not (Test-Path $received) -or (Get-Item $received).Length -lt $Bytes) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            (Get-Item $received).Length
+        }
+        try {
+            $burst = New-Payload (1MB + 3)
+            $tail = [byte[]](1..7)
+            $null = $sender.Send($burst)
+            Wait-Received $burst.Length | Should -Be $burst.Length
+            $null = $sender.Send($tail)
+            Wait-Received ($burst.Length + $tail.Length) | Should -Be ($burst.Length + $tail.Length)
+            $null = $sender.Send($tail)
+        }
+        finally { $sender.Dispose() }
+        $result = Wait-Peer $receiver -TimeoutSec 20
+        $result.Bytes | Should -Be ($burst.Length + 2 * $tail.Length)
+        Get-BytesHash ([IO.File]::ReadAllBytes($received)) | Should -Be (Get-BytesHash ($burst + $tail + $tail))
+    }
+}
+
 Describe 'Invoke-Splice progress' {
     It 'shows bytes, rate and percent while a slow FIFO is spliced into a file with -Length, and completes' {
         $fifo = New-Fifo (Join-Path $TestDrive 'progress.fifo')

@@ -44,6 +44,11 @@ internal static class Flags
     internal const short POLLHUP = 0x10;
     internal const short POLLNVAL = 0x20;
 
+    internal const int SOL_SOCKET = 1;
+    internal const int SO_RCVLOWAT = 18;
+    internal const int SO_PROTOCOL = 38;
+    internal const int IPPROTO_TCP = 6;
+
     internal const int AT_FDCWD = -100;
     internal const int AT_SYMLINK_NOFOLLOW = 0x100;
     internal const int AT_EMPTY_PATH = 0x1000;

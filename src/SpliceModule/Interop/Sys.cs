@@ -225,6 +225,29 @@ internal static unsafe partial class Sys
         }
     }
 
+    /// <summary>An integer socket option (getsockopt(2)).</summary>
+    internal static int GetSocketOption(SafeHandle socket, int level, int name, string? path = null)
+    {
+        using var lease = new FdLease(socket);
+        int value = 0;
+        uint length = sizeof(int);
+        while (LibC.GetSockOpt(lease.Fd, level, name, &value, &length) != 0)
+        {
+            ThrowUnlessInterrupted("getsockopt", path);
+        }
+
+        return value;
+    }
+
+    internal static void SetSocketOption(SafeHandle socket, int level, int name, int value, string? path = null)
+    {
+        using var lease = new FdLease(socket);
+        while (LibC.SetSockOpt(lease.Fd, level, name, &value, sizeof(int)) != 0)
+        {
+            ThrowUnlessInterrupted("setsockopt", path);
+        }
+    }
+
     /// <summary>Waits up to <paramref name="timeoutMs"/> for <paramref name="events"/>; returns the events
     /// that happened (0 on time-out or a signal, so callers simply poll again).</summary>
     internal static short Poll(SafeHandle handle, short events, int timeoutMs, string? path = null)
@@ -391,11 +414,16 @@ internal static unsafe partial class Sys
     {
         while (call() != 0)
         {
-            int errno = LastErrno;
-            if (errno != Errno.EINTR)
-            {
-                throw new SpliceException(errno, syscall, path, destinationPath);
-            }
+            ThrowUnlessInterrupted(syscall, path, destinationPath);
+        }
+    }
+
+    private static void ThrowUnlessInterrupted(string syscall, string? path, string? destinationPath = null)
+    {
+        int errno = LastErrno;
+        if (errno != Errno.EINTR)
+        {
+            throw new SpliceException(errno, syscall, path, destinationPath);
         }
     }
 

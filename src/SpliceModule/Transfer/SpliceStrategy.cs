@@ -32,9 +32,10 @@ internal sealed class SpliceStrategy : CopyStrategy
 
     private static string? CopyDirect(CopyJob job)
     {
+        using var batching = ReceiveBatching.For(job);
         while (job.Remaining > 0)
         {
-            if (!WaitForData(job))
+            if (!WaitForData(job, batching))
             {
                 break;
             }
@@ -57,6 +58,7 @@ internal sealed class SpliceStrategy : CopyStrategy
             if (moved != Sys.WouldBlock)
             {
                 job.Advance(moved);
+                batching?.Observe(moved, job.Remaining);
             }
         }
 
@@ -66,10 +68,11 @@ internal sealed class SpliceStrategy : CopyStrategy
     private static string? CopyThroughPipe(CopyJob job)
     {
         using var pipe = KernelPipe.Create(nonBlocking: true);
+        using var batching = ReceiveBatching.For(job);
         int capacity = GrowPipe(pipe);
         while (job.Remaining > 0)
         {
-            if (!WaitForData(job))
+            if (!WaitForData(job, batching))
             {
                 break;
             }
@@ -99,6 +102,8 @@ internal sealed class SpliceStrategy : CopyStrategy
             {
                 return refused;
             }
+
+            batching?.Observe(filled, job.Remaining);
         }
 
         return null;
@@ -141,7 +146,7 @@ internal sealed class SpliceStrategy : CopyStrategy
     }
 
     /// <summary>Polls stream ends so that a quiet FIFO or a full socket never blocks Ctrl+C.</summary>
-    private static bool WaitForData(CopyJob job)
+    private static bool WaitForData(CopyJob job, ReceiveBatching? batching)
     {
         job.ThrowIfCancelled();
         if (job.DestinationIsStream)
@@ -149,7 +154,7 @@ internal sealed class SpliceStrategy : CopyStrategy
             job.WaitUntilReady(job.Destination, Flags.POLLOUT, job.DestinationPath);
         }
 
-        return !job.SourceIsStream || job.WaitUntilReady(job.Source, Flags.POLLIN, job.SourcePath);
+        return !job.SourceIsStream || batching?.WaitForBatch() == true || job.WaitUntilReady(job.Source, Flags.POLLIN, job.SourcePath);
     }
 
     private static int GrowPipe(KernelPipe pipe)

@@ -1,0 +1,125 @@
+using System;
+using System.Runtime.InteropServices;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// Wakes a TCP receiver once per batch instead of once per segment. While bytes arrive in bulk,
+/// SO_RCVLOWAT keeps poll(2) quiet until <see cref="BatchBytes"/> are queued. On loopback a splice
+/// loop otherwise woke for every ~75 KiB (14,000 times per GiB); in C, 1 GiB from a sendfile
+/// sender took 0.13-0.44 s (median 0.27) that way against 0.12-0.18 s (median 0.15) in batches
+/// of 256 KiB, the best of 64 KiB to 1 MiB.
+/// A stream that slows down or pauses gets its bytes late by at most <see cref="ArmedWaitMs"/>:
+/// when a batched wait runs out, the low-water mark goes back to the socket's own and the
+/// receiver takes what is queued; only a splice that brings <see cref="BulkBytes"/> or more arms
+/// the batch again. The socket's own low-water mark is restored when the transfer ends.
+/// </summary>
+internal sealed class ReceiveBatching : IDisposable
+{
+    internal const int BatchBytes = 256 * 1024;
+
+    /// <summary>A splice that moves this much found a backlog: the sender is outrunning the receiver.</summary>
+    internal const int BulkBytes = 64 * 1024;
+
+    /// <summary>How long a batched wait may hold back bytes that are already queued.</summary>
+    internal const int ArmedWaitMs = 5;
+
+    private readonly SafeHandle socket;
+    private readonly string path;
+    private readonly int ownLowWater;
+    private int lowWater;
+
+    private ReceiveBatching(SafeHandle socket, string path, int ownLowWater)
+    {
+        this.socket = socket;
+        this.path = path;
+        this.ownLowWater = ownLowWater;
+        lowWater = ownLowWater;
+    }
+
+    /// <summary>Batching for the job's source when it is a TCP socket (Unix-domain sockets ignore
+    /// SO_RCVLOWAT in poll); null for every other source.</summary>
+    public static ReceiveBatching? For(CopyJob job)
+    {
+        if (job.SourceKind != FileKind.Socket)
+        {
+            return null;
+        }
+
+        try
+        {
+            if (Sys.GetSocketOption(job.Source, Flags.SOL_SOCKET, Flags.SO_PROTOCOL, job.SourcePath) != Flags.IPPROTO_TCP)
+            {
+                return null;
+            }
+
+            return new ReceiveBatching(job.Source, job.SourcePath, Sys.GetSocketOption(job.Source, Flags.SOL_SOCKET, Flags.SO_RCVLOWAT, job.SourcePath));
+        }
+        catch (SpliceException)
+        {
+            // A socket that will not say what it is simply goes without batching.
+            return null;
+        }
+    }
+
+    public bool IsArmed => lowWater != ownLowWater;
+
+    /// <summary>True when a batch (or the end of the stream) is ready to be taken. False when the
+    /// caller should wait as usual: batching was off, or the batch did not fill in time and has
+    /// been switched off, so that the usual wait sees every queued byte.</summary>
+    public bool WaitForBatch()
+    {
+        if (!IsArmed)
+        {
+            return false;
+        }
+
+        if ((Sys.Poll(socket, Flags.POLLIN, ArmedWaitMs, path) & Flags.POLLIN) != 0)
+        {
+            return true;
+        }
+
+        SetLowWater(ownLowWater);
+        return false;
+    }
+
+    /// <summary>Arms batching after a splice that found a backlog, never asking for more than the
+    /// job still expects (a -Length that ends mid-batch must not wait for bytes that never come).</summary>
+    public void Observe(long moved, long remaining)
+    {
+        if (!IsArmed && moved < BulkBytes)
+        {
+            return;
+        }
+
+        int wanted = Math.Max(ownLowWater, (int)Math.Min(BatchBytes, remaining));
+        if (wanted != lowWater)
+        {
+            SetLowWater(wanted);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!IsArmed || socket.IsClosed)
+        {
+            return;
+        }
+
+        try
+        {
+            SetLowWater(ownLowWater);
+        }
+        catch (SpliceException)
+        {
+            // The peer reset the connection; the socket is of no further use either way.
+        }
+    }
+
+    private void SetLowWater(int bytes)
+    {
+        Sys.SetSocketOption(socket, Flags.SOL_SOCKET, Flags.SO_RCVLOWAT, bytes, path);
+        lowWater = bytes;
+    }
+}

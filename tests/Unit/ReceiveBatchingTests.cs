@@ -1,0 +1,119 @@
+using System;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Tasks;
+using SpliceModule.Interop;
+using SpliceModule.Transfer;
+using Xunit;
+
+namespace SpliceModule.Tests;
+
+public sealed class ReceiveBatchingTests : IDisposable
+{
+    private readonly Socket sender;
+    private readonly Socket receiver;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle devNull = Sys.Open("/dev/null", Flags.O_WRONLY | Flags.O_CLOEXEC);
+
+    public ReceiveBatchingTests()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        sender = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        sender.Connect((IPEndPoint)listener.LocalEndpoint);
+        receiver = listener.AcceptSocket();
+        receiver.Blocking = false;
+    }
+
+    public void Dispose()
+    {
+        sender.Dispose();
+        receiver.Dispose();
+        devNull.Dispose();
+    }
+
+    private int LowWater => Sys.GetSocketOption(receiver.SafeHandle, Flags.SOL_SOCKET, Flags.SO_RCVLOWAT);
+
+    private CopyJob ReceiveJob(long limit = CopyJob.ToEnd) =>
+        new(receiver.SafeHandle, FileKind.Socket, "tcp", devNull, FileKind.CharacterDevice, "/dev/null") { Limit = limit };
+
+    [Fact]
+    public void ArmsAfterABacklogAndNeverAsksForMoreThanTheJobExpects()
+    {
+        using var batching = ReceiveBatching.For(ReceiveJob())!;
+        Assert.NotNull(batching);
+        Assert.False(batching.IsArmed);
+
+        batching.Observe(ReceiveBatching.BulkBytes - 1, CopyJob.ToEnd);
+        Assert.Equal(1, LowWater);
+
+        batching.Observe(ReceiveBatching.BulkBytes, CopyJob.ToEnd);
+        Assert.Equal(ReceiveBatching.BatchBytes, LowWater);
+
+        batching.Observe(10, 1000);
+        Assert.Equal(1000, LowWater);
+
+        batching.Dispose();
+        Assert.Equal(1, LowWater);
+    }
+
+    [Fact]
+    public void AnUnfilledBatchGivesWayToWhatIsQueued()
+    {
+        using var batching = ReceiveBatching.For(ReceiveJob())!;
+        batching.Observe(ReceiveBatching.BulkBytes, CopyJob.ToEnd);
+        sender.Send(new byte[10]);
+
+        Assert.False(batching.WaitForBatch());
+        Assert.False(batching.IsArmed);
+        Assert.Equal(1, LowWater);
+        Assert.True(new ReadinessWait(default).Until(receiver.SafeHandle, Flags.POLLIN, "tcp"));
+    }
+
+    [Fact]
+    public void AFullBatchIsReadyAtOnce()
+    {
+        using var batching = ReceiveBatching.For(ReceiveJob())!;
+        batching.Observe(ReceiveBatching.BulkBytes, 4096);
+        sender.Send(new byte[4096]);
+
+        Assert.True(batching.WaitForBatch());
+        Assert.True(batching.IsArmed);
+    }
+
+    [Fact]
+    public void ASpliceFromTheSocketLeavesItsLowWaterMarkAsItWas()
+    {
+        const int size = 4 * 1024 * 1024;
+        var sending = Task.Run(() => sender.Send(new byte[size]));
+        var job = ReceiveJob(size);
+
+        Assert.Null(new SpliceStrategy().TryCopy(job));
+        sending.Wait();
+
+        Assert.Equal(size, job.Copied);
+        Assert.Equal(1, LowWater);
+    }
+
+    [Fact]
+    public void UnixSocketsGoWithoutBatching()
+    {
+        var (one, other) = (new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified), (Socket?)null);
+        string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"splicemodule-unit-{Guid.NewGuid():N}.sock");
+        try
+        {
+            using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            listener.Listen(1);
+            one.Connect(new UnixDomainSocketEndPoint(path));
+            other = listener.Accept();
+            var job = new CopyJob(other.SafeHandle, FileKind.Socket, "unix", devNull, FileKind.CharacterDevice, "/dev/null");
+            Assert.Null(ReceiveBatching.For(job));
+        }
+        finally
+        {
+            one.Dispose();
+            other?.Dispose();
+            System.IO.File.Delete(path);
+        }
+    }
+}
