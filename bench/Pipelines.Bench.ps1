@@ -3,7 +3,8 @@
 .SYNOPSIS
     Measures the pipeline cmdlets side by side with what a user would pick instead:
     1. Write-VmSplice of 1 GiB into a kernel pipe drained to /dev/null, against a FileStream
-       writing the same bytes into the same pipe (goal: at least 4x the throughput);
+       writing the same bytes into the same pipe (goal: at least 4x the throughput), with the
+       1 MiB block repeated and with the block changed before every write;
     2. Invoke-Tee -LiteralPath of 1 GiB from a FIFO to 4 files, against coreutils tee, with the
        user CPU of each (goal: no slower, user CPU near zero), back to back and again with the
        same memory state before every run (see Reset-MemoryState), and to tmpfs;
@@ -89,6 +90,12 @@ function Measure-IntoPipe([scriptblock] $Write) {
 }
 $pipeResults = Measure-Contenders "Write-VmSplice $SizeText into a pipe" ([ordered]@{
         'Write-VmSplice -Pipe' = { Measure-IntoPipe { 1..($Size / 1MB) | ForEach-Object { , $Chunk } | Write-VmSplice -Pipe $pipe -TimeoutSec 60 } }
+        # A repeated block is mapped from the same pages again; a buffer refilled before every
+        # write (here: its first byte) is copied into fresh pages each time.
+        'Write-VmSplice -Pipe, the block changed each time' = {
+            $changing = $Chunk.Clone()
+            Measure-IntoPipe { 1..($Size / 1MB) | ForEach-Object { $changing[0] = [byte]($_ % 256); , $changing } | Write-VmSplice -Pipe $pipe -TimeoutSec 60 }
+        }
         'Write-VmSplice -Destination /dev/null' = {
             $clock = [Diagnostics.Stopwatch]::StartNew()
             1..($Size / 1MB) | ForEach-Object { , $Chunk } | Write-VmSplice -Destination $devNull -TimeoutSec 60

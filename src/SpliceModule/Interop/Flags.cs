@@ -58,7 +58,8 @@ internal static class Flags
     internal const int PROT_WRITE = 0x2;
     internal const int MAP_PRIVATE = 0x02;
     internal const int MAP_ANONYMOUS = 0x20;
-    internal const int MAP_POPULATE = 0x8000;
+    internal const int MADV_HUGEPAGE = 14;
+    internal const int MADV_POPULATE_WRITE = 23;
 
     internal const long UTIME_OMIT = (1L << 30) - 2;
 

@@ -100,6 +100,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "munmap", SetLastError = true)]
     internal static partial int Munmap(void* address, nuint length);
 
+    [LibraryImport(Library, EntryPoint = "madvise", SetLastError = true)]
+    internal static partial int Madvise(void* address, nuint length, int advice);
+
     [LibraryImport(Library, EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Utimensat(int dirFd, string path, TimeSpec* times, int flags);
 

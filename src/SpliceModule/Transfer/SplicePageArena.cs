@@ -19,7 +19,8 @@ namespace SpliceModule.Transfer;
 /// </summary>
 internal sealed unsafe class SplicePageArena : IDisposable
 {
-    /// <summary>Large enough that mapping costs vanish against the copy, small enough to stay in cache.</summary>
+    /// <summary>One transparent huge page: large enough that mapping costs vanish against the copy,
+    /// small enough to stay in cache.</summary>
     internal const int RegionSize = 2 * 1024 * 1024;
 
     private byte* _region;
