@@ -15,6 +15,8 @@ internal static unsafe partial class Sys
     /// <summary>Returned instead of a count when a non-blocking call got EAGAIN.</summary>
     internal const long WouldBlock = -1;
 
+    private const long Interrupted = -2;
+
     /// <summary>Passed as an offset: use and advance the descriptor's own file position.</summary>
     internal const long CurrentPosition = -1;
 
@@ -132,14 +134,28 @@ internal static unsafe partial class Sys
         long inOff = inputOffset, outOff = outputOffset;
         long* inPtr = inputOffset == CurrentPosition ? null : &inOff;
         long* outPtr = outputOffset == CurrentPosition ? null : &outOff;
-        return Retry(() => LibC.Splice(src.Fd, inPtr, dst.Fd, outPtr, (nuint)length, flags), "splice", KernelFeature.Splice, sourcePath, destinationPath);
+        long result;
+        do
+        {
+            result = Outcome(LibC.Splice(src.Fd, inPtr, dst.Fd, outPtr, (nuint)length, flags), "splice", KernelFeature.Splice, sourcePath, destinationPath);
+        }
+        while (result == Interrupted);
+
+        return result;
     }
 
     internal static long Tee(SafeHandle input, SafeHandle output, long length, uint flags, string? sourcePath = null, string? destinationPath = null)
     {
         using var src = new FdLease(input);
         using var dst = new FdLease(output);
-        return Retry(() => LibC.Tee(src.Fd, dst.Fd, (nuint)length, flags), "tee", KernelFeature.Tee, sourcePath, destinationPath);
+        long result;
+        do
+        {
+            result = Outcome(LibC.Tee(src.Fd, dst.Fd, (nuint)length, flags), "tee", KernelFeature.Tee, sourcePath, destinationPath);
+        }
+        while (result == Interrupted);
+
+        return result;
     }
 
     /// <summary>Maps <paramref name="length"/> bytes at <paramref name="memory"/> into a pipe.
@@ -148,8 +164,14 @@ internal static unsafe partial class Sys
     {
         using var dst = new FdLease(pipe);
         var iov = new LibC.IoVec { Base = memory, Length = (nuint)length };
-        LibC.IoVec* vector = &iov;
-        return Retry(() => LibC.VmSplice(dst.Fd, vector, 1, flags), "vmsplice", KernelFeature.VmSplice, null, path);
+        long result;
+        do
+        {
+            result = Outcome(LibC.VmSplice(dst.Fd, &iov, 1, flags), "vmsplice", KernelFeature.VmSplice, null, path);
+        }
+        while (result == Interrupted);
+
+        return result;
     }
 
     internal static long CopyFileRange(SafeHandle input, long inputOffset, SafeHandle output, long outputOffset, long length, string? sourcePath = null, string? destinationPath = null)
@@ -436,32 +458,44 @@ internal static unsafe partial class Sys
 
     private static long Retry(Func<nint> call, string syscall, KernelFeature? feature, string? sourcePath, string? destinationPath)
     {
-        while (true)
+        long result;
+        do
         {
-            long result = call();
-            if (result >= 0)
-            {
-                return result;
-            }
-
-            int errno = LastErrno;
-            if (errno == Errno.EINTR)
-            {
-                continue;
-            }
-
-            if (errno == Errno.EAGAIN)
-            {
-                return WouldBlock;
-            }
-
-            if (errno == Errno.ENOSYS && feature is { } unavailable)
-            {
-                KernelFeatures.MarkUnavailable(unavailable);
-            }
-
-            throw new SpliceException(errno, syscall, sourcePath, destinationPath);
+            result = Outcome(call(), syscall, feature, sourcePath, destinationPath);
         }
+        while (result == Interrupted);
+
+        return result;
+    }
+
+    /// <summary>What a call's return value means: the count it moved, <see cref="WouldBlock"/>
+    /// (EAGAIN), <see cref="Interrupted"/> (EINTR: call again), or an exception. The calls that run
+    /// once per splice loop use it directly rather than through <see cref="Retry"/>, whose closure
+    /// cost an allocation per call: Invoke-Tee makes 262,144 calls to write 4 GiB in 16 KiB slices.</summary>
+    private static long Outcome(nint result, string syscall, KernelFeature? feature, string? sourcePath, string? destinationPath)
+    {
+        if (result >= 0)
+        {
+            return result;
+        }
+
+        int errno = LastErrno;
+        if (errno == Errno.EINTR)
+        {
+            return Interrupted;
+        }
+
+        if (errno == Errno.EAGAIN)
+        {
+            return WouldBlock;
+        }
+
+        if (errno == Errno.ENOSYS && feature is { } unavailable)
+        {
+            KernelFeatures.MarkUnavailable(unavailable);
+        }
+
+        throw new SpliceException(errno, syscall, sourcePath, destinationPath);
     }
 
     private static FileStatus ToStatus(byte* b) => new(
