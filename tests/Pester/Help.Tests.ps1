@@ -196,6 +196,7 @@ Describe 'about_SpliceModule' {
 Describe 'README.md' {
     BeforeAll {
         $script:Readme = Get-Content -Raw (Join-Path $PSScriptRoot '../../README.md')
+        . (Join-Path $PSScriptRoot 'Pipelines.Helpers.ps1')
     }
 
     It 'keeps the two commands exactly' {
@@ -217,6 +218,30 @@ Describe 'README.md' {
             [void][System.Management.Automation.Language.Parser]::ParseInput($block.Groups[1].Value, [ref]$tokens, [ref]$errors)
             $errors | Should -BeNullOrEmpty
         }
+    }
+
+    # The examples a reader pastes, run as written but smaller: the "disks" are folders in
+    # TestDrive, 1 GiB is 4 MiB, the port is a free one and the thread job imports the built module.
+    It 'runs its zero-copy pipeline examples' {
+        $section = [regex]::Match($script:Readme, '(?ms)^## Zero-copy pipelines\s*\n(.*?)^## ').Groups[1].Value
+        $examples = @([regex]::Matches($section, '(?ms)^```powershell\s*\n(.*?)^```') | ForEach-Object { $_.Groups[1].Value })
+        $examples.Count | Should -Be 3
+        $script = ($examples -join "`n").
+        Replace('/mnt/disk', "$TestDrive/disk").
+        Replace('1..1024', '1..4').
+        Replace('9400', [string](Get-FreeTcpPort)).
+        Replace('Import-Module SpliceModule', "Import-Module '$env:SPLICEMODULE_TEST_MODULE'")
+        1..3 | ForEach-Object { New-Item -ItemType Directory -Path "$TestDrive/disk$_" | Out-Null }
+        [IO.File]::WriteAllBytes("$TestDrive/backup.tar", (New-Payload 300000))
+        Push-Location $TestDrive
+        try { $output = & ([scriptblock]::Create($script)) }
+        finally { Pop-Location }
+
+        $output | Should -Not -BeNullOrEmpty
+        $backup = (Get-FileHash "$TestDrive/backup.tar").Hash
+        1..3 | ForEach-Object { (Get-FileHash "$TestDrive/disk$_/backup.tar").Hash | Should -Be $backup }
+        (Get-Item "$TestDrive/random-1g.bin").Length | Should -Be 4MB
+        (Get-FileHash "$TestDrive/received.bin").Hash | Should -Be (Get-FileHash "$TestDrive/random-1g.bin").Hash
     }
 
     It 'has a Benchmarks section and names its licence' {
