@@ -34,30 +34,7 @@ BeforeAll {
         [Diagnostics.Process]::Start($info)
     }
 
-    # Runs a script with the module in another runspace, bounded in time so that nothing can hang
-    # the suite; returns its output and the ids of its errors. The module comes with the runspace
-    # (an InitialSessionState), not as a first statement: stopping a batch of statements that is
-    # still running crashes PowerShell.
-    function Invoke-Bounded([scriptblock] $script, [object[]] $arguments = @(), [int] $timeoutSeconds = 30) {
-        $state = [initialsessionstate]::CreateDefault2()
-        $state.ImportPSModule($env:SPLICEMODULE_TEST_MODULE)
-        $ps = [powershell]::Create($state)
-        try {
-            $null = $ps.AddScript($script)
-            foreach ($a in $arguments) { $null = $ps.AddArgument($a) }
-            $async = $ps.BeginInvoke()
-            if (-not $async.AsyncWaitHandle.WaitOne($timeoutSeconds * 1000)) {
-                $ps.Stop()
-                throw "The copy did not finish within $timeoutSeconds s."
-            }
-            [pscustomobject]@{
-                Output = @($ps.EndInvoke($async))
-                Errors = @($ps.Streams.Error | ForEach-Object FullyQualifiedErrorId)
-                Progress = @($ps.Streams.Progress)
-            }
-        }
-        finally { $ps.Dispose() }
-    }
+    . (Join-Path $PSScriptRoot 'Support/ModuleRunspace.ps1')
 }
 
 Describe 'Copy-SpliceItem directories, as Copy-Item copies them' {
@@ -311,7 +288,7 @@ Describe 'Copy-SpliceItem symbolic links' {
         New-Item -ItemType Directory "$loop/inner" -Force | Out-Null
         Set-Content "$loop/inner/f.txt" 'f'
         ln -s '..' "$loop/inner/up"
-        $ids = (Invoke-Bounded { param($from, $to) Copy-SpliceItem -LiteralPath $from -Destination $to -Recurse -FollowSymlink } @($loop, "$TestDrive/loop-copy")).Errors
+        $ids = (Invoke-Bounded { param($from, $to) Copy-SpliceItem -LiteralPath $from -Destination $to -Recurse -FollowSymlink } @($loop, "$TestDrive/loop-copy")).Errors.FullyQualifiedErrorId
         $ids | Should -Contain (& $Id 'SymlinkLoop')
         Get-Content "$TestDrive/loop-copy/inner/f.txt" | Should -Be 'f'
     }

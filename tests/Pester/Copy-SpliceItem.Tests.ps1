@@ -21,28 +21,7 @@ BeforeAll {
 
     function Get-Sha([string] $Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash }
 
-    # Runs a script in its own runspace (module imported) and stops it after $TimeoutSec, so a
-    # copy that waits on a FIFO can never hang the suite. Returns output and errors.
-    function New-ModuleShell {
-        $state = [initialsessionstate]::CreateDefault2()
-        $state.ImportPSModule($env:SPLICEMODULE_TEST_MODULE)
-        [powershell]::Create($state)
-    }
-
-    function Invoke-Bounded([scriptblock] $Script, [object[]] $ArgumentList = @(), [int] $TimeoutSec = 30) {
-        $ps = New-ModuleShell
-        try {
-            $null = $ps.AddScript($Script.ToString())
-            foreach ($argument in $ArgumentList) { $null = $ps.AddArgument($argument) }
-            $async = $ps.BeginInvoke()
-            if (-not $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($TimeoutSec))) {
-                $ps.Stop()
-                throw "The script did not finish within $TimeoutSec seconds."
-            }
-            [pscustomobject]@{ Output = @($ps.EndInvoke($async)); Errors = @($ps.Streams.Error) }
-        }
-        finally { $ps.Dispose() }
-    }
+    . (Join-Path $PSScriptRoot 'Support/ModuleRunspace.ps1')
 
     # Runs a bash command line (e.g. one that writes into a FIFO) in the background, killed after 30 s.
     function Start-Writer([string] $BashCommand) {
