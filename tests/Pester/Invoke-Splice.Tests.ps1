@@ -168,38 +168,48 @@ Describe 'Invoke-Splice from a TCP socket' {
     AfterEach { $listener.Stop() }
 
     # A receiver that has just taken a burst waits for the next bytes in batches; what follows
-    # a burst must still be written as soon as it arrives, not when more comes or the sender closes.
-    It 'writes a burst and the short piece after it while the sender still holds the connection open (<Case>)' -TestCases @(
-        @{ Case = 'to end of input'; Length = $null }
-        @{ Case = 'with a -Length the sender is short of'; Length = 2MB }
+    # a burst must still arrive as soon as it is sent, not when more comes or the sender closes.
+    # Into a file the bytes go through a pipe of the cmdlet's own, into a pipe straight across.
+    It 'passes on a burst and the short piece after it while the sender holds the connection open (<Case>)' -TestCases @(
+        @{ Case = 'to a file, to end of input'; Into = 'file'; Length = $null }
+        @{ Case = 'to a file, with a -Length the sender is short of'; Into = 'file'; Length = 2MB }
+        @{ Case = 'to a kernel pipe, to end of input'; Into = 'pipe'; Length = $null }
     ) {
-        param($Case, $Length)
+        param($Case, $Into, $Length)
+        $pipe = New-KernelPipe -Capacity 1MB
         $receiver = Start-Peer {
-            param($uri, $path, $length)
+            param($uri, $into, $length)
             $socket = Open-SpliceDescriptor -Uri $uri -TimeoutSec 10
-            $file = Open-SpliceDescriptor -LiteralPath $path -Access Write -Create
-            try { if ($length) { Invoke-Splice $socket $file -Length $length -TimeoutSec 20 } else { Invoke-Splice $socket $file -TimeoutSec 20 } }
-            finally { $socket, $file | Close-SpliceDescriptor }
-        } "tcp://127.0.0.1:$($listener.LocalEndpoint.Port)", $received, $Length
+            $file = if ($into -is [string]) { Open-SpliceDescriptor -LiteralPath $into -Access Write -Create }
+            try {
+                $splice = @{ Source = $socket; Destination = $(if ($file) { $file } else { $into }); TimeoutSec = 20 }
+                if ($length) { $splice.Length = $length }
+                Invoke-Splice @splice
+            }
+            finally { @($socket, $file) -ne $null | Close-SpliceDescriptor }
+        } "tcp://127.0.0.1:$($listener.LocalEndpoint.Port)", $(if ($Into -eq 'file') { $received } else { $pipe }), $Length
         $sender = $listener.AcceptSocket()
-        function Wait-Received([long] $Bytes) {
+        $arrived = if ($Into -eq 'file') { { if (Test-Path $received) { (Get-Item $received).Length } else { 0 } } } else { { $pipe.BytesAvailable } }
+        function Wait-Arrived([long] $Bytes) {
             $deadline = [DateTime]::UtcNow.AddSeconds(5)
-            while ((-not (Test-Path $received) -or (Get-Item $received).Length -lt $Bytes) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
-            (Get-Item $received).Length
+            while ((& $arrived) -lt $Bytes -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            & $arrived
         }
         try {
-            $burst = New-Payload (1MB + 3)
+            $burst = New-Payload (512KB + 3)
             $tail = [byte[]](1..7)
             $null = $sender.Send($burst)
-            Wait-Received $burst.Length | Should -Be $burst.Length
+            Wait-Arrived $burst.Length | Should -Be $burst.Length
             $null = $sender.Send($tail)
-            Wait-Received ($burst.Length + $tail.Length) | Should -Be ($burst.Length + $tail.Length)
+            Wait-Arrived ($burst.Length + $tail.Length) | Should -Be ($burst.Length + $tail.Length)
             $null = $sender.Send($tail)
         }
         finally { $sender.Dispose() }
         $result = Wait-Peer $receiver -TimeoutSec 20
         $result.Bytes | Should -Be ($burst.Length + 2 * $tail.Length)
-        Get-BytesHash ([IO.File]::ReadAllBytes($received)) | Should -Be (Get-BytesHash ($burst + $tail + $tail))
+        $bytes = if ($Into -eq 'file') { [IO.File]::ReadAllBytes($received) } else { Read-KernelPipe -Pipe $pipe -AsByteStream -Raw -TimeoutSec 5 }
+        Get-BytesHash $bytes | Should -Be (Get-BytesHash ($burst + $tail + $tail))
+        $pipe | Close-SpliceDescriptor
     }
 }
 
