@@ -15,6 +15,7 @@ internal static unsafe partial class Sys
     /// <summary>Returned instead of a count when a non-blocking call got EAGAIN.</summary>
     internal const long WouldBlock = -1;
 
+    /// <summary>What <see cref="Outcome"/> gives for EINTR: the caller makes the call again.</summary>
     private const long Interrupted = -2;
 
     /// <summary>Passed as an offset: use and advance the descriptor's own file position.</summary>
