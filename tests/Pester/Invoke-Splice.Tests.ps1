@@ -164,8 +164,9 @@ Describe 'Invoke-Splice from a TCP socket' {
         $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
         $listener.Start()
         $received = Join-Path $TestDrive 'received.bin'
+        $pipe = New-KernelPipe -Capacity 1MB
     }
-    AfterEach { $listener.Stop() }
+    AfterEach { $listener.Stop(); $pipe | Close-SpliceDescriptor }
 
     # A receiver that has just taken a burst waits for the next bytes in batches; what follows
     # a burst must still arrive as soon as it is sent, not when more comes or the sender closes.
@@ -176,7 +177,6 @@ Describe 'Invoke-Splice from a TCP socket' {
         @{ Case = 'to a kernel pipe, to end of input'; Into = 'pipe'; Length = $null }
     ) {
         param($Case, $Into, $Length)
-        $pipe = New-KernelPipe -Capacity 1MB
         $receiver = Start-Peer {
             param($uri, $into, $length)
             $socket = Open-SpliceDescriptor -Uri $uri -TimeoutSec 10
@@ -209,7 +209,6 @@ Describe 'Invoke-Splice from a TCP socket' {
         $result.Bytes | Should -Be ($burst.Length + 2 * $tail.Length)
         $bytes = if ($Into -eq 'file') { [IO.File]::ReadAllBytes($received) } else { Read-KernelPipe -Pipe $pipe -AsByteStream -Raw -TimeoutSec 5 }
         Get-BytesHash $bytes | Should -Be (Get-BytesHash ($burst + $tail + $tail))
-        $pipe | Close-SpliceDescriptor
     }
 }
 
