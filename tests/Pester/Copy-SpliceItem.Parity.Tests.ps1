@@ -35,6 +35,7 @@ BeforeAll {
     }
 
     . (Join-Path $PSScriptRoot 'Support/ModuleRunspace.ps1')
+    . (Join-Path $PSScriptRoot 'Support/UnnamedFiles.ps1')
 }
 
 Describe 'Copy-SpliceItem directories, as Copy-Item copies them' {
@@ -409,7 +410,7 @@ Describe 'Copy-SpliceItem metadata' {
 }
 
 Describe 'Copy-SpliceItem never leaves half a file' {
-    It 'stops within seconds on Ctrl+C during a large copy, removes its temporary file and keeps the old destination' {
+    It 'stops within seconds on Ctrl+C during a large copy, leaves no temporary file and keeps the old destination' {
         $dst = Join-Path $TestDrive 'ctrlc.dst'
         Set-Content $dst 'old destination'
         # A slow source: a FIFO fed by a writer that never finishes on its own.
@@ -420,11 +421,11 @@ Describe 'Copy-SpliceItem never leaves half a file' {
             $null = $ps.AddScript({ param($m, $s, $d) Import-Module $m; Copy-SpliceItem -LiteralPath $s -Destination $d }).
                 AddArgument($env:SPLICEMODULE_TEST_MODULE).AddArgument("$TestDrive/ctrlc.fifo").AddArgument($dst)
             $async = $ps.BeginInvoke()
-            $deadline = [DateTime]::UtcNow.AddSeconds(20)
-            while (-not (Get-ChildItem -LiteralPath $TestDrive -Force -Filter '.ctrlc.dst.*.splicetmp') -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            Wait-UnnamedFile $TestDrive
             Start-Sleep -Milliseconds 300
             $async.IsCompleted | Should -BeFalse -Because 'the writer is still writing'
-            (Get-ChildItem -LiteralPath $TestDrive -Force -Filter '.ctrlc.dst.*.splicetmp').Length | Should -BeGreaterThan 0
+            (Get-UnnamedFile $TestDrive).Count | Should -BeGreaterThan 0
+            Get-ChildItem -LiteralPath $TestDrive -Force -Filter '*.splicetmp' | Should -BeNullOrEmpty
             $clock = [Diagnostics.Stopwatch]::StartNew()
             $stopped = $ps.BeginStop($null, $null)
             $stopped.AsyncWaitHandle.WaitOne(10000) | Should -BeTrue
@@ -434,6 +435,7 @@ Describe 'Copy-SpliceItem never leaves half a file' {
         }
         finally { if (-not $writer.HasExited) { $writer.Kill($true) } }
         Get-ChildItem -LiteralPath $TestDrive -Force -Filter '*.splicetmp' | Should -BeNullOrEmpty
+        (Get-UnnamedFile $TestDrive).Count | Should -Be 0
         Get-Content $dst | Should -Be 'old destination'
     }
 
@@ -447,14 +449,15 @@ Describe 'Copy-SpliceItem never leaves half a file' {
         $null = $ps.AddScript({ param($m, $s, $d) Import-Module $m; Copy-SpliceItem -LiteralPath $s -Destination $d }).
             AddArgument($env:SPLICEMODULE_TEST_MODULE).AddArgument($big).AddArgument($dst)
         $async = $ps.BeginInvoke()
-        $deadline = [DateTime]::UtcNow.AddSeconds(20)
-        while (-not (Get-ChildItem -LiteralPath $TestDrive -Force -Filter '.ctrlc-file.dst.*.splicetmp') -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        Wait-UnnamedFile $TestDrive
         $clock = [Diagnostics.Stopwatch]::StartNew()
         $stopped = $ps.BeginStop($null, $null)
         $stopped.AsyncWaitHandle.WaitOne(10000) | Should -BeTrue
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 5
         $ps.Dispose()
         Get-ChildItem -LiteralPath $TestDrive -Force -Filter '*.splicetmp' | Should -BeNullOrEmpty
+        (Get-UnnamedFile $TestDrive).Count | Should -Be 0
+        (Get-Item $dst).Length | Should -BeLessThan 100 -Because 'the old destination stays'
         Get-Content $dst | Should -Be 'old destination'
         Remove-Item $big
     }

@@ -1,6 +1,8 @@
 using System;
 using System.IO;
 using System.Linq;
+using System.Text;
+using SpliceModule.Interop;
 using SpliceModule.Transfer;
 using Xunit;
 
@@ -10,46 +12,71 @@ namespace SpliceModule.Tests;
 public class TemporaryFileTests
 {
     [Fact]
-    public void TemporaryNamesAreHiddenUniqueAndBesideTheDestination()
+    public void HiddenNamesAreUniqueAndCutByBytesToFitAName()
     {
-        var names = Enumerable.Range(0, 100).Select(_ => TemporaryFile.PathFor("/some/dir/file.txt")).ToArray();
+        var names = Enumerable.Range(0, 100).Select(_ => TemporaryFile.HiddenNameFor(EntryName.From("file.txt")).ToString()).ToArray();
         Assert.Equal(100, names.Distinct().Count());
         Assert.All(names, name =>
         {
-            Assert.Equal("/some/dir", Path.GetDirectoryName(name));
-            Assert.StartsWith(".file.txt.", Path.GetFileName(name), StringComparison.Ordinal);
-            Assert.EndsWith(".splicetmp", name, StringComparison.Ordinal);
+            Assert.StartsWith(".file.txt.", name, StringComparison.Ordinal);
+            Assert.EndsWith(TemporaryFile.Suffix, name, StringComparison.Ordinal);
         });
-        Assert.True(Path.GetFileName(TemporaryFile.PathFor("/d/" + new string('x', 300))).Length < 255);
+
+        // 240 bytes of two-byte characters: cut by bytes, so the hidden name still fits in 255 bytes.
+        var longName = EntryName.From(new string('é', 120));
+        Assert.True(TemporaryFile.HiddenNameFor(longName).ByteLength <= 255);
     }
 
     [Fact]
-    public void CommitRenamesOverTheDestinationAndDisposeWithoutCommitLeavesItAlone()
+    public void NothingIsVisibleUntilCommitAndDisposeWithoutCommitLeavesTheOldFile()
     {
         using var scratch = new Scratch();
         string destination = scratch.PathOf("target.txt");
         File.WriteAllText(destination, "old");
 
-        using (var abandoned = TemporaryFile.Beside(destination))
+        using (var slot = DestinationSlot.Resolve(destination))
+        using (var abandoned = slot.CreateFile())
         {
-            Assert.True(File.Exists(abandoned.Path));
-            Assert.Equal("600", Convert.ToString((int)File.GetUnixFileMode(abandoned.Path), 8));
+            Sys.Write(abandoned.Handle, "half"u8);
+            Assert.Equal(new[] { "target.txt" }, Directory.GetFileSystemEntries(scratch.Directory).Select(Path.GetFileName));
         }
 
         Assert.Equal("old", File.ReadAllText(destination));
-        Assert.Empty(Directory.GetFiles(scratch.Directory, "*.splicetmp"));
 
-        using (var written = TemporaryFile.Beside(destination))
+        using (var slot = DestinationSlot.Resolve(destination))
+        using (var written = slot.CreateFile())
         {
-            using (var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(written.Handle.DangerousGetHandle(), ownsHandle: false), FileAccess.Write))
-            {
-                stream.Write("new"u8);
-            }
-
-            written.Commit();
+            Sys.Write(written.Handle, "new"u8);
+            Assert.True(written.Commit());
         }
 
         Assert.Equal("new", File.ReadAllText(destination));
-        Assert.Empty(Directory.GetFiles(scratch.Directory, "*.splicetmp"));
+        Assert.Equal(new[] { "target.txt" }, Directory.GetFileSystemEntries(scratch.Directory).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void ANewFileIsPrivateUntilItsModeIsSet()
+    {
+        using var scratch = new Scratch();
+        string destination = scratch.PathOf("new.txt");
+        using var slot = DestinationSlot.Resolve(destination);
+        using var file = slot.CreateFile();
+        Assert.Equal(0b110_000_000, Sys.Stat(file.Handle).Permissions);
+        Assert.True(file.Commit());
+        Assert.Equal("600", Convert.ToString((int)File.GetUnixFileMode(destination), 8));
+    }
+
+    [Fact]
+    public void AFileNameOf240BytesOfUtf8Copies()
+    {
+        using var scratch = new Scratch();
+        string name = new string('é', 120);
+        Assert.Equal(240, Encoding.UTF8.GetByteCount(name));
+        string source = scratch.PathOf("source.txt"), destination = scratch.PathOf(name);
+        File.WriteAllText(source, "payload");
+
+        FileCopier.Copy(new FileCopyRequest(source, destination));
+
+        Assert.Equal("payload", File.ReadAllText(destination));
     }
 }

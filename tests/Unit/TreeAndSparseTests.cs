@@ -17,17 +17,18 @@ public sealed class TreeAndSparseTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
-    public void WalkListsDirectoriesBeforeTheirContentsWithTotals()
+    public void WalkListsEachDirectorysItemsTogetherBeforeWhatItsSubdirectoriesHold()
     {
         Directory.CreateDirectory(Path.Combine(_root, "t/b"));
         File.WriteAllBytes(Path.Combine(_root, "t/a.txt"), new byte[10]);
         File.WriteAllBytes(Path.Combine(_root, "t/b/c.log"), new byte[5]);
         File.CreateSymbolicLink(Path.Combine(_root, "t/link"), "a.txt");
 
-        var plan = TreeWalker.Walk(Path.Combine(_root, "t"), new TreeWalkOptions { Recurse = true });
+        using var plan = TreeWalker.Walk(Path.Combine(_root, "t"), new TreeWalkOptions { Recurse = true });
 
-        Assert.Equal(new[] { "", "a.txt", "b", "b/c.log", "link" }, plan.Entries.Select(e => e.DestinationRelative));
-        Assert.Equal(FileKind.SymbolicLink, plan.Entries.Single(e => e.DestinationRelative == "link").Status.Kind);
+        Assert.Equal(new[] { "", "a.txt", "b", "link", "b/c.log" }, RelativePaths(plan));
+        Assert.Equal(FileKind.SymbolicLink, plan.Entries.Single(e => e.Name.ToString() == "link").Status.Kind);
+        Assert.Equal((1, 3), (plan.Entries[0].FirstChild, plan.Entries[0].ChildCount));
         Assert.Equal(15, plan.TotalBytes);
         Assert.Equal(3, plan.FileCount);
         Assert.All(plan.Entries.Skip(1), e => Assert.True(plan.Entries[e.Parent].IsDirectory));
@@ -40,14 +41,36 @@ public sealed class TreeAndSparseTests : IDisposable
         File.WriteAllText(Path.Combine(_root, "t/sub/keep.txt"), "k");
         File.WriteAllText(Path.Combine(_root, "t/sub/drop.log"), "d");
 
-        var plan = TreeWalker.Walk(Path.Combine(_root, "t"), new TreeWalkOptions
+        using var plan = TreeWalker.Walk(Path.Combine(_root, "t"), new TreeWalkOptions
         {
             Recurse = true,
             KeepContainers = false,
             IncludeLeaf = name => name.EndsWith(".txt", StringComparison.Ordinal),
         });
 
-        Assert.Equal(new[] { "", "sub", "keep.txt" }, plan.Entries.Select(e => e.DestinationRelative));
+        Assert.Equal(new[] { "", "sub", "keep.txt" }, RelativePaths(plan));
+    }
+
+    [Fact]
+    public void WalkKeepsNamesThatAreNotUtf8AsTheirBytes()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "t"));
+        var latin1 = EntryName.From(new byte[] { (byte)'c', 0xE9, (byte)'.', (byte)'t', (byte)'x', (byte)'t' });
+        using var dir = DirectoryHandle.Open(Path.Combine(_root, "t"));
+        Sys.OpenAt(dir.Handle, latin1, Flags.O_WRONLY | Flags.O_CREAT | Flags.O_EXCL, 0b110_100_100, "test").Dispose();
+        try
+        {
+            using var plan = TreeWalker.Walk(Path.Combine(_root, "t"), new TreeWalkOptions { Recurse = true });
+
+            var entry = Assert.Single(plan.Entries.Skip(1));
+            Assert.Equal(latin1.Bytes.ToArray(), entry.Name.Bytes.ToArray());
+            Assert.Equal(FileKind.File, entry.Status.Kind);
+        }
+        finally
+        {
+            // .NET cannot name it to delete it.
+            Sys.UnlinkAt(dir.Handle, latin1, isDirectory: false, "test");
+        }
     }
 
     [Fact]
@@ -56,7 +79,7 @@ public sealed class TreeAndSparseTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_root, "t/inner"));
         File.CreateSymbolicLink(Path.Combine(_root, "t/inner/up"), "..");
 
-        var plan = TreeWalker.Walk(Path.Combine(_root, "t"), new TreeWalkOptions { Recurse = true, FollowSymlinks = true });
+        using var plan = TreeWalker.Walk(Path.Combine(_root, "t"), new TreeWalkOptions { Recurse = true, FollowSymlinks = true });
 
         var loop = Assert.Single(plan.Entries, e => e.Problem is not null);
         Assert.Equal(CopyRefusal.SymlinkLoop, Assert.IsType<CopyRefusedException>(loop.Problem).Reason);
@@ -101,4 +124,7 @@ public sealed class TreeAndSparseTests : IDisposable
         Assert.Equal(new byte[] { 1, 2, 3 }, Sys.GetExtendedAttribute(handle, "user.splice", path));
         Assert.Null(Sys.GetExtendedAttribute(handle, "user.absent", path));
     }
+
+    private static string[] RelativePaths(TreePlan plan) =>
+        Enumerable.Range(0, plan.Entries.Count).Select(i => i == 0 ? string.Empty : plan.DestinationPathOf(i, "R")[2..]).ToArray();
 }

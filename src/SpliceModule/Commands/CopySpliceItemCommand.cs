@@ -161,10 +161,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
     {
         Method = Method,
         Force = Force,
-        PreserveMode = (Preserve & CopyPreserve.Mode) != 0,
-        PreserveTimestamps = (Preserve & CopyPreserve.Timestamps) != 0,
-        PreserveOwnership = (Preserve & CopyPreserve.Ownership) != 0,
-        PreserveExtendedAttributes = (Preserve & CopyPreserve.ExtendedAttributes) != 0,
+        Preserve = Preserve,
         Sync = Sync,
         Verify = Verify,
         Cancellation = Cancellation,
@@ -200,6 +197,12 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
             progress.CompletedBytes += result.Bytes;
             WriteVerbose($"Copied '{source}' to '{target}': {result.Bytes} bytes by {result.Method}{(result.Sparse ? " (sparse)" : string.Empty)} in {result.Duration.TotalMilliseconds:0.#} ms.");
             WarnIfNotVerified(result);
+            TellAbout(result.DestinationPath, result.Metadata);
+            if (result.SourceChangedWarning is { } changed)
+            {
+                WriteWarning(changed);
+            }
+
             if (PassThru)
             {
                 WriteCopiedItem(result.DestinationPath, result);
@@ -237,12 +240,13 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
 
         try
         {
-            var plan = TreeWalker.Walk(source, new TreeWalkOptions
+            using var plan = TreeWalker.Walk(source, new TreeWalkOptions
             {
                 Recurse = Recurse,
                 FollowSymlinks = FollowSymlink,
                 KeepContainers = Container,
                 IncludeLeaf = IsFileInTreeIncluded,
+                Cancellation = Cancellation,
             });
             var reporter = new TreeReporter(this, _progress!, plan);
             TreeCopier.Copy(plan, target, Options(source, target), ThrottleLimit, reporter);
@@ -265,6 +269,21 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
         else
         {
             WriteItemError(e, target);
+        }
+    }
+
+    /// <summary>Says what of the source's metadata the copy did not get: privilege bits left off
+    /// (a verbose note: that is the rule), and what the file system refused (a warning, as cp warns).</summary>
+    private void TellAbout(string destinationPath, MetadataReport metadata)
+    {
+        if (metadata.PrivilegeBitsDropped)
+        {
+            WriteVerbose($"'{destinationPath}' does not have its source's owner, so its setuid, setgid and sticky bits (and any security.capability attribute) were left off; -Preserve Ownership keeps them with the owner.");
+        }
+
+        if (metadata.Failure is { } failure)
+        {
+            WriteWarning(failure);
         }
     }
 
@@ -325,7 +344,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
             _progress = progress;
             _bytesBefore = progress.CompletedBytes;
             _itemsBefore = progress.CompletedItems;
-            _root = plan.Entries[0].SourcePath;
+            _root = plan.RootPath;
             _leaves = plan.FileCount;
             progress.TotalBytes = progress.CompletedBytes + plan.TotalBytes;
             progress.TotalItems = progress.CompletedItems + plan.FileCount;
@@ -335,7 +354,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
 
         public int Items { get; private set; }
 
-        public void ItemCopied(TreeEntry entry, string destinationPath, FileCopyResult? file)
+        public void ItemCopied(string sourcePath, string destinationPath, FileCopyResult? file, MetadataReport metadata)
         {
             Items++;
             if (file is not null)
@@ -344,13 +363,17 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
                 _cmdlet.WarnIfNotVerified(file);
             }
 
+            _cmdlet.TellAbout(destinationPath, metadata);
+
             if (_cmdlet.PassThru)
             {
                 _cmdlet.WriteCopiedItem(destinationPath, file);
             }
         }
 
-        public void ItemFailed(TreeEntry entry, string destinationPath, Exception error) => _cmdlet.WriteFailure(error, entry.SourcePath);
+        public void MetadataNotice(string destinationPath, MetadataReport metadata) => _cmdlet.TellAbout(destinationPath, metadata);
+
+        public void ItemFailed(string sourcePath, string destinationPath, Exception error) => _cmdlet.WriteFailure(error, sourcePath);
 
         public void Progress(long bytesDone, int itemsDone, string? currentItem)
         {

@@ -15,6 +15,8 @@ internal static class Flags
     internal const int O_DIRECTORY = 0x10000;
     internal const int O_NOFOLLOW = 0x20000;
     internal const int O_CLOEXEC = 0x80000;
+    internal const int O_PATH = 0x200000;
+    internal const int O_TMPFILE = 0x410000;
 
     internal const uint MFD_CLOEXEC = 1;
 
@@ -52,6 +54,15 @@ internal static class Flags
     internal const int AT_FDCWD = -100;
     internal const int AT_SYMLINK_NOFOLLOW = 0x100;
     internal const int AT_EMPTY_PATH = 0x1000;
+    internal const int AT_REMOVEDIR = 0x200;
+    internal const int AT_SYMLINK_FOLLOW = 0x400;
+
+    internal const int LOCK_SH = 1;
+    internal const int LOCK_EX = 2;
+    internal const int LOCK_NB = 4;
+
+    /// <summary>fchmodat2(2), Linux 6.6: the one chmod that takes AT_EMPTY_PATH (the same number on every architecture).</summary>
+    internal const int SYS_fchmodat2 = 452;
     internal const uint STATX_BASIC_STATS = 0x7ff;
 
     internal const int PROT_READ = 0x1;

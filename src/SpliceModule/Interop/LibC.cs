@@ -76,8 +76,6 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "fchmod", SetLastError = true)]
     internal static partial int Fchmod(int fd, int mode);
 
-    [LibraryImport(Library, EntryPoint = "fchown", SetLastError = true)]
-    internal static partial int Fchown(int fd, int uid, int gid);
 
     [LibraryImport(Library, EntryPoint = "futimens", SetLastError = true)]
     internal static partial int Futimens(int fd, TimeSpec* times);
@@ -88,8 +86,6 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "ftruncate", SetLastError = true)]
     internal static partial int Ftruncate(int fd, long length);
 
-    [LibraryImport(Library, EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int Rename(string oldPath, string newPath);
 
     [LibraryImport(Library, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Unlink(string path);
@@ -103,17 +99,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "madvise", SetLastError = true)]
     internal static partial int Madvise(void* address, nuint length, int advice);
 
-    [LibraryImport(Library, EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int Utimensat(int dirFd, string path, TimeSpec* times, int flags);
 
-    [LibraryImport(Library, EntryPoint = "fchownat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int Fchownat(int dirFd, string path, int uid, int gid, int flags);
 
-    [LibraryImport(Library, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int Chmod(string path, int mode);
 
-    [LibraryImport(Library, EntryPoint = "mknod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int Mknod(string path, int mode, ulong device);
 
     [LibraryImport(Library, EntryPoint = "flistxattr", SetLastError = true)]
     internal static partial nint Flistxattr(int fd, byte* list, nuint size);

@@ -7,48 +7,13 @@ using Microsoft.Win32.SafeHandles;
 namespace SpliceModule.Interop;
 
 /// <summary>
-/// The calls that copy what a file is rather than what it holds: times and owners of symbolic
-/// links (which have no descriptor of their own), special files, and extended attributes.
+/// The calls that copy what a file is rather than what it holds: extended attributes (owners,
+/// modes and times of links and nodes go through O_PATH descriptors, in Sys.At).
 /// </summary>
 internal static unsafe partial class Sys
 {
     private const int ERANGE = 34;
     private const int ENODATA = 61;
-
-    /// <summary>Sets access and modification times by path; with <paramref name="followSymlinks"/>
-    /// false a symbolic link gets the times itself (as cp -a does).</summary>
-    internal static void SetTimes(string path, in FileStatus times, bool followSymlinks)
-    {
-        LibC.TimeSpec* spec = stackalloc LibC.TimeSpec[2];
-        spec[0] = new LibC.TimeSpec { Seconds = times.AccessSeconds, Nanoseconds = times.AccessNanoseconds };
-        spec[1] = new LibC.TimeSpec { Seconds = times.ModifySeconds, Nanoseconds = times.ModifyNanoseconds };
-        int flags = followSymlinks ? 0 : Flags.AT_SYMLINK_NOFOLLOW;
-        Check(() => LibC.Utimensat(Flags.AT_FDCWD, path, spec, flags), "utimensat", path);
-    }
-
-    /// <summary>Changes the owner of the link itself, never of what it points to.</summary>
-    internal static void SetLinkOwner(string path, uint uid, uint gid) =>
-        Check(() => LibC.Fchownat(Flags.AT_FDCWD, path, (int)uid, (int)gid, Flags.AT_SYMLINK_NOFOLLOW), "lchown", path);
-
-    /// <summary>chmod(2) by path, for nodes that must not be opened (a new FIFO would block).</summary>
-    internal static void SetPermissions(string path, int mode) => Check(() => LibC.Chmod(path, mode), "chmod", path);
-
-    /// <summary>mknod(2): a FIFO, socket or device node with the given type and permission bits.</summary>
-    internal static void MakeNode(string path, uint mode, ulong device) =>
-        Check(() => LibC.Mknod(path, (int)mode, device), "mknod", path);
-
-    /// <summary>The device number a character or block device node stands for (st_rdev).</summary>
-    internal static ulong DeviceNumber(string path)
-    {
-        byte* buffer = stackalloc byte[256];
-        if (LibC.Statx(Flags.AT_FDCWD, path, Flags.AT_SYMLINK_NOFOLLOW, Flags.STATX_BASIC_STATS, buffer) != 0)
-        {
-            throw new SpliceException(LastErrno, "lstat", path);
-        }
-
-        ulong major = *(uint*)(buffer + 128), minor = *(uint*)(buffer + 132);
-        return ((major & 0xfffff000UL) << 32) | ((major & 0xfffUL) << 8) | ((minor & 0xffffff00UL) << 12) | (minor & 0xffUL);
-    }
 
     /// <summary>Names of the extended attributes on an open file; empty where the file system has none.</summary>
     internal static IReadOnlyList<string> ListExtendedAttributes(SafeHandle handle, string? path = null)

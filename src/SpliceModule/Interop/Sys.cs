@@ -369,13 +369,6 @@ internal static unsafe partial class Sys
         Check(() => LibC.Fchmod(fd, mode), "fchmod", path);
     }
 
-    internal static void SetOwner(SafeHandle handle, uint uid, uint gid, string? path = null)
-    {
-        using var lease = new FdLease(handle);
-        int fd = lease.Fd;
-        Check(() => LibC.Fchown(fd, (int)uid, (int)gid), "fchown", path);
-    }
-
     internal static void SetTimes(SafeHandle handle, in FileStatus times, string? path = null)
     {
         using var lease = new FdLease(handle);
@@ -399,8 +392,6 @@ internal static unsafe partial class Sys
         int fd = lease.Fd;
         Check(() => LibC.Ftruncate(fd, length), "ftruncate", path);
     }
-
-    internal static void Rename(string from, string to) => Check(() => LibC.Rename(from, to), "rename", from, to);
 
     /// <summary>Removes a file; a file that is already gone is not an error.</summary>
     internal static void Unlink(string path)

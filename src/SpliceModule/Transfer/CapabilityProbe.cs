@@ -65,31 +65,59 @@ internal static class CapabilityProbe
     private static string DirectoryOf(string path) =>
         Sys.Stat(path).Kind == FileKind.Directory ? path : System.IO.Path.GetDirectoryName(path) ?? ".";
 
-    /// <summary>Clones a one-byte scratch file in <paramref name="directory"/>; null when scratch files cannot be made there.</summary>
+    /// <summary>Clones a one-byte scratch file in <paramref name="directory"/>; null when scratch files
+    /// cannot be made there. The scratch files are unnamed where the file system allows (O_TMPFILE),
+    /// and are never committed, so nothing is left in the directory.</summary>
     private static bool? TryReflink(string directory)
     {
-        string sourcePath = TemporaryFile.PathFor(System.IO.Path.Combine(directory, "reflink-probe"));
-        string clonePath = TemporaryFile.PathFor(System.IO.Path.Combine(directory, "reflink-probe"));
+        TemporaryFile source, clone;
+        DirectoryHandle held;
         try
         {
-            using var source = Sys.Open(sourcePath, Flags.O_RDWR | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW, 0b110_000_000);
-            using var clone = Sys.Open(clonePath, Flags.O_RDWR | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW, 0b110_000_000);
-            Sys.Write(source, "x"u8);
-            Sys.Clone(source, clone, sourcePath, clonePath);
-            return true;
-        }
-        catch (SpliceException e) when (e.Syscall == "open")
-        {
-            return null;
+            held = DirectoryHandle.Open(directory);
         }
         catch (SpliceException)
         {
-            return false;
+            return null;
         }
-        finally
+
+        using (held)
         {
-            Sys.Unlink(sourcePath);
-            Sys.Unlink(clonePath);
+            using var slot = DestinationSlot.In(held, EntryName.From("reflink-probe"), lookFirst: true);
+            try
+            {
+                source = slot.CreateFile(readable: true);
+            }
+            catch (SpliceException)
+            {
+                return null;
+            }
+
+            using (source)
+            {
+                try
+                {
+                    clone = slot.CreateFile(readable: true);
+                }
+                catch (SpliceException)
+                {
+                    return null;
+                }
+
+                using (clone)
+                {
+                    try
+                    {
+                        Sys.Write(source.Handle, "x"u8);
+                        Sys.Clone(source.Handle, clone.Handle, directory, directory);
+                        return true;
+                    }
+                    catch (SpliceException)
+                    {
+                        return false;
+                    }
+                }
+            }
         }
     }
 }

@@ -15,6 +15,14 @@ public enum CopyRefusal
     DestinationInsideSource,
     DestinationIsSymlink,
     SymlinkLoop,
+
+    /// <summary>The source was replaced (for a link, a FIFO, another file) between the walk and the copy.</summary>
+    SourceChanged,
+
+    /// <summary>A destination directory or node this copy made, or a FIFO it was to write, was swapped for another.</summary>
+    DestinationChanged,
+
+    DestinationIsSocket,
 }
 
 /// <summary>A copy the engine will not do; nothing was written when this is thrown.</summary>

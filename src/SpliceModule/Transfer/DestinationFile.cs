@@ -6,26 +6,27 @@ namespace SpliceModule.Transfer;
 
 /// <summary>
 /// A destination path being written by a stream transfer (Invoke-Tee -Path, Write-VmSplice
-/// -Destination path), with Copy-SpliceItem's safety: a regular file is written as a
-/// <see cref="TemporaryFile"/> and renamed over it only by <see cref="Commit"/>; disposing without
-/// a commit removes it and leaves the old destination as it was. FIFOs and devices, which rename
-/// cannot replace, are written in place.
+/// -Destination path), with Copy-SpliceItem's rules, decided by the same <see cref="DestinationSlot"/>:
+/// a regular file (or a link, which is replaced) is written as a <see cref="TemporaryFile"/> that
+/// takes the name only at <see cref="Commit"/>; disposing without a commit leaves the old
+/// destination as it was. FIFOs and devices, which rename cannot replace, are written in place.
 /// </summary>
 internal sealed class DestinationFile : IDisposable
 {
     private const int DefaultMode = 0b110_100_100;
 
+    private readonly DestinationSlot _slot;
     private readonly TemporaryFile? _temporary;
 
-    private DestinationFile(string path, SafeFileHandle handle, FileKind kind, TemporaryFile? temporary)
+    private DestinationFile(DestinationSlot slot, SafeFileHandle handle, FileKind kind, TemporaryFile? temporary)
     {
-        Path = path;
+        _slot = slot;
         Handle = handle;
         Kind = kind;
         _temporary = temporary;
     }
 
-    public string Path { get; }
+    public string Path => _slot.Path;
 
     public SafeFileHandle Handle { get; }
 
@@ -34,38 +35,48 @@ internal sealed class DestinationFile : IDisposable
     /// <param name="source">The source's status, to refuse writing a file onto itself; null for sources that are not files.</param>
     public static DestinationFile Open(string path, FileStatus? source, bool force, ReadinessWait wait)
     {
-        var existing = Sys.TryStat(path);
-        if (existing is { } target)
+        var slot = DestinationSlot.Resolve(path);
+        try
         {
-            ExistingDestination.Refuse(target, source, null, path, force);
-            switch (target.Kind)
+            slot.Refuse(source, null, force);
+            if (slot.IsWrittenInPlace)
             {
-                case FileKind.Fifo:
-                    return new DestinationFile(path, DescriptorOpener.OpenFifo(path, Flags.O_WRONLY, nonBlocking: true, wait), FileKind.Fifo, null);
-                case FileKind.CharacterDevice or FileKind.BlockDevice or FileKind.Socket:
-                    return new DestinationFile(path, Sys.Open(path, Flags.O_WRONLY | Flags.O_NOCTTY), target.Kind, null);
+                return new DestinationFile(slot, slot.OpenInPlace(wait), slot.Existing!.Value.Kind, null);
             }
-        }
 
-        var temporary = TemporaryFile.Beside(path);
-        return new DestinationFile(path, temporary.Handle, FileKind.File, temporary);
+            var temporary = slot.CreateFile();
+            return new DestinationFile(slot, temporary.Handle, FileKind.File, temporary);
+        }
+        catch
+        {
+            slot.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Gives a new file the source's mode (and modification time, for a file source), then renames it into place.</summary>
-    public void Commit(FileStatus? source)
+    /// <summary>Gives a new file the source's mode (and modification time, for a file source), less
+    /// setuid, setgid and sticky bits, which a copy owned by someone else must not carry; then
+    /// gives it the destination's name. Says which bits were left off.</summary>
+    public MetadataReport Commit(FileStatus? source)
     {
+        var report = default(MetadataReport);
         if (_temporary is not null)
         {
-            Sys.SetPermissions(Handle, source?.Permissions ?? DefaultMode, Path);
-            if (source is { Kind: FileKind.File } file)
+            if (source is { } status)
             {
-                Sys.SetTimes(Handle, file, Path);
+                var preserve = status.Kind == FileKind.File ? CopyPreserve.Mode | CopyPreserve.Timestamps : CopyPreserve.Mode;
+                report = MetadataCopier.Apply(null, status, Handle, preserve, Path, Path);
+            }
+            else
+            {
+                Sys.SetPermissions(Handle, DefaultMode, Path);
             }
 
             _temporary.Commit();
         }
 
         Handle.Dispose();
+        return report;
     }
 
     /// <summary>The open destination as a descriptor that the pipeline engines accept (it shares this handle).</summary>
@@ -76,5 +87,6 @@ internal sealed class DestinationFile : IDisposable
     {
         Handle.Dispose();
         _temporary?.Dispose();
+        _slot.Dispose();
     }
 }

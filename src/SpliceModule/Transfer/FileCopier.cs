@@ -8,15 +8,14 @@ using SpliceModule.Interop;
 namespace SpliceModule.Transfer;
 
 /// <summary>
-/// Copies one file the safe way: the source is checked against the destination by inode before
-/// anything is opened for writing; new content goes to a private temporary file beside the
-/// destination (O_EXCL|O_NOFOLLOW, mode 0600) that is renamed over it only once complete, so an
-/// error or Ctrl+C leaves the old destination and never writes through a symlink. FIFOs and
-/// devices, which cannot be replaced by rename, are written in place.
+/// Copies one file the safe way: the destination is a <see cref="DestinationSlot"/> in a held
+/// directory, checked against the source by inode before anything is opened for writing; new
+/// content goes to a <see cref="TemporaryFile"/> that takes the destination's name only once
+/// complete, so an error or Ctrl+C leaves the old destination and nothing is written through a
+/// symlink. FIFOs and devices, which cannot be replaced by rename, are written in place.
 /// </summary>
 internal static class FileCopier
 {
-
     public static FileCopyResult Copy(FileCopyRequest request)
     {
         long started = Stopwatch.GetTimestamp();
@@ -30,90 +29,86 @@ internal static class FileCopier
             return PlatformCopy(request, started);
         }
 
-        string sourcePath = request.SourcePath, destinationPath = request.DestinationPath;
-        int sourceFlags = Flags.O_RDONLY | Flags.O_NOCTTY | Flags.O_NONBLOCK;
-        if (!request.SourceKnownRegular)
+        var (source, sourceStatus) = SourceFile.OpenNamed(request.SourcePath);
+        using (source)
         {
-            // Look before opening: a socket cannot be opened, and only a FIFO wants O_NONBLOCK.
-            var before = Sys.Stat(sourcePath);
-            RefuseUnsupportedSource(before, sourcePath);
-            sourceFlags = before.Kind == FileKind.Fifo ? sourceFlags : sourceFlags & ~Flags.O_NONBLOCK;
-        }
-
-        using var source = Sys.Open(sourcePath, sourceFlags);
-        var sourceStatus = Sys.Stat(source, sourcePath);
-        RefuseUnsupportedSource(sourceStatus, sourcePath);
-
-        var existing = request.DestinationKnownAbsent ? null : Sys.TryStat(destinationPath);
-        if (existing is { } target)
-        {
-            ExistingDestination.Refuse(target, sourceStatus, sourcePath, destinationPath, request.Force);
-            if (target.Kind is FileKind.Fifo or FileKind.CharacterDevice or FileKind.BlockDevice)
-            {
-                return CopyInPlace(request, source, sourceStatus, target.Kind, started);
-            }
-        }
-
-        return CopyViaTemporaryFile(request, source, sourceStatus, started);
-    }
-
-    private static void RefuseUnsupportedSource(in FileStatus status, string path)
-    {
-        switch (status.Kind)
-        {
-            case FileKind.Directory:
-                throw new CopyRefusedException(CopyRefusal.SourceIsDirectory, $"'{path}' is a directory; use -Recurse to copy a directory tree.");
-            case FileKind.Socket:
-                throw new CopyRefusedException(CopyRefusal.SourceIsSocket, $"'{path}' is a socket, which has no content to copy; connect to it with Open-SpliceDescriptor -Uri unix://{path}.");
+            using var slot = DestinationSlot.Resolve(request.DestinationPath);
+            return CopyTo(request, source, sourceStatus, slot, started);
         }
     }
 
-    private static FileCopyResult CopyViaTemporaryFile(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, long started)
+    /// <summary>Copies a file of a walked tree from its held source directory into a held destination
+    /// directory; the source must still be the file the walk saw.</summary>
+    public static FileCopyResult CopyInTree(FileCopyRequest request, DirectoryHandle sourceDirectory, EntryName name, in FileStatus expected, bool followSymlink, DestinationSlot slot)
     {
-        using var temporary = TemporaryFile.Beside(request.DestinationPath, readable: request.Verify);
+        long started = Stopwatch.GetTimestamp();
+        using var source = SourceFile.OpenInTree(sourceDirectory, name, expected, followSymlink);
+        return CopyTo(request, source, expected, slot, started);
+    }
+
+    private static FileCopyResult CopyTo(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, DestinationSlot slot, long started)
+    {
+        slot.Refuse(sourceStatus, request.SourcePath, request.Force);
+        return slot.IsWrittenInPlace
+            ? CopyInPlace(request, source, sourceStatus, slot, started)
+            : CopyViaTemporaryFile(request, source, sourceStatus, slot, started);
+    }
+
+    private static FileCopyResult CopyViaTemporaryFile(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, DestinationSlot slot, long started)
+    {
+        using var temporary = slot.CreateFile(readable: request.Verify);
         var destination = temporary.Handle;
         bool sparse = sourceStatus.IsSparse && request.Method != CopyMethod.PlatformCopy;
-        var (method, bytes) = sparse
-            ? SparseCopier.Copy(request, source, sourceStatus, destination, request.DestinationPath)
-            : CopyContent(request, source, sourceStatus, destination, FileKind.File, request.DestinationPath);
+        var (method, bytes, shrunk) = sparse
+            ? SparseCopier.Copy(request, source, sourceStatus, destination, slot.Path)
+            : CopyContent(request, source, sourceStatus, destination, FileKind.File, slot);
         string? hash = request.Verify && sourceStatus.Kind == FileKind.File
-            ? ContentVerifier.Verify(source, request.SourcePath, destination, request.DestinationPath, request.Cancellation)
+            ? ContentVerifier.Verify(source, request.SourcePath, destination, slot.Path, request.Cancellation)
             : null;
-        MetadataCopier.Apply(source, sourceStatus, destination, request.Preserve, request.SourcePath, request.DestinationPath);
+        var metadata = MetadataCopier.Apply(source, sourceStatus, destination, request.Preserve, request.SourcePath, slot.Path);
         if (request.Sync)
         {
-            Sys.Flush(destination, request.DestinationPath);
+            Sys.Flush(destination, slot.Path);
         }
 
-        temporary.Commit();
-        return new FileCopyResult(request.SourcePath, request.DestinationPath, method, bytes, Stopwatch.GetElapsedTime(started)) { Sparse = sparse, Sha256 = hash };
+        // fsync cannot be interrupted: a Ctrl+C that came during it still keeps the old destination.
+        request.Cancellation.ThrowIfCancellationRequested();
+        bool landed = temporary.Commit();
+        if (request.Verify && !landed)
+        {
+            throw new CopyVerificationException(
+                $"The copy of '{request.SourcePath}' was written and verified, but '{slot.Path}' was replaced by another file at once (another process renamed something over it); what stands there now is not the verified copy.",
+                hash ?? string.Empty,
+                string.Empty);
+        }
+
+        return new FileCopyResult(request.SourcePath, slot.Path, method, bytes, Stopwatch.GetElapsedTime(started))
+        {
+            Sparse = sparse,
+            Sha256 = hash,
+            Metadata = metadata,
+            SourceChangedWarning = shrunk,
+        };
     }
 
-    private static FileCopyResult CopyInPlace(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, FileKind destinationKind, long started)
+    private static FileCopyResult CopyInPlace(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, DestinationSlot slot, long started)
     {
-        using var destination = OpenForWritingInPlace(request.DestinationPath, destinationKind, request.Cancellation);
-        var (method, bytes) = CopyContent(request, source, sourceStatus, destination, destinationKind, request.DestinationPath);
-        return new FileCopyResult(request.SourcePath, request.DestinationPath, method, bytes, Stopwatch.GetElapsedTime(started));
+        using var destination = slot.OpenInPlace(new ReadinessWait(request.Cancellation));
+        var (method, bytes, _) = CopyContent(request, source, sourceStatus, destination, slot.Existing!.Value.Kind, slot);
+        return new FileCopyResult(request.SourcePath, slot.Path, method, bytes, Stopwatch.GetElapsedTime(started));
     }
 
-    /// <summary>A FIFO is opened without blocking in open(2): waiting for its reader honours Ctrl+C.</summary>
-    private static SafeFileHandle OpenForWritingInPlace(string path, FileKind kind, CancellationToken cancellation) =>
-        kind == FileKind.Fifo
-            ? DescriptorOpener.OpenFifo(path, Flags.O_WRONLY, nonBlocking: true, new ReadinessWait(cancellation))
-            : Sys.Open(path, Flags.O_WRONLY | Flags.O_NOCTTY);
-
-    private static (CopyMethod Method, long Bytes) CopyContent(FileCopyRequest request, SafeFileHandle source, in FileStatus sourceStatus, SafeFileHandle destination, FileKind destinationKind, string destinationPath)
+    private static (CopyMethod Method, long Bytes, string? Shrunk) CopyContent(FileCopyRequest request, SafeFileHandle source, in FileStatus sourceStatus, SafeFileHandle destination, FileKind destinationKind, DestinationSlot slot)
     {
-        var job = new CopyJob(source, sourceStatus.Kind, request.SourcePath, destination, destinationKind, destinationPath)
+        var job = new CopyJob(source, sourceStatus.Kind, request.SourcePath, destination, destinationKind, slot.Path)
         {
             SourceSize = sourceStatus.Kind == FileKind.File ? sourceStatus.Size : 0,
-            SourceIsKnownEmpty = sourceStatus.Kind == FileKind.File && sourceStatus.Size == 0
-                && Sys.Stat(destination, destinationPath).Device == sourceStatus.Device,
+            SourceIsKnownEmpty = sourceStatus.Kind == FileKind.File && sourceStatus.Size == 0 && slot.Device == sourceStatus.Device,
             Cancellation = request.Cancellation,
             Progress = request.Progress,
         };
         var method = CopyEngine.Run(job, request.Method, request.StartAt);
-        return (method, job.Copied);
+        return (method, job.Copied, null);
     }
 
     private static FileCopyResult PlatformCopy(FileCopyRequest request, long started)

@@ -1,76 +1,158 @@
+using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
 
+/// <summary>What applying a source's metadata to a copy came to.</summary>
+/// <param name="PrivilegeBitsDropped">Setuid, setgid or sticky bits (or a security.capability
+/// attribute) were left off because the copy does not have the source's owner.</param>
+/// <param name="Failure">What the destination's file system would not take (exFAT has no owners or
+/// modes, FAT no xattrs): the copy is kept, as cp keeps it, and the caller warns.</param>
+internal readonly record struct MetadataReport(bool PrivilegeBitsDropped, string? Failure);
+
 /// <summary>
-/// Carries what a file is (owner, mode, extended attributes, times) from a source to its copy.
-/// Order matters: chown clears setuid bits, so the mode comes after it; anything written changes
-/// the times, so they come last.
+/// Carries what a file is (owner, mode, extended attributes, times) from a source to its copy,
+/// always through a descriptor of the copy. Order matters: chown clears setuid bits and
+/// capabilities, so mode and attributes come after it; anything written changes the times, so they
+/// come last. Setuid, setgid and the sticky bit of a non-directory, and security.capability, are
+/// kept only when the copy has the source's owner (and group, for setgid): a root copy of a user's
+/// setuid file must not become a root setuid file (cp -p keeps them only with the owner).
 /// </summary>
 internal static class MetadataCopier
 {
-    /// <summary>Applies through an open descriptor of the copy (files and directories).</summary>
-    public static void Apply(SafeHandle source, in FileStatus sourceStatus, SafeHandle destination, CopyPreserve preserve, string sourcePath, string destinationPath)
+    private const int SetUid = 0b100_000_000_000;
+    private const int SetGid = 0b010_000_000_000;
+    private const int Sticky = 0b001_000_000_000;
+    private const string CapabilityAttribute = "security.capability";
+
+    /// <summary>Applies to an open copy. <paramref name="source"/> may be null where there is no source
+    /// descriptor (attributes are then not copied). <paramref name="pathOnly"/>: the copy is an O_PATH
+    /// descriptor of a link or node (which fchmod and fsetxattr refuse).</summary>
+    public static MetadataReport Apply(SafeHandle? source, in FileStatus sourceStatus, SafeHandle destination, CopyPreserve preserve, string sourcePath, string destinationPath, bool pathOnly = false)
     {
+        var failures = new List<string>(0);
         if ((preserve & CopyPreserve.Ownership) != 0)
         {
-            Sys.SetOwner(destination, sourceStatus.Uid, sourceStatus.Gid, destinationPath);
+            uint uid = sourceStatus.Uid, gid = sourceStatus.Gid;
+            Tolerate(failures, "owner and group", () => Sys.SetOwnerOf(destination, uid, gid, destinationPath));
         }
 
-        if ((preserve & CopyPreserve.Mode) != 0)
+        int mode = sourceStatus.Permissions;
+        bool dropped = false;
+        bool needsOwner = (mode & (SetUid | SetGid | (sourceStatus.Kind == FileKind.Directory ? 0 : Sticky))) != 0
+            || (preserve & CopyPreserve.ExtendedAttributes) != 0;
+        var copy = needsOwner ? Sys.Stat(destination, destinationPath) : default;
+        bool ownerKept = needsOwner && copy.Uid == sourceStatus.Uid;
+        bool groupKept = needsOwner && copy.Gid == sourceStatus.Gid;
+        if ((preserve & CopyPreserve.Mode) != 0 && sourceStatus.Kind != FileKind.SymbolicLink)
         {
-            Sys.SetPermissions(destination, sourceStatus.Permissions, destinationPath);
+            int kept = KeptMode(mode, sourceStatus.Kind, ownerKept, groupKept);
+            dropped = kept != mode;
+            Tolerate(failures, "mode", () =>
+            {
+                if (pathOnly)
+                {
+                    Sys.SetPermissionsOf(destination, kept, destinationPath);
+                }
+                else
+                {
+                    Sys.SetPermissions(destination, kept, destinationPath);
+                }
+            });
         }
 
-        if ((preserve & CopyPreserve.ExtendedAttributes) != 0)
+        if ((preserve & CopyPreserve.ExtendedAttributes) != 0 && source is not null && !pathOnly)
         {
-            CopyExtendedAttributes(source, destination, sourcePath, destinationPath);
-        }
-
-        if ((preserve & CopyPreserve.Timestamps) != 0 && sourceStatus.Kind is FileKind.File or FileKind.Directory)
-        {
-            Sys.SetTimes(destination, sourceStatus, destinationPath);
-        }
-    }
-
-    /// <summary>Applies to a symbolic link itself (which has no descriptor): owner and times only,
-    /// as cp -a does; a link's mode means nothing on Linux.</summary>
-    public static void ApplyToLink(in FileStatus linkStatus, string linkPath, CopyPreserve preserve)
-    {
-        if ((preserve & CopyPreserve.Ownership) != 0)
-        {
-            Sys.SetLinkOwner(linkPath, linkStatus.Uid, linkStatus.Gid);
+            dropped |= CopyExtendedAttributes(source, destination, sourcePath, destinationPath, ownerKept, failures);
         }
 
         if ((preserve & CopyPreserve.Timestamps) != 0)
         {
-            Sys.SetTimes(linkPath, linkStatus, followSymlinks: false);
+            var times = sourceStatus;
+            Tolerate(failures, "times", () =>
+            {
+                if (pathOnly)
+                {
+                    Sys.SetTimesOf(destination, times, destinationPath);
+                }
+                else
+                {
+                    Sys.SetTimes(destination, times, destinationPath);
+                }
+            });
         }
+
+        return new MetadataReport(dropped, failures.Count == 0 ? null : $"'{destinationPath}' was copied, but its {string.Join(", ", failures)} could not be preserved.");
     }
 
-    /// <summary>Applies by path to a node that must not be opened (a new FIFO or device would block
-    /// or act on open): owner, mode and times.</summary>
-    public static void ApplyToNode(in FileStatus sourceStatus, string path, CopyPreserve preserve)
+    /// <summary>The permission bits a copy may have: the source's, less the bits that grant its
+    /// owner's or group's rights to whoever runs it, unless the copy has that owner or group.</summary>
+    internal static int KeptMode(int mode, FileKind kind, bool ownerKept, bool groupKept)
     {
-        ApplyToLink(sourceStatus, path, preserve & CopyPreserve.Ownership);
-        if ((preserve & CopyPreserve.Mode) != 0)
+        if (!ownerKept)
         {
-            Sys.SetPermissions(path, sourceStatus.Permissions);
+            mode &= ~SetUid;
+            if (kind != FileKind.Directory)
+            {
+                mode &= ~Sticky;
+            }
         }
 
-        ApplyToLink(sourceStatus, path, preserve & CopyPreserve.Timestamps);
+        if (!groupKept || !ownerKept && kind != FileKind.Directory)
+        {
+            mode &= ~SetGid;
+        }
+
+        return mode;
     }
 
-    private static void CopyExtendedAttributes(SafeHandle source, SafeHandle destination, string sourcePath, string destinationPath)
+    /// <summary>Copies the attributes; returns true when security.capability was left off for want of the owner.</summary>
+    private static bool CopyExtendedAttributes(SafeHandle source, SafeHandle destination, string sourcePath, string destinationPath, bool ownerKept, List<string> failures)
     {
-        foreach (string name in Sys.ListExtendedAttributes(source, sourcePath))
+        bool dropped = false;
+        IReadOnlyList<string> names;
+        try
         {
+            names = Sys.ListExtendedAttributes(source, sourcePath);
+        }
+        catch (SpliceException e) when (IsUnsupported(e))
+        {
+            failures.Add($"extended attributes ({e.ErrnoName})");
+            return false;
+        }
+
+        foreach (string name in names)
+        {
+            if (name == CapabilityAttribute && !ownerKept)
+            {
+                dropped = true;
+                continue;
+            }
+
             byte[]? value = Sys.GetExtendedAttribute(source, name, sourcePath);
             if (value is not null)
             {
-                Sys.SetExtendedAttribute(destination, name, value, destinationPath);
+                Tolerate(failures, $"extended attribute {name}", () => Sys.SetExtendedAttribute(destination, name, value, destinationPath));
             }
         }
+
+        return dropped;
     }
+
+    /// <summary>Runs one step; a refusal by the file system or the permissions (EPERM, EACCES,
+    /// EOPNOTSUPP, ENOSYS) is noted and the copy kept, as cp does. Real errors (EIO) still throw.</summary>
+    private static void Tolerate(List<string> failures, string what, System.Action step)
+    {
+        try
+        {
+            step();
+        }
+        catch (SpliceException e) when (IsUnsupported(e))
+        {
+            failures.Add($"{what} ({e.ErrnoName})");
+        }
+    }
+
+    private static bool IsUnsupported(SpliceException e) => e.Errno is Errno.EPERM or Errno.EACCES or Errno.EOPNOTSUPP or Errno.ENOSYS;
 }

@@ -1,47 +1,79 @@
 using System;
-using System.IO;
+using Microsoft.Win32.SafeHandles;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
 
 /// <summary>
-/// Recreates the items of a tree that have no content to copy: symbolic links (as links, with
-/// the same target, as cp -R does) and FIFOs, sockets and device nodes (mknod). Each is made
-/// under a temporary name and renamed into place, so whatever stood at the destination (even a
-/// symbolic link) is replaced, never written through.
+/// Recreates the items of a tree that have no content to copy: symbolic links (as links, with the
+/// same target, as cp -R does) and FIFOs, sockets and device nodes (mknodat). Each is made in the
+/// destination's held directory, directly under its name when the copy made that directory, else
+/// under a hidden name renamed over whatever stood there (even a link: replaced, never written
+/// through). The new item is then opened O_PATH|O_NOFOLLOW and checked to be the one just made
+/// before its owner, mode and times are set through that descriptor: a name swapped for a link to
+/// another file in between gets nothing.
 /// </summary>
 internal static class NodeCopier
 {
-    public static void CopyLink(string sourcePath, in FileStatus linkStatus, string destinationPath, CopyPreserve preserve)
+    private const int PrivateMode = 0b110_000_000;
+
+    public static MetadataReport CopyLink(DirectoryHandle sourceDirectory, EntryName name, in FileStatus linkStatus, DestinationSlot slot, CopyPreserve preserve)
     {
-        string target = new FileInfo(sourcePath).LinkTarget
-            ?? throw new IOException($"'{sourcePath}' is no longer a symbolic link.");
-        string temporaryPath = TemporaryFile.PathFor(destinationPath);
-        File.CreateSymbolicLink(temporaryPath, target);
-        var status = linkStatus;
-        Finish(temporaryPath, destinationPath, () => MetadataCopier.ApplyToLink(status, temporaryPath, preserve));
+        byte[] target = Sys.ReadLinkAt(sourceDirectory.Handle, name, sourceDirectory.PathOf(name));
+        return Make(slot, linkStatus, preserve, sourceDirectory.PathOf(name), (directory, at) => Sys.MakeSymbolicLinkAt(target, directory, at, slot.Path));
     }
 
-    public static void CopyNode(in FileStatus status, string sourcePath, string destinationPath, CopyPreserve preserve)
+    public static MetadataReport CopyNode(DirectoryHandle sourceDirectory, EntryName name, in FileStatus status, DestinationSlot slot, CopyPreserve preserve)
     {
-        ulong device = status.Kind is FileKind.CharacterDevice or FileKind.BlockDevice ? Sys.DeviceNumber(sourcePath) : 0;
-        string temporaryPath = TemporaryFile.PathFor(destinationPath);
-        Sys.MakeNode(temporaryPath, (status.Mode & 0xF000) | (uint)status.Permissions, device);
-        var copy = status;
-        Finish(temporaryPath, destinationPath, () => MetadataCopier.ApplyToNode(copy, temporaryPath, preserve));
+        string sourcePath = sourceDirectory.PathOf(name);
+        ulong device = 0;
+        if (status.Kind is FileKind.CharacterDevice or FileKind.BlockDevice)
+        {
+            using var node = Sys.OpenAt(sourceDirectory.Handle, name, Flags.O_PATH | Flags.O_NOFOLLOW, 0, sourcePath);
+            device = Sys.DeviceNumber(node, sourcePath);
+        }
+
+        uint mode = (status.Mode & 0xF000) | PrivateMode;
+        return Make(slot, status, preserve, sourcePath, (directory, at) => Sys.MakeNodeAt(directory, at, mode, device, slot.Path));
     }
 
-    private static void Finish(string temporaryPath, string destinationPath, Action applyMetadata)
+    private static MetadataReport Make(DestinationSlot slot, FileStatus status, CopyPreserve preserve, string sourcePath, Func<SafeFileHandle, EntryName, bool> create)
     {
+        var directory = slot.Directory;
+        if (slot.Existing is null && create(directory.Handle, slot.Name))
+        {
+            return Finish(directory, slot.Name, status, preserve, sourcePath, slot.Path);
+        }
+
+        EntryName hidden;
+        do
+        {
+            hidden = TemporaryFile.HiddenNameFor(slot.Name);
+        }
+        while (!create(directory.Handle, hidden));
+
         try
         {
-            applyMetadata();
-            Sys.Rename(temporaryPath, destinationPath);
+            var report = Finish(directory, hidden, status, preserve, sourcePath, slot.Path);
+            Sys.RenameAt(directory.Handle, hidden, slot.Name, slot.Path, slot.Path);
+            return report;
         }
         catch
         {
-            TemporaryFile.RemoveQuietly(temporaryPath);
+            TemporaryFile.RemoveQuietly(directory, hidden, slot.Path);
             throw;
         }
+    }
+
+    private static MetadataReport Finish(DirectoryHandle directory, EntryName at, in FileStatus status, CopyPreserve preserve, string sourcePath, string display)
+    {
+        using var made = Sys.OpenAt(directory.Handle, at, Flags.O_PATH | Flags.O_NOFOLLOW, 0, display);
+        var seen = Sys.Stat(made, display);
+        if (seen.Kind != status.Kind || seen.Uid != Sys.EffectiveUid)
+        {
+            throw new CopyRefusedException(CopyRefusal.DestinationChanged, $"The item this copy made for '{display}' was replaced by another before its metadata was set; nothing was changed on it.");
+        }
+
+        return MetadataCopier.Apply(null, status, made, preserve, sourcePath, display, pathOnly: true);
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.InteropServices;
 using SpliceModule.Interop;
 
@@ -7,24 +8,27 @@ namespace SpliceModule.Transfer;
 /// Copies a file with holes so that the copy has the same holes: SEEK_DATA/SEEK_HOLE find each
 /// data extent, both descriptors are positioned at it and the ordinary strategies copy just that
 /// extent (a <see cref="CopyJob"/> with a <see cref="CopyJob.Limit"/>); a final ftruncate gives
-/// the copy its full length, so a trailing hole stays a hole too.
+/// the copy its full length, so a trailing hole stays a hole too. A source that shrinks while it
+/// is copied ends the copy at what was read, and the caller is told.
 /// </summary>
 internal static class SparseCopier
 {
     /// <summary>Copies all of <paramref name="source"/> into the empty regular file
-    /// <paramref name="destination"/>; returns the method that moved the data and the bytes of data.</summary>
-    public static (CopyMethod Method, long Bytes) Copy(FileCopyRequest request, SafeHandle source, in FileStatus sourceStatus, SafeHandle destination, string destinationPath)
+    /// <paramref name="destination"/>; returns the method that moved the data, the bytes of data,
+    /// and a warning when the source shrank meanwhile.</summary>
+    public static (CopyMethod Method, long Bytes, string? Shrunk) Copy(FileCopyRequest request, SafeHandle source, in FileStatus sourceStatus, SafeHandle destination, string destinationPath)
     {
         long size = sourceStatus.Size;
         if (request.Method is CopyMethod.Auto or CopyMethod.Reflink && TryReflink(request, source, size, destination, destinationPath))
         {
-            return (CopyMethod.Reflink, size);
+            return (CopyMethod.Reflink, size, null);
         }
 
         // A file of nothing but holes moves no data: the method is the one asked for.
         CopyMethod used = request.Method;
         long copied = 0;
         long position = 0;
+        long length = size;
         while (position < size)
         {
             request.Cancellation.ThrowIfCancellationRequested();
@@ -54,14 +58,22 @@ internal static class SparseCopier
             copied += job.Copied;
             if (job.Copied < job.Limit)
             {
-                break; // the source shrank while we copied it
+                length = dataStart + job.Copied;
+                break;
             }
 
             position = dataEnd;
         }
 
-        Sys.Truncate(destination, size, destinationPath);
-        return (used, copied);
+        // A source truncated meanwhile has no data past its new end: SEEK_DATA finds none, or a copy stops short.
+        // (A /sys file's size is a guess that stays put: the copy then just ends where its content did.)
+        long sizeNow = Sys.Stat(source, request.SourcePath).Size;
+        length = Math.Min(length, sizeNow);
+        Sys.Truncate(destination, length, destinationPath);
+        string? shrunk = sizeNow < size
+            ? $"'{request.SourcePath}' shrank from {size} to {length} bytes while it was copied; the copy holds what was read."
+            : null;
+        return (used, copied, shrunk);
     }
 
     private static bool TryReflink(FileCopyRequest request, SafeHandle source, long size, SafeHandle destination, string destinationPath)

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using SpliceModule.Interop;
@@ -13,379 +14,597 @@ namespace SpliceModule.Transfer;
 internal interface ITreeCopyObserver
 {
     /// <summary>An item is in place; <paramref name="file"/> is null for directories, links and nodes.</summary>
-    void ItemCopied(TreeEntry entry, string destinationPath, FileCopyResult? file);
+    void ItemCopied(string sourcePath, string destinationPath, FileCopyResult? file, MetadataReport metadata);
+
+    /// <summary>A directory, now complete, did not get all of its source's metadata (said at the end, as a directory's metadata comes last).</summary>
+    void MetadataNotice(string destinationPath, MetadataReport metadata);
 
     /// <summary>One item failed; the rest go on (what it held is skipped).</summary>
-    void ItemFailed(TreeEntry entry, string destinationPath, Exception error);
+    void ItemFailed(string sourcePath, string destinationPath, Exception error);
 
     /// <summary>Bytes and items done so far over the whole tree, including inside the current files;
-    /// <paramref name="currentItem"/> is the file being copied, or null when several are.</summary>
+    /// <paramref name="currentItem"/> is the file last finished or being copied.</summary>
     void Progress(long bytesDone, int itemsDone, string? currentItem);
 }
 
 /// <summary>
-/// Copies a walked tree in three passes: directories (made writable for the copy), then files,
-/// links and special files (on <c>throttleLimit</c> threads), then directory modes and times,
-/// deepest first, so that writing into a directory does not undo its preserved time and a
-/// read-only source directory is read-only only once it is full.
+/// Copies a walked tree one directory at a time, every step relative to held directory
+/// descriptors: a directory's task opens its source (checked to be the one the walk saw) and
+/// makes its destination (0700, checked to be ours and empty), queues its subdirectories, copies
+/// its files, links and nodes, and when everything below it is done gives it its mode and times
+/// (so writing inside does not undo a preserved time, and a read-only directory is read-only only
+/// once full). Workers take tasks from one stack, so descriptors stay open only along the
+/// directories being worked on. On every way out (error, -ErrorAction Stop, Ctrl+C) each
+/// directory begun gets its mode, never wider than its source's.
 /// </summary>
 internal static class TreeCopier
 {
-    private const int DirectoryFlags = Flags.O_RDONLY | Flags.O_DIRECTORY;
-
-    public static void Copy(TreePlan plan, string destinationRoot, FileCopyRequest fileOptions, int throttleLimit, ITreeCopyObserver observer)
+    public static void Copy(TreePlan plan, string destinationRoot, FileCopyRequest options, int throttleLimit, ITreeCopyObserver observer)
     {
-        var entries = plan.Entries;
-        RefuseDestinationInsideSource(entries[0], destinationRoot);
-        var targets = new string[entries.Count];
-        var failed = new bool[entries.Count];
-        var made = new MadeDirectory[entries.Count];
-        var leaves = new List<int>();
-        for (int i = 0; i < entries.Count; i++)
-        {
-            fileOptions.Cancellation.ThrowIfCancellationRequested();
-            var entry = entries[i];
-            targets[i] = entry.DestinationRelative.Length == 0 ? destinationRoot : destinationRoot + "/" + entry.DestinationRelative;
-            if (entry.Parent >= 0 && failed[entry.Parent])
-            {
-                failed[i] = true;
-                continue;
-            }
-
-            if (entry.Problem is not null)
-            {
-                failed[i] = true;
-                observer.ItemFailed(entry, targets[i], entry.Problem);
-            }
-            else if (!entry.IsDirectory)
-            {
-                leaves.Add(i);
-            }
-            else if (Attempt(() => made[i] = MakeDirectory(entry, targets[i]), entry, targets[i], observer))
-            {
-                observer.ItemCopied(entry, targets[i], null);
-            }
-            else
-            {
-                failed[i] = true;
-            }
-        }
-
-        var leafCopier = new LeafCopier(plan, targets, made, leaves, fileOptions, observer);
-        if (throttleLimit > 1 && leaves.Count > throttleLimit)
-        {
-            leafCopier.RunParallel(throttleLimit);
-        }
-        else
-        {
-            leafCopier.RunHere();
-        }
-
-        for (int i = entries.Count - 1; i >= 0; i--)
-        {
-            if (entries[i].IsDirectory && !failed[i])
-            {
-                fileOptions.Cancellation.ThrowIfCancellationRequested();
-                var entry = entries[i];
-                Attempt(() => ApplyDirectoryMetadata(entry, targets[i], fileOptions.Preserve), entry, targets[i], observer);
-            }
-        }
+        using var root = DestinationSlot.Resolve(destinationRoot);
+        RefuseDestinationInsideSource(plan, root);
+        new TreeRun(plan, root, destinationRoot, options, throttleLimit, observer).Run();
     }
 
-    /// <summary>Refuses to copy a directory into itself or below itself: checked by inode on each
-    /// existing ancestor of the destination, so symbolic links and bind mounts cannot hide it.</summary>
-    private static void RefuseDestinationInsideSource(TreeEntry root, string destinationRoot)
+    /// <summary>Refuses to copy a directory into itself or below itself: checked by inode on the
+    /// destination and each of its ancestors, walked up through '..' from the held directory, so
+    /// symbolic links (l -> a/sub) and bind mounts cannot hide it.</summary>
+    private static void RefuseDestinationInsideSource(TreePlan plan, DestinationSlot root)
     {
-        for (string? path = destinationRoot; !string.IsNullOrEmpty(path); path = Path.GetDirectoryName(path))
+        var source = plan.Root.Status;
+        if (Sys.TryStatAt(root.Directory.Handle, root.Name, followSymlinks: true, root.Path) is { } existing && existing.IsSameFile(source))
         {
-            if (Sys.TryStat(path) is { } status && status.IsSameFile(root.Status))
-            {
-                throw new CopyRefusedException(CopyRefusal.DestinationInsideSource, $"Cannot copy directory '{root.SourcePath}' into itself ('{destinationRoot}').");
-            }
-        }
-    }
-
-    /// <summary>Makes the directory unless it is there; says which, and its file system.</summary>
-    private static MadeDirectory MakeDirectory(TreeEntry entry, string target)
-    {
-        var existing = Sys.TryStat(target, followSymlinks: false);
-        switch (existing?.Kind)
-        {
-            case null:
-                Directory.CreateDirectory(target);
-                return new MadeDirectory(true, Sys.Stat(target, followSymlinks: false).Device);
-            case FileKind.Directory:
-                return new MadeDirectory(false, existing.Value.Device);
-            case FileKind.SymbolicLink:
-                throw new CopyRefusedException(CopyRefusal.DestinationIsSymlink, $"Cannot copy directory '{entry.SourcePath}' to '{target}': a symbolic link stands there, and nothing is written through one.");
-            default:
-                throw new CopyRefusedException(CopyRefusal.DirectoryOntoFile, $"Cannot copy directory '{entry.SourcePath}' onto the existing file '{target}'.");
-        }
-    }
-
-    private static void ApplyDirectoryMetadata(TreeEntry entry, string target, CopyPreserve preserve)
-    {
-        if (preserve == CopyPreserve.None)
-        {
-            return;
+            throw Inside(plan, root.Path);
         }
 
-        using var source = Sys.Open(entry.SourcePath, DirectoryFlags);
-        using var destination = Sys.Open(target, DirectoryFlags | Flags.O_NOFOLLOW);
-        MetadataCopier.Apply(source, entry.Status, destination, preserve, entry.SourcePath, target);
-    }
-
-    /// <summary>A destination directory: <see cref="Created"/> by this copy (so it held nothing
-    /// when its items started), and the file system it is on.</summary>
-    private readonly record struct MadeDirectory(bool Created, ulong Device);
-
-    /// <summary>Runs one item's step; a failure is reported and the tree goes on (Ctrl+C does not).</summary>
-    private static bool Attempt(Action step, TreeEntry entry, string target, ITreeCopyObserver observer)
-    {
+        DirectoryHandle? current = null;
         try
         {
-            step();
-            return true;
+            var status = root.Directory.Status;
+            while (!status.IsSameFile(source))
+            {
+                var parent = (current ?? root.Directory).OpenParent();
+                current?.Dispose();
+                current = parent;
+                if (parent.Status.IsSameFile(status))
+                {
+                    return; // '/' is its own parent
+                }
+
+                status = parent.Status;
+            }
+
+            throw Inside(plan, root.Path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        finally
         {
-            observer.ItemFailed(entry, target, e);
-            return false;
+            current?.Dispose();
         }
     }
 
-    /// <summary>The second pass: every item that is not a directory.</summary>
-    private sealed class LeafCopier
+    private static CopyRefusedException Inside(TreePlan plan, string destination) =>
+        new(CopyRefusal.DestinationInsideSource, $"Cannot copy directory '{plan.RootPath}' into itself ('{destination}').");
+
+    /// <summary>One copy of one tree: the task stack, the workers and what they report.</summary>
+    private sealed class TreeRun
     {
+        /// <summary>Leaves of one directory handed out together: a huge flat directory runs on every worker.</summary>
+        private const int LeafBatch = 128;
+
         private readonly TreePlan _plan;
-        private readonly string[] _targets;
-        private readonly MadeDirectory[] _made;
-        private readonly List<int> _leaves;
+        private readonly DestinationSlot _root;
+        private readonly string _destinationRoot;
         private readonly FileCopyRequest _options;
         private readonly ITreeCopyObserver _observer;
-        private readonly MethodMemo _methods = new();
+        private readonly int _workers;
+        private readonly object _gate = new();
+        private readonly Stack<Work> _tasks = new();
+        private readonly List<DirectoryWork> _begun = new();
         private readonly ConcurrentQueue<Outcome> _finished = new();
-        private readonly Action<long> _reportFromHere;
-        /// <summary>Per helper: bytes of the files it finished plus the one it is on, so progress
-        /// counts its work before this thread gets round to reporting the files.</summary>
-        private long[] _helpersBytes = Array.Empty<long>();
-        private string? _current;
-        private long _ownBytes;
+        private readonly MethodMemo _methods = new();
+        private readonly WorkerProgress[] _progress;
+        private int _running;
+        private bool _stopping;
+        private Exception? _fault;
         private int _itemsDone;
-        private LeafRanges _ranges = new(0, 1);
+        private string? _current;
 
-        public LeafCopier(TreePlan plan, string[] targets, MadeDirectory[] made, List<int> leaves, FileCopyRequest options, ITreeCopyObserver observer)
+        public TreeRun(TreePlan plan, DestinationSlot root, string destinationRoot, FileCopyRequest options, int throttleLimit, ITreeCopyObserver observer)
         {
             _plan = plan;
-            _targets = targets;
-            _made = made;
-            _leaves = leaves;
+            _root = root;
+            _destinationRoot = destinationRoot;
             _options = options;
             _observer = observer;
-            _reportFromHere = ReportFromHere;
-        }
-
-        public void RunHere()
-        {
-            foreach (int index in _leaves)
+            _workers = throttleLimit > 1 && plan.FileCount > throttleLimit ? throttleLimit : 1;
+            _progress = new WorkerProgress[_workers];
+            _progress[0] = new WorkerProgress(bytes => ReportFromHere(bytes));
+            for (int w = 1; w < _workers; w++)
             {
-                _options.Cancellation.ThrowIfCancellationRequested();
-                CopyHere(_options, index);
+                _progress[w] = new WorkerProgress(null);
             }
         }
 
-        /// <summary>
-        /// This thread copies too, beside <c>workers - 1</c> helpers, and between its own files
-        /// reports what the helpers finished (in the order they finished): on two cores a thread
-        /// that only waits for outcomes costs a wake-up per file and a core's share. It returns
-        /// only when every helper has stopped, so no temporary file is left behind by Ctrl+C.
-        /// </summary>
-        public void RunParallel(int workers)
+        public void Run()
         {
             // Helpers stop on Ctrl+C, and also when this thread leaves early (an observer that
             // throws, as -ErrorAction Stop makes WriteError do): no copy may outlive the call.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(_options.Cancellation);
             var options = _options with { Cancellation = stop.Token };
-            _helpersBytes = new long[workers - 1];
-            _ranges = new LeafRanges(_leaves.Count, workers);
-            var helpers = new Task[workers - 1];
+            var helpers = new Task[_workers - 1];
+            Push(new Work(null, 0, 0, 0));
             for (int h = 0; h < helpers.Length; h++)
             {
-                int helper = h;
-                helpers[h] = Task.Factory.StartNew(() => RunHelper(options, helper, stop.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                int worker = h + 1;
+                helpers[h] = Task.Factory.StartNew(() => Help(options, worker), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
 
             try
             {
-                int position;
-                while ((position = _ranges.Claim(0)) >= 0)
+                while (Next(main: true) is { } work)
                 {
-                    _options.Cancellation.ThrowIfCancellationRequested();
-                    CopyHere(options, _leaves[position]);
-                    DeliverFinished();
+                    Process(options, work, 0);
+                    Done();
+                    Deliver();
                 }
 
-                while (!Task.WaitAll(helpers, 200))
-                {
-                    DeliverFinished();
-                    _observer.Progress(BytesDone(), _itemsDone, null);
-                }
-
-                DeliverFinished();
+                Deliver();
             }
             finally
             {
+                Stop();
                 stop.Cancel();
                 Task.WaitAll(helpers);
+                FinishAbandoned();
+            }
+
+            if (_fault is not null)
+            {
+                throw new InvalidOperationException($"A tree copy worker failed: {_fault.Message}", _fault);
             }
 
             _options.Cancellation.ThrowIfCancellationRequested();
         }
 
-        private void RunHelper(FileCopyRequest options, int helper, CancellationToken stop)
+        private void Help(FileCopyRequest options, int worker)
         {
-            int position;
-            while (!stop.IsCancellationRequested && (position = _ranges.Claim(helper + 1)) >= 0)
+            try
             {
-                long finished = Volatile.Read(ref _helpersBytes[helper]);
-                var outcome = CopyLeaf(options, _leaves[position], bytes => Volatile.Write(ref _helpersBytes[helper], finished + bytes));
-                Volatile.Write(ref _helpersBytes[helper], finished + (outcome.File?.Bytes ?? 0));
-                _finished.Enqueue(outcome);
-                if (outcome.Error is OperationCanceledException)
+                while (Next(main: false) is { } work)
                 {
-                    break;
+                    Process(options, work, worker);
+                    Done();
+                }
+            }
+            catch (Exception e)
+            {
+                _fault ??= e;
+                Stop();
+            }
+        }
+
+        /// <summary>The next task, or null when the tree is done or stopping. This thread (main) wakes
+        /// every 200 ms while others work, to pass on what they finished.</summary>
+        private Work? Next(bool main)
+        {
+            while (true)
+            {
+                lock (_gate)
+                {
+                    while (_tasks.Count == 0 && _running > 0 && !_stopping)
+                    {
+                        if (!Monitor.Wait(_gate, main ? 200 : Timeout.Infinite) && main)
+                        {
+                            break;
+                        }
+                    }
+
+                    if (_stopping || (_tasks.Count == 0 && _running == 0))
+                    {
+                        return null;
+                    }
+
+                    if (_tasks.Count > 0)
+                    {
+                        _running++;
+                        return _tasks.Pop();
+                    }
+                }
+
+                Deliver();
+                _observer.Progress(BytesDone(), _itemsDone, _current);
+            }
+        }
+
+        private void Push(Work work)
+        {
+            lock (_gate)
+            {
+                _tasks.Push(work);
+                Monitor.Pulse(_gate);
+            }
+        }
+
+        private void Done()
+        {
+            lock (_gate)
+            {
+                _running--;
+                if (_running == 0 && _tasks.Count == 0)
+                {
+                    Monitor.PulseAll(_gate);
                 }
             }
         }
 
-        private void DeliverFinished()
+        private void Stop()
         {
-            while (_finished.TryDequeue(out var outcome))
+            lock (_gate)
             {
-                Deliver(outcome);
+                _stopping = true;
+                Monitor.PulseAll(_gate);
             }
         }
 
-        /// <summary>A file copied on this thread, reported at once.</summary>
-        private void CopyHere(FileCopyRequest options, int index)
+        private void Process(FileCopyRequest options, Work work, int worker)
         {
-            _current = _plan.Entries[index].SourcePath;
-            var outcome = CopyLeaf(options, index, _reportFromHere);
-            _ownBytes += outcome.File?.Bytes ?? 0;
-            Deliver(outcome);
+            try
+            {
+                if (work.Index >= 0)
+                {
+                    Begin(options, work.Parent, work.Index, worker);
+                }
+                else
+                {
+                    CopyLeaves(options, work.Parent!, work.From, work.To, worker);
+                    Release(work.Parent!);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                Stop();
+            }
         }
 
-        /// <summary>Bytes copied so far, whichever thread copied them and whether or not this
-        /// thread has reported their files yet; without the file this thread is on.</summary>
+        /// <summary>Opens a directory's source, makes its destination, queues its subdirectories and copies its own items.</summary>
+        private void Begin(FileCopyRequest options, DirectoryWork? parent, int index, int worker)
+        {
+            options.Cancellation.ThrowIfCancellationRequested();
+            var entry = _plan.Entries[index];
+            string sourcePath = _plan.SourcePathOf(index), destinationPath = _plan.DestinationPathOf(index, _destinationRoot);
+            DirectoryHandle? source = null;
+            DirectoryHandle destination;
+            bool ownsDestination = parent is null || _plan.KeepsContainers;
+            try
+            {
+                if (entry.Problem is not null)
+                {
+                    throw entry.Problem;
+                }
+
+                source = parent is null ? _plan.Root : parent.Source.OpenChild(entry.Name, _plan.FollowsSymlinks, entry.Status);
+                destination = parent is null
+                    ? _root.Directory.MakeOrOpenChild(_root.Name, sourcePath)
+                    : _plan.KeepsContainers ? parent.Destination.MakeOrOpenChild(entry.Name, sourcePath) : parent.Destination;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                if (parent is not null)
+                {
+                    source?.Dispose();
+                }
+
+                _finished.Enqueue(new Outcome(sourcePath, destinationPath, null, default, e, false));
+                if (parent is not null)
+                {
+                    Release(parent);
+                }
+
+                return;
+            }
+
+            var work = new DirectoryWork(index, parent, source, parent is not null, destination, ownsDestination);
+            lock (_gate)
+            {
+                _begun.Add(work);
+            }
+
+            if (ownsDestination)
+            {
+                _finished.Enqueue(new Outcome(sourcePath, destinationPath, null, default, null, false));
+            }
+
+            int first = entry.FirstChild, end = entry.FirstChild + entry.ChildCount;
+            for (int child = end - 1; child >= first; child--)
+            {
+                if (_plan.Entries[child].IsDirectory)
+                {
+                    Interlocked.Increment(ref work.Pending);
+                    Push(new Work(work, child, 0, 0));
+                }
+            }
+
+            int from = first;
+            if (_workers > 1)
+            {
+                for (; end - from > 2 * LeafBatch; from += LeafBatch)
+                {
+                    Interlocked.Increment(ref work.Pending);
+                    Push(new Work(work, -1, from, from + LeafBatch));
+                }
+            }
+
+            CopyLeaves(options, work, from, end, worker);
+            Release(work);
+        }
+
+        private void CopyLeaves(FileCopyRequest options, DirectoryWork directory, int from, int to, int worker)
+        {
+            for (int index = from; index < to; index++)
+            {
+                if (!_plan.Entries[index].IsDirectory)
+                {
+                    options.Cancellation.ThrowIfCancellationRequested();
+                    _finished.Enqueue(CopyLeaf(options, directory, index, worker));
+                }
+            }
+        }
+
+        private Outcome CopyLeaf(FileCopyRequest options, DirectoryWork directory, int index, int worker)
+        {
+            var entry = _plan.Entries[index];
+            string sourcePath = _plan.SourcePathOf(index), destinationPath = _plan.DestinationPathOf(index, _destinationRoot);
+            try
+            {
+                if (entry.Problem is not null)
+                {
+                    throw entry.Problem;
+                }
+
+                // Without containers every file lands in the destination root, where names may repeat.
+                using var slot = DestinationSlot.In(directory.Destination, entry.Name, lookFirst: !_plan.KeepsContainers);
+                switch (entry.Status.Kind)
+                {
+                    case FileKind.File:
+                        var devices = (entry.Status.Device, directory.Destination.Status.Device);
+                        var progress = _progress[worker];
+                        if (worker == 0)
+                        {
+                            _current = sourcePath;
+                        }
+
+                        var request = options.For(sourcePath, destinationPath, _methods.StartFor(devices), progress.Callback);
+                        var result = FileCopier.CopyInTree(request, directory.Source, entry.Name, entry.Status, _plan.FollowsSymlinks, slot);
+                        progress.Finish(result.Bytes);
+                        _methods.Learn(devices, result);
+                        return new Outcome(sourcePath, destinationPath, result, result.Metadata, null, true);
+                    case FileKind.SymbolicLink:
+                        return new Outcome(sourcePath, destinationPath, null, NodeCopier.CopyLink(directory.Source, entry.Name, entry.Status, slot, options.Preserve), null, true);
+                    default:
+                        return new Outcome(sourcePath, destinationPath, null, NodeCopier.CopyNode(directory.Source, entry.Name, entry.Status, slot, options.Preserve), null, true);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _progress[worker].Finish(0);
+                return new Outcome(sourcePath, destinationPath, null, default, e, true);
+            }
+        }
+
+        /// <summary>One piece of a directory is done; the last piece finishes it (and so, maybe, its parent).</summary>
+        private void Release(DirectoryWork work)
+        {
+            if (Interlocked.Decrement(ref work.Pending) == 0)
+            {
+                Finish(work);
+                if (work.Parent is not null)
+                {
+                    Release(work.Parent);
+                }
+            }
+        }
+
+        private void Finish(DirectoryWork work)
+        {
+            if (Interlocked.Exchange(ref work.Finished, 1) != 0)
+            {
+                return;
+            }
+
+            try
+            {
+                if (work.OwnsDestination)
+                {
+                    ApplyDirectoryMetadata(work);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _finished.Enqueue(new Outcome(_plan.SourcePathOf(work.Index), _plan.DestinationPathOf(work.Index, _destinationRoot), null, default, e, false));
+            }
+            finally
+            {
+                work.Dispose();
+            }
+        }
+
+        /// <summary>Directories begun but not finished when the copy stopped get their modes all the
+        /// same, deepest first: a stopped copy is never left wider than its source, nor 0700 where
+        /// the source was not.</summary>
+        private void FinishAbandoned()
+        {
+            foreach (var work in _begun.Where(w => w.Finished == 0).OrderByDescending(w => w.Depth))
+            {
+                try
+                {
+                    if (work.OwnsDestination)
+                    {
+                        ApplyDirectoryMetadata(work);
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The copy already ends with the error that stopped it.
+                }
+                finally
+                {
+                    work.Finished = 1;
+                    work.Dispose();
+                }
+            }
+        }
+
+        private void ApplyDirectoryMetadata(DirectoryWork work)
+        {
+            var entry = _plan.Entries[work.Index];
+            var preserve = _options.Preserve;
+            string sourcePath = _plan.SourcePathOf(work.Index), destinationPath = _plan.DestinationPathOf(work.Index, _destinationRoot);
+            if ((preserve & CopyPreserve.Mode) == 0 && work.Destination.CreatedByThisCopy)
+            {
+                // Made 0700 for the copy; without -Preserve Mode it gets what mkdir would have given it, never more than the source.
+                Sys.SetPermissions(work.Destination.Handle, entry.Status.Permissions & 0b111_111_111 & ~Sys.Umask, destinationPath);
+            }
+
+            if (preserve != CopyPreserve.None)
+            {
+                var report = MetadataCopier.Apply(work.Source.Handle, entry.Status, work.Destination.Handle, preserve, sourcePath, destinationPath);
+                if (report.Failure is not null || report.PrivilegeBitsDropped)
+                {
+                    _finished.Enqueue(new Outcome(sourcePath, destinationPath, null, report, null, false) { MetadataOnly = true });
+                }
+            }
+        }
+
+        /// <summary>Passes on, on this thread, what every worker finished, in the order they finished.</summary>
+        private void Deliver()
+        {
+            while (_finished.TryDequeue(out var outcome))
+            {
+                if (outcome.Error is not null)
+                {
+                    if (outcome.IsLeaf)
+                    {
+                        _itemsDone++;
+                    }
+
+                    _observer.ItemFailed(outcome.Source, outcome.Destination, outcome.Error);
+                    continue;
+                }
+
+                if (outcome.MetadataOnly)
+                {
+                    _observer.MetadataNotice(outcome.Destination, outcome.Metadata);
+                    continue;
+                }
+
+                _observer.ItemCopied(outcome.Source, outcome.Destination, outcome.File, outcome.Metadata);
+                if (outcome.IsLeaf)
+                {
+                    _itemsDone++;
+                    _observer.Progress(BytesDone(), _itemsDone, outcome.Source);
+                }
+            }
+        }
+
         private long BytesDone()
         {
-            long done = _ownBytes;
-            for (int h = 0; h < _helpersBytes.Length; h++)
+            long done = 0;
+            foreach (var worker in _progress)
             {
-                done += Volatile.Read(ref _helpersBytes[h]);
+                done += worker.Done;
             }
 
             return done;
         }
 
-        /// <summary>Progress inside a file this thread is copying (one callback for all of them:
-        /// no closure per file).</summary>
-        private void ReportFromHere(long bytes) =>
-            _observer.Progress(BytesDone() + bytes, _itemsDone, _helpersBytes.Length == 0 ? _current : null);
-
-        private Outcome CopyLeaf(FileCopyRequest options, int index, Action<long> progress)
+        /// <summary>Progress inside a file this thread is copying.</summary>
+        private void ReportFromHere(long bytes)
         {
-            var entry = _plan.Entries[index];
-            string target = _targets[index];
-            try
-            {
-                switch (entry.Status.Kind)
-                {
-                    case FileKind.File:
-                        // Without containers every file lands in the destination root, where names may repeat.
-                        var holder = _made[_plan.KeepsContainers ? entry.Parent : 0];
-                        var devices = (entry.Status.Device, holder.Device);
-                        var result = FileCopier.Copy(options.For(entry.SourcePath, target, holder.Created && _plan.KeepsContainers, _methods.StartFor(devices), progress));
-                        _methods.Learn(devices, result);
-                        return new Outcome(index, result, null);
-                    case FileKind.SymbolicLink:
-                        NodeCopier.CopyLink(entry.SourcePath, entry.Status, target, options.Preserve);
-                        break;
-                    default:
-                        NodeCopier.CopyNode(entry.Status, entry.SourcePath, target, options.Preserve);
-                        break;
-                }
-
-                return new Outcome(index, null, null);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
-            {
-                return new Outcome(index, null, e);
-            }
+            _progress[0].Current = bytes;
+            _observer.Progress(BytesDone(), _itemsDone, _current);
         }
 
-        private void Deliver(Outcome outcome)
+        private readonly record struct Work(DirectoryWork? Parent, int Index, int From, int To);
+
+        private sealed record Outcome(string Source, string Destination, FileCopyResult? File, MetadataReport Metadata, Exception? Error, bool IsLeaf)
         {
-            var entry = _plan.Entries[outcome.Index];
-            string target = _targets[outcome.Index];
-            if (outcome.Error is OperationCanceledException cancelled)
-            {
-                throw cancelled;
-            }
-
-            _itemsDone++;
-            if (outcome.Error is not null)
-            {
-                _observer.ItemFailed(entry, target, outcome.Error);
-                return;
-            }
-
-            _observer.ItemCopied(entry, target, outcome.File);
-            _observer.Progress(BytesDone(), _itemsDone, entry.SourcePath);
+            /// <summary>A directory that was reported when made, now only telling what its metadata came to.</summary>
+            public bool MetadataOnly { get; init; }
         }
-
-        private readonly record struct Outcome(int Index, FileCopyResult? File, Exception? Error);
     }
 
-    /// <summary>
-    /// Hands out the leaves to workers: each starts on its own contiguous share (so two workers
-    /// are mostly in different directories, whose locks creating and renaming files take) and,
-    /// when it is done, helps with the others' shares. Claims are atomic increments, so a leaf
-    /// goes to exactly one worker.
-    /// </summary>
-    private sealed class LeafRanges
+    /// <summary>A directory being copied: its held descriptors and the pieces still to finish
+    /// (its own items, its subdirectories, batches of its leaves).</summary>
+    private sealed class DirectoryWork : IDisposable
     {
-        private readonly int[] _cursors;
-        private readonly int[] _ends;
+        private readonly bool _ownsSource;
 
-        public LeafRanges(int count, int workers)
+        public DirectoryWork(int index, DirectoryWork? parent, DirectoryHandle source, bool ownsSource, DirectoryHandle destination, bool ownsDestination)
         {
-            _cursors = new int[workers];
-            _ends = new int[workers];
-            for (int w = 0; w < workers; w++)
-            {
-                _cursors[w] = (int)((long)count * w / workers) - 1;
-                _ends[w] = (int)((long)count * (w + 1) / workers);
-            }
+            Index = index;
+            Parent = parent;
+            Source = source;
+            _ownsSource = ownsSource;
+            Destination = destination;
+            OwnsDestination = ownsDestination;
+            Depth = parent is null ? 0 : parent.Depth + 1;
         }
 
-        /// <summary>The next leaf for <paramref name="worker"/>, or -1 when none is left.</summary>
-        public int Claim(int worker)
+        public int Index { get; }
+
+        public DirectoryWork? Parent { get; }
+
+        public DirectoryHandle Source { get; }
+
+        public DirectoryHandle Destination { get; }
+
+        /// <summary>The destination directory is this one's own (not, without -Container, the root's).</summary>
+        public bool OwnsDestination { get; }
+
+        public int Depth { get; }
+
+        public int Pending = 1;
+
+        public int Finished;
+
+        public void Dispose()
         {
-            for (int k = 0; k < _cursors.Length; k++)
+            if (_ownsSource)
             {
-                int range = (worker + k) % _cursors.Length;
-                if (Volatile.Read(ref _cursors[range]) < _ends[range] - 1)
-                {
-                    int position = Interlocked.Increment(ref _cursors[range]);
-                    if (position < _ends[range])
-                    {
-                        return position;
-                    }
-                }
+                Source.Dispose();
             }
 
-            return -1;
+            if (OwnsDestination)
+            {
+                Destination.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Bytes one worker has copied: files it finished plus the one it is on.</summary>
+    private sealed class WorkerProgress
+    {
+        private long _finished;
+        private long _current;
+
+        public WorkerProgress(Action<long>? report)
+        {
+            Callback = report ?? (bytes => Volatile.Write(ref _current, bytes));
+        }
+
+        public Action<long> Callback { get; }
+
+        public long Current
+        {
+            set => Volatile.Write(ref _current, value);
+        }
+
+        public long Done => Volatile.Read(ref _finished) + Volatile.Read(ref _current);
+
+        public void Finish(long bytes)
+        {
+            Volatile.Write(ref _current, 0);
+            Volatile.Write(ref _finished, _finished + bytes);
         }
     }
 

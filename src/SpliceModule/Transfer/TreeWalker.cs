@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
-using System.IO.Enumeration;
+using System.Threading;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
@@ -21,80 +20,88 @@ internal sealed record TreeWalkOptions
 
     /// <summary>Decides by name whether a file, link or special file is copied (-Filter, -Exclude).</summary>
     public Func<string, bool>? IncludeLeaf { get; init; }
+
+    /// <summary>Ctrl+C: a walk of a huge tree (or of links that multiply it) stops at once.</summary>
+    public CancellationToken Cancellation { get; init; }
 }
 
 /// <summary>
-/// Lists a directory tree with one lstat per item and no provider calls, so that walking 5,000
-/// files costs milliseconds. The walk happens before the copy starts: progress knows the totals,
-/// and a destination inside the source cannot feed the walk.
+/// Lists a directory tree through held directory descriptors: getdents64 for the names (as bytes,
+/// so names that are not UTF-8 survive) and one statx per name relative to its directory, each
+/// directory opened relative to its parent with O_NOFOLLOW unless links are followed. A
+/// directory's children are listed together, so the plan gives each directory a contiguous range.
 /// </summary>
 internal static class TreeWalker
 {
-    private static readonly EnumerationOptions AllNames = new()
-    {
-        AttributesToSkip = 0,
-        IgnoreInaccessible = false,
-        RecurseSubdirectories = false,
-        ReturnSpecialDirectories = false,
-    };
-
     /// <summary>Walks the directory <paramref name="root"/>; a symbolic link named as the root is followed.</summary>
     public static TreePlan Walk(string root, TreeWalkOptions options)
     {
-        var rootStatus = Sys.Stat(root);
-        var plan = new TreePlan { KeepsContainers = options.KeepContainers };
-        plan.Entries.Add(new TreeEntry(root, string.Empty, rootStatus, -1));
-        if (options.Recurse)
-        {
-            var ancestors = new HashSet<(ulong, ulong)> { (rootStatus.Device, rootStatus.Inode) };
-            WalkDirectory(plan, 0, options, ancestors);
-        }
-
-        return plan;
-    }
-
-    private static void WalkDirectory(TreePlan plan, int directoryIndex, TreeWalkOptions options, HashSet<(ulong, ulong)> ancestors)
-    {
-        var directory = plan.Entries[directoryIndex];
-        List<string> names;
+        var rootDirectory = DirectoryHandle.Open(root);
+        var plan = new TreePlan(root, rootDirectory, options.KeepContainers, options.FollowSymlinks);
         try
         {
-            names = new List<string>(new FileSystemEnumerable<string>(directory.SourcePath, (ref FileSystemEntry e) => e.FileName.ToString(), AllNames));
+            string rootName = System.IO.Path.GetFileName(root.TrimEnd('/'));
+            plan.Entries.Add(new TreeEntry(EntryName.From(rootName.Length == 0 ? "/" : rootName), -1, rootDirectory.Status));
+            if (options.Recurse)
+            {
+                var ancestors = new HashSet<(ulong, ulong)> { (rootDirectory.Status.Device, rootDirectory.Status.Inode) };
+                WalkDirectory(plan, 0, rootDirectory, options, ancestors);
+            }
+
+            return plan;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch
         {
-            plan.Entries[directoryIndex] = directory with { Problem = e };
+            plan.Dispose();
+            throw;
+        }
+    }
+
+    private static void WalkDirectory(TreePlan plan, int directoryIndex, DirectoryHandle directory, TreeWalkOptions options, HashSet<(ulong, ulong)> ancestors)
+    {
+        var entry = plan.Entries[directoryIndex];
+        List<(EntryName Name, byte Type)> names;
+        try
+        {
+            names = Sys.ReadDirectory(directory.Handle, directory.Path);
+        }
+        catch (SpliceException e)
+        {
+            entry.Problem = e;
             return;
         }
 
-        names.Sort(StringComparer.Ordinal);
-        foreach (string name in names)
+        names.Sort(static (a, b) => a.Name.Bytes.SequenceCompareTo(b.Name.Bytes));
+        entry.FirstChild = plan.Entries.Count;
+        foreach (var (name, _) in names)
         {
-            string path = directory.SourcePath + "/" + name;
-            string relative = options.KeepContainers && directory.DestinationRelative.Length > 0
-                ? directory.DestinationRelative + "/" + name
-                : name;
+            options.Cancellation.ThrowIfCancellationRequested();
             FileStatus status;
             try
             {
-                status = Sys.Stat(path, followSymlinks: false);
+                if (Sys.TryStatAt(directory.Handle, name, followSymlinks: false, directory.PathOf(name)) is not { } seen)
+                {
+                    continue; // removed since the listing
+                }
+
+                status = seen;
                 if (options.FollowSymlinks && status.Kind == FileKind.SymbolicLink)
                 {
                     // A dangling link stays a link: there is nothing else to copy.
-                    status = Sys.TryStat(path) ?? status;
+                    status = Sys.TryStatAt(directory.Handle, name, followSymlinks: true, directory.PathOf(name)) ?? status;
                 }
             }
             catch (SpliceException e)
             {
-                plan.Entries.Add(new TreeEntry(path, relative, default, directoryIndex) { Problem = e });
+                plan.Entries.Add(new TreeEntry(name, directoryIndex, default) { Problem = e });
                 continue;
             }
 
             if (status.Kind != FileKind.Directory)
             {
-                if (options.IncludeLeaf is null || options.IncludeLeaf(name))
+                if (options.IncludeLeaf is null || options.IncludeLeaf(name.ToString()))
                 {
-                    plan.Entries.Add(new TreeEntry(path, relative, status, directoryIndex));
+                    plan.Entries.Add(new TreeEntry(name, directoryIndex, status));
                     plan.FileCount++;
                     plan.TotalBytes += status.Kind == FileKind.File ? status.Size : 0;
                 }
@@ -102,19 +109,38 @@ internal static class TreeWalker
                 continue;
             }
 
-            var identity = (status.Device, status.Inode);
-            if (!ancestors.Add(identity))
+            plan.Entries.Add(new TreeEntry(name, directoryIndex, status));
+        }
+
+        entry.ChildCount = plan.Entries.Count - entry.FirstChild;
+        for (int child = entry.FirstChild; child < entry.FirstChild + entry.ChildCount; child++)
+        {
+            var sub = plan.Entries[child];
+            if (!sub.IsDirectory || sub.Problem is not null)
             {
-                plan.Entries.Add(new TreeEntry(path, relative, status, directoryIndex)
-                {
-                    Problem = new CopyRefusedException(CopyRefusal.SymlinkLoop, $"'{path}' leads back to a directory that is already being copied (a symbolic link loop); it was skipped."),
-                });
                 continue;
             }
 
-            plan.Entries.Add(new TreeEntry(path, relative, status, directoryIndex));
-            WalkDirectory(plan, plan.Entries.Count - 1, options, ancestors);
-            ancestors.Remove(identity);
+            var identity = (sub.Status.Device, sub.Status.Inode);
+            if (!ancestors.Add(identity))
+            {
+                sub.Problem = new CopyRefusedException(CopyRefusal.SymlinkLoop, $"'{directory.PathOf(sub.Name)}' leads back to a directory that is already being copied (a symbolic link loop); it was skipped.");
+                continue;
+            }
+
+            try
+            {
+                using var opened = directory.OpenChild(sub.Name, options.FollowSymlinks, sub.Status);
+                WalkDirectory(plan, child, opened, options, ancestors);
+            }
+            catch (Exception e) when (e is SpliceException or CopyRefusedException)
+            {
+                sub.Problem = e;
+            }
+            finally
+            {
+                ancestors.Remove(identity);
+            }
         }
     }
 }

@@ -1,0 +1,42 @@
+using System;
+using System.Text;
+
+namespace SpliceModule.Interop;
+
+/// <summary>
+/// One name inside a directory as the kernel spells it: bytes, NUL-terminated, in any encoding.
+/// Names read from a directory keep their bytes, so a name that is not valid UTF-8 is copied as
+/// it is; <see cref="ToString"/> is for messages only.
+/// </summary>
+internal readonly struct EntryName
+{
+    private readonly byte[] _terminated;
+
+    private EntryName(byte[] terminated) => _terminated = terminated;
+
+    /// <summary>The name's bytes without the terminating NUL.</summary>
+    public ReadOnlySpan<byte> Bytes => _terminated.AsSpan(0, _terminated.Length - 1);
+
+    public int ByteLength => _terminated.Length - 1;
+
+    internal byte[] Terminated => _terminated;
+
+    public static EntryName From(string name)
+    {
+        var bytes = new byte[Encoding.UTF8.GetByteCount(name) + 1];
+        Encoding.UTF8.GetBytes(name, bytes);
+        return new EntryName(bytes);
+    }
+
+    public static EntryName From(ReadOnlySpan<byte> name)
+    {
+        var bytes = new byte[name.Length + 1];
+        name.CopyTo(bytes);
+        return new EntryName(bytes);
+    }
+
+    public bool IsDotOrDotDot => ByteLength <= 2 && _terminated[0] == (byte)'.' && (ByteLength == 1 || _terminated[1] == (byte)'.');
+
+    /// <summary>The name for messages and paths shown to users (bytes that are not UTF-8 become U+FFFD).</summary>
+    public override string ToString() => Encoding.UTF8.GetString(Bytes);
+}

@@ -1,0 +1,355 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace SpliceModule.Interop;
+
+/// <summary>
+/// Calls relative to a held directory descriptor, the only way the engine names what it writes:
+/// a directory of the destination swapped for a symbolic link after it was opened cannot redirect
+/// them. <c>display</c> arguments are the paths for messages; they are never used to open anything.
+/// </summary>
+internal static unsafe partial class Sys
+{
+    internal static SafeFileHandle OpenAt(SafeHandle directory, EntryName name, int flags, int mode, string display)
+    {
+        using var lease = new FdLease(directory);
+        fixed (byte* n = name.Terminated)
+        {
+            while (true)
+            {
+                int fd = LibC.OpenAt(lease.Fd, n, flags | Flags.O_CLOEXEC, mode);
+                if (fd >= 0)
+                {
+                    return new SafeFileHandle(fd, ownsHandle: true);
+                }
+
+                ThrowUnlessInterrupted("openat", display);
+            }
+        }
+    }
+
+    /// <summary>What stands at a name in a directory, or null when nothing does; with
+    /// <paramref name="followSymlinks"/> false a symbolic link is reported as itself.</summary>
+    internal static FileStatus? TryStatAt(SafeHandle directory, EntryName name, bool followSymlinks, string display)
+    {
+        using var lease = new FdLease(directory);
+        byte* buffer = stackalloc byte[256];
+        int flags = followSymlinks ? 0 : Flags.AT_SYMLINK_NOFOLLOW;
+        fixed (byte* n = name.Terminated)
+        {
+            if (LibC.StatxAt(lease.Fd, n, flags, Flags.STATX_BASIC_STATS, buffer) == 0)
+            {
+                return ToStatus(buffer);
+            }
+        }
+
+        int errno = LastErrno;
+        if (errno == Errno.ENOENT || errno == Errno.ENOTDIR || (followSymlinks && errno == Errno.ELOOP))
+        {
+            return null;
+        }
+
+        throw new SpliceException(errno, followSymlinks ? "stat" : "lstat", display);
+    }
+
+    /// <summary>The device number a character or block device node stands for (st_rdev), from its descriptor.</summary>
+    internal static ulong DeviceNumber(SafeHandle node, string display)
+    {
+        using var lease = new FdLease(node);
+        byte* buffer = stackalloc byte[256];
+        byte empty = 0;
+        if (LibC.StatxAt(lease.Fd, &empty, Flags.AT_EMPTY_PATH, Flags.STATX_BASIC_STATS, buffer) != 0)
+        {
+            throw new SpliceException(LastErrno, "fstat", display);
+        }
+
+        ulong major = *(uint*)(buffer + 128), minor = *(uint*)(buffer + 132);
+        return ((major & 0xfffff000UL) << 32) | ((major & 0xfffUL) << 8) | ((minor & 0xffffff00UL) << 12) | (minor & 0xffUL);
+    }
+
+    /// <summary>mkdirat(2); false when something already stands at the name.</summary>
+    internal static bool MakeDirectoryAt(SafeHandle directory, EntryName name, int mode, string display) =>
+        CreatedUnlessExists(directory, name, display, "mkdirat", (fd, n) => LibC.MkdirAt(fd, n, mode));
+
+    /// <summary>mknodat(2): a FIFO, socket or device node; false when something already stands at the name.</summary>
+    internal static bool MakeNodeAt(SafeHandle directory, EntryName name, uint mode, ulong device, string display) =>
+        CreatedUnlessExists(directory, name, display, "mknodat", (fd, n) => LibC.MknodAt(fd, n, (int)mode, device));
+
+    /// <summary>symlinkat(2); false when something already stands at the name.</summary>
+    internal static bool MakeSymbolicLinkAt(byte[] terminatedTarget, SafeHandle directory, EntryName name, string display)
+    {
+        fixed (byte* t = terminatedTarget)
+        {
+            byte* target = t;
+            return CreatedUnlessExists(directory, name, display, "symlinkat", (fd, n) => LibC.SymlinkAt(target, fd, n));
+        }
+    }
+
+    /// <summary>The target of a symbolic link, as bytes with a terminating NUL (ready for symlinkat).</summary>
+    internal static byte[] ReadLinkAt(SafeHandle directory, EntryName name, string display)
+    {
+        using var lease = new FdLease(directory);
+        for (int size = 256; ; size *= 4)
+        {
+            var buffer = new byte[size];
+            long length;
+            fixed (byte* n = name.Terminated)
+            fixed (byte* b = buffer)
+            {
+                length = LibC.ReadlinkAt(lease.Fd, n, b, (nuint)(size - 1));
+            }
+
+            if (length < 0)
+            {
+                int errno = LastErrno;
+                throw new SpliceException(errno, "readlinkat", display, detail: errno == Errno.EINVAL ? "It is no longer a symbolic link." : null);
+            }
+
+            if (length < size - 1)
+            {
+                return buffer[..((int)length + 1)];
+            }
+        }
+    }
+
+    /// <summary>Gives an unnamed O_TMPFILE file a name; false when something already stands there.
+    /// Through /proc/self/fd (any user may), else AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH).</summary>
+    internal static bool LinkAnonymousFileAt(SafeHandle file, SafeHandle directory, EntryName name, string display)
+    {
+        using var lease = new FdLease(file);
+        var procPath = EntryName.From("/proc/self/fd/" + lease.Fd);
+        fixed (byte* p = procPath.Terminated)
+        {
+            byte* path = p;
+            try
+            {
+                return CreatedUnlessExists(directory, name, display, "linkat", (fd, n) => LibC.LinkAt(Flags.AT_FDCWD, path, fd, n, Flags.AT_SYMLINK_FOLLOW));
+            }
+            catch (SpliceException e) when (e.Errno == Errno.ENOENT)
+            {
+                int source = lease.Fd;
+                fixed (byte* empty = EmptyName)
+                {
+                    byte* none = empty;
+                    return CreatedUnlessExists(directory, name, display, "linkat", (fd, n) => LibC.LinkAt(source, none, fd, n, Flags.AT_EMPTY_PATH));
+                }
+            }
+        }
+    }
+
+    internal static void RenameAt(SafeHandle directory, EntryName from, EntryName to, string fromDisplay, string toDisplay)
+    {
+        using var lease = new FdLease(directory);
+        fixed (byte* f = from.Terminated)
+        fixed (byte* t = to.Terminated)
+        {
+            while (LibC.RenameAt(lease.Fd, f, lease.Fd, t) != 0)
+            {
+                ThrowUnlessInterrupted("renameat", fromDisplay, toDisplay);
+            }
+        }
+    }
+
+    /// <summary>Removes a name from a directory (never what a link points to); a name already gone is not an error.</summary>
+    internal static void UnlinkAt(SafeHandle directory, EntryName name, bool isDirectory, string display)
+    {
+        using var lease = new FdLease(directory);
+        fixed (byte* n = name.Terminated)
+        {
+            while (LibC.UnlinkAt(lease.Fd, n, isDirectory ? Flags.AT_REMOVEDIR : 0) != 0)
+            {
+                if (LastErrno == Errno.ENOENT)
+                {
+                    return;
+                }
+
+                ThrowUnlessInterrupted("unlinkat", display);
+            }
+        }
+    }
+
+    /// <summary>Owner of whatever the descriptor stands for, an O_PATH descriptor of a link or node included.</summary>
+    internal static void SetOwnerOf(SafeHandle node, uint uid, uint gid, string display)
+    {
+        using var lease = new FdLease(node);
+        byte empty = 0;
+        while (LibC.FchownAt(lease.Fd, &empty, (int)uid, (int)gid, Flags.AT_EMPTY_PATH) != 0)
+        {
+            ThrowUnlessInterrupted("fchownat", display);
+        }
+    }
+
+    /// <summary>Times of whatever the descriptor stands for, an O_PATH descriptor of a link or node included.</summary>
+    internal static void SetTimesOf(SafeHandle node, in FileStatus times, string display)
+    {
+        using var lease = new FdLease(node);
+        LibC.TimeSpec* spec = stackalloc LibC.TimeSpec[2];
+        spec[0] = new LibC.TimeSpec { Seconds = times.AccessSeconds, Nanoseconds = times.AccessNanoseconds };
+        spec[1] = new LibC.TimeSpec { Seconds = times.ModifySeconds, Nanoseconds = times.ModifyNanoseconds };
+        byte empty = 0;
+        while (LibC.UtimensAt(lease.Fd, &empty, spec, Flags.AT_EMPTY_PATH) != 0)
+        {
+            ThrowUnlessInterrupted("utimensat", display);
+        }
+    }
+
+    /// <summary>Permission bits of a node held by an O_PATH descriptor (which fchmod refuses):
+    /// fchmodat2 with AT_EMPTY_PATH where the kernel has it (6.6), else chmod of its /proc/self/fd
+    /// entry, which reaches the same inode and never a path.</summary>
+    internal static void SetPermissionsOf(SafeHandle node, int mode, string display)
+    {
+        using var lease = new FdLease(node);
+        if (!s_noFchmodAt2)
+        {
+            byte empty = 0;
+            while (LibC.Syscall4(Flags.SYS_fchmodat2, lease.Fd, (nint)(&empty), mode, Flags.AT_EMPTY_PATH) != 0)
+            {
+                int errno = LastErrno;
+                if (errno == Errno.ENOSYS)
+                {
+                    s_noFchmodAt2 = true;
+                    break;
+                }
+
+                if (errno != Errno.EINTR)
+                {
+                    throw new SpliceException(errno, "fchmodat2", display);
+                }
+            }
+
+            if (!s_noFchmodAt2)
+            {
+                return;
+            }
+        }
+
+        var procPath = EntryName.From("/proc/self/fd/" + lease.Fd);
+        fixed (byte* p = procPath.Terminated)
+        {
+            while (LibC.ChmodBytes(p, mode) != 0)
+            {
+                ThrowUnlessInterrupted("chmod", display);
+            }
+        }
+    }
+
+    /// <summary>flock(2) without waiting; false when another descriptor holds a conflicting lock.</summary>
+    internal static bool TryLock(SafeHandle file, bool exclusive, string display)
+    {
+        using var lease = new FdLease(file);
+        while (LibC.Flock(lease.Fd, (exclusive ? Flags.LOCK_EX : Flags.LOCK_SH) | Flags.LOCK_NB) != 0)
+        {
+            if (LastErrno == Errno.EAGAIN)
+            {
+                return false;
+            }
+
+            ThrowUnlessInterrupted("flock", display);
+        }
+
+        return true;
+    }
+
+    internal static uint EffectiveUid => LibC.GetEffectiveUid();
+
+    /// <summary>The process's umask, read from /proc/self/status (umask(2) can only read it by
+    /// changing it, which races with other threads); 022 where /proc does not say.</summary>
+    internal static int Umask => s_umask ??= ReadUmask();
+
+    private static int? s_umask;
+
+    private static int ReadUmask()
+    {
+        try
+        {
+            foreach (string line in System.IO.File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("Umask:", StringComparison.Ordinal))
+                {
+                    return Convert.ToInt32(line[6..].Trim(), 8);
+                }
+            }
+        }
+        catch (System.IO.IOException)
+        {
+        }
+
+        return 0b000_010_010;
+    }
+
+    /// <summary>Set once fchmodat2 answered ENOSYS (kernels before 6.6, or seccomp).</summary>
+    private static volatile bool s_noFchmodAt2;
+
+    /// <summary>Every name in an open directory but . and .., with the type getdents64 reports
+    /// (DT_UNKNOWN, 0, on file systems that do not fill it in). Reads from the start.</summary>
+    internal static List<(EntryName Name, byte Type)> ReadDirectory(SafeHandle directory, string display)
+    {
+        Seek(directory, 0, Flags.SEEK_SET, display);
+        var entries = new List<(EntryName, byte)>();
+        using var lease = new FdLease(directory);
+        const int BufferSize = 64 * 1024;
+        byte* buffer = (byte*)NativeMemory.Alloc(BufferSize);
+        try
+        {
+            while (true)
+            {
+                long read = LibC.Getdents64(lease.Fd, buffer, BufferSize);
+                if (read == 0)
+                {
+                    return entries;
+                }
+
+                if (read < 0)
+                {
+                    ThrowUnlessInterrupted("getdents64", display);
+                    continue;
+                }
+
+                for (long offset = 0; offset < read;)
+                {
+                    byte* record = buffer + offset;
+                    ushort length = *(ushort*)(record + 16);
+                    byte type = record[18];
+                    var name = new ReadOnlySpan<byte>(record + 19, length - 19);
+                    name = name[..name.IndexOf((byte)0)];
+                    if (!(name.Length == 1 && name[0] == '.') && !(name.Length == 2 && name[0] == '.' && name[1] == '.'))
+                    {
+                        entries.Add((EntryName.From(name), type));
+                    }
+
+                    offset += length;
+                }
+            }
+        }
+        finally
+        {
+            NativeMemory.Free(buffer);
+        }
+    }
+
+    private static readonly byte[] EmptyName = { 0 };
+
+    private delegate int NameCall(int directoryFd, byte* name);
+
+    private static bool CreatedUnlessExists(SafeHandle directory, EntryName name, string display, string syscall, NameCall call)
+    {
+        using var lease = new FdLease(directory);
+        fixed (byte* n = name.Terminated)
+        {
+            while (call(lease.Fd, n) != 0)
+            {
+                if (LastErrno == Errno.EEXIST)
+                {
+                    return false;
+                }
+
+                ThrowUnlessInterrupted(syscall, display);
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,172 @@
+using System;
+using System.Diagnostics;
+using Microsoft.Win32.SafeHandles;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// One name that a copy writes, in a directory held open: the single place that decides what
+/// may be done with what stands there. Nothing there: a new file. A regular file or a symbolic
+/// link: replaced by a complete new file (a link is never written through, whatever it points
+/// to). A FIFO or a device: written in place, opened without following a link and checked to be
+/// the node that was seen. A directory, a socket, the source itself, or (without -Force) a
+/// read-only file: refused before anything is written.
+/// </summary>
+internal sealed class DestinationSlot : IDisposable
+{
+    private const int AnyWriteBit = 0b010_010_010;
+    private const int InPlaceFlags = Flags.O_WRONLY | Flags.O_NOCTTY | Flags.O_NOFOLLOW | Flags.O_NONBLOCK;
+
+    private readonly bool _ownsDirectory;
+
+    private DestinationSlot(DirectoryHandle directory, bool ownsDirectory, EntryName name, string path, FileStatus? existing)
+    {
+        Directory = directory;
+        _ownsDirectory = ownsDirectory;
+        Name = name;
+        Path = path;
+        Existing = existing;
+    }
+
+    public DirectoryHandle Directory { get; }
+
+    public EntryName Name { get; }
+
+    /// <summary>The destination as the user knows it (never a temporary name).</summary>
+    public string Path { get; }
+
+    /// <summary>What stood at the name when the slot was resolved (a link as itself); null for nothing.</summary>
+    public FileStatus? Existing { get; }
+
+    /// <summary>A FIFO or device: rename cannot replace it, so it is written in place.</summary>
+    public bool IsWrittenInPlace => Existing?.Kind is FileKind.Fifo or FileKind.CharacterDevice or FileKind.BlockDevice;
+
+    /// <summary>The destination named by a whole path: its directory is opened (following links on the
+    /// way, which the user named) and held; the last name is looked at without following a link.</summary>
+    public static DestinationSlot Resolve(string path)
+    {
+        string trimmed = path.Length > 1 ? path.TrimEnd('/') : path;
+        string name = System.IO.Path.GetFileName(trimmed);
+        if (name.Length == 0 || name is "." or "..")
+        {
+            throw new CopyRefusedException(CopyRefusal.DestinationIsDirectory, $"Cannot write a file at '{path}': it names a directory.");
+        }
+
+        string parent = System.IO.Path.GetDirectoryName(trimmed) is { Length: > 0 } p ? p : ".";
+        var directory = DirectoryHandle.Open(parent);
+        try
+        {
+            var entry = EntryName.From(name);
+            return new DestinationSlot(directory, ownsDirectory: true, entry, trimmed, Sys.TryStatAt(directory.Handle, entry, followSymlinks: false, trimmed));
+        }
+        catch
+        {
+            directory.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A name in a directory a tree copy holds; in a directory the copy made itself nothing
+    /// else can stand there, so there is no look unless <paramref name="lookFirst"/> (items of
+    /// several directories going into one).</summary>
+    public static DestinationSlot In(DirectoryHandle directory, EntryName name, bool lookFirst = false)
+    {
+        string path = directory.PathOf(name);
+        var existing = directory.CreatedByThisCopy && !lookFirst ? null : Sys.TryStatAt(directory.Handle, name, followSymlinks: false, path);
+        return new DestinationSlot(directory, ownsDirectory: false, name, path, existing);
+    }
+
+    /// <summary>Refuses what must not be written over, before anything is opened for writing.</summary>
+    /// <param name="source">The source's status; null for sources that are not files.</param>
+    /// <param name="sourcePath">For the messages; null where the source has no path.</param>
+    public void Refuse(FileStatus? source, string? sourcePath, bool force)
+    {
+        if (Existing is not { } target)
+        {
+            return;
+        }
+
+        string what = sourcePath is null ? "the source" : $"'{sourcePath}'";
+        // A link to the source would be replaced, not followed; refusing it keeps Copy-Item's message for a self-copy.
+        var reached = target.Kind == FileKind.SymbolicLink ? Sys.TryStatAt(Directory.Handle, Name, followSymlinks: true, Path) : target;
+        if (source is { } s && reached is { } r && r.IsSameFile(s))
+        {
+            throw new CopyRefusedException(CopyRefusal.SameFile, $"Cannot copy {what} onto itself ('{Path}' is the same file).");
+        }
+
+        switch (target.Kind)
+        {
+            case FileKind.Directory:
+                throw new CopyRefusedException(CopyRefusal.DestinationIsDirectory, $"Cannot overwrite directory '{Path}' with {what}.");
+            case FileKind.Socket:
+                throw new CopyRefusedException(CopyRefusal.DestinationIsSocket, $"Cannot write {what} to '{Path}': it is a socket, which takes no content; send to it with Open-SpliceDescriptor -Uri unix://{Path} and Invoke-Splice.");
+            case FileKind.File when !force && (target.Permissions & AnyWriteBit) == 0:
+                throw new CopyRefusedException(CopyRefusal.DestinationReadOnly, $"The destination '{Path}' is read-only; use -Force to replace it.");
+        }
+    }
+
+    /// <summary>Opens the FIFO or device that stands at the name for writing. Never blocks in open(2):
+    /// a FIFO without a reader is waited for in slices (Ctrl+C honoured). What was opened must be
+    /// the node that was seen: a name swapped meanwhile (for a link, or a victim file) is refused.</summary>
+    public SafeFileHandle OpenInPlace(ReadinessWait wait)
+    {
+        var expected = Existing ?? throw new InvalidOperationException("Nothing stands at the destination.");
+        long started = Stopwatch.GetTimestamp();
+        SafeFileHandle handle;
+        while (true)
+        {
+            try
+            {
+                handle = Sys.OpenAt(Directory.Handle, Name, InPlaceFlags, 0, Path);
+                break;
+            }
+            catch (SpliceException e) when (e.Errno == Errno.ENXIO && expected.Kind == FileKind.Fifo)
+            {
+                wait.Pause(started, $"No process opened the FIFO '{Path}' for reading");
+            }
+            catch (SpliceException e) when (e.Errno == Errno.ELOOP)
+            {
+                throw Changed();
+            }
+        }
+
+        try
+        {
+            var opened = Sys.Stat(handle, Path);
+            if (!opened.IsSameFile(expected) || opened.Kind != expected.Kind)
+            {
+                throw Changed();
+            }
+
+            if (expected.Kind != FileKind.Fifo)
+            {
+                Sys.SetNonBlocking(handle, false, Path);
+            }
+
+            return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A new, private file that takes this name only when committed.</summary>
+    public TemporaryFile CreateFile(bool readable = false) => TemporaryFile.In(this, readable);
+
+    /// <summary>The destination's file system (to pick a method, to find tmpfs).</summary>
+    public ulong Device => Directory.Status.Device;
+
+    public void Dispose()
+    {
+        if (_ownsDirectory)
+        {
+            Directory.Dispose();
+        }
+    }
+
+    private CopyRefusedException Changed() =>
+        new(CopyRefusal.DestinationChanged, $"'{Path}' was replaced by something else while it was being opened; nothing was written to it.");
+}

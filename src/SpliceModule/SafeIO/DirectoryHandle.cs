@@ -1,0 +1,127 @@
+using System;
+using Microsoft.Win32.SafeHandles;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// A directory held open by descriptor. Children are opened and made relative to it, never by a
+/// whole path, so that a directory renamed or replaced by a symbolic link after it was opened
+/// cannot redirect what is written below it. <see cref="Path"/> is for messages only.
+/// </summary>
+internal sealed class DirectoryHandle : IDisposable
+{
+    private const int OpenFlags = Flags.O_RDONLY | Flags.O_DIRECTORY | Flags.O_NOCTTY;
+    private const int PrivateMode = 0b111_000_000;
+    private const int GroupAndOtherBits = 0b000_111_111;
+
+    private DirectoryHandle(SafeFileHandle handle, string path, FileStatus status, bool created)
+    {
+        Handle = handle;
+        Path = path;
+        Status = status;
+        CreatedByThisCopy = created;
+    }
+
+    public SafeFileHandle Handle { get; }
+
+    public string Path { get; }
+
+    public FileStatus Status { get; }
+
+    /// <summary>This copy made the directory and found it empty and private (0700, its own):
+    /// nobody else can have put anything in it, so names inside need no look before writing.</summary>
+    public bool CreatedByThisCopy { get; }
+
+    /// <summary>Opens a directory the user named; symbolic links on the way are followed, as every
+    /// tool follows them in a path it was given.</summary>
+    public static DirectoryHandle Open(string path)
+    {
+        var handle = Sys.Open(path, OpenFlags);
+        return Wrap(handle, path, created: false);
+    }
+
+    public string PathOf(EntryName name) => Path.EndsWith('/') ? Path + name : Path + "/" + name;
+
+    /// <summary>Opens a child directory; with <paramref name="followSymlink"/> false a symbolic
+    /// link there is refused. With <paramref name="expected"/> the directory opened must be that one
+    /// (the one a walk saw), else the source changed under the copy.</summary>
+    public DirectoryHandle OpenChild(EntryName name, bool followSymlink, FileStatus? expected = null)
+    {
+        string path = PathOf(name);
+        SafeFileHandle handle;
+        try
+        {
+            handle = Sys.OpenAt(Handle, name, OpenFlags | (followSymlink ? 0 : Flags.O_NOFOLLOW), 0, path);
+        }
+        catch (SpliceException e) when (e.Errno is Errno.ELOOP or Errno.ENOTDIR && expected is not null)
+        {
+            throw new CopyRefusedException(CopyRefusal.SourceChanged, $"'{path}' is no longer the directory that was listed (it was replaced while the copy ran); it was skipped.");
+        }
+
+        var child = Wrap(handle, path, created: false);
+        if (expected is { } seen && !child.Status.IsSameFile(seen))
+        {
+            child.Dispose();
+            throw new CopyRefusedException(CopyRefusal.SourceChanged, $"'{path}' is no longer the directory that was listed (it was replaced while the copy ran); it was skipped.");
+        }
+
+        return child;
+    }
+
+    /// <summary>The parent directory (.. of this one), for walking up to the root.</summary>
+    public DirectoryHandle OpenParent() => Wrap(Sys.OpenAt(Handle, DotDot, OpenFlags, 0, Path + "/.."), Path + "/..", created: false);
+
+    /// <summary>
+    /// Makes a directory of the destination, or opens the one that stands there. A new directory
+    /// is made 0700 and is only used once it is opened without following a link and found to be
+    /// ours, private and empty: a directory swapped in between mkdirat and openat is refused.
+    /// It gets its real mode when the copy of its contents ends (in every way).
+    /// </summary>
+    public DirectoryHandle MakeOrOpenChild(EntryName name, string sourcePath)
+    {
+        string path = PathOf(name);
+        bool created = Sys.MakeDirectoryAt(Handle, name, PrivateMode, path);
+        SafeFileHandle handle;
+        try
+        {
+            handle = Sys.OpenAt(Handle, name, OpenFlags | Flags.O_NOFOLLOW, 0, path);
+        }
+        catch (SpliceException e) when (e.Errno is Errno.ELOOP or Errno.ENOTDIR)
+        {
+            bool isLink = Sys.TryStatAt(Handle, name, followSymlinks: false, path)?.Kind == FileKind.SymbolicLink;
+            throw isLink
+                ? new CopyRefusedException(CopyRefusal.DestinationIsSymlink, $"Cannot copy directory '{sourcePath}' to '{path}': a symbolic link stands there, and nothing is written through one.")
+                : new CopyRefusedException(CopyRefusal.DirectoryOntoFile, $"Cannot copy directory '{sourcePath}' onto the existing file '{path}'.");
+        }
+
+        var child = Wrap(handle, path, created);
+        if (created && !child.IsFreshAndPrivate())
+        {
+            child.Dispose();
+            throw new CopyRefusedException(CopyRefusal.DestinationChanged, $"The directory '{path}' that this copy made was replaced by another one before anything was written in it; it was skipped.");
+        }
+
+        return child;
+    }
+
+    public void Dispose() => Handle.Dispose();
+
+    private bool IsFreshAndPrivate() =>
+        Status.Uid == Sys.EffectiveUid && (Status.Permissions & GroupAndOtherBits) == 0 && Sys.ReadDirectory(Handle, Path).Count == 0;
+
+    private static readonly EntryName DotDot = EntryName.From("..");
+
+    private static DirectoryHandle Wrap(SafeFileHandle handle, string path, bool created)
+    {
+        try
+        {
+            return new DirectoryHandle(handle, path, Sys.Stat(handle, path), created);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+}
