@@ -15,7 +15,8 @@ internal readonly record struct FileStatus(
     long AccessSeconds,
     long AccessNanoseconds,
     long ModifySeconds,
-    long ModifyNanoseconds)
+    long ModifyNanoseconds,
+    long ChangeSeconds)
 {
     private const uint TypeMask = 0xF000;
 

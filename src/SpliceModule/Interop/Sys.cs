@@ -502,5 +502,6 @@ internal static unsafe partial class Sys
         AccessSeconds: *(long*)(b + 64),
         AccessNanoseconds: *(uint*)(b + 72),
         ModifySeconds: *(long*)(b + 112),
-        ModifyNanoseconds: *(uint*)(b + 120));
+        ModifyNanoseconds: *(uint*)(b + 120),
+        ChangeSeconds: *(long*)(b + 96));
 }

@@ -57,6 +57,7 @@ internal sealed class DestinationSlot : IDisposable
         var directory = DirectoryHandle.Open(parent);
         try
         {
+            StaleTemporaryFiles.SweepOnce(directory);
             var entry = EntryName.From(name);
             return new DestinationSlot(directory, ownsDirectory: true, entry, trimmed, Sys.TryStatAt(directory.Handle, entry, followSymlinks: false, trimmed));
         }

@@ -303,6 +303,11 @@ internal static class TreeCopier
                 return;
             }
 
+            if (ownsDestination && !destination.CreatedByThisCopy)
+            {
+                StaleTemporaryFiles.SweepOnce(destination);
+            }
+
             var work = new DirectoryWork(index, parent, source, parent is not null, destination, ownsDestination);
             lock (_gate)
             {
