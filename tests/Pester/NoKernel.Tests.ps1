@@ -70,6 +70,13 @@ Describe 'With SPLICEMODULE_DISABLE_KERNEL=1' {
         (Get-Item (Join-Path $script:Work 'readonly.bin')).UnixFileMode = [IO.UnixFileMode]'UserRead'
         New-Item -ItemType Directory -Path (Join-Path $script:Work 'folder') | Out-Null
         $script:SourceHash = (Get-FileHash $source.FullName).Hash
+        $tree = Join-Path $script:Work 'tree'
+        New-Item -ItemType Directory -Path "$tree/sub/deeper" -Force | Out-Null
+        Set-Content -LiteralPath "$tree/a.txt" -Value 'a'
+        Set-Content -LiteralPath "$tree/sub/b.txt" -Value 'b'
+        Set-Content -LiteralPath "$tree/sub/deeper/c.log" -Value 'c'
+        New-Item -ItemType SymbolicLink -Path "$tree/sub/link" -Target 'b.txt' | Out-Null
+        (Get-Item "$tree/sub").UnixFileMode = [IO.UnixFileMode]'UserRead, UserWrite, UserExecute, GroupRead, GroupExecute'
 
         $script:Result = Invoke-FreshPwsh -Json -Environment @{ SPLICEMODULE_DISABLE_KERNEL = '1'; SPLICE_TEST_DIR = $script:Work } -Script ($script:Prologue + @'
 Set-Location $env:SPLICE_TEST_DIR
@@ -107,6 +114,13 @@ $result = [ordered]@{
     ReadOnly          = Get-ErrorId { Copy-SpliceItem -Path source.bin -Destination readonly.bin }
     ReadOnlyKept      = (Get-Content readonly.bin)
     WhatIfCreated     = $(Copy-SpliceItem -Path source.bin -Destination whatif.bin -WhatIf; Test-Path whatif.bin)
+    TreeMethods       = @(Copy-SpliceItem -Path tree -Destination tree-copy -Recurse -PassThru | Where-Object CopyMethod | ForEach-Object { [string]$_.CopyMethod } | Sort-Object -Unique)
+    TreeNames         = @(Get-ChildItem tree-copy -Recurse -Force -Name | Sort-Object)
+    TreeContent       = @('a.txt', 'sub/b.txt', 'sub/deeper/c.log' | ForEach-Object { Get-Content (Join-Path tree-copy $_) })
+    TreeLink          = (Get-Item tree-copy/sub/link).LinkTarget
+    TreeSubMode       = [int](Get-Item tree-copy/sub).UnixFileMode
+    TreeFiltered      = $(Copy-SpliceItem -Path tree -Destination tree-txt -Recurse -Filter '*.txt'; @(Get-ChildItem tree-txt -Recurse -File -Name | Sort-Object))
+    TreeIntoItself    = Get-ErrorId { Copy-SpliceItem -Path tree -Destination tree/sub/inner -Recurse }
     LibrariesBefore   = @([PInvokeRecorder]::Libraries.ToArray())
     NewKernelPipe     = Get-TerminatingErrorId { New-KernelPipe }
     NewKernelPipeText = $(try { New-KernelPipe } catch { $_.Exception.Message })
@@ -162,6 +176,17 @@ $result
         $Result.ReadOnlyKept | Should -Be 'old'
         $Result.ForcedMethod | Should -Be 'PlatformCopy'
         $Result.ForcedHash | Should -Be $script:SourceHash
+    }
+
+    It 'copies a tree with -Recurse through the platform''s file APIs: files, links, modes, filters' {
+        $Result.TreeMethods | Should -Be @('PlatformCopy')
+        $expected = @('a.txt', 'sub', 'sub/b.txt', 'sub/deeper', 'sub/deeper/c.log', 'sub/link') | Sort-Object
+        $Result.TreeNames | Should -Be $expected
+        $Result.TreeContent | Should -Be @('a', 'b', 'c')
+        $Result.TreeLink | Should -Be 'b.txt'
+        $Result.TreeSubMode | Should -Be ([int][IO.UnixFileMode]'UserRead, UserWrite, UserExecute, GroupRead, GroupExecute')
+        $Result.TreeFiltered | Should -Be @('a.txt', 'sub/b.txt')
+        $Result.TreeIntoItself | Should -Be @('DestinationInsideSource,SpliceModule.Commands.CopySpliceItemCommand')
     }
 
     It 'creates nothing with -WhatIf' {

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using SpliceModule.Interop;
 using SpliceModule.Transfer;
 
 namespace SpliceModule.Commands;
@@ -219,12 +220,6 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
     /// land directly in it). Without -Recurse only the empty directory is made.</summary>
     private void CopyDirectory(string source, string destination)
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            WriteItemError(new PlatformNotSupportedException($"Copying the directory '{source}' needs Linux; use Copy-Item -Recurse on this system."), source, "PlatformNotSupported", ErrorCategory.NotImplemented);
-            return;
-        }
-
         bool destinationIsDirectory = Directory.Exists(destination);
         if (!destinationIsDirectory && File.Exists(destination))
         {
@@ -240,16 +235,28 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
 
         try
         {
-            using var plan = TreeWalker.Walk(source, new TreeWalkOptions
+            var walk = new TreeWalkOptions
             {
                 Recurse = Recurse,
                 FollowSymlinks = FollowSymlink,
                 KeepContainers = Container,
                 IncludeLeaf = IsFileInTreeIncluded,
                 Cancellation = Cancellation,
-            });
-            var reporter = new TreeReporter(this, _progress!, plan);
-            TreeCopier.Copy(plan, target, Options(source, target), ThrottleLimit, reporter);
+            };
+            TreeReporter reporter;
+            if (KernelFeatures.LinuxKernel)
+            {
+                using var plan = TreeWalker.Walk(source, walk);
+                reporter = new TreeReporter(this, _progress!, plan.RootPath, plan.FileCount, plan.TotalBytes);
+                TreeCopier.Copy(plan, target, Options(source, target), ThrottleLimit, reporter);
+            }
+            else
+            {
+                var tree = PlatformTreeCopier.Walk(source, walk);
+                reporter = new TreeReporter(this, _progress!, tree.RootPath, tree.FileCount, tree.TotalBytes);
+                tree.Copy(target, Options(source, target), reporter);
+            }
+
             reporter.Finish();
             WriteVerbose($"Copied '{source}' to '{target}': {reporter.Items} items, {reporter.Bytes} bytes.");
         }
@@ -338,16 +345,16 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
         private readonly string _root;
         private readonly int _leaves;
 
-        public TreeReporter(CopySpliceItemCommand cmdlet, ProgressReporter progress, TreePlan plan)
+        public TreeReporter(CopySpliceItemCommand cmdlet, ProgressReporter progress, string root, int leaves, long totalBytes)
         {
             _cmdlet = cmdlet;
             _progress = progress;
             _bytesBefore = progress.CompletedBytes;
             _itemsBefore = progress.CompletedItems;
-            _root = plan.RootPath;
-            _leaves = plan.FileCount;
-            progress.TotalBytes = progress.CompletedBytes + plan.TotalBytes;
-            progress.TotalItems = progress.CompletedItems + plan.FileCount;
+            _root = root;
+            _leaves = leaves;
+            progress.TotalBytes = progress.CompletedBytes + totalBytes;
+            progress.TotalItems = progress.CompletedItems + leaves;
         }
 
         public long Bytes { get; private set; }
