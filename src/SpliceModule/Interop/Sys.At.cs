@@ -71,21 +71,64 @@ internal static unsafe partial class Sys
     }
 
     /// <summary>mkdirat(2); false when something already stands at the name.</summary>
-    internal static bool MakeDirectoryAt(SafeHandle directory, EntryName name, int mode, string display) =>
-        CreatedUnlessExists(directory, name, display, "mkdirat", (fd, n) => LibC.MkdirAt(fd, n, mode));
+    internal static bool MakeDirectoryAt(SafeHandle directory, EntryName name, int mode, string display)
+    {
+        using var lease = new FdLease(directory);
+        fixed (byte* n = name.Terminated)
+        {
+            while (LibC.MkdirAt(lease.Fd, n, mode) != 0)
+            {
+                if (LastErrno == Errno.EEXIST)
+                {
+                    return false;
+                }
+
+                ThrowUnlessInterrupted("mkdirat", display);
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>mknodat(2): a FIFO, socket or device node; false when something already stands at the name.</summary>
-    internal static bool MakeNodeAt(SafeHandle directory, EntryName name, uint mode, ulong device, string display) =>
-        CreatedUnlessExists(directory, name, display, "mknodat", (fd, n) => LibC.MknodAt(fd, n, (int)mode, device));
+    internal static bool MakeNodeAt(SafeHandle directory, EntryName name, uint mode, ulong device, string display)
+    {
+        using var lease = new FdLease(directory);
+        fixed (byte* n = name.Terminated)
+        {
+            while (LibC.MknodAt(lease.Fd, n, (int)mode, device) != 0)
+            {
+                if (LastErrno == Errno.EEXIST)
+                {
+                    return false;
+                }
+
+                ThrowUnlessInterrupted("mknodat", display);
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>symlinkat(2); false when something already stands at the name.</summary>
     internal static bool MakeSymbolicLinkAt(byte[] terminatedTarget, SafeHandle directory, EntryName name, string display)
     {
+        using var lease = new FdLease(directory);
         fixed (byte* t = terminatedTarget)
+        fixed (byte* n = name.Terminated)
         {
-            byte* target = t;
-            return CreatedUnlessExists(directory, name, display, "symlinkat", (fd, n) => LibC.SymlinkAt(target, fd, n));
+            while (LibC.SymlinkAt(t, lease.Fd, n) != 0)
+            {
+                if (LastErrno == Errno.EEXIST)
+                {
+                    return false;
+                }
+
+                ThrowUnlessInterrupted("symlinkat", display);
+            }
         }
+
+        return true;
     }
 
     /// <summary>The target of a symbolic link, as bytes with a terminating NUL (ready for symlinkat).</summary>
@@ -119,25 +162,33 @@ internal static unsafe partial class Sys
     /// Through /proc/self/fd (any user may), else AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH).</summary>
     internal static bool LinkAnonymousFileAt(SafeHandle file, SafeHandle directory, EntryName name, string display)
     {
-        using var lease = new FdLease(file);
-        var procPath = EntryName.From("/proc/self/fd/" + lease.Fd);
+        using var source = new FdLease(file);
+        using var target = new FdLease(directory);
+        var procPath = EntryName.From("/proc/self/fd/" + source.Fd);
         fixed (byte* p = procPath.Terminated)
+        fixed (byte* empty = EmptyName)
+        fixed (byte* n = name.Terminated)
         {
-            byte* path = p;
-            try
+            bool throughProc = true;
+            while ((throughProc ? LibC.LinkAt(Flags.AT_FDCWD, p, target.Fd, n, Flags.AT_SYMLINK_FOLLOW) : LibC.LinkAt(source.Fd, empty, target.Fd, n, Flags.AT_EMPTY_PATH)) != 0)
             {
-                return CreatedUnlessExists(directory, name, display, "linkat", (fd, n) => LibC.LinkAt(Flags.AT_FDCWD, path, fd, n, Flags.AT_SYMLINK_FOLLOW));
-            }
-            catch (SpliceException e) when (e.Errno == Errno.ENOENT)
-            {
-                int source = lease.Fd;
-                fixed (byte* empty = EmptyName)
+                int errno = LastErrno;
+                if (errno == Errno.EEXIST)
                 {
-                    byte* none = empty;
-                    return CreatedUnlessExists(directory, name, display, "linkat", (fd, n) => LibC.LinkAt(source, none, fd, n, Flags.AT_EMPTY_PATH));
+                    return false;
                 }
+
+                if (errno == Errno.ENOENT && throughProc)
+                {
+                    throughProc = false; // no /proc here
+                    continue;
+                }
+
+                ThrowUnlessInterrupted("linkat", display);
             }
         }
+
+        return true;
     }
 
     internal static void RenameAt(SafeHandle directory, EntryName from, EntryName to, string fromDisplay, string toDisplay)
@@ -331,25 +382,4 @@ internal static unsafe partial class Sys
     }
 
     private static readonly byte[] EmptyName = { 0 };
-
-    private delegate int NameCall(int directoryFd, byte* name);
-
-    private static bool CreatedUnlessExists(SafeHandle directory, EntryName name, string display, string syscall, NameCall call)
-    {
-        using var lease = new FdLease(directory);
-        fixed (byte* n = name.Terminated)
-        {
-            while (call(lease.Fd, n) != 0)
-            {
-                if (LastErrno == Errno.EEXIST)
-                {
-                    return false;
-                }
-
-                ThrowUnlessInterrupted(syscall, display);
-            }
-        }
-
-        return true;
-    }
 }

@@ -22,7 +22,12 @@ internal static unsafe partial class Sys
         int fd = lease.Fd;
         while (true)
         {
-            long size = SizeOrExpected(() => LibC.Flistxattr(fd, null, 0), "flistxattr", path, Errno.EOPNOTSUPP);
+            long size = SizeOrExpected(LibC.Flistxattr(fd, null, 0), "flistxattr", path, Errno.EOPNOTSUPP);
+            if (size == Interrupted)
+            {
+                continue;
+            }
+
             if (size <= 0)
             {
                 return Array.Empty<string>();
@@ -32,13 +37,12 @@ internal static unsafe partial class Sys
             long length;
             fixed (byte* p = buffer)
             {
-                byte* list = p;
-                length = SizeOrExpected(() => LibC.Flistxattr(fd, list, (nuint)buffer.Length), "flistxattr", path, ERANGE);
+                length = SizeOrExpected(LibC.Flistxattr(fd, p, (nuint)buffer.Length), "flistxattr", path, ERANGE);
             }
 
             if (length < 0)
             {
-                continue; // an attribute was added since the size query
+                continue; // an attribute was added since the size query (or EINTR)
             }
 
             var names = new List<string>();
@@ -67,7 +71,12 @@ internal static unsafe partial class Sys
         int fd = lease.Fd;
         while (true)
         {
-            long size = SizeOrExpected(() => LibC.Fgetxattr(fd, name, null, 0), "fgetxattr", path, ENODATA);
+            long size = SizeOrExpected(LibC.Fgetxattr(fd, name, null, 0), "fgetxattr", path, ENODATA);
+            if (size == Interrupted)
+            {
+                continue;
+            }
+
             if (size < 0)
             {
                 return null;
@@ -77,8 +86,7 @@ internal static unsafe partial class Sys
             long length;
             fixed (byte* p = value)
             {
-                byte* data = p;
-                length = SizeOrExpected(() => LibC.Fgetxattr(fd, name, data, (nuint)value.Length), "fgetxattr", path, ERANGE);
+                length = SizeOrExpected(LibC.Fgetxattr(fd, name, p, (nuint)value.Length), "fgetxattr", path, ERANGE);
             }
 
             if (length >= 0)
@@ -94,22 +102,33 @@ internal static unsafe partial class Sys
         int fd = lease.Fd;
         fixed (byte* p = value)
         {
-            byte* data = p;
-            Check(() => LibC.Fsetxattr(fd, name, data, (nuint)value.Length, 0), "fsetxattr", path);
+            while (LibC.Fsetxattr(fd, name, p, (nuint)value.Length, 0) != 0)
+            {
+                ThrowUnlessInterrupted("fsetxattr", path);
+            }
         }
     }
 
-    /// <summary>Runs a call that returns a size, as <see cref="Retry"/> does; <paramref name="expectedErrno"/> is an
-    /// answer, not a failure (the size changed, the attribute vanished, no attributes here), so it returns -1 for it.</summary>
-    private static long SizeOrExpected(Func<nint> call, string syscall, string? path, int expectedErrno)
+    /// <summary>A size query's answer: the size, -1 for <paramref name="expectedErrno"/> (the size
+    /// changed, the attribute vanished, no attributes here), <see cref="Interrupted"/> for EINTR.</summary>
+    private static long SizeOrExpected(nint result, string syscall, string? path, int expectedErrno)
     {
-        try
+        if (result >= 0)
         {
-            return Retry(call, syscall, null, path, null);
+            return result;
         }
-        catch (SpliceException e) when (e.Errno == expectedErrno)
+
+        int errno = LastErrno;
+        if (errno == Errno.EINTR)
+        {
+            return Interrupted;
+        }
+
+        if (errno == expectedErrno)
         {
             return -1;
         }
+
+        throw new SpliceException(errno, syscall, path);
     }
 }
