@@ -1,6 +1,7 @@
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
     . (Join-Path $PSScriptRoot 'Pipelines.Helpers.ps1')
+    . (Join-Path $PSScriptRoot 'Support/ModuleRunspace.ps1')
     $script:FdBaseline = Get-WarmFdBaseline
     $script:Id = 'SpliceModule.Commands.InvokeSpliceCommand'
 
@@ -252,6 +253,37 @@ Describe 'Invoke-Splice misuse' {
     ) {
         $splat = & $Arguments
         { Invoke-Splice @splat -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId,$Id"
+    }
+
+    # Both ends of one pipe are one buffer: splice(2) refuses that (EINVAL), and read/write would
+    # read back what it writes forever. Bounded, so that a regression cannot hang the suite.
+    It 'refuses <Case> with SamePipe and moves nothing' -TestCases @(
+        @{ Case = 'one kernel pipe as source and destination'; Ends = { param($p) @{ Source = $p; Destination = $p } } }
+        @{ Case = 'the read end and the write end of one kernel pipe'; Ends = { param($p) @{ Source = $p.ReadEnd; Destination = $p.WriteEnd } } }
+        @{ Case = 'the pipe as source and its own write end as destination'; Ends = { param($p) @{ Source = $p; Destination = $p.WriteEnd } } }
+    ) {
+        $same = New-KernelPipe
+        try {
+            Write-VmSplice -Pipe $same -InputObject 'hello' -NoNewline
+            $run = Invoke-Bounded { param($ends) Invoke-Splice @ends -TimeoutSec 2 } @(, (& $Ends $same)) -TimeoutSec 15
+            $run.Output | Should -BeNullOrEmpty
+            $run.Errors.FullyQualifiedErrorId | Should -Be "SamePipe,$Id"
+            $run.Errors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $same.BytesAvailable | Should -Be 5
+        }
+        finally { $same.Close() }
+    }
+
+    It 'refuses a FIFO opened once for reading and once for writing with SamePipe' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'same.fifo')
+        $reader = Open-SpliceDescriptor -LiteralPath $fifo -Access Read
+        $writer = Open-SpliceDescriptor -LiteralPath $fifo -Access Write -TimeoutSec 5
+        try {
+            Write-VmSplice -Destination $writer -InputObject 'hello' -NoNewline
+            $run = Invoke-Bounded { param($from, $to) Invoke-Splice -Source $from -Destination $to -TimeoutSec 2 } @($reader, $writer) -TimeoutSec 15
+            $run.Errors.FullyQualifiedErrorId | Should -Be "SamePipe,$Id"
+        }
+        finally { $reader, $writer | Close-SpliceDescriptor }
     }
 
     It 'refuses a closed descriptor with DescriptorClosed' {

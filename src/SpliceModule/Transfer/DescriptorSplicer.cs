@@ -95,7 +95,21 @@ internal static class DescriptorSplicer
         {
             throw new TransferRefusedException(TransferRefusal.SamePipe, $"{request.Source.DisplayName} cannot be both the source and the destination.");
         }
+
+        if (AreOnePipe(request.Source, request.Destination))
+        {
+            throw new TransferRefusedException(TransferRefusal.SamePipe, $"{request.Source.DisplayName} and {request.Destination.DisplayName} are the two ends of one pipe: it cannot be spliced into itself. Splice into another pipe (New-KernelPipe) or descriptor.");
+        }
     }
+
+    /// <summary>A KernelPipe passed as both source and destination is read from its read end and
+    /// written through its write end, two descriptors of one pipe; so are a FIFO's read and write
+    /// descriptors. splice(2) refuses that with EINVAL, and read/write would read back what it
+    /// writes for ever: both ends are the same pipe inode.</summary>
+    private static bool AreOnePipe(SpliceDescriptor source, SpliceDescriptor destination) =>
+        source.Kind is FileKind.Pipe or FileKind.Fifo
+        && destination.Kind is FileKind.Pipe or FileKind.Fifo
+        && Sys.Stat(source.Handle, source.Path).IsSameFile(Sys.Stat(destination.Handle, destination.Path));
 
     /// <summary>Files end at 2^63-1 bytes; an offset plus a length past that is a typo, not a request.</summary>
     private static void RequireRoom(long offset, long? length, string parameter)
