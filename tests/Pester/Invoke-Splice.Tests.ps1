@@ -167,7 +167,8 @@ Describe 'Invoke-Splice from a TCP socket' {
         $received = Join-Path $TestDrive 'received.bin'
         $pipe = New-KernelPipe -Capacity 1MB
     }
-    AfterEach { $listener.Stop(); $pipe | Close-SpliceDescriptor }
+    # The next case's arrival check must not see this case's file before its receiver truncates it.
+    AfterEach { $listener.Stop(); $pipe | Close-SpliceDescriptor; Remove-Item -LiteralPath $received -ErrorAction Ignore }
 
     # A receiver that has just taken a burst waits for the next bytes in batches; what follows
     # a burst must still arrive as soon as it is sent, not when more comes or the sender closes.
