@@ -181,6 +181,53 @@ Describe 'Open-SpliceDescriptor by URI' {
     }
 }
 
+Describe 'Open-SpliceDescriptor with a relative unix: URI' {
+    # PowerShell's location, not the process's working directory: Set-Location changes only the first.
+    BeforeAll {
+        $script:dir = Join-Path $TestDrive 'here'
+        $null = New-Item -ItemType Directory -Path (Join-Path $dir 'sub')
+        [Environment]::CurrentDirectory | Should -Not -Be $dir
+    }
+
+    It 'connects to <Uri> relative to the current location' -TestCases @(
+        @{ Uri = 'unix:rel.sock' }
+        @{ Uri = 'unix:./rel.sock' }
+        @{ Uri = 'unix:sub/../rel.sock' }
+        @{ Uri = 'unix:TestDrive:/here/rel.sock' }
+    ) {
+        $socketPath = Join-Path $dir 'rel.sock'
+        $listener = [Net.Sockets.Socket]::new('Unix', 'Stream', 'Unspecified')
+        try {
+            $listener.Bind([Net.Sockets.UnixDomainSocketEndPoint]::new($socketPath))
+            $listener.Listen(1)
+            Push-Location -LiteralPath $dir
+            try { $client = Open-SpliceDescriptor -Uri $Uri -TimeoutSec 5 -ErrorAction Stop }
+            finally { Pop-Location }
+            try {
+                $client.Kind | Should -Be 'Socket'
+                $client.Path | Should -Be "unix://$socketPath"
+            }
+            finally { $client.Close() }
+        }
+        finally { $listener.Dispose(); Remove-Item -LiteralPath $socketPath -ErrorAction Ignore }
+    }
+
+    It 'listens on unix:rel.sock in the current location of the runspace that listens' {
+        $socketPath = Join-Path $dir 'listen-rel.sock'
+        $peer = Start-Peer { param($dir) Set-Location -LiteralPath $dir; $server = Open-SpliceDescriptor -Uri unix:listen-rel.sock -Listen -TimeoutSec 10; try { $server.Path } finally { $server.Close() } } $dir
+        $client = Connect-Peer "unix://$socketPath" -TimeoutSec 10
+        $client.Close()
+        Wait-Peer $peer | Should -Be "unix://$socketPath"
+        Test-Path -LiteralPath $socketPath | Should -BeFalse
+    }
+
+    It 'reports a relative URI while the location is on another provider as NotFileSystemPath' {
+        Push-Location Env:
+        try { { Open-SpliceDescriptor -Uri unix:rel.sock -ErrorAction Stop } | Should -Throw -ErrorId "NotFileSystemPath,$Id" }
+        finally { Pop-Location }
+    }
+}
+
 Describe 'Pipeline cmdlets where the kernel calls are not available' {
     It 'fail with PlatformNotSupported' {
         $pwsh = @(if (Test-Path (Join-Path $PSHOME 'pwsh')) { Join-Path $PSHOME 'pwsh' } else { 'dotnet'; Join-Path $PSHOME 'pwsh.dll' })

@@ -102,9 +102,12 @@ public sealed class OpenSpliceDescriptorCommand : PipelineCmdlet
 
         try
         {
-            WriteObject(DescriptorOpener.OpenSocket(uri, Listen, Wait));
+            // A relative unix: path is relative to PowerShell's location, like -LiteralPath, not to
+            // the process's working directory (Set-Location changes only the first).
+            var resolver = new PathResolver(this);
+            WriteObject(DescriptorOpener.OpenSocket(uri, Listen, Wait, resolver.ResolveNew));
         }
-        catch (Exception e) when (e is IOException or ArgumentException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException)
+        catch (Exception e) when (e is TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException || PathResolver.IsPathError(e))
         {
             WriteItemError(e, uri);
         }

@@ -81,10 +81,13 @@ internal static class DescriptorOpener
     }
 
     /// <summary>Connects to tcp://host:port or unix:///path, or with <paramref name="listen"/> waits for
-    /// one peer to connect there. The socket is made non-blocking: the engine waits with poll.</summary>
-    public static SpliceDescriptor OpenSocket(Uri uri, bool listen, ReadinessWait wait)
+    /// one peer to connect there. The socket is made non-blocking: the engine waits with poll.
+    /// A relative unix: path (unix:name, unix:./dir/name) is turned into an absolute one by
+    /// <paramref name="resolveRelativePath"/> (the cmdlet resolves it against PowerShell's location,
+    /// which the process's working directory need not be); without it, relative paths are refused.</summary>
+    public static SpliceDescriptor OpenSocket(Uri uri, bool listen, ReadinessWait wait, Func<string, string>? resolveRelativePath = null)
     {
-        var (endPoint, display) = EndPointOf(uri);
+        var (endPoint, display) = EndPointOf(uri, resolveRelativePath);
         using var deadline = wait.LinkedWithTimeout();
         Socket? socket = null;
         try
@@ -129,6 +132,7 @@ internal static class DescriptorOpener
         }
 
         listener.Bind(endPoint);
+
         try
         {
             listener.Listen(1);
@@ -148,16 +152,11 @@ internal static class DescriptorOpener
         ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
         : new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
 
-    private static (EndPoint EndPoint, string Display) EndPointOf(Uri uri)
+    private static (EndPoint EndPoint, string Display) EndPointOf(Uri uri, Func<string, string>? resolveRelativePath)
     {
         if (uri.Scheme.Equals("unix", StringComparison.OrdinalIgnoreCase))
         {
-            string path = Uri.UnescapeDataString(uri.AbsolutePath);
-            if (!string.IsNullOrEmpty(uri.Host) || path.Length < 2)
-            {
-                throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' names no absolute socket path; write unix:///path/to/socket.");
-            }
-
+            string path = UnixSocketPath(uri, resolveRelativePath);
             return (new UnixDomainSocketEndPoint(path), "unix://" + path);
         }
 
@@ -174,6 +173,30 @@ internal static class DescriptorOpener
         }
 
         throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' is not a tcp://host:port or unix:///path URI.");
+    }
+
+    /// <summary>The socket file a unix: URI names: unix:///absolute/path, or unix:relative/path made
+    /// absolute by <paramref name="resolveRelativePath"/>.</summary>
+    private static string UnixSocketPath(Uri uri, Func<string, string>? resolveRelativePath)
+    {
+        if (!string.IsNullOrEmpty(uri.Host))
+        {
+            throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' puts '{uri.Host}' where a URI has its host; write unix:///absolute/path, or unix:relative/path for a path relative to the current location.");
+        }
+
+        string path = Uri.UnescapeDataString(uri.AbsolutePath);
+        if (path.Length == 0 || path == "/")
+        {
+            throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' names no socket path; write unix:///path/to/socket.");
+        }
+
+        if (!path.StartsWith('/'))
+        {
+            path = resolveRelativePath?.Invoke(path)
+                ?? throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' names a relative socket path; write unix:///absolute/path.");
+        }
+
+        return path;
     }
 
     /// <summary>Closing a socket sends what is queued and then FIN: shut down sending first, so that
