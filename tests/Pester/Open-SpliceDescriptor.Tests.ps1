@@ -228,6 +228,38 @@ Describe 'Open-SpliceDescriptor with a relative unix: URI' {
     }
 }
 
+Describe 'Open-SpliceDescriptor with a Unix socket path too long for the kernel' {
+    # sun_path holds 108 bytes including the terminating NUL: at most 107 bytes of UTF-8.
+    It 'refuses <Case> with SocketPathTooLong' -TestCases @(
+        @{ Case = 'a long path to connect to'; Name = 's' * 120; Listen = $false }
+        @{ Case = 'a long path to listen on'; Name = 's' * 120; Listen = $true }
+        @{ Case = 'a path of fewer than 108 characters but more bytes'; Name = [string]::new([char]0xE9, 50); Listen = $false }
+    ) {
+        $socketPath = Join-Path $TestDrive $Name
+        $bytes = [Text.Encoding]::UTF8.GetByteCount($socketPath)
+        $bytes | Should -BeGreaterThan 107
+        $failure = { Open-SpliceDescriptor -Uri ([uri]"unix://$socketPath") -Listen:$Listen -TimeoutSec 2 -ErrorAction Stop } | Should -Throw -ErrorId "SocketPathTooLong,$Id" -PassThru
+        $failure.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $failure.Exception.Message | Should -Match "$bytes bytes"
+        $failure.Exception.Message | Should -Match '107'
+        Test-Path -LiteralPath $socketPath | Should -BeFalse
+    }
+
+    It 'counts a relative path as the absolute path it resolves to' {
+        $long = Join-Path $TestDrive ('d' * 70)
+        $null = New-Item -ItemType Directory -Path $long
+        Push-Location -LiteralPath $long
+        try { { Open-SpliceDescriptor -Uri ([uri]"unix:$('r' * 60)") -TimeoutSec 2 -ErrorAction Stop } | Should -Throw -ErrorId "SocketPathTooLong,$Id" }
+        finally { Pop-Location }
+    }
+
+    It 'takes a path of exactly 107 bytes (nothing listens there: ConnectionFailed)' {
+        $prefix = "$TestDrive/"
+        $socketPath = $prefix + ('x' * (107 - [Text.Encoding]::UTF8.GetByteCount($prefix)))
+        { Open-SpliceDescriptor -Uri ([uri]"unix://$socketPath") -TimeoutSec 2 -ErrorAction Stop } | Should -Throw -ErrorId "ConnectionFailed,$Id"
+    }
+}
+
 Describe 'Pipeline cmdlets where the kernel calls are not available' {
     It 'fail with PlatformNotSupported' {
         $pwsh = @(if (Test-Path (Join-Path $PSHOME 'pwsh')) { Join-Path $PSHOME 'pwsh' } else { 'dotnet'; Join-Path $PSHOME 'pwsh.dll' })

@@ -80,6 +80,10 @@ internal static class DescriptorOpener
         }
     }
 
+    /// <summary>The longest Unix-domain socket path the kernel takes: sun_path holds 108 bytes,
+    /// including the terminating NUL.</summary>
+    internal const int MaxSocketPathBytes = 107;
+
     /// <summary>Connects to tcp://host:port or unix:///path, or with <paramref name="listen"/> waits for
     /// one peer to connect there. The socket is made non-blocking: the engine waits with poll.
     /// A relative unix: path (unix:name, unix:./dir/name) is turned into an absolute one by
@@ -176,7 +180,7 @@ internal static class DescriptorOpener
     }
 
     /// <summary>The socket file a unix: URI names: unix:///absolute/path, or unix:relative/path made
-    /// absolute by <paramref name="resolveRelativePath"/>.</summary>
+    /// absolute by <paramref name="resolveRelativePath"/>; refused when the kernel could not take it.</summary>
     private static string UnixSocketPath(Uri uri, Func<string, string>? resolveRelativePath)
     {
         if (!string.IsNullOrEmpty(uri.Host))
@@ -194,6 +198,12 @@ internal static class DescriptorOpener
         {
             path = resolveRelativePath?.Invoke(path)
                 ?? throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' names a relative socket path; write unix:///absolute/path.");
+        }
+
+        int bytes = System.Text.Encoding.UTF8.GetByteCount(path);
+        if (bytes > MaxSocketPathBytes)
+        {
+            throw new TransferRefusedException(TransferRefusal.SocketPathTooLong, $"The socket path '{path}' is {bytes} bytes long (UTF-8); the kernel takes at most {MaxSocketPathBytes} bytes (sun_path holds {MaxSocketPathBytes + 1} with the closing NUL). Use a shorter path, for example in /tmp or /run.");
         }
 
         return path;

@@ -17,6 +17,7 @@ public enum TransferRefusal
     PathIsDirectory,
     PathIsSocket,
     NoReader,
+    SocketPathTooLong,
 }
 
 /// <summary>A misuse of descriptors or pipes that the engine refuses; nothing was transferred.</summary>
