@@ -159,6 +159,17 @@ Describe 'Open-SpliceDescriptor by URI' {
         finally { $listener.Dispose() }
     }
 
+    It 'reports a missing Unix socket, and listening where a file exists, as ConnectionFailed with the path' {
+        $missing = Join-Path $TestDrive 'missing.sock'
+        $failure = { Open-SpliceDescriptor -Uri "unix://$missing" -TimeoutSec 5 -ErrorAction Stop } | Should -Throw -ErrorId "ConnectionFailed,$Id" -PassThru
+        $failure.Exception.Message | Should -BeLike "No socket file exists at '$missing'*"
+        $taken = Join-Path $TestDrive 'taken.sock'
+        Set-Content -LiteralPath $taken -Value 'a file'
+        $failure = { Open-SpliceDescriptor -Uri "unix://$taken" -Listen -TimeoutSec 5 -ErrorAction Stop } | Should -Throw -ErrorId "ConnectionFailed,$Id" -PassThru
+        $failure.Exception.Message | Should -BeLike "Cannot listen at '$taken': something already exists there*"
+        Get-Content -LiteralPath $taken | Should -Be 'a file'
+    }
+
     It 'reports a refused connection as ConnectionFailed' {
         { Open-SpliceDescriptor -Uri "tcp://127.0.0.1:$(Get-FreeTcpPort)" -TimeoutSec 5 -ErrorAction Stop } | Should -Throw -ErrorId "ConnectionFailed,$Id"
     }
@@ -167,6 +178,11 @@ Describe 'Open-SpliceDescriptor by URI' {
         @{ Uri = 'http://127.0.0.1:80/' }
         @{ Uri = 'tcp://127.0.0.1' }
         @{ Uri = 'unix://relative' }
+        @{ Uri = 'unix:' }
+        @{ Uri = 'unix:///' }
+        @{ Uri = 'unix:///tmp/a%00b' }
+        @{ Uri = 'plain.sock' }
+        @{ Uri = '/tmp/plain.sock' }
     ) {
         { Open-SpliceDescriptor -Uri $Uri -ErrorAction Stop } | Should -Throw -ErrorId "UnsupportedUri,$Id"
     }

@@ -91,11 +91,13 @@ internal static class DescriptorOpener
     /// which the process's working directory need not be); without it, relative paths are refused.</summary>
     public static SpliceDescriptor OpenSocket(Uri uri, bool listen, ReadinessWait wait, Func<string, string>? resolveRelativePath = null)
     {
-        var (endPoint, display) = EndPointOf(uri, resolveRelativePath);
+        string display = uri.OriginalString;
         using var deadline = wait.LinkedWithTimeout();
         Socket? socket = null;
         try
         {
+            EndPoint endPoint;
+            (endPoint, display) = EndPointOf(uri, resolveRelativePath, deadline.Token);
             socket = listen ? Accept(endPoint, deadline.Token) : Connect(endPoint, deadline.Token);
             socket.Blocking = false;
             return new SpliceDescriptor(socket.SafeHandle, display, FileKind.Socket, DescriptorAccess.ReadWrite, new GracefulClose(socket));
@@ -120,6 +122,12 @@ internal static class DescriptorOpener
             socket.ConnectAsync(endPoint, cancellation).AsTask().GetAwaiter().GetResult();
             return socket;
         }
+        catch (SocketException e) when (endPoint is UnixDomainSocketEndPoint unix && e.SocketErrorCode == SocketError.AddressNotAvailable && Sys.TryStat(unix.ToString()) is null)
+        {
+            // connect(2) says ENOENT, which .NET words as "Cannot assign requested address".
+            socket.Dispose();
+            throw new SocketException((int)e.SocketErrorCode, $"No socket file exists at '{unix}' to connect to (ENOENT).");
+        }
         catch
         {
             socket.Dispose();
@@ -135,7 +143,14 @@ internal static class DescriptorOpener
             listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         }
 
-        listener.Bind(endPoint);
+        try
+        {
+            listener.Bind(endPoint);
+        }
+        catch (SocketException e) when (endPoint is UnixDomainSocketEndPoint unix && e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new SocketException((int)e.SocketErrorCode, $"Cannot listen at '{unix}': something already exists there (a socket file stays until it is removed). Remove it or choose another path.");
+        }
 
         try
         {
@@ -156,8 +171,15 @@ internal static class DescriptorOpener
         ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
         : new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
 
-    private static (EndPoint EndPoint, string Display) EndPointOf(Uri uri, Func<string, string>? resolveRelativePath)
+    private static (EndPoint EndPoint, string Display) EndPointOf(Uri uri, Func<string, string>? resolveRelativePath, System.Threading.CancellationToken cancellation)
     {
+        // PowerShell turns a string without a scheme ('name.sock', '/run/x.sock') into a relative
+        // Uri, whose Scheme throws.
+        if (!uri.IsAbsoluteUri)
+        {
+            throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' is not a tcp://host:port or unix: URI; for a socket file write unix:///absolute/path or unix:relative/path.");
+        }
+
         if (uri.Scheme.Equals("unix", StringComparison.OrdinalIgnoreCase))
         {
             string path = UnixSocketPath(uri, resolveRelativePath);
@@ -171,9 +193,7 @@ internal static class DescriptorOpener
                 throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' needs a host and a port: tcp://host:port.");
             }
 
-            string host = uri.DnsSafeHost;
-            var address = IPAddress.TryParse(host, out var literal) ? literal : Array.Find(Dns.GetHostAddresses(host), a => a.AddressFamily == AddressFamily.InterNetwork) ?? Dns.GetHostAddresses(host)[0];
-            return (new IPEndPoint(address, uri.Port), $"tcp://{uri.Authority}");
+            return (new IPEndPoint(AddressOf(uri.DnsSafeHost, cancellation), uri.Port), $"tcp://{uri.Authority}");
         }
 
         throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' is not a tcp://host:port or unix:///path URI.");
@@ -194,6 +214,12 @@ internal static class DescriptorOpener
             throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' names no socket path; write unix:///path/to/socket.");
         }
 
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            // The kernel would cut the path at the NUL and use another socket (or an abstract one).
+            throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' has a NUL byte in its socket path; socket paths cannot contain one, and abstract sockets are not supported.");
+        }
+
         if (!path.StartsWith('/'))
         {
             path = resolveRelativePath?.Invoke(path)
@@ -207,6 +233,20 @@ internal static class DescriptorOpener
         }
 
         return path;
+    }
+
+    /// <summary>A literal address, or the first IPv4 (else any) address the name resolves to; the
+    /// look-up honours Ctrl+C and the time-out (a slow resolver must not hang the session).</summary>
+    private static IPAddress AddressOf(string host, System.Threading.CancellationToken cancellation)
+    {
+        if (IPAddress.TryParse(host, out var literal))
+        {
+            return literal;
+        }
+
+        var addresses = Dns.GetHostAddressesAsync(host, cancellation).GetAwaiter().GetResult();
+        return Array.Find(addresses, a => a.AddressFamily == AddressFamily.InterNetwork)
+            ?? (addresses.Length > 0 ? addresses[0] : throw new SocketException((int)SocketError.HostNotFound));
     }
 
     /// <summary>Closing a socket sends what is queued and then FIN: shut down sending first, so that
