@@ -1,6 +1,7 @@
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
     . (Join-Path $PSScriptRoot 'Pipelines.Helpers.ps1')
+    . (Join-Path $PSScriptRoot 'Support/ModuleRunspace.ps1')
     $script:FdBaseline = Get-WarmFdBaseline
     $script:Id = 'SpliceModule.Commands.OpenSpliceDescriptorCommand'
 }
@@ -88,6 +89,133 @@ Describe 'Open-SpliceDescriptor by path' {
         Wait-Peer $peer | Should -BeExactly "hello reader`n"
     }
 
+    # A check by path is a race: a FIFO swapped in after the cmdlet looked at a regular file must
+    # not make open(2) block (uninterruptibly, beyond Ctrl+C). One runspace flips a symlink between
+    # a file and a FIFO as fast as it can while another opens it for reading again and again; a
+    # FIFO's read end opened O_NONBLOCK returns at once, so every open must return at once.
+    It 'never blocks in open(2) when a FIFO is swapped in for a regular file' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'swap.fifo')
+        $plain = Join-Path $TestDrive 'swap.txt'
+        Set-Content -LiteralPath $plain -Value 'plain'
+        $link = Join-Path $TestDrive 'swap.link'
+        $null = New-Item -ItemType SymbolicLink -Path $link -Target $plain
+        $state = [hashtable]::Synchronized(@{ Stop = $false })
+        $flipper = [powershell]::Create().AddScript({
+                param($link, $fifo, $plain, $state)
+                $next = "$link.next"
+                while (-not $state.Stop) {
+                    foreach ($target in $fifo, $plain) {
+                        $null = [IO.File]::CreateSymbolicLink($next, $target)
+                        [IO.File]::Move($next, $link, $true)
+                    }
+                }
+            }).AddArgument($link).AddArgument($fifo).AddArgument($plain).AddArgument($state)
+        $opener = (New-ModuleShell).AddScript({
+                param($link, $state)
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                $kinds = @{}
+                while ($clock.Elapsed.TotalSeconds -lt 4 -and -not $state.Stop) {
+                    $descriptor = Open-SpliceDescriptor -LiteralPath $link -Access Read -ErrorAction SilentlyContinue
+                    if ($descriptor) { $kinds[[string]$descriptor.Kind]++; $descriptor.Close() }
+                }
+                $kinds
+            }).AddArgument($link).AddArgument($state)
+        $flipping = $flipper.BeginInvoke()
+        $opening = $opener.BeginInvoke()
+        try {
+            $finished = $opening.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(15))
+        }
+        finally {
+            $state.Stop = $true
+            if (-not $opening.IsCompleted) {
+                # Release an open(2) that waits for a writer, so that the runspace can end.
+                $writer = Open-SpliceDescriptor -LiteralPath $fifo -Access Write -NonBlocking -ErrorAction SilentlyContinue
+                $null = $opening.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(10))
+                $writer | Close-SpliceDescriptor
+            }
+            $null = $flipping.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(10))
+            $kinds = if ($opening.IsCompleted) { $opener.EndInvoke($opening) | Select-Object -First 1 }
+            $opener.Dispose(); $flipper.Dispose()
+        }
+        $finished | Should -BeTrue -Because 'opening a FIFO for reading must never wait for a writer'
+        $kinds.Fifo | Should -BeGreaterThan 0
+        $kinds.File | Should -BeGreaterThan 0
+    }
+
+    It 'waits for another process to release its lease on a file (open(2) with O_NONBLOCK gives EAGAIN)' -Skip:(-not (Get-Command python3 -ErrorAction Ignore)) {
+        $leased = Join-Path $TestDrive 'leased.txt'
+        Set-Content -LiteralPath $leased -Value 'leased'
+        $ready = Join-Path $TestDrive 'lease.ready'
+        # Holds a read lease and lets go when the kernel tells it (SIGIO) that someone opens for writing.
+        $script = Join-Path $TestDrive 'lease.py'
+        Set-Content -LiteralPath $script -Value @'
+import fcntl, os, signal, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+def release(*_):
+    time.sleep(0.3)
+    fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+    os._exit(0)
+signal.signal(signal.SIGIO, release)
+fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+open(sys.argv[2], 'w').close()
+time.sleep(30)
+'@
+        $holder = Start-Process python3 -PassThru -ArgumentList $script, $leased, $ready
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while (-not (Test-Path -LiteralPath $ready) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            Test-Path -LiteralPath $ready | Should -BeTrue
+            $descriptor = Open-SpliceDescriptor -LiteralPath $leased -Access Write -TimeoutSec 10 -ErrorAction Stop
+            try { $descriptor.Kind | Should -Be 'File' } finally { $descriptor.Close() }
+            $holder.WaitForExit(10000) | Should -BeTrue
+        }
+        finally { if (-not $holder.HasExited) { $holder.Kill() } }
+    }
+
+    It 'waits for a FIFO reader with -Access <Access> (-Create: <Create>) and stops within a second' -TestCases @(
+        @{ Access = 'Write'; Create = $false }
+        @{ Access = 'Write'; Create = $true }
+        @{ Access = 'Append'; Create = $false }
+    ) {
+        $fifo = New-Fifo (Join-Path $TestDrive "stop-$Access-$Create.fifo")
+        $ps = New-ModuleShell
+        try {
+            $null = $ps.AddCommand('Open-SpliceDescriptor').AddParameter('LiteralPath', $fifo).AddParameter('Access', $Access).AddParameter('Create', [switch]$Create)
+            $async = $ps.BeginInvoke()
+            Start-Sleep -Milliseconds 700
+            $async.IsCompleted | Should -BeFalse -Because 'there is no reader to wait for'
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $stopping = $ps.BeginStop($null, $null)
+            $stopping.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(10)) | Should -BeTrue
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 1
+        }
+        finally { $ps.Dispose() }
+        & stat -c %F $fifo | Should -Be 'fifo'
+    }
+
+    It 'leaves a <Kind> in O_NONBLOCK mode only with -NonBlocking' -TestCases @(
+        @{ Kind = 'File' }
+        @{ Kind = 'Fifo' }
+    ) {
+        $path = if ($Kind -eq 'Fifo') { New-Fifo (Join-Path $TestDrive 'mode.fifo') } else { $file }
+        foreach ($nonBlocking in $false, $true) {
+            $descriptor = Open-SpliceDescriptor -LiteralPath $path -NonBlocking:$nonBlocking
+            try {
+                $descriptor.Kind | Should -Be $Kind
+                $octal = (Get-Content "/proc/$PID/fdinfo/$($descriptor.Fd)" | Where-Object { $_ -like 'flags:*' }) -replace '^flags:\s*', ''
+                ([Convert]::ToInt32($octal, 8) -band 0x800) -ne 0 | Should -Be $nonBlocking
+            }
+            finally { $descriptor.Close() }
+        }
+        if ($Kind -eq 'Fifo') { Remove-Item -LiteralPath $path }
+    }
+
+    It 'opens a FIFO for ReadWrite at once' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'readwrite.fifo')
+        $run = Invoke-Bounded { param($fifo) $d = Open-SpliceDescriptor -LiteralPath $fifo -Access ReadWrite; try { $d.Kind } finally { $d.Close() } } @($fifo) -TimeoutSec 10
+        $run.Output | Should -Be 'Fifo'
+    }
+
     It 'refuses a FIFO without a reader at once with -NonBlocking (NoReader)' {
         $fifo = New-Fifo (Join-Path $TestDrive 'noreader.fifo')
         { Open-SpliceDescriptor -LiteralPath $fifo -Access Write -NonBlocking -ErrorAction Stop } | Should -Throw -ErrorId "NoReader,$Id"
@@ -108,6 +236,8 @@ Describe 'Open-SpliceDescriptor by path' {
         @{ Case = 'a missing literal path'; ErrorId = 'PathNotFound'; Arguments = { @{ LiteralPath = (Join-Path $TestDrive 'missing.txt') } } }
         @{ Case = 'a missing path without -Create'; ErrorId = 'PathNotFound'; Arguments = { @{ Path = (Join-Path $TestDrive 'missing.txt'); Access = 'Write' } } }
         @{ Case = 'a directory'; ErrorId = 'PathIsDirectory'; Arguments = { @{ LiteralPath = $TestDrive } } }
+        @{ Case = 'a directory opened for Write'; ErrorId = 'PathIsDirectory'; Arguments = { @{ LiteralPath = $TestDrive; Access = 'Write' } } }
+        @{ Case = 'a directory opened with -Create'; ErrorId = 'PathIsDirectory'; Arguments = { @{ LiteralPath = $TestDrive; Access = 'Append'; Create = $true } } }
         @{ Case = 'a path on another provider'; ErrorId = 'NotFileSystemPath'; Arguments = { @{ LiteralPath = 'Env:PATH' } } }
     ) {
         $splat = & $Arguments
@@ -155,6 +285,7 @@ Describe 'Open-SpliceDescriptor by URI' {
         try {
             $listener.Bind([Net.Sockets.UnixDomainSocketEndPoint]::new($socketPath))
             { Open-SpliceDescriptor -LiteralPath $socketPath -ErrorAction Stop } | Should -Throw -ErrorId "PathIsSocket,$Id"
+            { Open-SpliceDescriptor -LiteralPath $socketPath -Access Write -ErrorAction Stop } | Should -Throw -ErrorId "PathIsSocket,$Id"
         }
         finally { $listener.Dispose() }
     }

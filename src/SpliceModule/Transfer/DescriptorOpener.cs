@@ -14,33 +14,39 @@ namespace SpliceModule.Transfer;
 /// </summary>
 internal static class DescriptorOpener
 {
+    /// <summary>Opens <paramref name="path"/> as shell redirection would (following symlinks; Write
+    /// truncates a regular file). open(2) is always called with O_NONBLOCK, so that it never blocks,
+    /// whatever the path turns out to be when it is opened (a FIFO swapped in after a look by path
+    /// would block a blocking open until its other end appears, beyond Ctrl+C); what was opened is
+    /// then checked by fstat, and only then is O_NONBLOCK cleared, unless <paramref name="nonBlocking"/>.</summary>
     public static SpliceDescriptor OpenPath(string path, DescriptorAccess access, bool create, bool nonBlocking, ReadinessWait wait)
     {
-        var existing = Sys.TryStat(path);
-        switch (existing?.Kind)
-        {
-            case FileKind.Directory:
-                throw new TransferRefusedException(TransferRefusal.PathIsDirectory, $"'{path}' is a directory; open a file, FIFO or device.");
-            case FileKind.Socket:
-                throw new TransferRefusedException(TransferRefusal.PathIsSocket, $"'{path}' is a Unix-domain socket; connect to it with -Uri unix://{path}.");
-            case null when !create:
-                throw new SpliceException(Errno.ENOENT, "open", path, detail: "Use -Create to make a new file.");
-        }
-
         int flags = access switch
         {
             DescriptorAccess.Read => Flags.O_RDONLY,
             DescriptorAccess.Write => Flags.O_WRONLY | Flags.O_TRUNC,
             DescriptorAccess.Append => Flags.O_WRONLY | Flags.O_APPEND,
             _ => Flags.O_RDWR,
-        } | Flags.O_NOCTTY | (create ? Flags.O_CREAT : 0);
+        } | Flags.O_NOCTTY;
 
-        SafeFileHandle handle = existing?.Kind == FileKind.Fifo
-            ? OpenFifo(path, flags, nonBlocking, nonBlocking ? null : wait)
-            : Sys.Open(path, flags | (nonBlocking ? Flags.O_NONBLOCK : 0), 0b110_110_110);
+        SafeFileHandle handle = OpenWithoutBlocking(path, flags, create, nonBlocking, wait);
         try
         {
-            return new SpliceDescriptor(handle, path, Sys.Stat(handle, path).Kind, access);
+            var kind = Sys.Stat(handle, path).Kind;
+            switch (kind)
+            {
+                case FileKind.Directory:
+                    throw IsDirectory(path);
+                case FileKind.Socket:
+                    throw IsSocket(path);
+            }
+
+            if (!nonBlocking)
+            {
+                Sys.SetNonBlocking(handle, false, path);
+            }
+
+            return new SpliceDescriptor(handle, path, kind, access);
         }
         catch
         {
@@ -48,6 +54,53 @@ internal static class DescriptorOpener
             throw;
         }
     }
+
+    /// <summary>open(2) with O_NONBLOCK. ENXIO is a FIFO opened for writing without a reader (wait for
+    /// one, as <see cref="OpenFifo"/> does), a socket file, or a device without its hardware. EAGAIN
+    /// is a regular file leased by another process: the open has asked it to let go, so try again
+    /// in slices, as a blocking open would have waited in the kernel.</summary>
+    private static SafeFileHandle OpenWithoutBlocking(string path, int flags, bool create, bool nonBlocking, ReadinessWait wait)
+    {
+        long started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return Sys.Open(path, flags | Flags.O_NONBLOCK | (create ? Flags.O_CREAT : 0), 0b110_110_110);
+            }
+            catch (SpliceException e) when (e.Errno == Errno.ENXIO)
+            {
+                switch (Sys.TryStat(path)?.Kind)
+                {
+                    case FileKind.Fifo:
+                        // The FIFO exists: never O_CREAT in the wait (OpenFifo gives no mode).
+                        return OpenFifo(path, flags, nonBlocking: true, nonBlocking ? null : wait);
+                    case FileKind.Socket:
+                        throw IsSocket(path);
+                    default:
+                        throw;
+                }
+            }
+            catch (SpliceException e) when (e.Errno == Errno.EAGAIN && !nonBlocking)
+            {
+                wait.Pause(started, $"Another process holds a lease on '{path}' and did not release it");
+            }
+            catch (SpliceException e) when (e.Errno == Errno.EISDIR)
+            {
+                throw IsDirectory(path);
+            }
+            catch (SpliceException e) when (e.Errno == Errno.ENOENT && !create)
+            {
+                throw new SpliceException(Errno.ENOENT, "open", path, detail: "Use -Create to make a new file.");
+            }
+        }
+    }
+
+    private static TransferRefusedException IsDirectory(string path) =>
+        new(TransferRefusal.PathIsDirectory, $"'{path}' is a directory; open a file, FIFO or device.");
+
+    private static TransferRefusedException IsSocket(string path) =>
+        new(TransferRefusal.PathIsSocket, $"'{path}' is a Unix-domain socket; connect to it with -Uri unix://{path}.");
 
     /// <summary>A FIFO opened for reading never blocks with O_NONBLOCK, and one opened for writing
     /// without a reader fails with ENXIO instead of blocking; so open non-blocking, wait for a
