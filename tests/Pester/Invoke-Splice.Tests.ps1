@@ -287,6 +287,45 @@ Describe 'Invoke-Splice misuse' {
         finally { $reader, $writer | Close-SpliceDescriptor }
     }
 
+    # Like 'cat f >> f': writing ahead of where it reads, a copy to end of input would read back
+    # what it wrote until the disk is full. Bounded, so that a regression cannot hang the suite.
+    It 'refuses one file as source and as a destination ahead of it, without -Length, with SameFile (<Case>)' -TestCases @(
+        @{ Case = 'appending'; Access = 'Append'; Splat = @{} }
+        @{ Case = 'at a later -DestinationOffset'; Access = 'ReadWrite'; Splat = @{ DestinationOffset = 4 } }
+        @{ Case = 'the destination''s position ahead'; Access = 'ReadWrite'; Splat = @{}; Ahead = 3 }
+    ) {
+        $path = New-SourceFile 'self.bin' 10
+        $before = Get-BytesHash ([IO.File]::ReadAllBytes($path))
+        $from = Open-SpliceDescriptor -LiteralPath $path
+        $to = Open-SpliceDescriptor -LiteralPath $path -Access $Access
+        try {
+            if ($Ahead) {
+                # Reading $Ahead bytes through the destination descriptor moves its position on.
+                $skip = Open-SpliceDescriptor -LiteralPath /dev/null -Access Write
+                try { $null = Invoke-Splice $to $skip -Length $Ahead } finally { $skip.Close() }
+            }
+            $run = Invoke-Bounded { param($from, $to, $splat) Invoke-Splice -Source $from -Destination $to @splat } @($from, $to, $Splat) -TimeoutSec 15
+            $run.Errors.FullyQualifiedErrorId | Should -Be "SameFile,$Id"
+            $run.Errors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        }
+        finally { $from, $to | Close-SpliceDescriptor }
+        Get-BytesHash ([IO.File]::ReadAllBytes($path)) | Should -Be $before
+    }
+
+    It 'copies within one file when the copy cannot reach its own output (<Case>)' -TestCases @(
+        @{ Case = 'with -Length'; Splat = @{ SourceOffset = 0; DestinationOffset = 4; Length = 3 }; Expected = 'abcdabchij' }
+        @{ Case = 'writing behind the source'; Splat = @{ SourceOffset = 5 }; Expected = 'fghijfghij' }
+    ) {
+        $path = Join-Path $TestDrive 'within.txt'
+        Set-Content -LiteralPath $path -Value 'abcdefghij' -NoNewline
+        $from = Open-SpliceDescriptor -LiteralPath $path
+        $to = Open-SpliceDescriptor -LiteralPath $path -Access ReadWrite
+        try { $run = Invoke-Bounded { param($from, $to, $splat) Invoke-Splice -Source $from -Destination $to @splat } @($from, $to, $Splat) -TimeoutSec 15 }
+        finally { $from, $to | Close-SpliceDescriptor }
+        $run.Errors | Should -BeNullOrEmpty
+        Get-Content -Raw -LiteralPath $path | Should -BeExactly $Expected
+    }
+
     It 'refuses a closed descriptor with DescriptorClosed' {
         $closed = Open-SpliceDescriptor -LiteralPath /dev/zero
         $closed.Close()

@@ -18,6 +18,7 @@ public enum TransferRefusal
     PathIsSocket,
     NoReader,
     SocketPathTooLong,
+    SameFile,
 }
 
 /// <summary>A misuse of descriptors or pipes that the engine refuses; nothing was transferred.</summary>
