@@ -244,6 +244,36 @@ time.sleep(30)
         { Open-SpliceDescriptor @splat -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId,$Id"
     }
 
+    It 'reports <Case> as <ErrorId> for that path and still opens the others' -TestCases @(
+        @{ Case = 'an unknown drive'; ErrorId = 'DriveNotFound'; Bad = 'nodrive:/x'; Parameter = 'LiteralPath' }
+        @{ Case = 'an unknown drive in -Path'; ErrorId = 'DriveNotFound'; Bad = 'nodrive:/x'; Parameter = 'Path' }
+        @{ Case = 'an unknown provider'; ErrorId = 'ProviderNotFound'; Bad = 'Nope::/x'; Parameter = 'LiteralPath' }
+    ) {
+        $splat = @{ $Parameter = @($Bad, '/dev/null') }
+        $opened = Open-SpliceDescriptor @splat -ErrorVariable failed -ErrorAction SilentlyContinue
+        try {
+            @($opened).Count | Should -Be 1
+            $opened.Path | Should -Be '/dev/null'
+            $failed.FullyQualifiedErrorId | Should -Be "$ErrorId,$Id"
+            $failed[0].TargetObject | Should -Be $Bad
+        }
+        finally { $opened | Close-SpliceDescriptor }
+    }
+
+    # open(2) reads a C string: everything after a NUL would be dropped, and another file opened
+    # (and, for Write, truncated) than the one named.
+    It 'refuses a path with a NUL character (<Parameter>) with InvalidPath, leaving the file it starts with alone' -TestCases @(
+        @{ Parameter = 'Path' }
+        @{ Parameter = 'LiteralPath' }
+    ) {
+        $victim = Join-Path $TestDrive 'victim.txt'
+        Set-Content -LiteralPath $victim -Value 'keep me' -NoNewline
+        $splat = @{ $Parameter = "$victim`0.new"; Access = 'Write'; Create = $true }
+        $failure = { Open-SpliceDescriptor @splat -ErrorAction Stop } | Should -Throw -ErrorId "InvalidPath,$Id" -PassThru
+        $failure.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        Get-Content -Raw -LiteralPath $victim | Should -BeExactly 'keep me'
+    }
+
     It 'is silent for a wildcard that matches nothing' {
         Open-SpliceDescriptor -Path (Join-Path $TestDrive 'nothing*.bin') -ErrorVariable failed | Should -BeNullOrEmpty
         $failed | Should -BeNullOrEmpty

@@ -58,13 +58,14 @@ public sealed class OpenSpliceDescriptorCommand : PipelineCmdlet
             IReadOnlyList<string> paths;
             try
             {
+                DescriptorOpener.RequireNoNul(input);
                 paths = Create && (literal || !WildcardPattern.ContainsWildcardCharacters(input))
                     ? new[] { resolver.ResolveNew(input) }
                     : resolver.ResolveExisting(input, literal);
             }
-            catch (Exception e) when (e is ItemNotFoundException or ArgumentException or IOException)
+            catch (Exception e) when (PathResolver.IsPathError(e))
             {
-                WriteItemError(e, input);
+                WritePathError(e, input);
                 continue;
             }
 
@@ -109,7 +110,20 @@ public sealed class OpenSpliceDescriptorCommand : PipelineCmdlet
         }
         catch (Exception e) when (e is TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException || PathResolver.IsPathError(e))
         {
-            WriteItemError(e, uri);
+            WritePathError(e, uri);
         }
+    }
+
+    /// <summary>One path that cannot be resolved (an unknown drive or provider, another provider, a
+    /// missing item) is reported for that path, and the others still open.</summary>
+    private void WritePathError(Exception e, object target)
+    {
+        if (e is ProviderNotFoundException)
+        {
+            WriteItemError(e, target, "ProviderNotFound", ErrorCategory.ObjectNotFound);
+            return;
+        }
+
+        WriteItemError(e, target);
     }
 }

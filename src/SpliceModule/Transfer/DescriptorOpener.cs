@@ -21,6 +21,7 @@ internal static class DescriptorOpener
     /// then checked by fstat, and only then is O_NONBLOCK cleared, unless <paramref name="nonBlocking"/>.</summary>
     public static SpliceDescriptor OpenPath(string path, DescriptorAccess access, bool create, bool nonBlocking, ReadinessWait wait)
     {
+        RequireNoNul(path);
         int flags = access switch
         {
             DescriptorAccess.Read => Flags.O_RDONLY,
@@ -93,6 +94,16 @@ internal static class DescriptorOpener
             {
                 throw new SpliceException(Errno.ENOENT, "open", path, detail: "Use -Create to make a new file.");
             }
+        }
+    }
+
+    /// <summary>open(2) takes a C string: what follows a NUL would be dropped, and another file
+    /// opened (for Write, truncated) than the one named.</summary>
+    public static void RequireNoNul(string path)
+    {
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new TransferRefusedException(TransferRefusal.InvalidPath, $"The path '{path.Replace('\0', '?')}' contains a NUL character, which no Linux path can; the kernel would see only '{path[..path.IndexOf('\0', StringComparison.Ordinal)]}'.");
         }
     }
 

@@ -19,6 +19,7 @@ public enum TransferRefusal
     NoReader,
     SocketPathTooLong,
     SameFile,
+    InvalidPath,
 }
 
 /// <summary>A misuse of descriptors or pipes that the engine refuses; nothing was transferred.</summary>
