@@ -320,7 +320,7 @@ Describe 'Open-SpliceDescriptor by URI' {
         finally { $listener.Dispose() }
     }
 
-    It 'reports a missing Unix socket, and listening where a file exists, as ConnectionFailed with the path' {
+    It 'reports a missing Unix socket, and listening where a file exists or in a missing directory, as ConnectionFailed with the path' {
         $missing = Join-Path $TestDrive 'missing.sock'
         $failure = { Open-SpliceDescriptor -Uri "unix://$missing" -TimeoutSec 5 -ErrorAction Stop } | Should -Throw -ErrorId "ConnectionFailed,$Id" -PassThru
         $failure.Exception.Message | Should -BeLike "No socket file exists at '$missing'*"
@@ -329,6 +329,9 @@ Describe 'Open-SpliceDescriptor by URI' {
         $failure = { Open-SpliceDescriptor -Uri "unix://$taken" -Listen -TimeoutSec 5 -ErrorAction Stop } | Should -Throw -ErrorId "ConnectionFailed,$Id" -PassThru
         $failure.Exception.Message | Should -BeLike "Cannot listen at '$taken': something already exists there*"
         Get-Content -LiteralPath $taken | Should -Be 'a file'
+        $nowhere = Join-Path $TestDrive 'no-such-dir/listen.sock'
+        $failure = { Open-SpliceDescriptor -Uri "unix://$nowhere" -Listen -TimeoutSec 5 -ErrorAction Stop } | Should -Throw -ErrorId "ConnectionFailed,$Id" -PassThru
+        $failure.Exception.Message | Should -BeLike "Cannot listen at '$nowhere': the directory '$(Split-Path $nowhere)' does not exist*"
     }
 
     It 'reports a refused connection as ConnectionFailed' {

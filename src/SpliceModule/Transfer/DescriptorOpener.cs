@@ -215,6 +215,12 @@ internal static class DescriptorOpener
         {
             throw new SocketException((int)e.SocketErrorCode, $"Cannot listen at '{unix}': something already exists there (a socket file stays until it is removed). Remove it or choose another path.");
         }
+        catch (SocketException e) when (endPoint is UnixDomainSocketEndPoint unix && e.SocketErrorCode == SocketError.AddressNotAvailable
+            && System.IO.Path.GetDirectoryName(unix.ToString()) is { Length: > 0 } directory && Sys.TryStat(directory)?.Kind != FileKind.Directory)
+        {
+            // bind(2) says ENOENT, which .NET words as "Cannot assign requested address".
+            throw new SocketException((int)e.SocketErrorCode, $"Cannot listen at '{unix}': the directory '{directory}' does not exist (ENOENT).");
+        }
 
         try
         {
