@@ -1,6 +1,7 @@
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
     . (Join-Path $PSScriptRoot 'Pipelines.Helpers.ps1')
+    . (Join-Path $PSScriptRoot 'Support/ModuleRunspace.ps1')
     $script:FdBaseline = Get-WarmFdBaseline
     $script:Id = 'SpliceModule.Commands.InvokeSpliceCommand'
 
@@ -166,7 +167,8 @@ Describe 'Invoke-Splice from a TCP socket' {
         $received = Join-Path $TestDrive 'received.bin'
         $pipe = New-KernelPipe -Capacity 1MB
     }
-    AfterEach { $listener.Stop(); $pipe | Close-SpliceDescriptor }
+    # The next case's arrival check must not see this case's file before its receiver truncates it.
+    AfterEach { $listener.Stop(); $pipe | Close-SpliceDescriptor; Remove-Item -LiteralPath $received -ErrorAction Ignore }
 
     # A receiver that has just taken a burst waits for the next bytes in batches; what follows
     # a burst must still arrive as soon as it is sent, not when more comes or the sender closes.
@@ -252,6 +254,76 @@ Describe 'Invoke-Splice misuse' {
     ) {
         $splat = & $Arguments
         { Invoke-Splice @splat -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId,$Id"
+    }
+
+    # Both ends of one pipe are one buffer: splice(2) refuses that (EINVAL), and read/write would
+    # read back what it writes forever. Bounded, so that a regression cannot hang the suite.
+    It 'refuses <Case> with SamePipe and moves nothing' -TestCases @(
+        @{ Case = 'one kernel pipe as source and destination'; Ends = { param($p) @{ Source = $p; Destination = $p } } }
+        @{ Case = 'the read end and the write end of one kernel pipe'; Ends = { param($p) @{ Source = $p.ReadEnd; Destination = $p.WriteEnd } } }
+        @{ Case = 'the pipe as source and its own write end as destination'; Ends = { param($p) @{ Source = $p; Destination = $p.WriteEnd } } }
+    ) {
+        $same = New-KernelPipe
+        try {
+            Write-VmSplice -Pipe $same -InputObject 'hello' -NoNewline
+            $run = Invoke-Bounded { param($ends) Invoke-Splice @ends -TimeoutSec 2 } @(, (& $Ends $same)) -TimeoutSec 15
+            $run.Output | Should -BeNullOrEmpty
+            $run.Errors.FullyQualifiedErrorId | Should -Be "SamePipe,$Id"
+            $run.Errors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $same.BytesAvailable | Should -Be 5
+        }
+        finally { $same.Close() }
+    }
+
+    It 'refuses a FIFO opened once for reading and once for writing with SamePipe' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'same.fifo')
+        $reader = Open-SpliceDescriptor -LiteralPath $fifo -Access Read
+        $writer = Open-SpliceDescriptor -LiteralPath $fifo -Access Write -TimeoutSec 5
+        try {
+            Write-VmSplice -Destination $writer -InputObject 'hello' -NoNewline
+            $run = Invoke-Bounded { param($from, $to) Invoke-Splice -Source $from -Destination $to -TimeoutSec 2 } @($reader, $writer) -TimeoutSec 15
+            $run.Errors.FullyQualifiedErrorId | Should -Be "SamePipe,$Id"
+        }
+        finally { $reader, $writer | Close-SpliceDescriptor }
+    }
+
+    # Like 'cat f >> f': writing ahead of where it reads, a copy to end of input would read back
+    # what it wrote until the disk is full. Bounded, so that a regression cannot hang the suite.
+    It 'refuses one file as source and as a destination ahead of it, without -Length, with SameFile (<Case>)' -TestCases @(
+        @{ Case = 'appending'; Access = 'Append'; Splat = @{} }
+        @{ Case = 'at a later -DestinationOffset'; Access = 'ReadWrite'; Splat = @{ DestinationOffset = 4 } }
+        @{ Case = 'the destination''s position ahead'; Access = 'ReadWrite'; Splat = @{}; Ahead = 3 }
+    ) {
+        $path = New-SourceFile 'self.bin' 10
+        $before = Get-BytesHash ([IO.File]::ReadAllBytes($path))
+        $from = Open-SpliceDescriptor -LiteralPath $path
+        $to = Open-SpliceDescriptor -LiteralPath $path -Access $Access
+        try {
+            if ($Ahead) {
+                # Reading $Ahead bytes through the destination descriptor moves its position on.
+                $skip = Open-SpliceDescriptor -LiteralPath /dev/null -Access Write
+                try { $null = Invoke-Splice $to $skip -Length $Ahead } finally { $skip.Close() }
+            }
+            $run = Invoke-Bounded { param($from, $to, $splat) Invoke-Splice -Source $from -Destination $to @splat } @($from, $to, $Splat) -TimeoutSec 15
+            $run.Errors.FullyQualifiedErrorId | Should -Be "SameFile,$Id"
+            $run.Errors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        }
+        finally { $from, $to | Close-SpliceDescriptor }
+        Get-BytesHash ([IO.File]::ReadAllBytes($path)) | Should -Be $before
+    }
+
+    It 'copies within one file when the copy cannot reach its own output (<Case>)' -TestCases @(
+        @{ Case = 'with -Length'; Splat = @{ SourceOffset = 0; DestinationOffset = 4; Length = 3 }; Expected = 'abcdabchij' }
+        @{ Case = 'writing behind the source'; Splat = @{ SourceOffset = 5 }; Expected = 'fghijfghij' }
+    ) {
+        $path = Join-Path $TestDrive 'within.txt'
+        Set-Content -LiteralPath $path -Value 'abcdefghij' -NoNewline
+        $from = Open-SpliceDescriptor -LiteralPath $path
+        $to = Open-SpliceDescriptor -LiteralPath $path -Access ReadWrite
+        try { $run = Invoke-Bounded { param($from, $to, $splat) Invoke-Splice -Source $from -Destination $to @splat } @($from, $to, $Splat) -TimeoutSec 15 }
+        finally { $from, $to | Close-SpliceDescriptor }
+        $run.Errors | Should -BeNullOrEmpty
+        Get-Content -Raw -LiteralPath $path | Should -BeExactly $Expected
     }
 
     It 'refuses a closed descriptor with DescriptorClosed' {

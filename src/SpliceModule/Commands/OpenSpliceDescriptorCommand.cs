@@ -58,13 +58,14 @@ public sealed class OpenSpliceDescriptorCommand : PipelineCmdlet
             IReadOnlyList<string> paths;
             try
             {
+                DescriptorOpener.RequireNoNul(input);
                 paths = Create && (literal || !WildcardPattern.ContainsWildcardCharacters(input))
                     ? new[] { resolver.ResolveNew(input) }
                     : resolver.ResolveExisting(input, literal);
             }
-            catch (Exception e) when (e is ItemNotFoundException or ArgumentException or IOException)
+            catch (Exception e) when (PathResolver.IsPathError(e))
             {
-                WriteItemError(e, input);
+                WritePathError(e, input);
                 continue;
             }
 
@@ -102,11 +103,27 @@ public sealed class OpenSpliceDescriptorCommand : PipelineCmdlet
 
         try
         {
-            WriteObject(DescriptorOpener.OpenSocket(uri, Listen, Wait));
+            // A relative unix: path is relative to PowerShell's location, like -LiteralPath, not to
+            // the process's working directory (Set-Location changes only the first).
+            var resolver = new PathResolver(this);
+            WriteObject(DescriptorOpener.OpenSocket(uri, Listen, Wait, resolver.ResolveNew));
         }
-        catch (Exception e) when (e is IOException or ArgumentException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException)
+        catch (Exception e) when (e is TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException || PathResolver.IsPathError(e))
         {
-            WriteItemError(e, uri);
+            WritePathError(e, uri);
         }
+    }
+
+    /// <summary>One path that cannot be resolved (an unknown drive or provider, another provider, a
+    /// missing item) is reported for that path, and the others still open.</summary>
+    private void WritePathError(Exception e, object target)
+    {
+        if (e is ProviderNotFoundException)
+        {
+            WriteItemError(e, target, "ProviderNotFound", ErrorCategory.ObjectNotFound);
+            return;
+        }
+
+        WriteItemError(e, target);
     }
 }

@@ -95,7 +95,48 @@ internal static class DescriptorSplicer
         {
             throw new TransferRefusedException(TransferRefusal.SamePipe, $"{request.Source.DisplayName} cannot be both the source and the destination.");
         }
+
+        if (AreOnePipe(request.Source, request.Destination))
+        {
+            throw new TransferRefusedException(TransferRefusal.SamePipe, $"{request.Source.DisplayName} and {request.Destination.DisplayName} are the two ends of one pipe: it cannot be spliced into itself. Splice into another pipe (New-KernelPipe) or descriptor.");
+        }
+
+        if (request.Length is null && WritesAheadInSameFile(request))
+        {
+            throw new TransferRefusedException(TransferRefusal.SameFile, $"{request.Source.DisplayName} and {request.Destination.DisplayName} are the same file, and the destination writes ahead of where the source reads{(Endpoint.IsAppendOnly(request.Destination) ? " (it appends)" : string.Empty)}: copying to end of input would read back its own output until the disk is full. Give -Length.");
+        }
     }
+
+    /// <summary>One regular file on both sides, written ahead of where it is read (appended to, or
+    /// from a later offset): its end moves away as fast as the copy reads towards it, as with
+    /// 'cat f >> f'. Writing at or behind the read position ends at the file's end.</summary>
+    private static bool WritesAheadInSameFile(SpliceRequest request)
+    {
+        var (source, destination) = (request.Source, request.Destination);
+        if (source.Kind != FileKind.File || destination.Kind != FileKind.File
+            || !Sys.Stat(source.Handle, source.Path).IsSameFile(Sys.Stat(destination.Handle, destination.Path)))
+        {
+            return false;
+        }
+
+        if (Endpoint.IsAppendOnly(destination))
+        {
+            return true;
+        }
+
+        long reads = request.SourceOffset ?? Sys.Seek(source.Handle, 0, Flags.SEEK_CUR, source.Path);
+        long writes = request.DestinationOffset ?? Sys.Seek(destination.Handle, 0, Flags.SEEK_CUR, destination.Path);
+        return writes > reads;
+    }
+
+    /// <summary>A KernelPipe passed as both source and destination is read from its read end and
+    /// written through its write end, two descriptors of one pipe; so are a FIFO's read and write
+    /// descriptors. splice(2) refuses that with EINVAL, and read/write would read back what it
+    /// writes for ever: both ends are the same pipe inode.</summary>
+    private static bool AreOnePipe(SpliceDescriptor source, SpliceDescriptor destination) =>
+        source.Kind is FileKind.Pipe or FileKind.Fifo
+        && destination.Kind is FileKind.Pipe or FileKind.Fifo
+        && Sys.Stat(source.Handle, source.Path).IsSameFile(Sys.Stat(destination.Handle, destination.Path));
 
     /// <summary>Files end at 2^63-1 bytes; an offset plus a length past that is a typo, not a request.</summary>
     private static void RequireRoom(long offset, long? length, string parameter)

@@ -17,6 +17,9 @@ public enum TransferRefusal
     PathIsDirectory,
     PathIsSocket,
     NoReader,
+    SocketPathTooLong,
+    SameFile,
+    InvalidPath,
 }
 
 /// <summary>A misuse of descriptors or pipes that the engine refuses; nothing was transferred.</summary>
