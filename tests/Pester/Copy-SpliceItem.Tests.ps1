@@ -337,6 +337,19 @@ Describe 'Copy-SpliceItem paths' {
 }
 
 Describe 'Copy-SpliceItem refusals and errors' {
+    # open(2) takes a C string: what follows a NUL would be dropped and another file replaced.
+    It 'refuses a destination with a NUL character with InvalidPath and leaves the file named before it alone (<Cmdlet>)' -ForEach @(
+        @{ Cmdlet = 'Copy-SpliceItem'; Write = { param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d -ErrorAction Stop } }
+        @{ Cmdlet = 'Invoke-Tee'; Write = { param($s, $d) Invoke-Tee -Path $s -Destination $d -ErrorAction Stop } }
+        @{ Cmdlet = 'Write-VmSplice'; Write = { param($s, $d) 'new' | Write-VmSplice -Destination $d -ErrorAction Stop } }
+    ) {
+        $victim = Join-Path $TestDrive "nul-victim-$Cmdlet"
+        Set-Content -LiteralPath $victim -Value 'untouched'
+        $source = New-TestFile (Join-Path $TestDrive "nul-source-$Cmdlet") 100
+        { & $Write $source.FullName "$victim`0.bak" } | Should -Throw -ErrorId 'InvalidPath*'
+        Get-Content -LiteralPath $victim | Should -Be 'untouched'
+    }
+
     It 'refuses to copy a file onto itself <Case> and leaves the source untouched' -ForEach @(
         @{ Case = 'directly'; Link = $null }
         @{ Case = 'through a hard link'; Link = 'hard' }

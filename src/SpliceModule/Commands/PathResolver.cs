@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
+using SpliceModule.Transfer;
 
 namespace SpliceModule.Commands;
 
@@ -24,6 +25,7 @@ internal sealed class PathResolver
         {
             string resolved = _cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _);
             RequireFileSystem(provider, path);
+            DescriptorOpener.RequireNoNul(resolved);
             if (!File.Exists(resolved) && !Directory.Exists(resolved) && !IsSpecialFile(resolved))
             {
                 throw new ItemNotFoundException($"Cannot find path '{path}' because it does not exist.");
@@ -42,6 +44,7 @@ internal sealed class PathResolver
     {
         string resolved = _cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
         RequireFileSystem(provider, path);
+        DescriptorOpener.RequireNoNul(resolved);
         return resolved;
     }
 

@@ -21,8 +21,15 @@ internal readonly struct EntryName
 
     internal byte[] Terminated => _terminated;
 
+    /// <summary>A name or path from a string; a NUL in it would end the C string early and name
+    /// another file, so it is refused here, below every caller.</summary>
     public static EntryName From(string name)
     {
+        if (name.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new SpliceException(Errno.EINVAL, "path", name.Replace('\0', '?'), detail: "A file name cannot contain a NUL character.");
+        }
+
         var bytes = new byte[Encoding.UTF8.GetByteCount(name) + 1];
         Encoding.UTF8.GetBytes(name, bytes);
         return new EntryName(bytes);

@@ -28,6 +28,11 @@ internal static unsafe partial class Sys
 
     internal static SafeFileHandle Open(string path, int flags, int mode = 0)
     {
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new SpliceException(Errno.EINVAL, "open", path.Replace('\0', '?'), detail: "A path cannot contain a NUL character.");
+        }
+
         while (true)
         {
             int fd = LibC.Open(path, flags | Flags.O_CLOEXEC, mode);
