@@ -82,7 +82,7 @@ function Grant-Traverse([string] $Path) {
     $current = ''
     foreach ($part in $parts) {
         $current += "/$part"
-        $mode = [Convert]::ToInt32((stat -c '%a' -- $current), 8)
+        $mode = [int][IO.File]::GetUnixFileMode($current)
         if (($mode -band 1) -eq 0) {
             if ($current.StartsWith([IO.Path]::GetFullPath($TestDrive))) { chmod o+x -- $current }
             else { throw "$current is not traversable by other users; the attacks need it to be" }
@@ -90,11 +90,16 @@ function Grant-Traverse([string] $Path) {
     }
 }
 
+# Sets an octal mode without starting a process (chmod(1) costs some 30 ms a call from pwsh).
+function Set-Mode([string] $Path, [string] $Mode) {
+    [IO.File]::SetUnixFileMode($Path, [IO.UnixFileMode][Convert]::ToInt32($Mode, 8))
+}
+
 # A new directory with an owner (a user object from New-AttackUser, or $null for root) and a mode.
 function New-OwnedDirectory([string] $Path, $Owner = $null, [string] $Mode = '755') {
-    New-Item -ItemType Directory -Path $Path -Force | Out-Null
+    $null = [IO.Directory]::CreateDirectory($Path)
     if ($Owner) { chown "$($Owner.Uid):$($Owner.Gid)" -- $Path }
-    chmod $Mode -- $Path
+    Set-Mode $Path $Mode
     $Path
 }
 
@@ -102,8 +107,66 @@ function New-OwnedDirectory([string] $Path, $Owner = $null, [string] $Mode = '75
 function New-OwnedFile([string] $Path, $Content, $Owner = $null, [string] $Mode = '644') {
     if ($Content -is [byte[]]) { [IO.File]::WriteAllBytes($Path, $Content) } else { [IO.File]::WriteAllText($Path, [string]$Content) }
     if ($Owner) { chown "$($Owner.Uid):$($Owner.Gid)" -- $Path }
-    chmod $Mode -- $Path
+    Set-Mode $Path $Mode
     $Path
+}
+
+# A tree built in one Python process (Racers/make_tree.py; see there for the parameters), as
+# $Owner when given (so that the attacker's tree is the attacker's without a chown).
+function New-FileTree {
+    param(
+        [Parameter(Mandatory)] $Suite,
+        [Parameter(Mandatory)] [string] $Root,
+        $Owner = $null,
+        [int] $Dirs = 0,
+        [int] $Files = 0,
+        [string] $DirName = 'd{d:02}',
+        [string] $FileName = 'f{f:02}',
+        [string] $Text = 'file {d}/{f}\n',
+        [string] $DirMode = '755',
+        [string] $FileMode = '644',
+        [string] $RootMode,
+        [string[]] $Also = @()
+    )
+    $arguments = @((Join-Path $Suite.Racers 'make_tree.py'), '--root', $Root, '--dirs', $Dirs, '--files', $Files, '--dir-name', $DirName,
+        '--file-name', $FileName, '--text', $Text, '--dir-mode', $DirMode, '--file-mode', $FileMode)
+    if ($RootMode) { $arguments += '--root-mode', $RootMode }
+    foreach ($item in $Also) { $arguments += '--also', $item }
+    if ($Owner) { setpriv "--reuid=$($Owner.Uid)" "--regid=$($Owner.Gid)" --clear-groups -- $AttackPython @arguments }
+    else { & $AttackPython @arguments }
+    if ($LASTEXITCODE -ne 0) { throw "make_tree.py failed for $Root" }
+    $Root
+}
+
+# A tmpfs of its own under TestDrive, for races that make and rename many files: on a busy disk
+# the attacker's renames are too slow to race anything. Falls back to a plain directory where
+# mounting is not possible. Remove-Scratch unmounts it.
+function New-Scratch([string] $Name, [string] $Size = '1g') {
+    $path = New-OwnedDirectory (Join-Path $TestDrive $Name)
+    mount -t tmpfs -o "size=$Size,mode=0755" splicemodule-attack $path 2>$null
+    [pscustomobject]@{ Path = $path; Mounted = ($LASTEXITCODE -eq 0) }
+}
+
+function Remove-Scratch($Scratch) {
+    if ($Scratch -and $Scratch.Mounted) {
+        umount $Scratch.Path 2>$null
+        if ($LASTEXITCODE -ne 0) { umount -l $Scratch.Path 2>$null }
+    }
+}
+
+# Removes a tree in one process, never following links nor leaving the file system (a removal by
+# pwsh of thousands of files takes seconds).
+function Remove-Tree([string] $Path) {
+    if ($Path -and (Test-Path -LiteralPath $Path)) { rm -rf --one-file-system -- $Path }
+}
+
+# Unix-domain socket files (bound, then closed: the file stays), in one process.
+function New-SocketFile([string[]] $Path) {
+    & $AttackPython -c 'import socket, sys
+for path in sys.argv[1:]:
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(path)
+    s.close()' @Path
 }
 
 function Get-Sha([string] $Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash }
@@ -118,24 +181,28 @@ function Get-Fingerprint([string] $Path) {
 }
 
 # Every item under $Root (root included), one sorted line each: relative path, type, mode, owner,
-# group, size, link target, and the hash of regular files. Links are not followed.
-function Get-TreeSnapshot([string] $Root) {
+# group, size (not for directories, whose size depends on their history), link target, and the
+# hash of regular files. Links are not followed. -NoOwner leaves owner and group out (to compare a
+# copy that root owns with its source).
+function Get-TreeSnapshot([string] $Root, [switch] $NoOwner) {
     if (-not (Test-Path -LiteralPath $Root)) { return @() }
     $hashes = @{}
     find $Root -type f -print0 | xargs -0 -r sha256sum | ForEach-Object {
         $hash, $file = $_ -split '  ', 2
         $hashes[$file] = $hash
     }
-    @(find $Root -printf '%p\t%P\t%y %m %U %G %s %l\n' | ForEach-Object {
+    $format = if ($NoOwner) { '%p\t%P\t%y %m %s %l\n' } else { '%p\t%P\t%y %m %U %G %s %l\n' }
+    @(find $Root -printf $format | ForEach-Object {
         $full, $relative, $rest = $_ -split "`t", 3
+        if ($rest -like 'd *') { $rest = $rest -replace ' \d+ $', ' ' }
         "$relative $rest $($hashes[$full])"
     } | Sort-Object)
 }
 
-# Relative path => octal mode of every item under $Root (links not followed).
+# Relative path ('' for $Root itself) => octal mode of every item under $Root (links not followed).
 function Get-TreeModes([string] $Root) {
     $modes = @{}
-    find $Root -mindepth 1 -printf '%P\t%m\n' | ForEach-Object { $relative, $mode = $_ -split "`t"; $modes[$relative] = $mode }
+    find $Root -printf '%P\t%m\n' 2>$null | ForEach-Object { $relative, $mode = $_ -split "`t"; $modes[$relative] = $mode }
     $modes
 }
 
@@ -144,18 +211,17 @@ function Test-ModeWithin([string] $Mode, [string] $Limit) {
     ([Convert]::ToInt32($Mode, 8) -band -bnot [Convert]::ToInt32($Limit, 8)) -eq 0
 }
 
-# Items under $Copy whose mode has a bit the source item of the same relative path lacks.
+# Items under $Copy (and $Copy itself, as '.') whose mode has a bit that the source item of the
+# same relative path lacks; items without a source (temporary files) are left out.
 function Get-WiderModes([string] $Copy, [string] $Source, [string[]] $Ignore = @()) {
     $sourceModes = Get-TreeModes $Source
     $copyModes = Get-TreeModes $Copy
     foreach ($relative in $copyModes.Keys) {
-        if ($relative -in $Ignore -or $relative -like '*.splicetmp') { continue }
+        if ($relative -in $Ignore) { continue }
         $limit = $sourceModes[$relative]
         if ($null -eq $limit) { continue }
-        if (-not (Test-ModeWithin $copyModes[$relative] $limit)) { "$relative $($copyModes[$relative]) (source $limit)" }
+        if (-not (Test-ModeWithin $copyModes[$relative] $limit)) { "$(if ($relative) { $relative } else { '.' }) $($copyModes[$relative]) (source $limit)" }
     }
-    $rootMode = stat -c '%a' -- $Copy 2>$null
-    if ($rootMode -and -not (Test-ModeWithin $rootMode (stat -c '%a' -- $Source))) { ". $rootMode (source $(stat -c '%a' -- $Source))" }
 }
 
 # Starts Racers/<Script> as $User with setpriv, bounded by -Seconds and -Max, with its ready, stop,
