@@ -179,7 +179,7 @@ Describe 'A real FIFO planted at the destination' {
 
     It '<Command> without a reader waits, and Ctrl+C returns within seconds leaving the FIFO a FIFO' -ForEach $Writers {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
-        $run = Invoke-Stoppable -StopAfterSeconds 1 -ArgumentList $Src, $Dest -Script $Script -Release { Open-FifoBriefly $Dest }
+        $run = Invoke-Stoppable -StopAfterSeconds 0.5 -ArgumentList $Src, $Dest -Script $Script -Release { Open-FifoBriefly $Dest }
 
         $run.Finished | Should -BeFalse -Because 'with nobody reading, the write waits'
         $run.Stuck | Should -BeFalse

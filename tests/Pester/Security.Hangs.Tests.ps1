@@ -10,9 +10,9 @@
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'Support/Attack.ps1')
     $script:Openers = @(
-        @{ Command = 'Copy-SpliceItem'; Script = { param($src, $dst) for ($i = 0; $i -lt 500; $i++) { Copy-SpliceItem -LiteralPath $src -Destination $dst -ErrorAction SilentlyContinue } } }
-        @{ Command = 'Invoke-Tee'; Script = { param($src, $dst) for ($i = 0; $i -lt 500; $i++) { Invoke-Tee -LiteralPath $src -Destination $dst -ErrorAction SilentlyContinue } } }
-        @{ Command = 'Open-SpliceDescriptor'; Script = { param($src, $dst) for ($i = 0; $i -lt 500; $i++) { Open-SpliceDescriptor -LiteralPath $src -ErrorAction SilentlyContinue | Close-SpliceDescriptor } } }
+        @{ Command = 'Copy-SpliceItem'; Script = { param($src, $dst) for ($i = 0; $i -lt 5000; $i++) { Copy-SpliceItem -LiteralPath $src -Destination $dst -ErrorAction SilentlyContinue; $i } } }
+        @{ Command = 'Invoke-Tee'; Script = { param($src, $dst) for ($i = 0; $i -lt 5000; $i++) { Invoke-Tee -LiteralPath $src -Destination $dst -ErrorAction SilentlyContinue; $i } } }
+        @{ Command = 'Open-SpliceDescriptor'; Script = { param($src, $dst) for ($i = 0; $i -lt 5000; $i++) { Open-SpliceDescriptor -LiteralPath $src -ErrorAction SilentlyContinue | Close-SpliceDescriptor; $i } } }
     )
 }
 
@@ -51,14 +51,35 @@ Describe 'A source that becomes a FIFO between the look and the open' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         $script:Racer = Start-Racer $Suite fifo_swap.py $Attacker $A -Seconds 20 -Arguments @('--dir', $A, '--name', 'src')
         $fifo = Join-Path $A 'fifo'
-        $clock = [Diagnostics.Stopwatch]::StartNew()
         $rounds = [Collections.Generic.List[object]]::new()
-        # Rounds of up to 500 calls: one that waits (for a FIFO's writer, as it may) is stopped after 150 ms.
-        while ($clock.Elapsed.TotalSeconds -lt 4) {
-            $run = Invoke-Stoppable -RunSeconds 0.15 -ArgumentList (Join-Path $A 'src'), (Join-Path $Out 'dst') -Script $Script -Release { Open-FifoBriefly $fifo }
-            $rounds.Add($run)
-            if ($run.Stuck) { break }
+        # The calls run in a loop that reports each one; when no call has ended for 100 ms, one is
+        # waiting (for a FIFO's writer, as it may) and Ctrl+C ends the round; then a new round.
+        $ps = New-ModuleShell
+        $null = $ps.AddScript($Script.ToString()).AddArgument((Join-Path $A 'src')).AddArgument((Join-Path $Out 'dst'))
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while ($clock.Elapsed.TotalSeconds -lt 3) {
+            $output = [Management.Automation.PSDataCollection[psobject]]::new()
+            $async = $ps.BeginInvoke([Management.Automation.PSDataCollection[psobject]]::new(), $output)
+            $seen = -1
+            $quiet = [Diagnostics.Stopwatch]::StartNew()
+            while (-not $async.IsCompleted -and $quiet.ElapsedMilliseconds -lt 100 -and $clock.Elapsed.TotalSeconds -lt 3) {
+                Start-Sleep -Milliseconds 10
+                if ($output.Count -ne $seen) { $seen = $output.Count; $quiet.Restart() }
+            }
+            $round = [pscustomobject]@{ Calls = $output.Count; Finished = $async.IsCompleted; StopSeconds = $null; Stuck = $false }
+            if (-not $async.IsCompleted) {
+                $stopClock = [Diagnostics.Stopwatch]::StartNew()
+                $stop = $ps.BeginStop($null, $null)
+                $round.Stuck = -not $stop.AsyncWaitHandle.WaitOne(5000)
+                $round.StopSeconds = $stopClock.Elapsed.TotalSeconds
+                # Free a thread stuck in open(2) on the FIFO, so that the runspace can go.
+                for ($try = 0; $try -lt 20 -and -not $stop.AsyncWaitHandle.WaitOne(500); $try++) { Open-FifoBriefly $fifo }
+            }
+            $rounds.Add($round)
+            if ($round.Stuck) { break }
         }
+        # A runspace still stuck after the releases is left alone: disposing it would wait forever.
+        if ($ps.InvocationStateInfo.State -notin 'Running', 'Stopping') { $ps.Dispose() }
         Stop-Racer $Racer
         $race = Get-RacerResult $Racer
 
@@ -67,7 +88,7 @@ Describe 'A source that becomes a FIFO between the look and the open' {
         $stuck.Count | Should -Be 0 -Because "Ctrl+C did not return within 5 s in $($stuck.Count) of $($rounds.Count) rounds (a blocking open of the FIFO)"
         $slowest = ($rounds | Where-Object StopSeconds | Measure-Object StopSeconds -Maximum).Maximum
         if ($slowest) { $slowest | Should -BeLessThan 5 }
-        Write-Host "    ($($rounds.Count) rounds, $(@($rounds | Where-Object { -not $_.Finished }).Count) stopped, slowest stop $([Math]::Round([double]$slowest, 2)) s)"
+        Write-Host "    ($($rounds.Count) rounds, $(($rounds | Measure-Object Calls -Sum).Sum) calls, $(@($rounds | Where-Object { -not $_.Finished }).Count) stopped, slowest stop $([Math]::Round([double]$slowest, 2)) s)"
     }
 }
 
@@ -98,7 +119,7 @@ Describe 'Open-SpliceDescriptor of a FIFO that nobody else has open' {
 
     It '-Access Write waits for a reader, and Ctrl+C returns within seconds' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
-        $run = Invoke-Stoppable -StopAfterSeconds 1 -ArgumentList $Fifo -Script {
+        $run = Invoke-Stoppable -StopAfterSeconds 0.5 -ArgumentList $Fifo -Script {
             param($fifo)
             Open-SpliceDescriptor -LiteralPath $fifo -Access Write | Close-SpliceDescriptor
         } -Release { Open-FifoBriefly $Fifo }
@@ -134,7 +155,7 @@ function Get-Kb([string] `$name) { [long]((Get-Content /proc/self/status | Where
 `$finished = `$async.AsyncWaitHandle.WaitOne(1000)
 `$clock = [Diagnostics.Stopwatch]::StartNew()
 `$stopped = `$true
-if (-not `$finished) { `$stopped = `$ps.BeginStop(`$null, `$null).AsyncWaitHandle.WaitOne(15000) }
+if (-not `$finished) { `$stopped = `$ps.BeginStop(`$null, `$null).AsyncWaitHandle.WaitOne(6000) }
 `$seconds = `$clock.Elapsed.TotalSeconds
 `$result = @{ Finished = `$finished; Stopped = `$stopped; StopSeconds = `$seconds; GrowthMB = ((Get-Kb VmHWM) - `$before) / 1024 }
 'RESULT ' + (ConvertTo-Json -InputObject `$result -Compress)

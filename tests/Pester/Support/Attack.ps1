@@ -224,14 +224,15 @@ function Get-WiderModes([string] $Copy, [string] $Source, [string[]] $Ignore = @
     }
 }
 
-# Starts Racers/<Script> as $User with setpriv, bounded by -Seconds and -Max, with its ready, stop,
-# result and events files in $WorkDir (which the user must be able to write). Waits until it is
-# ready. Returns an object for Stop-Racer and Get-RacerResult.
+# Starts Racers/<Script> as $User with setpriv (as this process's user when $User is $null),
+# bounded by -Seconds and -Max, with its ready, stop, result and events files in $WorkDir (which the
+# user must be able to write). Waits until it is ready. Returns an object for Stop-Racer and
+# Get-RacerResult.
 function Start-Racer {
     param(
         [Parameter(Mandatory)] $Suite,
         [Parameter(Mandatory)] [string] $Script,
-        [Parameter(Mandatory)] $User,
+        [Parameter(Mandatory)] [AllowNull()] $User,
         [Parameter(Mandatory)] [string] $WorkDir,
         [string[]] $Arguments = @(),
         [double] $Seconds = 5,
@@ -248,8 +249,9 @@ function Start-Racer {
         Process = $null
         Stderr = $null
     }
-    $start = [Diagnostics.ProcessStartInfo]::new('setpriv')
-    foreach ($argument in @("--reuid=$($User.Uid)", "--regid=$($User.Gid)", '--clear-groups', '--', $AttackPython, (Join-Path $Suite.Racers $Script)) + $Arguments +
+    $start = [Diagnostics.ProcessStartInfo]::new($(if ($User) { 'setpriv' } else { $AttackPython }))
+    $prefix = if ($User) { @("--reuid=$($User.Uid)", "--regid=$($User.Gid)", '--clear-groups', '--', $AttackPython) } else { @() }
+    foreach ($argument in $prefix + @((Join-Path $Suite.Racers $Script)) + $Arguments +
         @('--seconds', [string]$Seconds, '--max', [string]$Max, '--ready', $racer.Ready, '--stop', $racer.Stop, '--result', $racer.Result, '--events', $racer.Events)) {
         $start.ArgumentList.Add($argument)
     }
