@@ -16,11 +16,11 @@ BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
     . (Join-Path $PSScriptRoot 'Support/Attack.ps1')
     . (Join-Path $PSScriptRoot 'Support/ModuleRunspace.ps1')
+    $script:Rounds = 3
     $script:SkipReason = Get-AttackSkipReason
     if ($SkipReason) { return }
     $script:Suite = Enter-AttackSuite
     $script:Attacker = $Suite.Attacker
-    $script:Rounds = 3
     # A tmpfs of its own: thousands of files are made, raced and removed, and on a busy disk the
     # attacker's renames are too slow to race anything.
     $script:Scratch = New-Scratch 'tree-scratch'
