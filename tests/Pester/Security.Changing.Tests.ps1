@@ -92,7 +92,7 @@ Describe '-Verify while the temporary file is swapped for a symlink' {
 
     It 'never reports success while the destination is the attacker''s link (20 copies)' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
-        $script:Racer = Start-Racer $Suite tmp_swap.py $Attacker $Case.A -Seconds 20 -Arguments @('--watch', $Case.A, '--target', $Victim)
+        $script:Racer = Start-Racer $Suite tmp_swap.py $Attacker $Case.A -Seconds 10 -Arguments @('--watch', $Case.A, '--target', $Victim)
 
         $run = Invoke-Stoppable -RunSeconds 30 -ArgumentList $Src, (Join-Path $Case.A 'dest'), 20 -Script $VerifyLoop
         Stop-Racer $Racer
@@ -129,7 +129,7 @@ Describe 'Invoke-Tee to four files while the source is rewritten in place' {
 
     It 'the four copies are the same, or an error says why not (3 rounds)' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
-        $script:Racer = Start-Racer $Suite rewrite.py $Attacker $Case.A -Seconds 30 -Arguments @('--file', $Src)
+        $script:Racer = Start-Racer $Suite rewrite.py $Attacker $Case.A -Seconds 10 -Arguments @('--file', $Src)
         foreach ($round in 1..3) {
             $run = Invoke-Stoppable -RunSeconds 30 -ArgumentList $Src, $Targets -Script {
                 param($src, $targets)
@@ -174,7 +174,7 @@ Describe 'A sparse source truncated to 1 MiB mid-copy' {
             touch -a -d '1 hour ago' -- $src
             $copy = Join-Path $Case.Out "copy$round.img"
             $go = Join-Path $Case.Out "go$round"
-            $script:Racer = Start-Racer $Suite truncate_on_copy.py $Attacker $Case.A -Seconds 20 -Arguments @('--file', $src, '--watch', $Case.Out, '--go', $go)
+            $script:Racer = Start-Racer $Suite truncate_on_copy.py $Attacker $Case.A -Seconds 10 -Arguments @('--file', $src, '--watch', $Case.Out, '--go', $go)
 
             $run = Invoke-Stoppable -RunSeconds 30 -ArgumentList $src, $copy, $go -Script {
                 param($src, $copy, $go)

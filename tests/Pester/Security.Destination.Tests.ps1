@@ -82,7 +82,7 @@ Describe 'A destination in the attacker''s directory' {
 
     It 'flipping the name between links to /dev/null, a FIFO and a victim: 256 copies, 16 tees and 16 vmsplices write through none of them' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
-        $script:Racer = Start-Racer $Suite flip_dest.py $Attacker $A -Seconds 25 -Arguments @(
+        $script:Racer = Start-Racer $Suite flip_dest.py $Attacker $A -Seconds 10 -Arguments @(
             '--dir', $A, '--name', 'dest', '--fifo', $Fifo, '--target', $Fifo, '--target', '/dev/null', '--target', $Fifo, '--target', $Victim)
 
         $run = Invoke-Stoppable -RunSeconds 20 -ArgumentList $Src, $Dest -Script {
@@ -125,7 +125,7 @@ Describe 'A destination in the attacker''s directory' {
         else {
             New-AttackerFifo $Fifo | Out-Null
             New-AttackerLink $Dest $Fifo | Out-Null
-            $script:Racer = Start-Racer $Suite fifo_reader.py $Attacker $A -Seconds 20 -Arguments @('--fifo', $Fifo, '--mode', 'drain')
+            $script:Racer = Start-Racer $Suite fifo_reader.py $Attacker $A -Seconds 10 -Arguments @('--fifo', $Fifo, '--mode', 'drain')
         }
 
         $run = Invoke-Stoppable -RunSeconds 10 -ArgumentList $Src, $Dest -Script $Script -Release { Open-FifoBriefly $Fifo }
@@ -164,7 +164,7 @@ Describe 'A real FIFO planted at the destination' {
     It '<Command> writes it in place for the reader that is there' -ForEach $Writers {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         $got = Join-Path $A 'got.bin'
-        $script:Racer = Start-Racer $Suite fifo_reader.py $Attacker $A -Seconds 15 -Arguments @('--fifo', $Dest, '--mode', 'once', '--out', $got)
+        $script:Racer = Start-Racer $Suite fifo_reader.py $Attacker $A -Seconds 10 -Arguments @('--fifo', $Dest, '--mode', 'once', '--out', $got)
 
         $run = Invoke-Stoppable -RunSeconds 10 -ArgumentList $Src, $Dest -Script $Script
         $null = $Racer.Process.WaitForExit(5000)

@@ -49,7 +49,7 @@ Describe 'A source that becomes a FIFO between the look and the open' {
 
     It '<Command> in a loop never blocks in open(2): every Ctrl+C returns within seconds' -ForEach $Openers {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
-        $script:Racer = Start-Racer $Suite fifo_swap.py $Attacker $A -Seconds 20 -Arguments @('--dir', $A, '--name', 'src')
+        $script:Racer = Start-Racer $Suite fifo_swap.py $Attacker $A -Seconds 10 -Arguments @('--dir', $A, '--name', 'src')
         $fifo = Join-Path $A 'fifo'
         $rounds = [Collections.Generic.List[object]]::new()
         # The calls run in a loop that reports each one; when no call has ended for 100 ms, one is

@@ -61,7 +61,7 @@ Describe 'A copy killed with kill -9 mid-file' {
         $fifo = Join-Path $case 'slow.fifo'
         mkfifo -- $fifo
         # 64 KiB every 2 ms, for as long as the copy reads.
-        $script:Writer = Start-Racer $Suite slow_writer.py $null $case -Seconds 30 -Arguments @('--fifo', $fifo, '--interval', '0.002')
+        $script:Writer = Start-Racer $Suite slow_writer.py $null $case -Seconds 10 -Arguments @('--fifo', $fifo, '--interval', '0.002')
 
         # A pwsh of its own, started as Invoke-FreshPwsh starts one (which would wait for it).
         $apphost = Join-Path $PSHOME 'pwsh'

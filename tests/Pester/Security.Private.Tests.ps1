@@ -53,7 +53,7 @@ BeforeAll {
 
     # One pass of the reader over $Pub, after the fact.
     function Invoke-ReaderPass {
-        $racer = Start-Racer $Suite private_reader.py $Reader $ReaderOut -Max 1 -Seconds 30 -Arguments @('--root', $Pub, '--marker', 'SECRET')
+        $racer = Start-Racer $Suite private_reader.py $Reader $ReaderOut -Max 1 -Seconds 10 -Arguments @('--root', $Pub, '--marker', 'SECRET')
         try { $null = $racer.Process.WaitForExit(20000) } finally { Stop-Racer $racer }
         Get-RacerResult $racer
     }
@@ -70,7 +70,7 @@ Describe 'A private tree copied by root where another user looks' {
 
     It 'the reader racing the copy reads no secret, lists nothing and sees no mode wider than the source''s' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
-        $script:Racer = Start-Racer $Suite private_reader.py $Reader $ReaderOut -Seconds 20 -Arguments @('--root', $Pub, '--marker', 'SECRET')
+        $script:Racer = Start-Racer $Suite private_reader.py $Reader $ReaderOut -Seconds 10 -Arguments @('--root', $Pub, '--marker', 'SECRET')
         $runs = foreach ($round in 1..3) {
             Invoke-Stoppable -RunSeconds 20 -ArgumentList $Private, (Join-Path $Pub "copy$round") -Script {
                 param($source, $copy)

@@ -80,7 +80,7 @@ Describe 'A tree copy whose new directories are swapped for symlinks to a direct
         for ($round = 1; $round -le $Rounds; $round++) {
             $case = New-Case 'subdirs'
             $into = New-OwnedDirectory (Join-Path $case.A 'copy') $Attacker
-            $script:Racer = Start-Racer $Suite tree_redirect.py $Attacker $case.A -Seconds 15 -Arguments @('--watch', $into, '--pattern', 'd\d\d', '--target', $case.Outside)
+            $script:Racer = Start-Racer $Suite tree_redirect.py $Attacker $case.A -Seconds 10 -Arguments @('--watch', $into, '--pattern', 'd\d\d', '--target', $case.Outside)
 
             $run = Invoke-Stoppable -RunSeconds 20 -ArgumentList "$Tree/*", $into -Script {
                 param($source, $into)
@@ -102,7 +102,7 @@ Describe 'A tree copy whose new directories are swapped for symlinks to a direct
         $swaps = 0
         for ($round = 1; $round -le $Rounds; $round++) {
             $case = New-Case 'root'
-            $script:Racer = Start-Racer $Suite tree_redirect.py $Attacker $case.A -Seconds 15 -Arguments @('--watch', $case.A, '--pattern', 'copy', '--target', $case.Outside)
+            $script:Racer = Start-Racer $Suite tree_redirect.py $Attacker $case.A -Seconds 10 -Arguments @('--watch', $case.A, '--pattern', 'copy', '--target', $case.Outside)
 
             $run = Invoke-Stoppable -RunSeconds 20 -ArgumentList $Tree, (Join-Path $case.A 'copy') -Script {
                 param($source, $copy)
@@ -145,7 +145,7 @@ Describe 'FIFOs and sockets recreated in the attacker''s directory while their t
             $case = New-Case 'nodes'
             # The attacker's own directory that the tree is merged into (it exists, so the copy fills it).
             $into = New-OwnedDirectory (Join-Path $case.A 'nodes') $Attacker
-            $script:Racer = Start-Racer $Suite tmp_swap.py $Attacker $case.A -Seconds 15 -Arguments @('--watch', $into, '--target', $case.Victim)
+            $script:Racer = Start-Racer $Suite tmp_swap.py $Attacker $case.A -Seconds 10 -Arguments @('--watch', $into, '--target', $case.Victim)
 
             $run = Invoke-Stoppable -RunSeconds 20 -ArgumentList $Nodes, $case.A -Script {
                 param($source, $into)
@@ -191,7 +191,7 @@ Describe 'A source tree of the attacker''s whose files become symlinks to a root
 
     It 'no file of the copy holds the secret (<Rounds> rounds)' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
-        $script:Racer = Start-Racer $Suite source_swap.py $Attacker $Own.A -Seconds 20 -Arguments @('--tree', $OwnTree, '--keep', $Keep, '--secret', $Own.Victim)
+        $script:Racer = Start-Racer $Suite source_swap.py $Attacker $Own.A -Seconds 10 -Arguments @('--tree', $OwnTree, '--keep', $Keep, '--secret', $Own.Victim)
         $runs = for ($round = 1; $round -le $Rounds; $round++) {
             Invoke-Stoppable -RunSeconds 20 -ArgumentList $OwnTree, (Join-Path $Out "copy$round") -Script {
                 param($source, $copy)
