@@ -1,0 +1,97 @@
+# Paths that hide where a copy really goes, and what a copy leaves behind when it dies:
+# - a destination inside the source reached through a symlink (ln -s a/sub l; copy a to l/new)
+#   is refused as DestinationInsideSource, and nothing is made under a/sub;
+# - a copy killed with kill -9 mid-file leaves no temporary file (the new engine writes to an
+#   unnamed O_TMPFILE where the file system allows) and no half file at the destination.
+# Neither needs root nor another user.
+BeforeAll {
+    Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    . (Join-Path $PSScriptRoot 'Support/Attack.ps1')
+    $script:Id = ',SpliceModule.Commands.CopySpliceItemCommand'
+    # Helpers run as this user, straight from the checkout.
+    $script:Suite = [pscustomobject]@{ Racers = Join-Path $PSScriptRoot 'Support/Racers' }
+    $script:NoPython = if (-not (Test-Path -LiteralPath $AttackPython)) { "$AttackPython is missing" }
+}
+
+Describe 'A destination inside the source, reached through a symlink' {
+    BeforeEach {
+        $script:Case = New-OwnedDirectory (Join-Path $TestDrive "inside-$([guid]::NewGuid().ToString('N'))")
+        $script:Src = New-OwnedDirectory (Join-Path $Case 'a')
+        New-OwnedDirectory (Join-Path $Src 'sub') | Out-Null
+        New-OwnedFile (Join-Path $Src 'top.txt') "top`n" | Out-Null
+        New-OwnedFile (Join-Path $Src 'sub/inner.txt') "inner`n" | Out-Null
+        ln -s -- a/sub (Join-Path $Case 'l')
+        $script:Before = Get-TreeSnapshot $Src
+        Push-Location -LiteralPath $Case
+    }
+    AfterEach { Pop-Location }
+
+    It 'Copy-SpliceItem a l/new -Recurse is DestinationInsideSource and makes nothing under a/sub' {
+        Copy-SpliceItem a l/new -Recurse -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure.FullyQualifiedErrorId | Should -Be "DestinationInsideSource$Id"
+        Test-Path -LiteralPath (Join-Path $Src 'sub/new') | Should -BeFalse
+        Get-TreeSnapshot $Src | Should -Be $Before
+    }
+
+    It 'Copy-SpliceItem a l -Recurse (into the linked directory itself) is DestinationInsideSource too' {
+        Copy-SpliceItem a l -Recurse -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure.FullyQualifiedErrorId | Should -Be "DestinationInsideSource$Id"
+        Get-TreeSnapshot $Src | Should -Be $Before
+    }
+
+    It 'twin: the same copy to a real directory beside it succeeds without an error' {
+        New-OwnedDirectory (Join-Path $Case 'b') | Out-Null
+        Copy-SpliceItem a b/new -Recurse -ErrorVariable failure
+        $failure | Should -BeNullOrEmpty
+        Get-TreeSnapshot (Join-Path $Case 'b/new') | Should -Be $Before
+    }
+}
+
+Describe 'A copy killed with kill -9 mid-file' {
+    BeforeEach { $script:Writer = $null; $script:Process = $null }
+    AfterEach {
+        if ($Process) { if (-not $Process.HasExited) { $Process.Kill($true) }; $Process.Dispose() }
+        Stop-Racer $Writer
+    }
+
+    It 'leaves neither a temporary file nor a half file in the destination directory' {
+        if ($NoPython) { Set-ItResult -Skipped -Because $NoPython; return }
+        $case = New-OwnedDirectory (Join-Path $TestDrive "killed-$([guid]::NewGuid().ToString('N'))")
+        $out = New-OwnedDirectory (Join-Path $case 'out')
+        $fifo = Join-Path $case 'slow.fifo'
+        mkfifo -- $fifo
+        # 64 KiB every 2 ms, for as long as the copy reads.
+        $script:Writer = Start-Racer $Suite slow_writer.py $null $case -Seconds 10 -Arguments @('--fifo', $fifo, '--interval', '0.002')
+
+        # A pwsh of its own, started as Invoke-FreshPwsh starts one (which would wait for it).
+        $apphost = Join-Path $PSHOME 'pwsh'
+        $start = if (Test-Path -LiteralPath $apphost) { [Diagnostics.ProcessStartInfo]::new($apphost) }
+        else { $info = [Diagnostics.ProcessStartInfo]::new('dotnet'); $info.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')); $info }
+        foreach ($argument in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath '$fifo' -Destination '$out/big.bin'") {
+            $start.ArgumentList.Add($argument)
+        }
+        $start.UseShellExecute = $false
+        $start.RedirectStandardOutput = $true
+        $start.RedirectStandardError = $true
+        $script:Process = [Diagnostics.Process]::Start($start)
+        $null = $Process.StandardOutput.ReadToEndAsync()
+        $null = $Process.StandardError.ReadToEndAsync()
+
+        # Mid-file: the copy has taken a MiB or more through the FIFO.
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $copied = 0
+        while ($copied -lt 1MB -and $clock.Elapsed.TotalSeconds -lt 30 -and -not $Process.HasExited) {
+            Start-Sleep -Milliseconds 50
+            $result = Get-RacerResult $Writer
+            if ($result.Summary) { $copied = [long]$result.Summary.bytes }
+        }
+        $Process.HasExited | Should -BeFalse -Because 'the copy is still reading'
+        $copied | Should -BeGreaterOrEqual 1MB -Because 'the copy must be mid-file when it is killed'
+
+        $Process.Kill()   # SIGKILL: no finally, no clean-up
+        $Process.WaitForExit(10000) | Should -BeTrue
+
+        @(Get-ChildItem -LiteralPath $out -Force).Name | Should -BeNullOrEmpty -Because 'a killed copy leaves nothing behind'
+        Remove-Tree $case
+    }
+}
