@@ -4,7 +4,8 @@
     The one entry point for building, testing, demonstrating and measuring SpliceModule.
 .DESCRIPTION
     Build  (default) compiles the module and lays out out/SpliceModule/ so that
-           Import-Module ./out/SpliceModule works.
+           Import-Module ./out/SpliceModule works, with its help built from docs/*.md by
+           tools/Build-Help.ps1 (tools/HelpBuilder).
     Test   builds, runs the xunit tests and the Pester suite (in a fresh pwsh) and ends with
            one line "N passed, N failed" for both together; exits non-zero on any failure.
     Demo   builds and copies a real file with Copy-SpliceItem, showing method and speed.
@@ -13,7 +14,8 @@
     Package builds and packs out/SpliceModule.<version>.nupkg, which Install-PSResource
            installs from a folder repository (tools/New-ModulePackage.ps1).
     Clean  removes out/ and the bin/obj folders.
-    Works from any current directory.
+    Works from any current directory. Every step runs or fails: a folder or script a step
+    needs (docs/, tools/, tests/Unit, tests/Pester, bench/) that is missing is an error.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
@@ -43,6 +45,12 @@ $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'SpliceModule'
 $ResultsDir = Join-Path $Out 'test-results'
 
+# Every step runs or fails: a piece a step needs that is missing stops the build, never skips the step.
+function Assert-BuildPiece {
+    param([string] $Path, [string] $What)
+    if (-not (Test-Path -LiteralPath $Path)) { throw "$What '$Path' is missing; build.ps1 cannot run this step without it." }
+}
+
 function Invoke-Native {
     param([string] $Command, [string[]] $Arguments)
     & $Command @Arguments
@@ -58,6 +66,10 @@ function Get-PwshCommand {
 }
 
 function Invoke-Build {
+    $docs = Join-Path $Root 'docs'
+    $help = Join-Path $Root 'tools/Build-Help.ps1'
+    Assert-BuildPiece $docs 'The help pages folder'
+    Assert-BuildPiece $help 'The help step'
     Invoke-Native dotnet @('build', (Join-Path $Root 'src/SpliceModule/SpliceModule.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet', '-clp:NoSummary')
     $bin = Join-Path $Root "src/SpliceModule/bin/$Configuration/net8.0"
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
@@ -65,12 +77,13 @@ function Invoke-Build {
     Copy-Item (Join-Path $bin 'SpliceModule.dll') $ModuleOut
     Copy-Item (Join-Path $Root 'SpliceModule.psd1') $ModuleOut
     Copy-Item (Join-Path $Root 'src/SpliceModule/SpliceModule.format.ps1xml') $ModuleOut
-    $help = Join-Path $Root 'tools/Build-Help.ps1'
-    if (Test-Path $help) { & $help -DocsPath (Join-Path $Root 'docs') -OutputPath $ModuleOut }
+    # Help: docs/*.md through tools/HelpBuilder, the one converter (the help tests read with it too).
+    & $help -DocsPath $docs -OutputPath $ModuleOut
     Write-Host "Built $ModuleOut"
 }
 
 function Get-PesterModulePath {
+    Assert-BuildPiece (Join-Path $Root 'tools/tools.csproj') 'The test tools project'
     Invoke-Native dotnet @('restore', (Join-Path $Root 'tools/tools.csproj'), '--nologo', '-v', 'quiet')
     $cache = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else {
         ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
@@ -88,21 +101,22 @@ function Get-TrxCount {
 }
 
 function Invoke-Test {
+    $unitProject = Join-Path $Root 'tests/Unit/SpliceModule.Tests.csproj'
+    $runner = Join-Path $Root 'tests/Invoke-PesterSuite.ps1'
+    Assert-BuildPiece $unitProject 'The xunit project'
+    Assert-BuildPiece (Join-Path $Root 'tests/Pester') 'The Pester tests folder'
+    Assert-BuildPiece $runner 'The Pester runner'
     Invoke-Build
     if (Test-Path $ResultsDir) { Remove-Item $ResultsDir -Recurse -Force }
     New-Item -ItemType Directory -Path $ResultsDir | Out-Null
 
     $unit = [pscustomobject]@{ Passed = 0; Failed = 0 }
-    $unitProject = Join-Path $Root 'tests/Unit/SpliceModule.Tests.csproj'
-    if (Test-Path $unitProject) {
-        & dotnet test $unitProject -c $Configuration --nologo --logger 'trx;LogFileName=unit.trx' --logger 'console;verbosity=minimal' --results-directory $ResultsDir
-        $trx = Join-Path $ResultsDir 'unit.trx'
-        if (Test-Path $trx) { $unit = Get-TrxCount $trx } else { $unit = [pscustomobject]@{ Passed = 0; Failed = 1 } }
-    }
+    & dotnet test $unitProject -c $Configuration --nologo --logger 'trx;LogFileName=unit.trx' --logger 'console;verbosity=minimal' --results-directory $ResultsDir
+    $trx = Join-Path $ResultsDir 'unit.trx'
+    if (Test-Path $trx) { $unit = Get-TrxCount $trx } else { $unit = [pscustomobject]@{ Passed = 0; Failed = 1 } }
 
     $pesterResult = Join-Path $ResultsDir 'pester.json'
     $pwsh = Get-PwshCommand
-    $runner = Join-Path $Root 'tests/Invoke-PesterSuite.ps1'
     $arguments = @('-NoProfile', '-NonInteractive', '-File', $runner, '-PesterPath', (Get-PesterModulePath), '-ModulePath', $ModuleOut, '-ResultPath', $pesterResult)
     if ($TestPath) { $arguments += @('-TestPath', $TestPath) }
     & $pwsh[0] @($pwsh | Select-Object -Skip 1) @arguments
@@ -116,6 +130,7 @@ function Invoke-Test {
 }
 
 function Invoke-Demo {
+    Assert-BuildPiece (Join-Path $Root 'tools/Demo.ps1') 'The demo script'
     Invoke-Build
     $pwsh = Get-PwshCommand
     & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File (Join-Path $Root 'tools/Demo.ps1') -ModulePath $ModuleOut
@@ -123,9 +138,12 @@ function Invoke-Demo {
 }
 
 function Invoke-Bench {
+    Assert-BuildPiece (Join-Path $Root 'bench') 'The benchmarks folder'
+    $benches = @(Get-ChildItem (Join-Path $Root 'bench') -Filter "$BenchName.Bench.ps1" | Sort-Object Name)
+    if ($benches.Count -eq 0) { throw "No benchmark in bench/ matches '$BenchName.Bench.ps1'." }
     Invoke-Build
     $pwsh = Get-PwshCommand
-    foreach ($bench in Get-ChildItem (Join-Path $Root 'bench') -Filter "$BenchName.Bench.ps1" | Sort-Object Name) {
+    foreach ($bench in $benches) {
         Write-Host "== $($bench.Name)"
         $benchArguments = @('-NoProfile', '-NonInteractive', '-File', $bench.FullName, '-ModulePath', $ModuleOut, '-ResultsPath', (Join-Path $Root 'bench/results'))
         if ($Quick) { $benchArguments += '-Quick' }
@@ -135,6 +153,7 @@ function Invoke-Bench {
 }
 
 function Invoke-Package {
+    Assert-BuildPiece (Join-Path $Root 'tools/New-ModulePackage.ps1') 'The packaging script'
     Invoke-Build
     # A fresh pwsh, so that PSResourceGet's settings go where the script points them.
     $pwsh = Get-PwshCommand

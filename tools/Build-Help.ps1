@@ -4,47 +4,58 @@
     Turns docs/*.md (platyPS schema) into the help Get-Help reads: en-US/SpliceModule.dll-Help.xml
     (MAML, one command:command per cmdlet page) and en-US/about_*.help.txt (about topics).
 .DESCRIPTION
-    platyPS's New-ExternalHelp is used when platyPS is already importable here (it cannot be
-    installed from the registries this project reaches); otherwise, or with -Converter Own,
-    tools/HelpMarkdown.psm1 does the same job. Either way a page that breaks the schema fails
-    the build with the page's name. build.ps1 calls this after laying out out/SpliceModule.
+    Builds tools/HelpBuilder (Markdig and YamlDotNet, pinned in its project) quietly and runs it.
+    It is the only converter: build.ps1 ships what it writes and the help tests check what it
+    reads, on every machine. A page that breaks the schema fails with every problem as
+    "Page.md:line: message", and nothing is written.
+.PARAMETER DocsPath
+    The folder of the markdown pages.
+.PARAMETER OutputPath
+    The module folder; the help goes to its en-US/ subfolder.
+.PARAMETER ModelPath
+    Also writes the pages as read, as JSON (for the help tests).
+.PARAMETER NoBuild
+    Runs the builder built last time instead of building it first.
 .EXAMPLE
     ./tools/Build-Help.ps1 -DocsPath ./docs -OutputPath ./out/SpliceModule
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)] [string] $DocsPath,
-    [Parameter(Mandatory)] [string] $OutputPath,
-    [ValidateSet('Auto', 'PlatyPS', 'Own')] [string] $Converter = 'Auto'
+    [string] $OutputPath,
+    [string] $ModelPath,
+    [switch] $NoBuild
 )
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-$helpDir = Join-Path $OutputPath 'en-US'
-New-Item -ItemType Directory -Path $helpDir -Force | Out-Null
+function Get-FullPath([string] $Path) { $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path) }
 
-$usePlatyPS = switch ($Converter) {
-    'PlatyPS' { $true }
-    'Own' { $false }
-    default { [bool](Get-Module -ListAvailable -Name platyPS) }
+if (-not ($OutputPath -or $ModelPath)) { throw 'Build-Help.ps1 needs -OutputPath, -ModelPath or both.' }
+$project = Join-Path $PSScriptRoot 'HelpBuilder/HelpBuilder.csproj'
+if (-not (Test-Path -LiteralPath $project -PathType Leaf)) { throw "The help builder '$project' is missing." }
+$docs = Get-FullPath $DocsPath
+if (-not (Test-Path -LiteralPath $docs -PathType Container)) { throw "The docs folder '$docs' is missing." }
+
+if ($NoBuild) {
+    $builder = Get-ChildItem -Path (Join-Path $PSScriptRoot 'HelpBuilder/bin/Release/*/HelpBuilder.dll') -ErrorAction Ignore |
+        Sort-Object LastWriteTimeUtc | Select-Object -Last 1 -ExpandProperty FullName
+    if (-not $builder) { throw "The help builder is not built; run Build-Help.ps1 without -NoBuild." }
+}
+else {
+    # -getProperty makes msbuild print nothing but the built assembly's path (and any errors).
+    $log = @(& dotnet msbuild $project -restore -t:Build -p:Configuration=Release -nologo -v:quiet -getProperty:TargetPath 2>&1 | ForEach-Object { "$_" })
+    if ($LASTEXITCODE -ne 0) { throw "Building the help builder failed:`n$($log -join "`n")" }
+    $builder = $log[-1].Trim()
 }
 
-if ($usePlatyPS) {
-    Import-Module platyPS -ErrorAction Stop
-    New-ExternalHelp -Path $DocsPath -OutputPath $helpDir -Force | Out-Null
-    Write-Verbose "Help written by platyPS to $helpDir"
-    return
+$arguments = @('--docs', $docs)
+if ($OutputPath) { $arguments += @('--out', (Get-FullPath $OutputPath)) }
+if ($ModelPath) { $arguments += @('--model', (Get-FullPath $ModelPath)) }
+$messages = @(& dotnet exec $builder @arguments 2>&1 | ForEach-Object { "$_" })
+if ($LASTEXITCODE -eq 1) {
+    throw "The help pages in '$docs' break the platyPS schema; no help was written:`n$(($messages | ForEach-Object { "  $_" }) -join "`n")"
 }
-
-Import-Module (Join-Path $PSScriptRoot 'HelpMarkdown.psm1') -Force
-$files = @(Get-ChildItem -LiteralPath $DocsPath -Filter '*.md' -File | Sort-Object Name)
-$pages = @(foreach ($file in $files | Where-Object Name -NotLike 'about_*') { Read-CommandHelpPage -Path $file.FullName })
-foreach ($group in $pages | Group-Object HelpFile) {
-    Write-MamlHelp -Page $group.Group -Path (Join-Path $helpDir $group.Name)
-}
-foreach ($about in $files | Where-Object Name -Like 'about_*') {
-    $text = ConvertTo-AboutHelpText -Path $about.FullName
-    Set-Content -LiteralPath (Join-Path $helpDir ($about.BaseName + '.help.txt')) -Value $text -NoNewline -Encoding utf8NoBOM
-}
-Write-Verbose "Help for $($pages.Count) cmdlets written to $helpDir"
+if ($LASTEXITCODE -ne 0) { throw "The help builder failed (exit code $LASTEXITCODE):`n$($messages -join "`n")" }
+$messages | ForEach-Object { Write-Verbose $_ }

@@ -1,6 +1,7 @@
-# tools/Build-Help.ps1 on pages it has never seen: it must handle any page in the platyPS
-# schema (several parameter sets, a parameter whose position differs per set, output blocks)
-# and fail loudly, naming the page, on a page that breaks the schema.
+# tools/Build-Help.ps1 (tools/HelpBuilder, the converter the build ships with) on pages it has
+# never seen: it must handle any page in the platyPS schema (several parameter sets, a parameter
+# whose position differs per set, output blocks), write plain text where the markdown has inline
+# markup, and fail loudly, naming the page and line, on a page that breaks the schema.
 
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
@@ -33,7 +34,11 @@ Send-Sample -Id <Int64[]> [[-Count] <Int32>] [<CommonParameters>]
 First paragraph, written
 over two lines.
 
-Second paragraph.
+Second paragraph, with `code`, **bold**, _emphasis_, a [sibling page](Get-Sample.md) and a
+[web page](https://example.invalid/page).
+
+- a list item with `code`
+- another
 
 ## EXAMPLES
 
@@ -155,13 +160,17 @@ Needs Linux.
 
 [Online](https://example.invalid/sample)
 '@
+
+    # Build the converter once; every call below runs that build (-NoBuild).
+    $script:Docs = Join-Path $TestDrive 'docs'
+    New-Item -ItemType Directory -Path $script:Docs | Out-Null
+    New-Page 'Send-Sample' $script:SamplePage
+    & $script:BuildHelp -DocsPath $script:Docs -ModelPath (Join-Path $TestDrive 'model.json')
 }
 
 Describe 'Build-Help on a page in the platyPS schema' {
     BeforeAll {
         $script:Docs = Join-Path $TestDrive 'docs'
-        New-Item -ItemType Directory -Path $script:Docs | Out-Null
-        New-Page 'Send-Sample' $script:SamplePage
         Set-Content -LiteralPath (Join-Path $script:Docs 'about_Sample.md') -Encoding utf8NoBOM -Value @'
 # about_Sample
 
@@ -171,17 +180,21 @@ Describe 'Build-Help on a page in the platyPS schema' {
 A topic.
 
 # LONG DESCRIPTION
-Some text that is long enough to be wrapped because it goes on and on and on beyond the eighty columns of a terminal.
+Some text with `code` that is long enough to be wrapped because it goes on and on and on beyond the eighty columns of a terminal.
 
 - a list item
 - another
+
+| Name | Meaning |
+| ---- | ------- |
+| `a`  | **first** |
 
 ```powershell
 Get-Sample
 ```
 '@
         $out = Join-Path $TestDrive 'out'
-        & $script:BuildHelp -DocsPath $script:Docs -OutputPath $out -Converter Own
+        & $script:BuildHelp -DocsPath $script:Docs -OutputPath $out -NoBuild
         [xml] $script:Maml = Get-Content -Raw (Join-Path $out 'en-US/Sample.dll-Help.xml')
         $script:Ns = [System.Xml.XmlNamespaceManager]::new($script:Maml.NameTable)
         $script:Ns.AddNamespace('command', 'http://schemas.microsoft.com/maml/dev/command/2004/10')
@@ -200,7 +213,18 @@ Get-Sample
 
     It 'joins the lines of a paragraph and keeps paragraphs apart' {
         $paras = (Select-Maml '//command:command/maml:description/maml:para').InnerText
-        $paras | Should -Be @('First paragraph, written over two lines.', 'Second paragraph.')
+        $paras | Should -Be @(
+            'First paragraph, written over two lines.'
+            'Second paragraph, with code, bold, emphasis, a sibling page and a web page (https://example.invalid/page).'
+            '- a list item with code'
+            '- another')
+    }
+
+    It 'writes no markdown into the help' {
+        $text = @(Select-Maml '//maml:para' | ForEach-Object InnerText) + @(Select-Maml '//maml:title' | ForEach-Object InnerText)
+        $text | Should -Not -BeNullOrEmpty
+        @($text | Where-Object { $_ -match '`|\*\*|\]\(|(^|\s)_\w' }) | Should -BeNullOrEmpty
+        @($script:About | Where-Object { $_ -match '`|\*\*' }) | Should -BeNullOrEmpty
     }
 
     It 'writes one syntax item per set, each with its own parameters, positions and accepted values' {
@@ -253,7 +277,28 @@ Get-Sample
         $script:About | Should -Contain '    - a list item'
         $script:About | Should -Contain '        Get-Sample'
         @($script:About | Where-Object Length -GT 80) | Should -BeNullOrEmpty
-        @($script:About | Where-Object { $_ -like '    Some text*' }).Count | Should -Be 1
+        @($script:About | Where-Object { $_ -like '    Some text with code that*' }).Count | Should -Be 1
+    }
+
+    It 'writes a table of the about topic as aligned columns' {
+        $table = @($script:About | Where-Object { $_ -cmatch '^    (Name|----|a ) ' })
+        $table | Should -Be @('    Name  Meaning', '    ----  -------', '    a     first')
+    }
+
+    It 'writes the pages as read, as JSON, for the help tests' {
+        $model = Get-Content -Raw (Join-Path $TestDrive 'model.json') | ConvertFrom-Json
+        $model.Commands.Name | Should -Be 'Send-Sample'
+        $model.Commands.Syntax.Name | Should -Be @('ByName', 'ById')
+        $model.Commands.Examples.Code | Should -Be @('Send-Sample -Name a', 'Send-Sample -Id 1, 2 -Count 3')
+    }
+
+    It 'writes the same bytes when run again' {
+        $again = Join-Path $TestDrive 'again'
+        & $script:BuildHelp -DocsPath $script:Docs -OutputPath $again -NoBuild
+        foreach ($file in 'Sample.dll-Help.xml', 'about_Sample.help.txt') {
+            (Get-FileHash (Join-Path $again "en-US/$file")).Hash | Should -Be (Get-FileHash (Join-Path $TestDrive "out/en-US/$file")).Hash
+        }
+        [IO.File]::ReadAllText((Join-Path $again 'en-US/Sample.dll-Help.xml')) | Should -Not -Match "`r"
     }
 }
 
@@ -267,9 +312,34 @@ Describe 'Build-Help on a page that breaks the schema' {
         @{ Case = 'a section is missing'; Change = { param($t) $t -replace '(?s)## NOTES.*?## RELATED', '## RELATED' }; Message = '*Send-Sample.md*NOTES*' }
         @{ Case = 'a parameter has no yaml block'; Change = { param($t) $t -replace '(?s)(### -Mode\s+How\.\s+)```yaml.*?```', '$1' }; Message = '*Send-Sample.md*-Mode*yaml*' }
         @{ Case = 'the syntax names an undocumented parameter'; Change = { param($t) $t -replace '\[-Mode <Mode>\]', '[-Mode <Mode>] [-Loud]' }; Message = '*Send-Sample.md*-Loud*' }
-        @{ Case = 'a code fence is never closed'; Change = { param($t) $t -replace '(?s)Needs Linux\..*$', "Needs Linux.`n``````powershell`nGet-Sample`n" }; Message = '*Send-Sample.md*never closed*' }
+        @{ Case = 'a code fence is never closed'; Change = { param($t) $t -replace '(?s)Needs Linux\..*$', "Needs Linux.`n``````powershell`nGet-Sample`n" }; Message = '*Send-Sample.md:*never closed*' }
+        @{ Case = 'the front matter is never closed'; Change = { param($t) $t }; Front = "---`nexternal help file: Sample.dll-Help.xml`nModule Name: Sample`n`n"; Message = '*Send-Sample.md:1:*front matter*never closed*' }
+        @{ Case = 'the front matter lacks a key'; Change = { param($t) $t }; Front = "---`nexternal help file: Sample.dll-Help.xml`nschema: 2.0.0`n---`n`n"; Message = "*Send-Sample.md*front matter has no 'Module Name'*" }
+        @{ Case = 'a section is out of order'; Change = { param($t) $t -replace '(?s)(## NOTES\s+Needs Linux\.\s+)', '' -replace '## INPUTS', "## NOTES`nNeeds Linux.`n`n## INPUTS" }; Message = "*Send-Sample.md:*'## INPUTS' comes after '## NOTES'*" }
+        @{ Case = 'a section is not in the schema'; Change = { param($t) $t -replace '## NOTES', "## REMARKS`nText.`n`n## NOTES" }; Message = "*Send-Sample.md:*'## REMARKS' is not a section*" }
+        @{ Case = 'a yaml value is not True or False'; Change = { param($t) $t -replace '(?s)(### -Name.*?)Required: True', '$1Required: Yes' }; Message = "*Send-Sample.md:*-Name*'Required: Yes'*True or False*" }
+        @{ Case = 'a yaml block is not YAML'; Change = { param($t) $t -replace 'Default value: Fast', 'Default value: [Mode]::Fast' }; Message = '*Send-Sample.md:*-Mode*not valid YAML*' }
+        @{ Case = 'a parameter lists a set that has no syntax'; Change = { param($t) $t -replace '(?s)(### -Id.*?)Parameter Sets: ById', '$1Parameter Sets: ByIds' }; Message = "*Send-Sample.md:*ByIds*" }
+        @{ Case = 'a related link is plain text'; Change = { param($t) $t -replace '\[Get-Sample\]\(Get-Sample\.md\)', 'Get-Sample' }; Message = '*Send-Sample.md:*RELATED LINKS*not a link*' }
+        @{ Case = 'the heading does not name the file'; Change = { param($t) $t -replace '# Send-Sample', '# Send-Samples' }; Message = "*Send-Sample.md:*'# Send-Samples'*" }
     ) {
-        New-Page 'Send-Sample' (& $Change $script:SamplePage)
-        { & $script:BuildHelp -DocsPath $script:Docs -OutputPath (Join-Path $TestDrive 'broken-out') -Converter Own } | Should -Throw -ExpectedMessage $Message
+        $body = & $Change $script:SamplePage
+        if ($Front) { Set-Content -LiteralPath (Join-Path $script:Docs 'Send-Sample.md') -Value ($Front + $body) -Encoding utf8NoBOM }
+        else { New-Page 'Send-Sample' $body }
+        $out = Join-Path $TestDrive "broken-out-$([guid]::NewGuid().ToString('N'))"
+        { & $script:BuildHelp -DocsPath $script:Docs -OutputPath $out -NoBuild } | Should -Throw -ExpectedMessage $Message
+        Join-Path $out 'en-US/Sample.dll-Help.xml' | Should -Not -Exist
+    }
+
+    It 'reports every problem of every page at once' {
+        New-Page 'Send-Sample' ($script:SamplePage -replace '(?s)## NOTES.*?## RELATED', '## RELATED')
+        New-Page 'Get-Sample' ($script:SamplePage -replace 'Send-Sample', 'Get-Sample' -replace '(?s)(### -Mode\s+How\.\s+)```yaml.*?```', '$1')
+        $message = { & $script:BuildHelp -DocsPath $script:Docs -OutputPath (Join-Path $TestDrive 'broken-out') -NoBuild } | Should -Throw -PassThru
+        $message.Exception.Message | Should -BeLike "*Get-Sample.md:*-Mode has no yaml block*Send-Sample.md: no '## NOTES' section*"
+    }
+
+    It 'fails when the docs folder is missing' {
+        { & $script:BuildHelp -DocsPath (Join-Path $TestDrive 'no-such-docs') -OutputPath (Join-Path $TestDrive 'broken-out') -NoBuild } |
+            Should -Throw -ExpectedMessage '*no-such-docs*missing*'
     }
 }

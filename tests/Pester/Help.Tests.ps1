@@ -12,7 +12,6 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
-    Import-Module (Join-Path $PSScriptRoot '../../tools/HelpMarkdown.psm1') -Force
     $script:DocsPath = Join-Path $PSScriptRoot '../../docs'
     $script:Common = [System.Management.Automation.PSCmdlet]::CommonParameters
 
@@ -125,6 +124,20 @@ Describe 'Get-Help <Name> -Full' -ForEach $cmdlets {
 }
 
 Describe 'The page docs/<Name>.md' -ForEach $pages {
+    BeforeAll {
+        # The pages as the build's converter reads them (tools/HelpBuilder via Build-Help.ps1).
+        if (-not $script:HelpModel) {
+            $modelPath = Join-Path $TestDrive 'help-model.json'
+            & (Join-Path $PSScriptRoot '../../tools/Build-Help.ps1') -DocsPath $script:DocsPath -ModelPath $modelPath
+            $script:HelpModel = Get-Content -Raw $modelPath | ConvertFrom-Json
+        }
+        function Read-CommandHelpPage([string] $Path) {
+            $page = $script:HelpModel.Commands | Where-Object File -EQ (Split-Path $Path -Leaf)
+            $page | Should -Not -BeNullOrEmpty -Because "$Path is read by the help builder"
+            $page
+        }
+    }
+
     It 'is named after an exported cmdlet' {
         (Get-Module SpliceModule).ExportedCmdlets.Keys | Should -Contain $Name
     }
