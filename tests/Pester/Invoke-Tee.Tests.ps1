@@ -200,6 +200,26 @@ Describe 'Invoke-Tee -Path to several files' {
         (Get-Item $targets[1]).Length | Should -Be (30 * 65536)
     }
 
+    It 'fans a file out to a FIFO whose reader lags behind, and that reader still gets the file' {
+        # The FIFO passes the pages of a round on to its reader, who takes them after later rounds
+        # were read: the memory a file is read into must not be used again while the FIFO holds it.
+        $fifo = New-Fifo (Join-Path $TestDrive 'copy-lagging.fifo')
+        $peer = Start-Peer {
+            param($fifo, $into)
+            $in = [IO.File]::OpenRead($fifo)
+            $out = [IO.File]::Create($into)
+            try {
+                $buffer = [byte[]]::new(16KB)
+                while (($count = $in.Read($buffer, 0, $buffer.Length)) -gt 0) { $out.Write($buffer, 0, $count); Start-Sleep -Milliseconds 1 }
+            }
+            finally { $in.Dispose(); $out.Dispose() }
+        } $fifo, $targets[1]
+        Invoke-Tee -Path $sourcePath -Destination $targets[0], $fifo -TimeoutSec 20
+        Wait-Peer $peer
+        (Get-FileHash $targets[0]).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+        (Get-FileHash $targets[1]).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+    }
+
     It 'reads /dev/stdin of a pwsh fed by a shell pipeline into two files' {
         $pwsh = (@(if (Test-Path (Join-Path $PSHOME 'pwsh')) { Join-Path $PSHOME 'pwsh' } else { 'dotnet'; Join-Path $PSHOME 'pwsh.dll' }) | ForEach-Object { "'$_'" }) -join ' '
         $command = "Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Invoke-Tee -LiteralPath /dev/stdin -Destination '$($targets[0])', '$($targets[1])' -TimeoutSec 20"
@@ -266,6 +286,82 @@ Describe 'Invoke-Tee -Path to several files' {
     It 'creates nothing with -WhatIf' {
         Invoke-Tee -Path $sourcePath -Destination $targets -WhatIf
         $targets | ForEach-Object { Test-Path $_ | Should -BeFalse }
+    }
+}
+
+Describe 'Invoke-Tee from a file that another process rewrites meanwhile' {
+    # Pages spliced from a file are references to its page cache: a destination that drained its
+    # pipe after the writer changed those pages would get other bytes than the rest. Whatever the
+    # source holds from moment to moment, the copies must agree with each other (as with coreutils
+    # tee, which reads each block once); they need not equal any one version of the source.
+    BeforeAll {
+        $script:LoopSkipReason = if ((id -u) -ne '0') { 'loop devices need root' }
+        elseif (-not (Test-Path /dev/loop-control)) { 'this system has no loop devices (/dev/loop-control)' }
+        elseif (-not (Get-Command losetup -ErrorAction SilentlyContinue)) { 'losetup is not installed' }
+
+        # A python3 process that rewrites $Path in place for at most 120 s; returns once it is writing.
+        function Start-Racer([string] $Path) {
+            $ready = Join-Path $TestDrive 'racer.ready'
+            Remove-Item $ready -ErrorAction SilentlyContinue
+            $start = [Diagnostics.ProcessStartInfo]::new('python3')
+            foreach ($argument in (Join-Path $PSScriptRoot 'Support/rewrite-in-place.py'), $Path, $ready, '120', '50000000') { $start.ArgumentList.Add($argument) }
+            $process = [Diagnostics.Process]::Start($start)
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while (-not (Test-Path $ready)) {
+                if ($process.HasExited -or [DateTime]::UtcNow -gt $deadline) { throw "The racer did not start rewriting '$Path'." }
+                Start-Sleep -Milliseconds 20
+            }
+            $process
+        }
+
+        # Runs $Tee (a fan-out of the racing source to $Into) several times and checks each time that
+        # the copies are whole and identical and that the racer was writing all along.
+        function Assert-IdenticalCopies([scriptblock] $Tee, [string[]] $Into, [Diagnostics.Process] $Racer, [int] $Runs = 5) {
+            foreach ($run in 1..$Runs) {
+                & $Tee
+                $Racer.HasExited | Should -BeFalse -Because 'the source must be rewritten during the whole fan-out'
+                foreach ($target in $Into) { (Get-Item $target).Length | Should -Be 64MB }
+                $hashes = @($Into | ForEach-Object { (Get-FileHash $_).Hash })
+                @($hashes | Select-Object -Unique).Count | Should -Be 1 -Because "run $run of $Runs gave the copies $($hashes | ForEach-Object { $_.Substring(0, 8) })"
+            }
+        }
+    }
+    BeforeEach {
+        $sourcePath = Join-Path $TestDrive 'racing.bin'
+        [IO.File]::WriteAllBytes($sourcePath, (New-Payload 64MB 5))
+        $four = 1..4 | ForEach-Object { Join-Path $TestDrive "racing-copy$_.bin" }
+        $race = @{}
+    }
+    AfterEach {
+        if ($race.Racer) {
+            if (-not $race.Racer.HasExited) { $race.Racer.Kill() }
+            $null = $race.Racer.WaitForExit(10000)
+            $race.Racer.Dispose()
+        }
+        if ($race.Device) { & losetup -d $race.Device }
+        Remove-Item (Join-Path $TestDrive 'racing*'), (Join-Path $TestDrive 'racer.ready') -Force -ErrorAction SilentlyContinue
+    }
+
+    It 'writes four identical copies every time from -LiteralPath' {
+        $race.Racer = Start-Racer $sourcePath
+        Assert-IdenticalCopies { Invoke-Tee -LiteralPath $sourcePath -Destination $four } $four $race.Racer
+    }
+
+    It 'writes four identical copies every time from a file descriptor' {
+        $race.Racer = Start-Racer $sourcePath
+        Assert-IdenticalCopies {
+            $file = Open-SpliceDescriptor -LiteralPath $sourcePath
+            try { $file | Invoke-Tee -Destination $four } finally { $file | Close-SpliceDescriptor }
+        } $four $race.Racer
+    }
+
+    It 'writes four identical copies every time from a block device' {
+        # A block device's page cache is as shared as a file's (the writer here writes the device).
+        if ($LoopSkipReason) { Set-ItResult -Skipped -Because $LoopSkipReason; return }
+        $race.Device = (& losetup --find --show $sourcePath)
+        $LASTEXITCODE | Should -Be 0
+        $race.Racer = Start-Racer $race.Device
+        Assert-IdenticalCopies { Invoke-Tee -LiteralPath $race.Device -Destination $four } $four $race.Racer -Runs 3
     }
 }
 

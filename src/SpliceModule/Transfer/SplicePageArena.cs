@@ -16,12 +16,16 @@ namespace SpliceModule.Transfer;
 /// Because placed bytes are never written again, a block equal to the one placed last is mapped
 /// from the same pages once more instead of being copied: repeated blocks (fill patterns,
 /// generated test data) then cost a compare instead of a copy, fresh pages and page faults.
+/// A caller that fills memory itself (read(2) straight into it, so the bytes are copied once)
+/// takes a fresh slice with <see cref="Reserve"/> under the same rule.
 /// </summary>
 internal sealed unsafe class SplicePageArena : IDisposable
 {
     /// <summary>One transparent huge page: large enough that mapping costs vanish against the copy,
     /// small enough to stay in cache.</summary>
     internal const int RegionSize = 2 * 1024 * 1024;
+
+    private static readonly int PageSize = Environment.SystemPageSize;
 
     private byte* _region;
     private int _used = RegionSize;
@@ -39,9 +43,7 @@ internal sealed unsafe class SplicePageArena : IDisposable
 
         if (_used == RegionSize)
         {
-            Release();
-            _region = (byte*)Sys.MapMemory(RegionSize);
-            _used = 0;
+            MapRegion();
         }
 
         int length = Math.Min(data.Length, RegionSize - _used);
@@ -51,6 +53,27 @@ internal sealed unsafe class SplicePageArena : IDisposable
         _lastPlaced = target;
         _lastLength = length;
         return ((IntPtr)target, length);
+    }
+
+    /// <summary>Hands out up to <paramref name="most"/> bytes that nothing was placed in since the
+    /// region was mapped or rewound, starting on a page boundary (so that a slice of a pipe's
+    /// capacity fits in that pipe's page slots), for the caller to fill once, before it maps them
+    /// into a pipe. Those bytes then fall under the arena's rule: never written again while a
+    /// pipe or socket may still refer to them.</summary>
+    public (IntPtr Memory, int Length) Reserve(int most)
+    {
+        int start = (_used + PageSize - 1) & ~(PageSize - 1);
+        if (start >= RegionSize)
+        {
+            MapRegion();
+            start = 0;
+        }
+
+        int length = Math.Min(most, RegionSize - start);
+        _used = start + length;
+        _lastPlaced = null; // the caller writes these bytes: nothing to compare a later Place with
+        _lastLength = 0;
+        return ((IntPtr)(_region + start), length);
     }
 
     /// <summary>Makes the whole current region available again. Only for a caller that knows no
@@ -65,6 +88,14 @@ internal sealed unsafe class SplicePageArena : IDisposable
     }
 
     public void Dispose() => Release();
+
+    private void MapRegion()
+    {
+        Release();
+        _used = RegionSize; // used up, should mmap fail
+        _region = (byte*)Sys.MapMemory(RegionSize);
+        _used = 0;
+    }
 
     private void Release()
     {

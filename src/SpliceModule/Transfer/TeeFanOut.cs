@@ -30,18 +30,22 @@ internal sealed record TeeOutcome(string SourcePath, string DestinationPath, lon
 }
 
 /// <summary>
-/// Reads a source once and writes it to every destination without a byte entering user space.
-/// Each round tee(2)s the bytes at the head of a front pipe into one pipe per destination, splices
-/// those out, and then drops the round from the front pipe. A pipe or FIFO source is its own front
-/// pipe (tee reads it in place); any other source is first spliced into a pipe of ours. So FIFOs,
-/// sockets and /dev/stdin, which cannot be read twice, fan out too. A destination that fails drops
-/// out with its error and the others carry on; new files appear only when complete
+/// Reads a source once and writes it to every destination. Each round tee(2)s the bytes at the
+/// head of a front pipe into one pipe per destination, splices those out, and then drops the round
+/// from the front pipe. A pipe or FIFO source is its own front pipe (tee reads it in place); a
+/// socket or character device is first spliced into a pipe of ours; neither brings a byte into
+/// user space. A regular file or block device is read(2) once per round into private memory that
+/// is vmspliced into a pipe of ours (<see cref="PrivateFileFeed"/>), the one copy coreutils tee
+/// makes too: its spliced page-cache pages would let a writer reach some copies and not others.
+/// So FIFOs, sockets and /dev/stdin, which cannot be read twice, fan out too, and the copies
+/// agree with each other whatever the source does meanwhile. A destination that
+/// fails drops out with its error and the others carry on; new files appear only when complete
 /// (<see cref="DestinationFile"/>).
 /// </summary>
 internal static class TeeFanOut
 {
-    /// <summary>Bytes per round when the source is spliced into a pipe of ours first (files,
-    /// sockets, devices): 128 KiB, as coreutils tee reads.</summary>
+    /// <summary>Bytes per round when the source goes into a pipe of ours first (read from files and
+    /// block devices, spliced from sockets and character devices): 128 KiB, as coreutils tee reads.</summary>
     internal const int RoundBytes = 128 * 1024;
 
     /// <summary>A FIFO source opened by path grows to this size and rounds take up to all of it.
@@ -161,6 +165,18 @@ internal static class TeeFanOut
 
         using var front = PipeDrain.CreatePipe(RoundBytes);
         int roundBytes = EqualCapacities(front, sinks);
+
+        // The page cache of a regular file or block device belongs to whoever writes it next: take
+        // each round out of it once. Pipes, FIFOs and sockets hand over pages that nobody else can
+        // write, and character devices are copied into fresh pages.
+        if (source.Status.Kind is FileKind.File or FileKind.BlockDevice)
+        {
+            bool destinationsCopy = sinks.All(s => s.File!.Kind is FileKind.File or FileKind.BlockDevice or FileKind.CharacterDevice);
+            using var feed = new PrivateFileFeed(source.Handle, source.Path, front, destinationsCopy);
+            PumpRounds(source, sinks, front.ReadEnd.Handle, feed.Fill, roundBytes, request, discard, feed.RoundDone);
+            return;
+        }
+
         long SpliceFromSource(long most) =>
             Sys.Splice(source.Handle, Sys.CurrentPosition, front.WriteEnd.Handle, Sys.CurrentPosition, most, FillFlags, source.Path);
 
@@ -168,8 +184,10 @@ internal static class TeeFanOut
     }
 
     /// <summary>Rounds until the source ends, -Length bytes are done or every destination has failed. <paramref name="fill"/> makes up to the given count ready at the
-    /// head of <paramref name="front"/>: the count, 0 at the end, or <see cref="Sys.WouldBlock"/>.</summary>
-    private static void PumpRounds(Source source, List<Sink> sinks, SafeHandle front, Func<long, long> fill, int roundBytes, TeeRequest request, SafeHandle discard)
+    /// head of <paramref name="front"/>: the count, 0 at the end, or <see cref="Sys.WouldBlock"/>.
+    /// <paramref name="roundDone"/> runs after each round, when the front pipe and every pipe of a
+    /// destination are empty (a failed destination's pipe is closed).</summary>
+    private static void PumpRounds(Source source, List<Sink> sinks, SafeHandle front, Func<long, long> fill, int roundBytes, TeeRequest request, SafeHandle discard, Action? roundDone = null)
     {
         var wait = request.Wait;
         long remaining = request.Length;
@@ -212,6 +230,7 @@ internal static class TeeFanOut
 
             // Every destination has its copy: drop the round from the front pipe (no copy into /dev/null).
             PipeDrain.Into(front, discard, "/dev/null", filled, wait);
+            roundDone?.Invoke();
             remaining -= filled;
             done += filled;
             request.Progress?.Invoke(done, expected);
@@ -291,7 +310,8 @@ internal static class TeeFanOut
             return sink;
         }
 
-        /// <summary>Runs one step for this destination; a failure ends this destination only (Ctrl+C ends all).</summary>
+        /// <summary>Runs one step for this destination; a failure ends this destination only (Ctrl+C ends all).
+        /// Its pipe is closed with it, so that no page of a round stays referenced after the round.</summary>
         public void Attempt(Action step, long bytes = 0)
         {
             if (Failure is not null)
@@ -308,6 +328,7 @@ internal static class TeeFanOut
             {
                 Failure = e;
                 File?.Dispose();
+                Pipe?.Dispose();
             }
         }
 
