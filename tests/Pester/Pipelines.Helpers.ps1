@@ -99,13 +99,23 @@ function Get-OpenFdCount {
 
 # The first runspace maps more of PowerShell's assemblies, and .NET creates its socket engine (an
 # epoll descriptor and a wake-up pipe) on first use; both stay for the life of the process. Let
-# them exist before a test file counts its descriptors, and return that count.
+# them exist before a test file counts its descriptors, and return that count. Descriptors that
+# earlier test files left to the finalizer (a disposed process's output pipes, a runspace) are
+# closed first, and the count is taken once it holds still, so that they do not close mid-file.
 function Get-WarmFdBaseline {
     $port = Get-FreeTcpPort
     $peer = Start-Peer { param($port) (Open-SpliceDescriptor -Uri "tcp://127.0.0.1:$port" -Listen -TimeoutSec 20).Close() } $port
     (Connect-Peer "tcp://127.0.0.1:$port").Close()
     Wait-Peer $peer
-    Get-OpenFdCount
+    $count = -1
+    for ($try = 0; $try -lt 20; $try++) {
+        [GC]::Collect(); [GC]::WaitForPendingFinalizers()
+        $now = Get-OpenFdCount
+        if ($now -eq $count) { break }
+        $count = $now
+        Start-Sleep -Milliseconds 100
+    }
+    $count
 }
 
 # Measures how long stopping a [powershell] that runs $Script takes, once it has had time to block.

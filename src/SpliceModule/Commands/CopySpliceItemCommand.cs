@@ -279,21 +279,6 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
         }
     }
 
-    /// <summary>Says what of the source's metadata the copy did not get: privilege bits left off
-    /// (a verbose note: that is the rule), and what the file system refused (a warning, as cp warns).</summary>
-    private void TellAbout(string destinationPath, MetadataReport metadata)
-    {
-        if (metadata.PrivilegeBitsDropped)
-        {
-            WriteVerbose($"'{destinationPath}' does not have its source's owner, so its setuid, setgid and sticky bits (and any security.capability attribute) were left off; -Preserve Ownership keeps them with the owner.");
-        }
-
-        if (metadata.Failure is { } failure)
-        {
-            WriteWarning(failure);
-        }
-    }
-
     private void WarnIfNotVerified(FileCopyResult result)
     {
         if (Verify && result.Sha256 is null)

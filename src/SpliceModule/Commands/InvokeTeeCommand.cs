@@ -173,6 +173,7 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
                 }
 
                 WriteVerbose($"Tee'd '{source}' to '{outcome.DestinationPath}': {outcome.Bytes} bytes in {outcome.Duration.TotalMilliseconds:0.#} ms.");
+                TellAbout(outcome.DestinationPath, outcome.Metadata);
                 if (PassThru)
                 {
                     CopiedItemWriter.Write(this, outcome.ToResult());

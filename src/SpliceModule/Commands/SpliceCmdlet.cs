@@ -3,6 +3,7 @@ using System.IO;
 using System.Management.Automation;
 using System.Threading;
 using SpliceModule.Interop;
+using SpliceModule.Transfer;
 
 namespace SpliceModule.Commands;
 
@@ -54,6 +55,21 @@ public abstract class SpliceCmdlet : PSCmdlet, IDisposable
             "PlatformNotSupported",
             ErrorCategory.NotImplemented,
             null));
+    }
+
+    /// <summary>Says what of the source's metadata the copy did not get: privilege bits left off
+    /// (a verbose note: that is the rule), and what the file system refused (a warning, as cp warns).</summary>
+    internal void TellAbout(string destinationPath, MetadataReport metadata)
+    {
+        if (metadata.PrivilegeBitsDropped)
+        {
+            WriteVerbose($"'{destinationPath}' does not have its source's owner, so its setuid, setgid and sticky bits (and any security.capability attribute) were left off; -Preserve Ownership keeps them with the owner.");
+        }
+
+        if (metadata.Failure is { } failure)
+        {
+            WriteWarning(failure);
+        }
     }
 
     /// <summary>Reports one failed item and lets the others go on; Ctrl+C becomes a pipeline stop.</summary>

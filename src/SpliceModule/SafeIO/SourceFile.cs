@@ -16,7 +16,8 @@ internal static class SourceFile
     /// <summary>A source named by the user (symbolic links followed, as Copy-Item and cp follow a
     /// named source); a directory or socket is refused. Only a FIFO stays non-blocking: the
     /// engine waits on it with poll.</summary>
-    public static (SafeFileHandle Handle, FileStatus Status) OpenNamed(string path)
+    /// <param name="directoryAdvice">What to tell a user who named a directory.</param>
+    public static (SafeFileHandle Handle, FileStatus Status) OpenNamed(string path, string directoryAdvice = "use -Recurse to copy a directory tree")
     {
         SafeFileHandle handle;
         try
@@ -31,7 +32,7 @@ internal static class SourceFile
         try
         {
             var status = Sys.Stat(handle, path);
-            RefuseUnsupported(status, path);
+            RefuseUnsupported(status, path, directoryAdvice);
             if (status.Kind != FileKind.Fifo)
             {
                 Sys.SetNonBlocking(handle, false, path);
@@ -70,12 +71,12 @@ internal static class SourceFile
         return handle;
     }
 
-    public static void RefuseUnsupported(in FileStatus status, string path)
+    private static void RefuseUnsupported(in FileStatus status, string path, string directoryAdvice)
     {
         switch (status.Kind)
         {
             case FileKind.Directory:
-                throw new CopyRefusedException(CopyRefusal.SourceIsDirectory, $"'{path}' is a directory; use -Recurse to copy a directory tree.");
+                throw new CopyRefusedException(CopyRefusal.SourceIsDirectory, $"'{path}' is a directory; {directoryAdvice}.");
             case FileKind.Socket:
                 throw SocketRefused(path);
         }

@@ -26,6 +26,9 @@ internal sealed record TeeRequest(string SourcePath, IReadOnlyList<string> Desti
 /// <summary>How one destination of a fan-out ended: its bytes, or why it failed.</summary>
 internal sealed record TeeOutcome(string SourcePath, string DestinationPath, long Bytes, TimeSpan Duration, Exception? Failure)
 {
+    /// <summary>What the new file did not take from the source (setuid bits, a refused mode).</summary>
+    public MetadataReport Metadata { get; init; }
+
     public SpliceTransferResult ToResult() => new(SourcePath, DestinationPath, Bytes, TransferMethod.Tee, Duration);
 }
 
@@ -71,25 +74,17 @@ internal static class TeeFanOut
     public static IReadOnlyList<TeeOutcome> Copy(TeeRequest request)
     {
         var clock = Stopwatch.StartNew();
-        var sourceStatus = Sys.Stat(request.SourcePath);
-        switch (sourceStatus.Kind)
+        // Opened non-blocking, then looked at: a FIFO swapped in for a file cannot block open(2).
+        var (source, status) = SourceFile.OpenNamed(request.SourcePath, "Invoke-Tee copies one file, FIFO or device");
+        using (source)
         {
-            case FileKind.Directory:
-                throw new CopyRefusedException(CopyRefusal.SourceIsDirectory, $"'{request.SourcePath}' is a directory; Invoke-Tee copies one file, FIFO or device.");
-            case FileKind.Socket:
-                throw new CopyRefusedException(CopyRefusal.SourceIsSocket, $"'{request.SourcePath}' is a socket; connect with Open-SpliceDescriptor -Uri unix://{request.SourcePath} and use Invoke-Splice.");
-        }
+            if (status.Kind == FileKind.Fifo)
+            {
+                GrowFifo(source);
+            }
 
-        bool isFifo = sourceStatus.Kind == FileKind.Fifo;
-        int flags = Flags.O_RDONLY | Flags.O_NOCTTY | (isFifo ? Flags.O_NONBLOCK : 0);
-        using var source = Sys.Open(request.SourcePath, flags);
-        if (isFifo)
-        {
-            GrowFifo(source);
+            return CopyFrom(new Source(source, status, status.Kind, request.SourcePath), request, clock);
         }
-
-        var status = Sys.Stat(source, request.SourcePath);
-        return CopyFrom(new Source(source, status, status.Kind, request.SourcePath), request, clock);
     }
 
     /// <summary>Fans out what an open descriptor delivers (a socket, a pipe, a FIFO, a file from its
@@ -115,7 +110,7 @@ internal static class TeeFanOut
                 sink.Commit(source.Kind is FileKind.File or FileKind.Fifo ? sourceStatus : null);
             }
 
-            return sinks.Select(s => new TeeOutcome(source.Path, s.Path, s.Bytes, clock.Elapsed, s.Failure)).ToList();
+            return sinks.Select(s => new TeeOutcome(source.Path, s.Path, s.Bytes, clock.Elapsed, s.Failure) { Metadata = s.Metadata }).ToList();
         }
         finally
         {
@@ -332,7 +327,9 @@ internal static class TeeFanOut
             }
         }
 
-        public void Commit(FileStatus? sourceStatus) => Attempt(() => File!.Commit(sourceStatus));
+        public MetadataReport Metadata { get; private set; }
+
+        public void Commit(FileStatus? sourceStatus) => Attempt(() => Metadata = File!.Commit(sourceStatus));
 
         public void Dispose()
         {
