@@ -7,6 +7,9 @@ using SpliceModule.Transfer;
 
 namespace SpliceModule.Commands;
 
+// Longer than 300 lines: Copy-Item's parameter set is large; each parameter is a few lines, and the tree
+// reporting is TreeReporter's.
+
 /// <summary>Copy-SpliceItem: Copy-Item for files and directory trees, through the kernel's fastest path.</summary>
 [Cmdlet(VerbsCommon.Copy, "SpliceItem", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo), typeof(DirectoryInfo))]
@@ -267,7 +270,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
     }
 
     /// <summary>Error ids of a copy that went wrong; -Verify's mismatch gets its own.</summary>
-    private void WriteFailure(Exception e, object target)
+    internal void WriteFailure(Exception e, object target)
     {
         if (e is CopyVerificationException)
         {
@@ -279,7 +282,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
         }
     }
 
-    private void WarnIfNotVerified(FileCopyResult result)
+    internal void WarnIfNotVerified(FileCopyResult result)
     {
         if (Verify && result.Sha256 is null)
         {
@@ -300,7 +303,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
     }
 
     /// <summary>The destination as Get-Item shows it (PSPath and all), plus how it was copied.</summary>
-    private void WriteCopiedItem(string destinationPath, FileCopyResult? result)
+    internal void WriteCopiedItem(string destinationPath, FileCopyResult? result)
     {
         foreach (var item in InvokeProvider.Item.Get(new[] { destinationPath }, force: true, literalPath: true))
         {
@@ -317,66 +320,6 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
             }
 
             WriteObject(item);
-        }
-    }
-
-    /// <summary>Turns what the tree copier reports into errors, -PassThru output and progress.</summary>
-    private sealed class TreeReporter : ITreeCopyObserver
-    {
-        private readonly CopySpliceItemCommand _cmdlet;
-        private readonly ProgressReporter _progress;
-        private readonly long _bytesBefore;
-        private readonly int _itemsBefore;
-        private readonly string _root;
-        private readonly int _leaves;
-
-        public TreeReporter(CopySpliceItemCommand cmdlet, ProgressReporter progress, string root, int leaves, long totalBytes)
-        {
-            _cmdlet = cmdlet;
-            _progress = progress;
-            _bytesBefore = progress.CompletedBytes;
-            _itemsBefore = progress.CompletedItems;
-            _root = root;
-            _leaves = leaves;
-            progress.TotalBytes = progress.CompletedBytes + totalBytes;
-            progress.TotalItems = progress.CompletedItems + leaves;
-        }
-
-        public long Bytes { get; private set; }
-
-        public int Items { get; private set; }
-
-        public void ItemCopied(string sourcePath, string destinationPath, FileCopyResult? file, MetadataReport metadata)
-        {
-            Items++;
-            if (file is not null)
-            {
-                Bytes += file.Bytes;
-                _cmdlet.WarnIfNotVerified(file);
-            }
-
-            _cmdlet.TellAbout(destinationPath, metadata);
-
-            if (_cmdlet.PassThru)
-            {
-                _cmdlet.WriteCopiedItem(destinationPath, file);
-            }
-        }
-
-        public void MetadataNotice(string destinationPath, MetadataReport metadata) => _cmdlet.TellAbout(destinationPath, metadata);
-
-        public void ItemFailed(string sourcePath, string destinationPath, Exception error) => _cmdlet.WriteFailure(error, sourcePath);
-
-        public void Progress(long bytesDone, int itemsDone, string? currentItem)
-        {
-            _progress.CompletedItems = _itemsBefore + itemsDone;
-            _progress.Report(currentItem ?? _root, bytesDone);
-        }
-
-        public void Finish()
-        {
-            _progress.CompletedBytes = _bytesBefore + Bytes;
-            _progress.CompletedItems = _itemsBefore + _leaves;
         }
     }
 }

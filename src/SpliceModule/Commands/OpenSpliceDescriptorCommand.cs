@@ -106,7 +106,7 @@ public sealed class OpenSpliceDescriptorCommand : PipelineCmdlet
             // A relative unix: path is relative to PowerShell's location, like -LiteralPath, not to
             // the process's working directory (Set-Location changes only the first).
             var resolver = new PathResolver(this);
-            WriteObject(DescriptorOpener.OpenSocket(uri, Listen, Wait, resolver.ResolveNew));
+            WriteObject(SocketOpener.OpenSocket(uri, Listen, Wait, resolver.ResolveNew));
         }
         catch (Exception e) when (e is TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException || PathResolver.IsPathError(e))
         {

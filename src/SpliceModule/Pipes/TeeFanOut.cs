@@ -8,6 +8,9 @@ using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
 
+// Longer than 300 lines: the rounds of one fan-out and their per-destination bookkeeping (Sink) share one
+// loop invariant; the source feeds are apart (PrivateFileFeed).
+
 /// <summary>Invoke-Tee to files: one source read once, written to several destinations. SourcePath
 /// names the source to open (ignored by <see cref="TeeFanOut.CopyFrom(SpliceDescriptor, TeeRequest)"/>).</summary>
 internal sealed record TeeRequest(string SourcePath, IReadOnlyList<string> DestinationPaths)

@@ -1,0 +1,360 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+// Longer than 300 lines: a directory task's whole life (begin, leaves, release, finish, abandon) reads as one
+// story; scheduling is TaskStack's and reporting TreeReports'.
+
+/// <summary>One copy of one tree: the task stack, the workers and what they report.</summary>
+internal sealed class TreeRun
+{
+    /// <summary>Leaves of one directory handed out together: a huge flat directory runs on every worker.</summary>
+    private const int LeafBatch = 128;
+
+    private readonly TreePlan _plan;
+    private readonly DestinationSlot _root;
+    private readonly string _destinationRoot;
+    private readonly FileCopyRequest _options;
+    private readonly int _workers;
+    private readonly TaskStack<Work> _tasks = new();
+    private readonly List<DirectoryWork> _begun = new();
+    private readonly TreeReports _reports;
+    private readonly MethodMemo _methods = new();
+    private Exception? _fault;
+
+    public TreeRun(TreePlan plan, DestinationSlot root, string destinationRoot, FileCopyRequest options, int throttleLimit, ITreeCopyObserver observer)
+    {
+        _plan = plan;
+        _root = root;
+        _destinationRoot = destinationRoot;
+        _options = options;
+        _workers = throttleLimit > 1 && plan.FileCount > throttleLimit ? throttleLimit : 1;
+        _reports = new TreeReports(observer, _workers);
+    }
+
+    public void Run()
+    {
+        // Helpers stop on Ctrl+C, and also when this thread leaves early (an observer that
+        // throws, as -ErrorAction Stop makes WriteError do): no copy may outlive the call.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_options.Cancellation);
+        var options = _options with { Cancellation = stop.Token };
+        var helpers = new Task[_workers - 1];
+        Push(new Work(null, 0, 0, 0));
+        for (int h = 0; h < helpers.Length; h++)
+        {
+            int worker = h + 1;
+            helpers[h] = Task.Factory.StartNew(() => Help(options, worker), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        try
+        {
+            while (Next(main: true) is { } work)
+            {
+                Process(options, work, 0);
+                Done();
+                _reports.Deliver();
+            }
+
+            _reports.Deliver();
+        }
+        finally
+        {
+            Stop();
+            stop.Cancel();
+            Task.WaitAll(helpers);
+            FinishAbandoned();
+        }
+
+        if (_fault is not null)
+        {
+            throw new InvalidOperationException($"A tree copy worker failed: {_fault.Message}", _fault);
+        }
+
+        _options.Cancellation.ThrowIfCancellationRequested();
+    }
+
+    private void Help(FileCopyRequest options, int worker)
+    {
+        try
+        {
+            while (Next(main: false) is { } work)
+            {
+                Process(options, work, worker);
+                Done();
+            }
+        }
+        catch (Exception e)
+        {
+            _fault ??= e;
+            Stop();
+        }
+    }
+
+    /// <summary>The next task, or null when the tree is done or stopping. This thread (main) wakes
+    /// every 200 ms while others work, to pass on what they finished.</summary>
+    private Work? Next(bool main)
+    {
+        while (true)
+        {
+            switch (_tasks.TryTake(out var work, main ? 200 : System.Threading.Timeout.Infinite))
+            {
+                case TaskStack<Work>.Take.Got:
+                    return work;
+                case TaskStack<Work>.Take.Done:
+                    return null;
+            }
+
+            _reports.Deliver();
+            _reports.ReportProgress();
+        }
+    }
+
+    private void Push(Work work) => _tasks.Push(work);
+
+    private void Done() => _tasks.Finished();
+
+    private void Stop() => _tasks.Stop();
+
+    private void Process(FileCopyRequest options, Work work, int worker)
+    {
+        try
+        {
+            if (work.Index >= 0)
+            {
+                Begin(options, work.Parent, work.Index, worker);
+            }
+            else
+            {
+                CopyLeaves(options, work.Parent!, work.From, work.To, worker);
+                Release(work.Parent!);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Stop();
+        }
+    }
+
+    /// <summary>Opens a directory's source, makes its destination, queues its subdirectories and copies its own items.</summary>
+    private void Begin(FileCopyRequest options, DirectoryWork? parent, int index, int worker)
+    {
+        options.Cancellation.ThrowIfCancellationRequested();
+        var entry = _plan.Entries[index];
+        string sourcePath = _plan.SourcePathOf(index), destinationPath = _plan.DestinationPathOf(index, _destinationRoot);
+        DirectoryHandle? source = null;
+        DirectoryHandle destination;
+        bool ownsDestination = parent is null || _plan.KeepsContainers;
+        try
+        {
+            if (entry.Problem is not null)
+            {
+                throw entry.Problem;
+            }
+
+            source = parent is null ? _plan.Root : parent.Source.OpenChild(entry.Name, _plan.FollowsSymlinks, entry.Status);
+            destination = parent is null
+                ? _root.Directory.MakeOrOpenChild(_root.Name, sourcePath)
+                : _plan.KeepsContainers ? parent.Destination.MakeOrOpenChild(entry.Name, sourcePath) : parent.Destination;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (parent is not null)
+            {
+                source?.Dispose();
+            }
+
+            _reports.Add(new TreeOutcome(sourcePath, destinationPath, null, default, e, false));
+            if (parent is not null)
+            {
+                Release(parent);
+            }
+
+            return;
+        }
+
+        if (ownsDestination && !destination.CreatedByThisCopy)
+        {
+            StaleTemporaryFiles.SweepOnce(destination);
+        }
+
+        var work = new DirectoryWork(index, parent, source, parent is not null, destination, ownsDestination);
+        lock (_begun)
+        {
+            _begun.Add(work);
+        }
+
+        if (ownsDestination)
+        {
+            _reports.Add(new TreeOutcome(sourcePath, destinationPath, null, default, null, false));
+        }
+
+        int first = entry.FirstChild, end = entry.FirstChild + entry.ChildCount;
+        for (int child = end - 1; child >= first; child--)
+        {
+            if (_plan.Entries[child].IsDirectory)
+            {
+                Interlocked.Increment(ref work.Pending);
+                Push(new Work(work, child, 0, 0));
+            }
+        }
+
+        int from = first;
+        if (_workers > 1)
+        {
+            for (; end - from > 2 * LeafBatch; from += LeafBatch)
+            {
+                Interlocked.Increment(ref work.Pending);
+                Push(new Work(work, -1, from, from + LeafBatch));
+            }
+        }
+
+        CopyLeaves(options, work, from, end, worker);
+        Release(work);
+    }
+
+    private void CopyLeaves(FileCopyRequest options, DirectoryWork directory, int from, int to, int worker)
+    {
+        for (int index = from; index < to; index++)
+        {
+            if (!_plan.Entries[index].IsDirectory)
+            {
+                options.Cancellation.ThrowIfCancellationRequested();
+                _reports.Add(CopyLeaf(options, directory, index, worker));
+            }
+        }
+    }
+
+    private TreeOutcome CopyLeaf(FileCopyRequest options, DirectoryWork directory, int index, int worker)
+    {
+        var entry = _plan.Entries[index];
+        string sourcePath = _plan.SourcePathOf(index), destinationPath = _plan.DestinationPathOf(index, _destinationRoot);
+        try
+        {
+            if (entry.Problem is not null)
+            {
+                throw entry.Problem;
+            }
+
+            // Without containers every file lands in the destination root, where names may repeat.
+            using var slot = DestinationSlot.In(directory.Destination, entry.Name, lookFirst: !_plan.KeepsContainers);
+            switch (entry.Status.Kind)
+            {
+                case FileKind.File:
+                    var devices = (entry.Status.Device, directory.Destination.Status.Device);
+                    var progress = _reports.Workers[worker];
+                    if (worker == 0)
+                    {
+                        _reports.Current = sourcePath;
+                    }
+
+                    var request = options.For(sourcePath, destinationPath, _methods.StartFor(devices), progress.Callback);
+                    var result = FileCopier.CopyInTree(request, directory.Source, entry.Name, entry.Status, _plan.FollowsSymlinks, slot);
+                    progress.Finish(result.Bytes);
+                    _methods.Learn(devices, result);
+                    return new TreeOutcome(sourcePath, destinationPath, result, result.Metadata, null, true);
+                case FileKind.SymbolicLink:
+                    return new TreeOutcome(sourcePath, destinationPath, null, NodeCopier.CopyLink(directory.Source, entry.Name, entry.Status, slot, options.Preserve), null, true);
+                default:
+                    return new TreeOutcome(sourcePath, destinationPath, null, NodeCopier.CopyNode(directory.Source, entry.Name, entry.Status, slot, options.Preserve), null, true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _reports.Workers[worker].Finish(0);
+            return new TreeOutcome(sourcePath, destinationPath, null, default, e, true);
+        }
+    }
+
+    /// <summary>One piece of a directory is done; the last piece finishes it (and so, maybe, its parent).</summary>
+    private void Release(DirectoryWork work)
+    {
+        if (Interlocked.Decrement(ref work.Pending) == 0)
+        {
+            Finish(work);
+            if (work.Parent is not null)
+            {
+                Release(work.Parent);
+            }
+        }
+    }
+
+    private void Finish(DirectoryWork work)
+    {
+        if (Interlocked.Exchange(ref work.Finished, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (work.OwnsDestination)
+            {
+                ApplyDirectoryMetadata(work);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _reports.Add(new TreeOutcome(_plan.SourcePathOf(work.Index), _plan.DestinationPathOf(work.Index, _destinationRoot), null, default, e, false));
+        }
+        finally
+        {
+            work.Dispose();
+        }
+    }
+
+    /// <summary>Directories begun but not finished when the copy stopped get their modes all the
+    /// same, deepest first: a stopped copy is never left wider than its source, nor 0700 where
+    /// the source was not.</summary>
+    private void FinishAbandoned()
+    {
+        foreach (var work in _begun.Where(w => w.Finished == 0).OrderByDescending(w => w.Depth))
+        {
+            try
+            {
+                if (work.OwnsDestination)
+                {
+                    ApplyDirectoryMetadata(work);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The copy already ends with the error that stopped it.
+            }
+            finally
+            {
+                work.Finished = 1;
+                work.Dispose();
+            }
+        }
+    }
+
+    private void ApplyDirectoryMetadata(DirectoryWork work)
+    {
+        var entry = _plan.Entries[work.Index];
+        var preserve = _options.Preserve;
+        string sourcePath = _plan.SourcePathOf(work.Index), destinationPath = _plan.DestinationPathOf(work.Index, _destinationRoot);
+        if ((preserve & CopyPreserve.Mode) == 0 && work.Destination.CreatedByThisCopy)
+        {
+            // Made 0700 for the copy; without -Preserve Mode it gets what mkdir would have given it, never more than the source.
+            Sys.SetPermissions(work.Destination.Handle, entry.Status.Permissions & 0b111_111_111 & ~Sys.Umask, destinationPath);
+        }
+
+        if (preserve != CopyPreserve.None)
+        {
+            var report = MetadataCopier.Apply(work.Source.Handle, entry.Status, work.Destination.Handle, preserve, sourcePath, destinationPath);
+            if (report.Failure is not null || report.PrivilegeBitsDropped)
+            {
+                _reports.Add(new TreeOutcome(sourcePath, destinationPath, null, report, null, false) { MetadataOnly = true });
+            }
+        }
+    }
+
+    private readonly record struct Work(DirectoryWork? Parent, int Index, int From, int To);
+}
