@@ -337,6 +337,20 @@ Describe 'Copy-SpliceItem paths' {
 }
 
 Describe 'Copy-SpliceItem refusals and errors' {
+    It 'reports EACCES and EPERM as PermissionDenied (an immutable directory, root)' -Skip:((id -u) -ne '0') {
+        $locked = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'immutable')
+        chattr +i $locked.FullName 2>$null
+        if ($LASTEXITCODE -ne 0) { Set-ItResult -Skipped -Because 'this file system has no immutable flag'; return }
+        try {
+            $source = New-TestFile (Join-Path $TestDrive 'denied.bin') 10
+            Copy-SpliceItem -LiteralPath $source.FullName -Destination (Join-Path $locked 'x.bin') -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -Be "PermissionDenied$Id"
+            $err[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
+            $err[0].Exception.ErrnoName | Should -BeIn @('EPERM', 'EACCES')
+        }
+        finally { chattr -i $locked.FullName }
+    }
+
     # open(2) takes a C string: what follows a NUL would be dropped and another file replaced.
     It 'refuses a destination with a NUL character with InvalidPath and leaves the file named before it alone (<Cmdlet>)' -ForEach @(
         @{ Cmdlet = 'Copy-SpliceItem'; Write = { param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d -ErrorAction Stop } }

@@ -20,9 +20,9 @@ public class FallbackTests
         using var output = Scratch.OpenNew(target);
         var job = Scratch.FileJob(input, source, output, target);
 
-        var refused = Assert.Throws<CopyRefusedException>(() => CopyEngine.Run(job, CopyMethod.Reflink));
+        var refused = Assert.Throws<SpliceRefusedException>(() => CopyEngine.Run(job, CopyMethod.Reflink));
 
-        Assert.Equal(CopyRefusal.MethodNotSupported, refused.Reason);
+        Assert.Equal(Refusal.MethodNotSupported, refused.Reason);
         Assert.Contains("EOPNOTSUPP", refused.Message, StringComparison.Ordinal);
         Assert.Equal(0, job.Copied);
         Assert.Equal(0, new FileInfo(target).Length);
@@ -42,7 +42,7 @@ public class FallbackTests
         using (var output = Scratch.OpenNew(scratch.PathOf("dst")))
         {
             var job = new CopyJob(read, FileKind.Pipe, "pipe", output, FileKind.File, scratch.PathOf("dst"));
-            Assert.Equal(CopyRefusal.MethodNotSupported, Assert.Throws<CopyRefusedException>(() => CopyEngine.Run(job, method)).Reason);
+            Assert.Equal(Refusal.MethodNotSupported, Assert.Throws<SpliceRefusedException>(() => CopyEngine.Run(job, method)).Reason);
         }
     }
 
@@ -117,15 +117,15 @@ public class FallbackTests
         using var input = Scratch.OpenRead(source);
         using var output = Sys.Open(target, Flags.O_WRONLY | Flags.O_APPEND);
 
-        var refused = Assert.Throws<CopyRefusedException>(() => CopyEngine.Run(Scratch.FileJob(input, source, output, target), CopyMethod.Splice));
+        var refused = Assert.Throws<SpliceRefusedException>(() => CopyEngine.Run(Scratch.FileJob(input, source, output, target), CopyMethod.Splice));
 
-        Assert.Equal(CopyRefusal.MethodNotSupported, refused.Reason);
+        Assert.Equal(Refusal.MethodNotSupported, refused.Reason);
         Assert.Equal(0, new FileInfo(target).Length);
     }
 
     [Fact]
     public void PlatformCopyIsNoKernelMethod() =>
-        Assert.Equal(CopyRefusal.MethodNotSupported, Assert.Throws<CopyRefusedException>(() =>
+        Assert.Equal(Refusal.MethodNotSupported, Assert.Throws<SpliceRefusedException>(() =>
         {
             using var scratch = new Scratch();
             string source = scratch.Write("src", Scratch.Bytes(10));

@@ -124,9 +124,9 @@ public class FileCopierTests
             File.CreateSymbolicLink(link, source);
         }
 
-        var refused = Assert.Throws<CopyRefusedException>(() => FileCopier.Copy(new FileCopyRequest(source, link)));
+        var refused = Assert.Throws<SpliceRefusedException>(() => FileCopier.Copy(new FileCopyRequest(source, link)));
 
-        Assert.Equal(CopyRefusal.SameFile, refused.Reason);
+        Assert.Equal(Refusal.SameFile, refused.Reason);
         Assert.Equal(content, File.ReadAllBytes(source));
         Assert.Empty(Leftovers(scratch));
     }

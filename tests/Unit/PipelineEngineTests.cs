@@ -111,11 +111,11 @@ public class PipelineEngineTests
     public void EndpointsRefuseTheWrongDirection()
     {
         using var pipe = KernelPipe.Create();
-        Assert.Equal(TransferRefusal.SourceNotReadable, Assert.Throws<TransferRefusedException>(() => Endpoint.AsSource(pipe.WriteEnd)).Reason);
-        Assert.Equal(TransferRefusal.DestinationNotWritable, Assert.Throws<TransferRefusedException>(() => Endpoint.AsDestination(pipe.ReadEnd)).Reason);
+        Assert.Equal(Refusal.SourceNotReadable, Assert.Throws<SpliceRefusedException>(() => Endpoint.AsSource(pipe.WriteEnd)).Reason);
+        Assert.Equal(Refusal.DestinationNotWritable, Assert.Throws<SpliceRefusedException>(() => Endpoint.AsDestination(pipe.ReadEnd)).Reason);
         Assert.Same(pipe.ReadEnd, Endpoint.AsSource(pipe));
         Assert.Same(pipe.WriteEnd, Endpoint.AsDestination(pipe));
-        Assert.Equal(TransferRefusal.OffsetNotSupported, Assert.Throws<TransferRefusedException>(() => Endpoint.RequireSeekable(pipe.ReadEnd, "SourceOffset")).Reason);
+        Assert.Equal(Refusal.OffsetNotSupported, Assert.Throws<SpliceRefusedException>(() => Endpoint.RequireSeekable(pipe.ReadEnd, "SourceOffset")).Reason);
     }
 
     [Fact]

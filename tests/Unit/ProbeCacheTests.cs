@@ -70,8 +70,8 @@ public sealed class ProbeCacheTests : IDisposable
         using (var input = Scratch.OpenRead(source))
         using (var output = Scratch.OpenNew(forcedTarget))
         {
-            var refused = Assert.Throws<CopyRefusedException>(() => CopyEngine.Run(Scratch.FileJob(input, source, output, forcedTarget), CopyMethod.CopyFileRange));
-            Assert.Equal(CopyRefusal.MethodNotSupported, refused.Reason);
+            var refused = Assert.Throws<SpliceRefusedException>(() => CopyEngine.Run(Scratch.FileJob(input, source, output, forcedTarget), CopyMethod.CopyFileRange));
+            Assert.Equal(Refusal.MethodNotSupported, refused.Reason);
             Assert.Contains("not available", refused.Message, StringComparison.Ordinal);
         }
 

@@ -82,7 +82,7 @@ public sealed class TreeAndSparseTests : IDisposable
         using var plan = TreeWalker.Walk(Path.Combine(_root, "t"), new TreeWalkOptions { Recurse = true, FollowSymlinks = true });
 
         var loop = Assert.Single(plan.Entries, e => e.Problem is not null);
-        Assert.Equal(CopyRefusal.SymlinkLoop, Assert.IsType<CopyRefusedException>(loop.Problem).Reason);
+        Assert.Equal(Refusal.SymlinkLoop, Assert.IsType<SpliceRefusedException>(loop.Problem).Reason);
     }
 
     [Fact]

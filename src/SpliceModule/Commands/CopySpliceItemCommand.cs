@@ -108,7 +108,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
         {
             destination = Destination is null ? _paths!.CurrentDirectory : _paths!.ResolveNew(Destination);
         }
-        catch (Exception e) when (e is not PipelineStoppedException)
+        catch (Exception e) when (IsItemError(e))
         {
             WriteItemError(e, Destination);
             return;
@@ -121,7 +121,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
             {
                 sources = _paths.ResolveExisting(input, literal).ToArray();
             }
-            catch (Exception e) when (PathResolver.IsPathError(e))
+            catch (Exception e) when (IsItemError(e))
             {
                 WriteItemError(e, input);
                 continue;
@@ -212,7 +212,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
                 WriteCopiedItem(result.DestinationPath, result);
             }
         }
-        catch (Exception e) when (e is not (PipelineStoppedException or ActionPreferenceStopException))
+        catch (Exception e) when (IsItemError(e))
         {
             WriteFailure(e, source);
         }
@@ -226,7 +226,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
         bool destinationIsDirectory = Directory.Exists(destination);
         if (!destinationIsDirectory && File.Exists(destination))
         {
-            WriteFailure(new CopyRefusedException(CopyRefusal.DirectoryOntoFile, $"Cannot copy directory '{source}' onto the existing file '{destination}'."), source);
+            WriteFailure(new SpliceRefusedException(Refusal.DirectoryOntoFile, $"Cannot copy directory '{source}' onto the existing file '{destination}'."), source);
             return;
         }
 
@@ -263,7 +263,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
             reporter.Finish();
             WriteVerbose($"Copied '{source}' to '{target}': {reporter.Items} items, {reporter.Bytes} bytes.");
         }
-        catch (Exception e) when (e is not (PipelineStoppedException or ActionPreferenceStopException))
+        catch (Exception e) when (IsItemError(e))
         {
             WriteFailure(e, source);
         }

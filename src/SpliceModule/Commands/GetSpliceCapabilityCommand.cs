@@ -27,7 +27,7 @@ public sealed class GetSpliceCapabilityCommand : SpliceCmdlet
 
             WriteObject(CapabilityProbe.Probe(resolved));
         }
-        catch (Exception e) when (PathResolver.IsPathError(e))
+        catch (Exception e) when (IsItemError(e))
         {
             WriteItemError(e, Path);
         }

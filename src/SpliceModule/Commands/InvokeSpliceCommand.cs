@@ -51,7 +51,7 @@ public sealed class InvokeSpliceCommand : PipelineCmdlet
 
             WriteObject(DescriptorSplicer.Run(request, WriteVerbose));
         }
-        catch (Exception e) when (e is IOException or ArgumentException or TimeoutException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (IsItemError(e))
         {
             WriteItemError(e, Unwrap(Source));
         }

@@ -83,7 +83,7 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
 
                 WriteObject(result);
             }
-            catch (Exception e) when (e is IOException or ArgumentException or TimeoutException or ObjectDisposedException or OperationCanceledException)
+            catch (Exception e) when (IsItemError(e))
             {
                 WriteItemError(e, item);
             }
@@ -111,7 +111,7 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
             source = sources[0];
             destinations = ResolveDestinations(resolver, source);
         }
-        catch (Exception e) when (e is ItemNotFoundException or ArgumentException or IOException or PSInvalidCastException)
+        catch (Exception e) when (IsItemError(e))
         {
             WriteItemError(e, input);
             return;
@@ -130,7 +130,7 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
             source = Endpoint.AsSource(value);
             destinations = ResolveDestinations(new PathResolver(this), source.Path ?? "stream");
         }
-        catch (Exception e) when (e is ArgumentException or IOException or PSInvalidCastException)
+        catch (Exception e) when (IsItemError(e))
         {
             WriteItemError(e, value);
             return;
@@ -141,7 +141,7 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
 
     private string[] ResolveDestinations(PathResolver resolver, string source) =>
         Destination.Select(d => Unwrap(d) is KernelPipe pipe
-                ? throw new TransferRefusedException(TransferRefusal.NotADescriptor, $"-Destination mixes pipes ({pipe}) with files; tee into pipes only from a KernelPipe source, with pipes alone as destinations.")
+                ? throw new SpliceRefusedException(Refusal.NotADescriptor, $"-Destination mixes pipes ({pipe}) with files; tee into pipes only from a KernelPipe source, with pipes alone as destinations.")
                 : TargetFor(resolver.ResolveNew(LanguagePrimitives.ConvertTo<string>(Unwrap(d))), source))
             .ToArray();
 
@@ -180,7 +180,7 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
                 }
             }
         }
-        catch (Exception e) when (e is IOException or ArgumentException or TimeoutException or OperationCanceledException or UnauthorizedAccessException)
+        catch (Exception e) when (IsItemError(e))
         {
             WriteItemError(e, source);
         }

@@ -63,7 +63,7 @@ public sealed class OpenSpliceDescriptorCommand : PipelineCmdlet
                     ? new[] { resolver.ResolveNew(input) }
                     : resolver.ResolveExisting(input, literal);
             }
-            catch (Exception e) when (PathResolver.IsPathError(e))
+            catch (Exception e) when (IsItemError(e))
             {
                 WritePathError(e, input);
                 continue;
@@ -88,7 +88,7 @@ public sealed class OpenSpliceDescriptorCommand : PipelineCmdlet
         {
             WriteObject(DescriptorOpener.OpenPath(path, Access, Create, NonBlocking, Wait));
         }
-        catch (Exception e) when (e is IOException or ArgumentException or TimeoutException or UnauthorizedAccessException or OperationCanceledException)
+        catch (Exception e) when (IsItemError(e))
         {
             WriteItemError(e, path);
         }
@@ -108,7 +108,7 @@ public sealed class OpenSpliceDescriptorCommand : PipelineCmdlet
             var resolver = new PathResolver(this);
             WriteObject(SocketOpener.OpenSocket(uri, Listen, Wait, resolver.ResolveNew));
         }
-        catch (Exception e) when (e is TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException || PathResolver.IsPathError(e))
+        catch (Exception e) when (IsItemError(e))
         {
             WritePathError(e, uri);
         }

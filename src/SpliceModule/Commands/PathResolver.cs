@@ -50,11 +50,6 @@ internal sealed class PathResolver
 
     public string CurrentDirectory => _cmdlet.SessionState.Path.CurrentFileSystemLocation.ProviderPath;
 
-    /// <summary>Errors that concern one path the user typed (missing item, unknown drive or
-    /// provider, other provider, bad syntax): reported for that item while the others still run.</summary>
-    public static bool IsPathError(Exception e) =>
-        e is SessionStateException or NotFileSystemPathException or ArgumentException or NotSupportedException or IOException or UnauthorizedAccessException;
-
     /// <summary>FIFOs, sockets and devices, which File.Exists also reports, and dangling symlinks, which it does not.</summary>
     private static bool IsSpecialFile(string path)
     {

@@ -39,7 +39,7 @@ public sealed class ReadKernelPipeCommand : PipelineCmdlet
         {
             bytes = KernelPipeReader.Read(Unwrap(Pipe), Length, Wait);
         }
-        catch (Exception e) when (e is IOException or ArgumentException or TimeoutException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (IsItemError(e))
         {
             WriteItemError(e, Unwrap(Pipe));
             return;

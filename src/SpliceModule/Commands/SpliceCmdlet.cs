@@ -83,10 +83,20 @@ public abstract class SpliceCmdlet : PSCmdlet, IDisposable
         WriteError(new ErrorRecord(exception, errorId ?? ErrorIdFor(exception), category ?? CategoryFor(exception), target));
     }
 
+    /// <summary>
+    /// The one rule for what fails an item rather than the command: what the engine counts as an
+    /// item's failure (<see cref="ItemFailure.IsExpected"/>), Ctrl+C (made a pipeline stop by
+    /// <see cref="WriteItemError"/>), and what PowerShell says about one path or one input. Anything
+    /// else is a bug and stays a terminating error rather than becoming a record.
+    /// </summary>
+    internal static bool IsItemError(Exception e) =>
+        ItemFailure.IsExpected(e) || e is OperationCanceledException or ObjectDisposedException
+            or System.Net.Sockets.SocketException or SessionStateException or NotFileSystemPathException
+            or PSArgumentException or PSInvalidCastException or NotSupportedException;
+
     internal static string ErrorIdFor(Exception exception) => exception switch
     {
-        CopyRefusedException refused => refused.Reason.ToString(),
-        TransferRefusedException refused => refused.Reason.ToString(),
+        SpliceRefusedException refused => refused.Reason.ToString(),
         TimeoutException => "Timeout",
         System.Net.Sockets.SocketException => "ConnectionFailed",
         ItemNotFoundException => "PathNotFound",
@@ -95,6 +105,7 @@ public abstract class SpliceCmdlet : PSCmdlet, IDisposable
         ObjectDisposedException => "DescriptorClosed",
         SpliceException splice when splice.Errno == Errno.ENOENT => "PathNotFound",
         SpliceException splice when splice.Errno is Errno.EPIPE or Errno.ECONNRESET => "BrokenPipe",
+        SpliceException splice when splice.Errno is Errno.EACCES or Errno.EPERM => "PermissionDenied",
         SpliceException => "SystemCallFailed",
         UnauthorizedAccessException => "PermissionDenied",
         _ => "SpliceFailed",
@@ -102,11 +113,10 @@ public abstract class SpliceCmdlet : PSCmdlet, IDisposable
 
     internal static ErrorCategory CategoryFor(Exception exception) => exception switch
     {
-        CopyRefusedException { Reason: CopyRefusal.DestinationReadOnly } => ErrorCategory.PermissionDenied,
-        CopyRefusedException { Reason: CopyRefusal.MethodNotSupported } => ErrorCategory.NotImplemented,
-        CopyRefusedException => ErrorCategory.InvalidArgument,
-        TransferRefusedException { Reason: TransferRefusal.DescriptorClosed or TransferRefusal.NoReader } => ErrorCategory.InvalidOperation,
-        TransferRefusedException => ErrorCategory.InvalidArgument,
+        SpliceRefusedException { Reason: Refusal.DestinationReadOnly } => ErrorCategory.PermissionDenied,
+        SpliceRefusedException { Reason: Refusal.MethodNotSupported } => ErrorCategory.NotImplemented,
+        SpliceRefusedException { Reason: Refusal.DescriptorClosed or Refusal.NoReader } => ErrorCategory.InvalidOperation,
+        SpliceRefusedException => ErrorCategory.InvalidArgument,
         TimeoutException => ErrorCategory.OperationTimeout,
         System.Net.Sockets.SocketException => ErrorCategory.ConnectionError,
         ItemNotFoundException or System.Management.Automation.DriveNotFoundException => ErrorCategory.ObjectNotFound,

@@ -53,7 +53,7 @@ public sealed class WriteVmSpliceCommand : PipelineCmdlet
         {
             _writer = OpenWriter();
         }
-        catch (Exception e) when (e is IOException or ArgumentException or TimeoutException or UnauthorizedAccessException or OperationCanceledException)
+        catch (Exception e) when (IsItemError(e))
         {
             WriteItemError(e, Unwrap(Destination) ?? Pipe);
         }
@@ -70,7 +70,7 @@ public sealed class WriteVmSpliceCommand : PipelineCmdlet
         {
             WriteItem(Unwrap(InputObject));
         }
-        catch (Exception e) when (e is IOException or TimeoutException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (IsItemError(e))
         {
             Fail(e);
         }
@@ -92,7 +92,7 @@ public sealed class WriteVmSpliceCommand : PipelineCmdlet
                 WriteObject(_writer.Result);
             }
         }
-        catch (Exception e) when (e is IOException or TimeoutException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (IsItemError(e))
         {
             Fail(e);
         }
@@ -170,7 +170,7 @@ public sealed class WriteVmSpliceCommand : PipelineCmdlet
                 break;
             case var other:
                 WriteItemError(
-                    new TransferRefusedException(TransferRefusal.UnsupportedInput, $"Write-VmSplice writes byte arrays, bytes and strings, not {other.GetType().Name}; convert it first (for example with Out-String or [BitConverter]::GetBytes)."),
+                    new SpliceRefusedException(Refusal.UnsupportedInput, $"Write-VmSplice writes byte arrays, bytes and strings, not {other.GetType().Name}; convert it first (for example with Out-String or [BitConverter]::GetBytes)."),
                     other);
                 break;
         }

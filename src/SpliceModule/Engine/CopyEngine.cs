@@ -15,7 +15,7 @@ internal static class CopyEngine
     };
 
     /// <summary>Copies the job and returns the method that did it. A forced method that cannot
-    /// work is a <see cref="CopyRefusedException"/>, never a silent switch to another.</summary>
+    /// work is a <see cref="SpliceRefusedException"/>, never a silent switch to another.</summary>
     /// <param name="startAt">For Auto: skip the strategies before this one, which earlier files
     /// of the same tree showed cannot work here (saves a refused call and its exception per file).</param>
     public static CopyMethod Run(CopyJob job, CopyMethod method, CopyMethod startAt = CopyMethod.Auto)
@@ -35,12 +35,12 @@ internal static class CopyEngine
         }
 
         var forced = Array.Find(FastestFirst, s => s.Method == method)
-            ?? throw new CopyRefusedException(CopyRefusal.MethodNotSupported, $"The {method} method does not apply to a kernel copy.");
+            ?? throw new SpliceRefusedException(Refusal.MethodNotSupported, $"The {method} method does not apply to a kernel copy.");
         string? whyNot = forced.TryCopy(job);
         if (whyNot is not null)
         {
-            throw new CopyRefusedException(
-                CopyRefusal.MethodNotSupported,
+            throw new SpliceRefusedException(
+                Refusal.MethodNotSupported,
                 $"The {method} method cannot copy '{job.SourcePath}' to '{job.DestinationPath}': {whyNot}");
         }
 

@@ -23,7 +23,7 @@ internal static class FileCopier
         {
             if (request.Method is not (CopyMethod.Auto or CopyMethod.PlatformCopy))
             {
-                throw new CopyRefusedException(CopyRefusal.MethodNotSupported, $"The {request.Method} method needs the Linux kernel's copy calls, which are not available here; use -Method Auto or PlatformCopy.");
+                throw new SpliceRefusedException(Refusal.MethodNotSupported, $"The {request.Method} method needs the Linux kernel's copy calls, which are not available here; use -Method Auto or PlatformCopy.");
             }
 
             return PlatformCopy(request, started);
@@ -115,19 +115,19 @@ internal static class FileCopier
     {
         if (Directory.Exists(request.SourcePath))
         {
-            throw new CopyRefusedException(CopyRefusal.SourceIsDirectory, $"'{request.SourcePath}' is a directory; use -Recurse to copy a directory tree.");
+            throw new SpliceRefusedException(Refusal.SourceIsDirectory, $"'{request.SourcePath}' is a directory; use -Recurse to copy a directory tree.");
         }
 
         var source = new FileInfo(request.SourcePath);
         var destination = new FileInfo(request.DestinationPath);
         if (destination.Exists && string.Equals(FinalTarget(source), FinalTarget(destination), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase))
         {
-            throw new CopyRefusedException(CopyRefusal.SameFile, $"Cannot copy '{request.SourcePath}' onto itself.");
+            throw new SpliceRefusedException(Refusal.SameFile, $"Cannot copy '{request.SourcePath}' onto itself.");
         }
 
         if (destination.Exists && destination.IsReadOnly && !request.Force)
         {
-            throw new CopyRefusedException(CopyRefusal.DestinationReadOnly, $"The destination '{request.DestinationPath}' is read-only; use -Force to replace it.");
+            throw new SpliceRefusedException(Refusal.DestinationReadOnly, $"The destination '{request.DestinationPath}' is read-only; use -Force to replace it.");
         }
 
         if (destination.Exists && destination.IsReadOnly)

@@ -103,15 +103,15 @@ internal static class DescriptorOpener
     {
         if (path.Contains('\0', StringComparison.Ordinal))
         {
-            throw new TransferRefusedException(TransferRefusal.InvalidPath, $"The path '{path.Replace('\0', '?')}' contains a NUL character, which no Linux path can; the kernel would see only '{path[..path.IndexOf('\0', StringComparison.Ordinal)]}'.");
+            throw new SpliceRefusedException(Refusal.InvalidPath, $"The path '{path.Replace('\0', '?')}' contains a NUL character, which no Linux path can; the kernel would see only '{path[..path.IndexOf('\0', StringComparison.Ordinal)]}'.");
         }
     }
 
-    private static TransferRefusedException IsDirectory(string path) =>
-        new(TransferRefusal.PathIsDirectory, $"'{path}' is a directory; open a file, FIFO or device.");
+    private static SpliceRefusedException IsDirectory(string path) =>
+        new(Refusal.PathIsDirectory, $"'{path}' is a directory; open a file, FIFO or device.");
 
-    private static TransferRefusedException IsSocket(string path) =>
-        new(TransferRefusal.PathIsSocket, $"'{path}' is a Unix-domain socket; connect to it with -Uri unix://{path}.");
+    private static SpliceRefusedException IsSocket(string path) =>
+        new(Refusal.PathIsSocket, $"'{path}' is a Unix-domain socket; connect to it with -Uri unix://{path}.");
 
     /// <summary>A FIFO opened for reading never blocks with O_NONBLOCK, and one opened for writing
     /// without a reader fails with ENXIO instead of blocking; so open non-blocking, wait for a
@@ -136,7 +136,7 @@ internal static class DescriptorOpener
             {
                 if (waitForReader is null)
                 {
-                    throw new TransferRefusedException(TransferRefusal.NoReader, $"The FIFO '{path}' has no reader, and -NonBlocking does not wait for one.");
+                    throw new SpliceRefusedException(Refusal.NoReader, $"The FIFO '{path}' has no reader, and -NonBlocking does not wait for one.");
                 }
 
                 waitForReader.Pause(started, $"No process opened the FIFO '{path}' for reading");

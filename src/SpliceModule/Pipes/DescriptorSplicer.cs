@@ -61,7 +61,7 @@ internal static class DescriptorSplicer
         {
             if (request.SourceOffset is not null || request.DestinationOffset is not null)
             {
-                throw new TransferRefusedException(TransferRefusal.OffsetNotSupported, $"Cannot splice {source.DisplayName} to {destination.DisplayName} ({refused}), and read/write cannot honour -SourceOffset or -DestinationOffset.");
+                throw new SpliceRefusedException(Refusal.OffsetNotSupported, $"Cannot splice {source.DisplayName} to {destination.DisplayName} ({refused}), and read/write cannot honour -SourceOffset or -DestinationOffset.");
             }
 
             explain?.Invoke($"{refused}; copied by read/write instead.");
@@ -85,7 +85,7 @@ internal static class DescriptorSplicer
             Endpoint.RequireSeekable(request.Destination, "DestinationOffset");
             if (Endpoint.IsAppendOnly(request.Destination))
             {
-                throw new TransferRefusedException(TransferRefusal.OffsetNotSupported, $"{request.Destination.DisplayName} was opened for appending; every write goes to its end, so -DestinationOffset cannot apply.");
+                throw new SpliceRefusedException(Refusal.OffsetNotSupported, $"{request.Destination.DisplayName} was opened for appending; every write goes to its end, so -DestinationOffset cannot apply.");
             }
 
             RequireRoom(destinationOffset, request.Length, "DestinationOffset");
@@ -93,17 +93,17 @@ internal static class DescriptorSplicer
 
         if (ReferenceEquals(request.Source.Handle, request.Destination.Handle))
         {
-            throw new TransferRefusedException(TransferRefusal.SamePipe, $"{request.Source.DisplayName} cannot be both the source and the destination.");
+            throw new SpliceRefusedException(Refusal.SamePipe, $"{request.Source.DisplayName} cannot be both the source and the destination.");
         }
 
         if (AreOnePipe(request.Source, request.Destination))
         {
-            throw new TransferRefusedException(TransferRefusal.SamePipe, $"{request.Source.DisplayName} and {request.Destination.DisplayName} are the two ends of one pipe: it cannot be spliced into itself. Splice into another pipe (New-KernelPipe) or descriptor.");
+            throw new SpliceRefusedException(Refusal.SamePipe, $"{request.Source.DisplayName} and {request.Destination.DisplayName} are the two ends of one pipe: it cannot be spliced into itself. Splice into another pipe (New-KernelPipe) or descriptor.");
         }
 
         if (request.Length is null && WritesAheadInSameFile(request))
         {
-            throw new TransferRefusedException(TransferRefusal.SameFile, $"{request.Source.DisplayName} and {request.Destination.DisplayName} are the same file, and the destination writes ahead of where the source reads{(Endpoint.IsAppendOnly(request.Destination) ? " (it appends)" : string.Empty)}: copying to end of input would read back its own output until the disk is full. Give -Length.");
+            throw new SpliceRefusedException(Refusal.SameFile, $"{request.Source.DisplayName} and {request.Destination.DisplayName} are the same file, and the destination writes ahead of where the source reads{(Endpoint.IsAppendOnly(request.Destination) ? " (it appends)" : string.Empty)}: copying to end of input would read back its own output until the disk is full. Give -Length.");
         }
     }
 
@@ -143,7 +143,7 @@ internal static class DescriptorSplicer
     {
         if (length is { } bytes && bytes > long.MaxValue - offset)
         {
-            throw new TransferRefusedException(TransferRefusal.LengthOutOfRange, $"-{parameter} {offset} plus -Length {bytes} lies beyond the largest file offset Linux allows.");
+            throw new SpliceRefusedException(Refusal.LengthOutOfRange, $"-{parameter} {offset} plus -Length {bytes} lies beyond the largest file offset Linux allows.");
         }
     }
 }

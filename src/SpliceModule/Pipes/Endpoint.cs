@@ -43,8 +43,8 @@ internal static class Endpoint
     {
         if (descriptor.Kind is not (FileKind.File or FileKind.BlockDevice))
         {
-            throw new TransferRefusedException(
-                TransferRefusal.OffsetNotSupported,
+            throw new SpliceRefusedException(
+                Refusal.OffsetNotSupported,
                 $"-{parameter} needs a regular file or block device, but {descriptor.DisplayName} is a {descriptor.Kind}, which has no position to start from.");
         }
     }
@@ -62,26 +62,26 @@ internal static class Endpoint
     {
         if (descriptor.IsClosed)
         {
-            throw new TransferRefusedException(TransferRefusal.DescriptorClosed, $"The descriptor {descriptor} is closed.");
+            throw new SpliceRefusedException(Refusal.DescriptorClosed, $"The descriptor {descriptor} is closed.");
         }
 
         if (reading && !descriptor.CanRead)
         {
-            throw new TransferRefusedException(
-                TransferRefusal.SourceNotReadable,
+            throw new SpliceRefusedException(
+                Refusal.SourceNotReadable,
                 $"{descriptor.DisplayName} (fd {descriptor.Fd}) was opened for {descriptor.Access} and cannot be read; a pipe's write end is not a source (pass the pipe itself or its ReadEnd).");
         }
 
         if (!reading && !descriptor.CanWrite)
         {
-            throw new TransferRefusedException(
-                TransferRefusal.DestinationNotWritable,
+            throw new SpliceRefusedException(
+                Refusal.DestinationNotWritable,
                 $"{descriptor.DisplayName} (fd {descriptor.Fd}) was opened for {descriptor.Access} and cannot be written; a pipe's read end is not a destination (pass the pipe itself or its WriteEnd).");
         }
 
         return descriptor;
     }
 
-    private static TransferRefusedException NotADescriptor(object? value, string role) =>
-        new(TransferRefusal.NotADescriptor, $"-{role} takes a KernelPipe or a SpliceDescriptor (from New-KernelPipe or Open-SpliceDescriptor), not {(value is null ? "null" : value.GetType().Name)}.");
+    private static SpliceRefusedException NotADescriptor(object? value, string role) =>
+        new(Refusal.NotADescriptor, $"-{role} takes a KernelPipe or a SpliceDescriptor (from New-KernelPipe or Open-SpliceDescriptor), not {(value is null ? "null" : value.GetType().Name)}.");
 }

@@ -21,8 +21,8 @@ internal static class KernelPipeReader
         var descriptor = Endpoint.AsSource(source, "Pipe");
         if (descriptor.Kind is not (FileKind.Pipe or FileKind.Fifo or FileKind.Socket))
         {
-            throw new TransferRefusedException(
-                TransferRefusal.UnsupportedInput,
+            throw new SpliceRefusedException(
+                Refusal.UnsupportedInput,
                 $"{descriptor.DisplayName} is a {descriptor.Kind}; Read-KernelPipe reads pipes, FIFOs and sockets (read a file with Get-Content, or move it with Invoke-Splice).");
         }
 

@@ -17,7 +17,7 @@ internal static class PipeTee
     {
         if (ReferenceEquals(source, destination) || ReferenceEquals(source.ReadEnd.Handle, destination.ReadEnd.Handle))
         {
-            throw new TransferRefusedException(TransferRefusal.SamePipe, $"tee(2) needs two different pipes; {source} is both the source and a destination.");
+            throw new SpliceRefusedException(Refusal.SamePipe, $"tee(2) needs two different pipes; {source} is both the source and a destination.");
         }
 
         var clock = Stopwatch.StartNew();

@@ -117,7 +117,7 @@ internal static class SocketOpener
         // Uri, whose Scheme throws.
         if (!uri.IsAbsoluteUri)
         {
-            throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' is not a tcp://host:port or unix: URI; for a socket file write unix:///absolute/path or unix:relative/path.");
+            throw new SpliceRefusedException(Refusal.UnsupportedUri, $"'{uri.OriginalString}' is not a tcp://host:port or unix: URI; for a socket file write unix:///absolute/path or unix:relative/path.");
         }
 
         if (uri.Scheme.Equals("unix", StringComparison.OrdinalIgnoreCase))
@@ -130,13 +130,13 @@ internal static class SocketOpener
         {
             if (uri.Port <= 0 || string.IsNullOrEmpty(uri.Host))
             {
-                throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' needs a host and a port: tcp://host:port.");
+                throw new SpliceRefusedException(Refusal.UnsupportedUri, $"'{uri.OriginalString}' needs a host and a port: tcp://host:port.");
             }
 
             return (new IPEndPoint(AddressOf(uri.DnsSafeHost, cancellation), uri.Port), $"tcp://{uri.Authority}");
         }
 
-        throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' is not a tcp://host:port or unix:///path URI.");
+        throw new SpliceRefusedException(Refusal.UnsupportedUri, $"'{uri.OriginalString}' is not a tcp://host:port or unix:///path URI.");
     }
 
     /// <summary>The socket file a unix: URI names: unix:///absolute/path, or unix:relative/path made
@@ -145,31 +145,31 @@ internal static class SocketOpener
     {
         if (!string.IsNullOrEmpty(uri.Host))
         {
-            throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' puts '{uri.Host}' where a URI has its host; write unix:///absolute/path, or unix:relative/path for a path relative to the current location.");
+            throw new SpliceRefusedException(Refusal.UnsupportedUri, $"'{uri.OriginalString}' puts '{uri.Host}' where a URI has its host; write unix:///absolute/path, or unix:relative/path for a path relative to the current location.");
         }
 
         string path = Uri.UnescapeDataString(uri.AbsolutePath);
         if (path.Length == 0 || path == "/")
         {
-            throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' names no socket path; write unix:///path/to/socket.");
+            throw new SpliceRefusedException(Refusal.UnsupportedUri, $"'{uri.OriginalString}' names no socket path; write unix:///path/to/socket.");
         }
 
         if (path.Contains('\0', StringComparison.Ordinal))
         {
             // The kernel would cut the path at the NUL and use another socket (or an abstract one).
-            throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' has a NUL byte in its socket path; socket paths cannot contain one, and abstract sockets are not supported.");
+            throw new SpliceRefusedException(Refusal.UnsupportedUri, $"'{uri.OriginalString}' has a NUL byte in its socket path; socket paths cannot contain one, and abstract sockets are not supported.");
         }
 
         if (!path.StartsWith('/'))
         {
             path = resolveRelativePath?.Invoke(path)
-                ?? throw new TransferRefusedException(TransferRefusal.UnsupportedUri, $"'{uri.OriginalString}' names a relative socket path; write unix:///absolute/path.");
+                ?? throw new SpliceRefusedException(Refusal.UnsupportedUri, $"'{uri.OriginalString}' names a relative socket path; write unix:///absolute/path.");
         }
 
         int bytes = System.Text.Encoding.UTF8.GetByteCount(path);
         if (bytes > MaxSocketPathBytes)
         {
-            throw new TransferRefusedException(TransferRefusal.SocketPathTooLong, $"The socket path '{path}' is {bytes} bytes long (UTF-8); the kernel takes at most {MaxSocketPathBytes} bytes (sun_path holds {MaxSocketPathBytes + 1} with the closing NUL). Use a shorter path, for example in /tmp or /run.");
+            throw new SpliceRefusedException(Refusal.SocketPathTooLong, $"The socket path '{path}' is {bytes} bytes long (UTF-8); the kernel takes at most {MaxSocketPathBytes} bytes (sun_path holds {MaxSocketPathBytes + 1} with the closing NUL). Use a shorter path, for example in /tmp or /run.");
         }
 
         return path;

@@ -322,7 +322,7 @@ internal static class TeeFanOut
                 step();
                 Bytes += bytes;
             }
-            catch (Exception e) when (e is IOException or TimeoutException or UnauthorizedAccessException or TransferRefusedException)
+            catch (Exception e) when (ItemFailure.IsExpected(e))
             {
                 Failure = e;
                 File?.Dispose();

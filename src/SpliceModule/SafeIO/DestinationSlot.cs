@@ -50,7 +50,7 @@ internal sealed class DestinationSlot : IDisposable
         string name = System.IO.Path.GetFileName(trimmed);
         if (name.Length == 0 || name is "." or "..")
         {
-            throw new CopyRefusedException(CopyRefusal.DestinationIsDirectory, $"Cannot write a file at '{path}': it names a directory.");
+            throw new SpliceRefusedException(Refusal.DestinationIsDirectory, $"Cannot write a file at '{path}': it names a directory.");
         }
 
         string parent = System.IO.Path.GetDirectoryName(trimmed) is { Length: > 0 } p ? p : ".";
@@ -93,17 +93,17 @@ internal sealed class DestinationSlot : IDisposable
         var reached = target.Kind == FileKind.SymbolicLink ? Sys.TryStatAt(Directory.Handle, Name, followSymlinks: true, Path) : target;
         if (source is { } s && reached is { } r && r.IsSameFile(s))
         {
-            throw new CopyRefusedException(CopyRefusal.SameFile, $"Cannot copy {what} onto itself ('{Path}' is the same file).");
+            throw new SpliceRefusedException(Refusal.SameFile, $"Cannot copy {what} onto itself ('{Path}' is the same file).");
         }
 
         switch (target.Kind)
         {
             case FileKind.Directory:
-                throw new CopyRefusedException(CopyRefusal.DestinationIsDirectory, $"Cannot overwrite directory '{Path}' with {what}.");
+                throw new SpliceRefusedException(Refusal.DestinationIsDirectory, $"Cannot overwrite directory '{Path}' with {what}.");
             case FileKind.Socket:
-                throw new CopyRefusedException(CopyRefusal.DestinationIsSocket, $"Cannot write {what} to '{Path}': it is a socket, which takes no content; send to it with Open-SpliceDescriptor -Uri unix://{Path} and Invoke-Splice.");
+                throw new SpliceRefusedException(Refusal.DestinationIsSocket, $"Cannot write {what} to '{Path}': it is a socket, which takes no content; send to it with Open-SpliceDescriptor -Uri unix://{Path} and Invoke-Splice.");
             case FileKind.File when !force && (target.Permissions & AnyWriteBit) == 0:
-                throw new CopyRefusedException(CopyRefusal.DestinationReadOnly, $"The destination '{Path}' is read-only; use -Force to replace it.");
+                throw new SpliceRefusedException(Refusal.DestinationReadOnly, $"The destination '{Path}' is read-only; use -Force to replace it.");
         }
     }
 
@@ -168,6 +168,6 @@ internal sealed class DestinationSlot : IDisposable
         }
     }
 
-    private CopyRefusedException Changed() =>
-        new(CopyRefusal.DestinationChanged, $"'{Path}' was replaced by something else while it was being opened; nothing was written to it.");
+    private SpliceRefusedException Changed() =>
+        new(Refusal.DestinationChanged, $"'{Path}' was replaced by something else while it was being opened; nothing was written to it.");
 }

@@ -56,14 +56,14 @@ internal sealed class DirectoryHandle : IDisposable
         }
         catch (SpliceException e) when (e.Errno is Errno.ELOOP or Errno.ENOTDIR && expected is not null)
         {
-            throw new CopyRefusedException(CopyRefusal.SourceChanged, $"'{path}' is no longer the directory that was listed (it was replaced while the copy ran); it was skipped.");
+            throw new SpliceRefusedException(Refusal.SourceChanged, $"'{path}' is no longer the directory that was listed (it was replaced while the copy ran); it was skipped.");
         }
 
         var child = Wrap(handle, path, created: false);
         if (expected is { } seen && !child.Status.IsSameFile(seen))
         {
             child.Dispose();
-            throw new CopyRefusedException(CopyRefusal.SourceChanged, $"'{path}' is no longer the directory that was listed (it was replaced while the copy ran); it was skipped.");
+            throw new SpliceRefusedException(Refusal.SourceChanged, $"'{path}' is no longer the directory that was listed (it was replaced while the copy ran); it was skipped.");
         }
 
         return child;
@@ -91,15 +91,15 @@ internal sealed class DirectoryHandle : IDisposable
         {
             bool isLink = Sys.TryStatAt(Handle, name, followSymlinks: false, path)?.Kind == FileKind.SymbolicLink;
             throw isLink
-                ? new CopyRefusedException(CopyRefusal.DestinationIsSymlink, $"Cannot copy directory '{sourcePath}' to '{path}': a symbolic link stands there, and nothing is written through one.")
-                : new CopyRefusedException(CopyRefusal.DirectoryOntoFile, $"Cannot copy directory '{sourcePath}' onto the existing file '{path}'.");
+                ? new SpliceRefusedException(Refusal.DestinationIsSymlink, $"Cannot copy directory '{sourcePath}' to '{path}': a symbolic link stands there, and nothing is written through one.")
+                : new SpliceRefusedException(Refusal.DirectoryOntoFile, $"Cannot copy directory '{sourcePath}' onto the existing file '{path}'.");
         }
 
         var child = Wrap(handle, path, created);
         if (created && !child.IsFreshAndPrivate())
         {
             child.Dispose();
-            throw new CopyRefusedException(CopyRefusal.DestinationChanged, $"The directory '{path}' that this copy made was replaced by another one before anything was written in it; it was skipped.");
+            throw new SpliceRefusedException(Refusal.DestinationChanged, $"The directory '{path}' that this copy made was replaced by another one before anything was written in it; it was skipped.");
         }
 
         return child;

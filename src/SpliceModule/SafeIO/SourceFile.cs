@@ -76,15 +76,15 @@ internal static class SourceFile
         switch (status.Kind)
         {
             case FileKind.Directory:
-                throw new CopyRefusedException(CopyRefusal.SourceIsDirectory, $"'{path}' is a directory; {directoryAdvice}.");
+                throw new SpliceRefusedException(Refusal.SourceIsDirectory, $"'{path}' is a directory; {directoryAdvice}.");
             case FileKind.Socket:
                 throw SocketRefused(path);
         }
     }
 
-    private static CopyRefusedException SocketRefused(string path) =>
-        new(CopyRefusal.SourceIsSocket, $"'{path}' is a socket, which has no content to copy; connect to it with Open-SpliceDescriptor -Uri unix://{path}.");
+    private static SpliceRefusedException SocketRefused(string path) =>
+        new(Refusal.SourceIsSocket, $"'{path}' is a socket, which has no content to copy; connect to it with Open-SpliceDescriptor -Uri unix://{path}.");
 
-    private static CopyRefusedException Changed(string path) =>
-        new(CopyRefusal.SourceChanged, $"'{path}' is no longer the file that was listed (it was replaced while the copy ran); it was not copied.");
+    private static SpliceRefusedException Changed(string path) =>
+        new(Refusal.SourceChanged, $"'{path}' is no longer the file that was listed (it was replaced while the copy ran); it was not copied.");
 }

@@ -71,7 +71,7 @@ internal static class NodeCopier
         var seen = Sys.Stat(made, display);
         if (seen.Kind != status.Kind || seen.Uid != Sys.EffectiveUid)
         {
-            throw new CopyRefusedException(CopyRefusal.DestinationChanged, $"The item this copy made for '{display}' was replaced by another before its metadata was set; nothing was changed on it.");
+            throw new SpliceRefusedException(Refusal.DestinationChanged, $"The item this copy made for '{display}' was replaced by another before its metadata was set; nothing was changed on it.");
         }
 
         return MetadataCopier.Apply(null, status, made, preserve, sourcePath, display, pathOnly: true);

@@ -46,7 +46,7 @@ internal sealed class PlatformTreeCopier
         string reached = FinalPath(new DirectoryInfo(destination));
         if (reached.Equals(source, PathComparison) || reached.StartsWith(source.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, PathComparison))
         {
-            throw new CopyRefusedException(CopyRefusal.DestinationInsideSource, $"Cannot copy directory '{RootPath}' into itself ('{destinationRoot}').");
+            throw new SpliceRefusedException(Refusal.DestinationInsideSource, $"Cannot copy directory '{RootPath}' into itself ('{destinationRoot}').");
         }
 
         var failed = new bool[_items.Count];
@@ -82,7 +82,7 @@ internal sealed class PlatformTreeCopier
                         observer.Progress(bytes, ++done, item.Source);
                     }
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                catch (Exception e) when (ItemFailure.IsExpected(e))
                 {
                     failed[i] = true;
                     observer.ItemFailed(item.Source, target, e);
@@ -111,7 +111,7 @@ internal sealed class PlatformTreeCopier
         {
             children = directory.GetFileSystemInfos();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (ItemFailure.IsExpected(e))
         {
             _items[index] = _items[index] with { Problem = e };
             return;
@@ -138,7 +138,7 @@ internal sealed class PlatformTreeCopier
 
             string final = FinalPath(seen);
             Exception? loop = ancestors.Contains(final)
-                ? new CopyRefusedException(CopyRefusal.SymlinkLoop, $"'{child.FullName}' leads back to a directory that is already being copied (a symbolic link loop); it was skipped.")
+                ? new SpliceRefusedException(Refusal.SymlinkLoop, $"'{child.FullName}' leads back to a directory that is already being copied (a symbolic link loop); it was skipped.")
                 : null;
             _items.Add(new Item(child.FullName, relative, ItemKind.Directory, index, loop));
             if (loop is null)
@@ -169,12 +169,12 @@ internal sealed class PlatformTreeCopier
         var existing = new DirectoryInfo(target);
         if (existing.LinkTarget is not null)
         {
-            throw new CopyRefusedException(CopyRefusal.DestinationIsSymlink, $"Cannot copy directory '{item.Source}' to '{target}': a symbolic link stands there, and nothing is written through one.");
+            throw new SpliceRefusedException(Refusal.DestinationIsSymlink, $"Cannot copy directory '{item.Source}' to '{target}': a symbolic link stands there, and nothing is written through one.");
         }
 
         if (File.Exists(target))
         {
-            throw new CopyRefusedException(CopyRefusal.DirectoryOntoFile, $"Cannot copy directory '{item.Source}' onto the existing file '{target}'.");
+            throw new SpliceRefusedException(Refusal.DirectoryOntoFile, $"Cannot copy directory '{item.Source}' onto the existing file '{target}'.");
         }
 
         if (!existing.Exists)
@@ -198,7 +198,7 @@ internal sealed class PlatformTreeCopier
         string linkTarget = new FileInfo(item.Source).LinkTarget ?? throw new IOException($"'{item.Source}' is no longer a symbolic link.");
         if (Directory.Exists(target) && new DirectoryInfo(target).LinkTarget is null)
         {
-            throw new CopyRefusedException(CopyRefusal.DestinationIsDirectory, $"Cannot overwrite directory '{target}' with the link '{item.Source}'.");
+            throw new SpliceRefusedException(Refusal.DestinationIsDirectory, $"Cannot overwrite directory '{target}' with the link '{item.Source}'.");
         }
 
         if (new FileInfo(target) is { } old && (old.Exists || old.LinkTarget is not null))
@@ -230,7 +230,7 @@ internal sealed class PlatformTreeCopier
                 Directory.SetLastAccessTimeUtc(target, from.LastAccessTimeUtc);
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (ItemFailure.IsExpected(e))
         {
             // The items were reported; a directory whose mode or time cannot be set keeps what it has.
         }

@@ -82,6 +82,6 @@ internal static class TreeCopier
         }
     }
 
-    private static CopyRefusedException Inside(TreePlan plan, string destination) =>
-        new(CopyRefusal.DestinationInsideSource, $"Cannot copy directory '{plan.RootPath}' into itself ('{destination}').");
+    private static SpliceRefusedException Inside(TreePlan plan, string destination) =>
+        new(Refusal.DestinationInsideSource, $"Cannot copy directory '{plan.RootPath}' into itself ('{destination}').");
 }

@@ -163,7 +163,7 @@ internal sealed class TreeRun
                 ? _root.Directory.MakeOrOpenChild(_root.Name, sourcePath)
                 : _plan.KeepsContainers ? parent.Destination.MakeOrOpenChild(entry.Name, sourcePath) : parent.Destination;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (ItemFailure.IsExpected(e))
         {
             if (parent is not null)
             {
@@ -265,7 +265,7 @@ internal sealed class TreeRun
                     return new TreeOutcome(sourcePath, destinationPath, null, NodeCopier.CopyNode(directory.Source, entry.Name, entry.Status, slot, options.Preserve), null, true);
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (ItemFailure.IsExpected(e))
         {
             _reports.Workers[worker].Finish(0);
             return new TreeOutcome(sourcePath, destinationPath, null, default, e, true);
@@ -299,7 +299,7 @@ internal sealed class TreeRun
                 ApplyDirectoryMetadata(work);
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (ItemFailure.IsExpected(e))
         {
             _reports.Add(new TreeOutcome(_plan.SourcePathOf(work.Index), _plan.DestinationPathOf(work.Index, _destinationRoot), null, default, e, false));
         }
@@ -323,7 +323,7 @@ internal sealed class TreeRun
                     ApplyDirectoryMetadata(work);
                 }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (ItemFailure.IsExpected(e))
             {
                 // The copy already ends with the error that stopped it.
             }

@@ -124,7 +124,7 @@ internal static class TreeWalker
             var identity = (sub.Status.Device, sub.Status.Inode);
             if (!ancestors.Add(identity))
             {
-                sub.Problem = new CopyRefusedException(CopyRefusal.SymlinkLoop, $"'{directory.PathOf(sub.Name)}' leads back to a directory that is already being copied (a symbolic link loop); it was skipped.");
+                sub.Problem = new SpliceRefusedException(Refusal.SymlinkLoop, $"'{directory.PathOf(sub.Name)}' leads back to a directory that is already being copied (a symbolic link loop); it was skipped.");
                 continue;
             }
 
@@ -133,7 +133,7 @@ internal static class TreeWalker
                 using var opened = directory.OpenChild(sub.Name, options.FollowSymlinks, sub.Status);
                 WalkDirectory(plan, child, opened, options, ancestors);
             }
-            catch (Exception e) when (e is SpliceException or CopyRefusedException)
+            catch (Exception e) when (ItemFailure.IsExpected(e))
             {
                 sub.Problem = e;
             }
