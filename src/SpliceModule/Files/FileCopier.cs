@@ -73,7 +73,7 @@ internal static class FileCopier
 
         // fsync cannot be interrupted: a Ctrl+C that came during it still keeps the old destination.
         request.Cancellation.ThrowIfCancellationRequested();
-        bool landed = temporary.Commit();
+        bool landed = temporary.Commit(checkLanding: request.Verify);
         if (request.Verify && !landed)
         {
             throw new CopyVerificationException(

@@ -159,37 +159,60 @@ internal static unsafe partial class Sys
     }
 
     /// <summary>Gives an unnamed O_TMPFILE file a name; false when something already stands there.
-    /// Through /proc/self/fd (any user may), else AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH).</summary>
+    /// By AT_EMPTY_PATH where the process may (CAP_DAC_READ_SEARCH, as root has), else through
+    /// /proc/self/fd, which any user may use but costs a lookup in /proc per file.</summary>
     internal static bool LinkAnonymousFileAt(SafeHandle file, SafeHandle directory, EntryName name, string display)
     {
         using var source = new FdLease(file);
         using var target = new FdLease(directory);
-        var procPath = EntryName.From("/proc/self/fd/" + source.Fd);
-        fixed (byte* p = procPath.Terminated)
         fixed (byte* empty = EmptyName)
         fixed (byte* n = name.Terminated)
         {
-            bool throughProc = true;
-            while ((throughProc ? LibC.LinkAt(Flags.AT_FDCWD, p, target.Fd, n, Flags.AT_SYMLINK_FOLLOW) : LibC.LinkAt(source.Fd, empty, target.Fd, n, Flags.AT_EMPTY_PATH)) != 0)
+            if (!s_linkThroughProc)
             {
-                int errno = LastErrno;
-                if (errno == Errno.EEXIST)
+                while (LibC.LinkAt(source.Fd, empty, target.Fd, n, Flags.AT_EMPTY_PATH) != 0)
                 {
-                    return false;
+                    int errno = LastErrno;
+                    if (errno == Errno.EEXIST)
+                    {
+                        return false;
+                    }
+
+                    if (errno == Errno.ENOENT)
+                    {
+                        s_linkThroughProc = true; // no CAP_DAC_READ_SEARCH: the kernel answers ENOENT
+                        break;
+                    }
+
+                    ThrowUnlessInterrupted("linkat", display);
                 }
 
-                if (errno == Errno.ENOENT && throughProc)
+                if (!s_linkThroughProc)
                 {
-                    throughProc = false; // no /proc here
-                    continue;
+                    return true;
                 }
+            }
 
-                ThrowUnlessInterrupted("linkat", display);
+            var procPath = EntryName.From("/proc/self/fd/" + source.Fd);
+            fixed (byte* p = procPath.Terminated)
+            {
+                while (LibC.LinkAt(Flags.AT_FDCWD, p, target.Fd, n, Flags.AT_SYMLINK_FOLLOW) != 0)
+                {
+                    if (LastErrno == Errno.EEXIST)
+                    {
+                        return false;
+                    }
+
+                    ThrowUnlessInterrupted("linkat", display);
+                }
             }
         }
 
         return true;
     }
+
+    /// <summary>Set once linkat with AT_EMPTY_PATH answered ENOENT: this process lacks CAP_DAC_READ_SEARCH.</summary>
+    private static volatile bool s_linkThroughProc;
 
     internal static void RenameAt(SafeHandle directory, EntryName from, EntryName to, string fromDisplay, string toDisplay)
     {

@@ -234,7 +234,7 @@ internal sealed class TreeRun
     private TreeOutcome CopyLeaf(FileCopyRequest options, DirectoryWork directory, int index, int worker)
     {
         var entry = _plan.Entries[index];
-        string sourcePath = _plan.SourcePathOf(index), destinationPath = _plan.DestinationPathOf(index, _destinationRoot);
+        string sourcePath = directory.Source.PathOf(entry.Name), destinationPath = directory.Destination.PathOf(entry.Name);
         try
         {
             if (entry.Problem is not null)
