@@ -302,24 +302,23 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
         }
     }
 
-    /// <summary>The destination as Get-Item shows it (PSPath and all), plus how it was copied.</summary>
+    /// <summary>The destination as Get-Item shows it (PSPath and all), built from what the copy knows,
+    /// plus how it was copied.</summary>
     internal void WriteCopiedItem(string destinationPath, FileCopyResult? result)
     {
-        foreach (var item in InvokeProvider.Item.Get(new[] { destinationPath }, force: true, literalPath: true))
+        var item = CopiedItemWriter.ItemFor(this, destinationPath);
+        if (result is not null)
         {
-            if (result is not null)
-            {
-                item.TypeNames.Insert(0, CopiedFileTypeName);
-                item.Properties.Add(new PSNoteProperty("CopyMethod", result.Method));
-                item.Properties.Add(new PSNoteProperty("BytesCopied", result.Bytes));
-                item.Properties.Add(new PSNoteProperty("Duration", result.Duration));
-                item.Properties.Add(new PSNoteProperty("BytesPerSecond", result.Duration.TotalSeconds > 0 ? (long)(result.Bytes / result.Duration.TotalSeconds) : 0L));
-                item.Properties.Add(new PSNoteProperty("SourcePath", result.SourcePath));
-                item.Properties.Add(new PSNoteProperty("Sparse", result.Sparse));
-                item.Properties.Add(new PSNoteProperty("Sha256", result.Sha256));
-            }
-
-            WriteObject(item);
+            item.TypeNames.Insert(0, CopiedFileTypeName);
+            item.Properties.Add(new PSNoteProperty("CopyMethod", result.Method));
+            item.Properties.Add(new PSNoteProperty("BytesCopied", result.Bytes));
+            item.Properties.Add(new PSNoteProperty("Duration", result.Duration));
+            item.Properties.Add(new PSNoteProperty("BytesPerSecond", result.Duration.TotalSeconds > 0 ? (long)(result.Bytes / result.Duration.TotalSeconds) : 0L));
+            item.Properties.Add(new PSNoteProperty("SourcePath", result.SourcePath));
+            item.Properties.Add(new PSNoteProperty("Sparse", result.Sparse));
+            item.Properties.Add(new PSNoteProperty("Sha256", result.Sha256));
         }
+
+        WriteObject(item);
     }
 }
