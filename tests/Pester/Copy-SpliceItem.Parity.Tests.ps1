@@ -417,9 +417,9 @@ Describe 'Copy-SpliceItem never leaves half a file' {
         mkfifo "$TestDrive/ctrlc.fifo"
         $writer = Start-Bash "exec 3>'$TestDrive/ctrlc.fifo'; head -c 3G /dev/zero >&3"
         try {
-            $ps = [powershell]::Create()
-            $null = $ps.AddScript({ param($m, $s, $d) Import-Module $m; Copy-SpliceItem -LiteralPath $s -Destination $d }).
-                AddArgument($env:SPLICEMODULE_TEST_MODULE).AddArgument("$TestDrive/ctrlc.fifo").AddArgument($dst)
+            $ps = New-ModuleShell
+            $null = $ps.AddScript({ param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d }).
+                AddArgument("$TestDrive/ctrlc.fifo").AddArgument($dst)
             $async = $ps.BeginInvoke()
             Wait-UnnamedFile $TestDrive
             Start-Sleep -Milliseconds 300
@@ -445,9 +445,9 @@ Describe 'Copy-SpliceItem never leaves half a file' {
         fallocate -l 3G $big
         if ($LASTEXITCODE -ne 0) { Set-ItResult -Skipped -Because 'fallocate is not supported here'; return }
         Set-Content $dst 'old destination'
-        $ps = [powershell]::Create()
-        $null = $ps.AddScript({ param($m, $s, $d) Import-Module $m; Copy-SpliceItem -LiteralPath $s -Destination $d }).
-            AddArgument($env:SPLICEMODULE_TEST_MODULE).AddArgument($big).AddArgument($dst)
+        $ps = New-ModuleShell
+        $null = $ps.AddScript({ param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d }).
+            AddArgument($big).AddArgument($dst)
         $async = $ps.BeginInvoke()
         Wait-UnnamedFile $TestDrive
         $clock = [Diagnostics.Stopwatch]::StartNew()
@@ -470,9 +470,9 @@ Describe 'Copy-SpliceItem never leaves half a file' {
         $copy = Join-Path $TestDrive "stop-copy-$Throttle"
         New-Item -ItemType Directory $copy | Out-Null
         mkfifo "$copy/f4.txt"
-        $ps = [powershell]::Create()
-        $null = $ps.AddScript({ param($m, $s, $d, $t) Import-Module $m; Copy-SpliceItem -LiteralPath $s -Destination $d -Recurse -Container:$false -ThrottleLimit $t }).
-            AddArgument($env:SPLICEMODULE_TEST_MODULE).AddArgument($tree).AddArgument($copy).AddArgument($Throttle)
+        $ps = New-ModuleShell
+        $null = $ps.AddScript({ param($s, $d, $t) Copy-SpliceItem -LiteralPath $s -Destination $d -Recurse -Container:$false -ThrottleLimit $t }).
+            AddArgument($tree).AddArgument($copy).AddArgument($Throttle)
         $async = $ps.BeginInvoke()
         Start-Sleep -Milliseconds 1500
         $async.IsCompleted | Should -BeFalse -Because 'the FIFO has no reader'

@@ -1,10 +1,10 @@
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
 
     # The work runs in a fresh pwsh so that nothing else in the suite opens or closes
     # descriptors meanwhile; it prints the descriptor table before and after as JSON.
-    $script:Worker = Join-Path $TestDrive 'leak-worker.ps1'
-    Set-Content -LiteralPath $Worker -Value @'
+    $script:Worker = @'
 param([string] $ModulePath, [string] $Dir)
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
@@ -73,10 +73,9 @@ if ($noGc) { [GC]::EndNoGCRegion() }
 
 Describe 'Descriptor leaks' {
     It 'the descriptor table is unchanged after 1,000 pipes and 200 copies, some failing' {
-        $pwsh = Join-Path $PSHOME 'pwsh'
-        $json = & timeout 300 $pwsh -NoProfile -NonInteractive -File $Worker -ModulePath $env:SPLICEMODULE_TEST_MODULE -Dir $TestDrive
-        $LASTEXITCODE | Should -Be 0
-        $result = $json | Out-String | ConvertFrom-Json
+        $run = Invoke-FreshPwsh -Script $Worker -ArgumentList '-ModulePath', $env:SPLICEMODULE_TEST_MODULE, '-Dir', $TestDrive -TimeoutSeconds 300
+        $run.ExitCode | Should -Be 0 -Because $run.Error
+        $result = $run.Output | ConvertFrom-Json
 
         # The failures are the planned ones: refused capacity, missing path, self-copy,
         # directory onto a file and forced Reflink on a file system without reflinks.

@@ -1,5 +1,6 @@
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
     $script:Id = ',SpliceModule.Commands.GetSpliceCapabilityCommand'
     # The file system type of the mount that holds a path (the last line: the mount on top).
     function Get-FsType([string] $Path) { findmnt -n -o FSTYPE -T $Path 2>$null | Select-Object -Last 1 }
@@ -76,17 +77,9 @@ Describe 'Get-SpliceCapability' {
         $source = Join-Path $TestDrive 'tmpdir.bin'
         [IO.File]::WriteAllBytes($source, [byte[]](1..100))
         $script = "Import-Module '$env:SPLICEMODULE_TEST_MODULE'; `$c = Get-SpliceCapability; `$c.CopyFileRange; `$c.SendFile; (Copy-SpliceItem -LiteralPath '$source' -Destination '$source.copy' -PassThru).CopyMethod"
-        $start = [Diagnostics.ProcessStartInfo]::new('timeout')
-        foreach ($argument in '60', (Join-Path $PSHOME 'pwsh'), '-NoProfile', '-NonInteractive', '-Command', $script) { $start.ArgumentList.Add($argument) }
-        $start.Environment['TMPDIR'] = '/nonexistent/splicemodule'
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $child = [Diagnostics.Process]::Start($start)
-        $output = $child.StandardOutput.ReadToEnd()
-        $errors = $child.StandardError.ReadToEnd()
-        $child.WaitForExit()
-        $errors | Should -Not -Match 'splicemodule-probe'
-        ($output.Trim() -split '\r?\n') | Should -Be @('True', 'True', 'CopyFileRange')
+        $run = Invoke-FreshPwsh -Script $script -Environment @{ TMPDIR = '/nonexistent/splicemodule' } -TimeoutSeconds 60
+        $run.Error | Should -Not -Match 'splicemodule-probe'
+        ($run.Output.Trim() -split '\r?\n') | Should -Be @('True', 'True', 'CopyFileRange')
         [IO.File]::ReadAllBytes("$source.copy") | Should -Be ([byte[]](1..100))
     }
 }

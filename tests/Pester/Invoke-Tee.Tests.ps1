@@ -1,6 +1,7 @@
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
     . (Join-Path $PSScriptRoot 'Pipelines.Helpers.ps1')
+    Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
     $script:FdBaseline = Get-WarmFdBaseline
     $script:Id = 'SpliceModule.Commands.InvokeTeeCommand'
 }
@@ -221,10 +222,10 @@ Describe 'Invoke-Tee -Path to several files' {
     }
 
     It 'reads /dev/stdin of a pwsh fed by a shell pipeline into two files' {
-        $pwsh = (@(if (Test-Path (Join-Path $PSHOME 'pwsh')) { Join-Path $PSHOME 'pwsh' } else { 'dotnet'; Join-Path $PSHOME 'pwsh.dll' }) | ForEach-Object { "'$_'" }) -join ' '
-        $command = "Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Invoke-Tee -LiteralPath /dev/stdin -Destination '$($targets[0])', '$($targets[1])' -TimeoutSec 20"
-        & timeout 60 bash -c "cat '$sourcePath' | $pwsh -NoProfile -NonInteractive -Command `"$command`""
-        $LASTEXITCODE | Should -Be 0
+        # bash runs: cat SOURCE | pwsh ...
+        $feed = 'bash', '-c', 'cat -- "$0" | "$@"', $sourcePath
+        $run = Invoke-FreshPwsh -Wrapper $feed -TimeoutSeconds 60 -Script "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Invoke-Tee -LiteralPath /dev/stdin -Destination '$($targets[0])', '$($targets[1])' -TimeoutSec 20"
+        $run.ExitCode | Should -Be 0 -Because $run.Error
         (Get-FileHash $targets[0]).Hash | Should -Be (Get-FileHash $sourcePath).Hash
         (Get-FileHash $targets[1]).Hash | Should -Be (Get-FileHash $sourcePath).Hash
     }

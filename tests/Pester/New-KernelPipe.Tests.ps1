@@ -4,6 +4,7 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
     $script:Id = ',SpliceModule.Commands.NewKernelPipeCommand'
     $script:PipeMaxSize = [int](Get-Content /proc/sys/fs/pipe-max-size)
 
@@ -115,11 +116,10 @@ Describe 'New-KernelPipe' {
     }
 
     It 'more than pipe-max-size in a pwsh without CAP_SYS_RESOURCE is refused with EPERM' -Skip:(-not $CanDropCapabilities) {
-        $pwsh = Join-Path $PSHOME 'pwsh'
-        $script = "Import-Module '$env:SPLICEMODULE_TEST_MODULE'; New-KernelPipe -Capacity $($PipeMaxSize * 4) -ErrorAction SilentlyContinue -ErrorVariable e | Out-Null; `$e[0].FullyQualifiedErrorId; `$e[0].Exception.ErrnoName; (New-KernelPipe -Capacity $PipeMaxSize).Capacity"
-        $output = & timeout 60 setpriv --bounding-set=-sys_resource --inh-caps=-sys_resource -- $pwsh -NoProfile -NonInteractive -Command $script
-        $LASTEXITCODE | Should -Be 0
-        $output | Should -Be @("PipeCapacityRefused$Id", 'EPERM', "$PipeMaxSize")
+        $script = "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SPLICEMODULE_TEST_MODULE'; New-KernelPipe -Capacity $($PipeMaxSize * 4) -ErrorAction SilentlyContinue -ErrorVariable e | Out-Null; `$e[0].FullyQualifiedErrorId; `$e[0].Exception.ErrnoName; (New-KernelPipe -Capacity $PipeMaxSize).Capacity"
+        $run = Invoke-FreshPwsh -Script $script -Wrapper setpriv, '--bounding-set=-sys_resource', '--inh-caps=-sys_resource', '--' -TimeoutSeconds 60
+        $run.ExitCode | Should -Be 0 -Because $run.Error
+        $run.Lines | Should -Be @("PipeCapacityRefused$Id", 'EPERM', "$PipeMaxSize")
     }
 
     It 'refuses <Value> by parameter validation' -ForEach @(@{ Value = 0 }, @{ Value = -1 }, @{ Value = [int]::MinValue }) {

@@ -2,6 +2,7 @@ BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
     . (Join-Path $PSScriptRoot 'Pipelines.Helpers.ps1')
     . (Join-Path $PSScriptRoot 'Support/ModuleRunspace.ps1')
+    Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
     $script:FdBaseline = Get-WarmFdBaseline
     $script:Id = 'SpliceModule.Commands.OpenSpliceDescriptorCommand'
 }
@@ -442,7 +443,6 @@ Describe 'Open-SpliceDescriptor with a Unix socket path too long for the kernel'
 
 Describe 'Pipeline cmdlets where the kernel calls are not available' {
     It 'fail with PlatformNotSupported' {
-        $pwsh = @(if (Test-Path (Join-Path $PSHOME 'pwsh')) { Join-Path $PSHOME 'pwsh' } else { 'dotnet'; Join-Path $PSHOME 'pwsh.dll' })
         $script = @'
 Import-Module $env:SPLICEMODULE_TEST_MODULE
 $pipe = [pscustomobject]@{}   # no KernelPipe can exist here; piped input binds after BeginProcessing
@@ -451,9 +451,7 @@ foreach ($call in { Open-SpliceDescriptor -LiteralPath /dev/null }, { Invoke-Spl
     try { & $call 2>$null; 'no error' } catch { $_.FullyQualifiedErrorId }
 }
 '@
-        $env:SPLICEMODULE_DISABLE_KERNEL = '1'
-        try { $ids = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script }
-        finally { Remove-Item Env:SPLICEMODULE_DISABLE_KERNEL }
+        $ids = (Invoke-FreshPwsh -Script $script -Environment @{ SPLICEMODULE_DISABLE_KERNEL = '1' }).Lines
         $ids | Should -HaveCount 5
         $ids | ForEach-Object { $_ | Should -BeLike 'PlatformNotSupported,SpliceModule.Commands.*' }
     }

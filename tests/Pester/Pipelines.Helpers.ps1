@@ -1,14 +1,14 @@
 # Shared by the pipeline cmdlets' test files and Copy-SpliceItem's progress tests (dot-sourced in
-# BeforeAll). Peers run in their own runspace of this process, so they see the same descriptor
-# objects; every wait is bounded.
+# BeforeAll). Peers run in their own runspace of this process (New-ModuleShell), so they see the
+# same descriptor objects; every wait is bounded.
+
+. (Join-Path $PSScriptRoot 'Support/ModuleRunspace.ps1')
 
 function Start-Peer {
     param([Parameter(Mandatory)] [scriptblock] $Script, [object[]] $ArgumentList = @())
-    # One command, not a batch of statements: stopping and disposing a batch that is still
-    # running crashes PowerShell (its batch work item touches the closed runspace).
-    $ps = [powershell]::Create()
-    $null = $ps.AddScript('param($module, $script, [object[]] $arguments) Import-Module $module; $ErrorActionPreference = "Stop"; & ([scriptblock]::Create($script)) @arguments')
-    $null = $ps.AddArgument($env:SPLICEMODULE_TEST_MODULE).AddArgument($Script.ToString()).AddArgument([object[]]$ArgumentList)
+    $ps = New-ModuleShell
+    $null = $ps.AddScript('param($script, [object[]] $arguments) $ErrorActionPreference = "Stop"; & ([scriptblock]::Create($script)) @arguments')
+    $null = $ps.AddArgument($Script.ToString()).AddArgument([object[]]$ArgumentList)
     [pscustomobject]@{ PowerShell = $ps; Handle = $ps.BeginInvoke() }
 }
 

@@ -6,6 +6,7 @@
 # Neither needs root nor another user.
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
     . (Join-Path $PSScriptRoot 'Support/Attack.ps1')
     $script:Id = ',SpliceModule.Commands.CopySpliceItemCommand'
     # Helpers run as this user, straight from the checkout.
@@ -48,9 +49,9 @@ Describe 'A destination inside the source, reached through a symlink' {
 }
 
 Describe 'A copy killed with kill -9 mid-file' {
-    BeforeEach { $script:Writer = $null; $script:Process = $null }
+    BeforeEach { $script:Writer = $null; $script:Fresh = $null }
     AfterEach {
-        if ($Process) { if (-not $Process.HasExited) { $Process.Kill($true) }; $Process.Dispose() }
+        $null = Stop-FreshPwsh $Fresh
         Stop-Racer $Writer
     }
 
@@ -63,33 +64,23 @@ Describe 'A copy killed with kill -9 mid-file' {
         # 64 KiB every 2 ms, for as long as the copy reads.
         $script:Writer = Start-Racer $Suite slow_writer.py $null $case -Seconds 10 -Arguments @('--fifo', $fifo, '--interval', '0.002')
 
-        # A pwsh of its own, started as Invoke-FreshPwsh starts one (which would wait for it).
-        $apphost = Join-Path $PSHOME 'pwsh'
-        $start = if (Test-Path -LiteralPath $apphost) { [Diagnostics.ProcessStartInfo]::new($apphost) }
-        else { $info = [Diagnostics.ProcessStartInfo]::new('dotnet'); $info.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')); $info }
-        foreach ($argument in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath '$fifo' -Destination '$out/big.bin'") {
-            $start.ArgumentList.Add($argument)
-        }
-        $start.UseShellExecute = $false
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $script:Process = [Diagnostics.Process]::Start($start)
-        $null = $Process.StandardOutput.ReadToEndAsync()
-        $null = $Process.StandardError.ReadToEndAsync()
+        # A pwsh of its own, in the background: it is killed below.
+        $script:Fresh = Invoke-FreshPwsh -Background -Script "Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath '$fifo' -Destination '$out/big.bin'"
+        $process = $Fresh.Process
 
         # Mid-file: the copy has taken a MiB or more through the FIFO.
         $clock = [Diagnostics.Stopwatch]::StartNew()
         $copied = 0
-        while ($copied -lt 1MB -and $clock.Elapsed.TotalSeconds -lt 30 -and -not $Process.HasExited) {
+        while ($copied -lt 1MB -and $clock.Elapsed.TotalSeconds -lt 30 -and -not $process.HasExited) {
             Start-Sleep -Milliseconds 50
             $result = Get-RacerResult $Writer
             if ($result.Summary) { $copied = [long]$result.Summary.bytes }
         }
-        $Process.HasExited | Should -BeFalse -Because 'the copy is still reading'
+        $process.HasExited | Should -BeFalse -Because 'the copy is still reading'
         $copied | Should -BeGreaterOrEqual 1MB -Because 'the copy must be mid-file when it is killed'
 
-        $Process.Kill()   # SIGKILL: no finally, no clean-up
-        $Process.WaitForExit(10000) | Should -BeTrue
+        $process.Kill()   # SIGKILL: no finally, no clean-up
+        $process.WaitForExit(10000) | Should -BeTrue
 
         @(Get-ChildItem -LiteralPath $out -Force).Name | Should -BeNullOrEmpty -Because 'a killed copy leaves nothing behind'
         Remove-Tree $case

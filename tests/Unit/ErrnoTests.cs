@@ -57,14 +57,16 @@ public class ErrnoTests
     [Fact]
     public void OpeningADirectoryForWritingIsEisdir()
     {
-        var e = Assert.Throws<SpliceException>(() => Sys.Open(Path.GetTempPath(), Flags.O_WRONLY));
+        using var scratch = new Scratch();
+        var e = Assert.Throws<SpliceException>(() => Sys.Open(scratch.Directory, Flags.O_WRONLY));
         Assert.Equal("EISDIR", e.ErrnoName);
     }
 
     [Fact]
     public void StatOfAMissingPathIsEnoentAndTryStatIsNull()
     {
-        string missing = Path.Combine(Path.GetTempPath(), "splicemodule-missing-" + Guid.NewGuid().ToString("N"));
+        using var scratch = new Scratch();
+        string missing = scratch.PathOf("missing");
         var e = Assert.Throws<SpliceException>(() => Sys.Stat(missing));
         Assert.Equal(("ENOENT", "stat", missing), (e.ErrnoName, e.Syscall, e.Path));
         Assert.Null(Sys.TryStat(missing));

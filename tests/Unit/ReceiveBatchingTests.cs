@@ -97,8 +97,9 @@ public sealed class ReceiveBatchingTests : IDisposable
     [Fact]
     public void UnixSocketsGoWithoutBatching()
     {
+        using var scratch = new Scratch();
         var (one, other) = (new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified), (Socket?)null);
-        string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"splicemodule-unit-{Guid.NewGuid():N}.sock");
+        string path = scratch.PathOf("batching.sock");
         try
         {
             using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -113,7 +114,6 @@ public sealed class ReceiveBatchingTests : IDisposable
         {
             one.Dispose();
             other?.Dispose();
-            System.IO.File.Delete(path);
         }
     }
 }

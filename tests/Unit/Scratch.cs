@@ -6,7 +6,10 @@ using SpliceModule.Transfer;
 
 namespace SpliceModule.Tests;
 
-/// <summary>A private temporary directory with helpers to make files and copy jobs; removed on dispose.</summary>
+/// <summary>
+/// A private temporary directory with helpers to make files and copy jobs; removed on dispose. The one
+/// fixture for a unit test that needs a directory or a path: <c>using var scratch = new Scratch();</c>.
+/// </summary>
 internal sealed class Scratch : IDisposable
 {
     public Scratch()

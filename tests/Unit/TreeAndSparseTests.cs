@@ -7,24 +7,19 @@ using Xunit;
 
 namespace SpliceModule.Tests;
 
-/// <summary>The tree walker, the sparse copier and extended attributes, on real files in a temporary directory.</summary>
-public sealed class TreeAndSparseTests : IDisposable
+/// <summary>The tree walker, the sparse copier and extended attributes, on real files in a Scratch directory.</summary>
+public sealed class TreeAndSparseTests
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "splice-unit-" + Guid.NewGuid().ToString("n"));
-
-    public TreeAndSparseTests() => Directory.CreateDirectory(_root);
-
-    public void Dispose() => Directory.Delete(_root, recursive: true);
-
     [Fact]
     public void WalkListsEachDirectorysItemsTogetherBeforeWhatItsSubdirectoriesHold()
     {
-        Directory.CreateDirectory(Path.Combine(_root, "t/b"));
-        File.WriteAllBytes(Path.Combine(_root, "t/a.txt"), new byte[10]);
-        File.WriteAllBytes(Path.Combine(_root, "t/b/c.log"), new byte[5]);
-        File.CreateSymbolicLink(Path.Combine(_root, "t/link"), "a.txt");
+        using var scratch = new Scratch();
+        Directory.CreateDirectory(scratch.PathOf("t/b"));
+        File.WriteAllBytes(scratch.PathOf("t/a.txt"), new byte[10]);
+        File.WriteAllBytes(scratch.PathOf("t/b/c.log"), new byte[5]);
+        File.CreateSymbolicLink(scratch.PathOf("t/link"), "a.txt");
 
-        using var plan = TreeWalker.Walk(Path.Combine(_root, "t"), new TreeWalkOptions { Recurse = true });
+        using var plan = TreeWalker.Walk(scratch.PathOf("t"), new TreeWalkOptions { Recurse = true });
 
         Assert.Equal(new[] { "", "a.txt", "b", "link", "b/c.log" }, RelativePaths(plan));
         Assert.Equal(FileKind.SymbolicLink, plan.Entries.Single(e => e.Name.ToString() == "link").Status.Kind);
@@ -37,11 +32,12 @@ public sealed class TreeAndSparseTests : IDisposable
     [Fact]
     public void WalkFiltersFilesButNotDirectoriesAndFlattens()
     {
-        Directory.CreateDirectory(Path.Combine(_root, "t/sub"));
-        File.WriteAllText(Path.Combine(_root, "t/sub/keep.txt"), "k");
-        File.WriteAllText(Path.Combine(_root, "t/sub/drop.log"), "d");
+        using var scratch = new Scratch();
+        Directory.CreateDirectory(scratch.PathOf("t/sub"));
+        File.WriteAllText(scratch.PathOf("t/sub/keep.txt"), "k");
+        File.WriteAllText(scratch.PathOf("t/sub/drop.log"), "d");
 
-        using var plan = TreeWalker.Walk(Path.Combine(_root, "t"), new TreeWalkOptions
+        using var plan = TreeWalker.Walk(scratch.PathOf("t"), new TreeWalkOptions
         {
             Recurse = true,
             KeepContainers = false,
@@ -54,13 +50,14 @@ public sealed class TreeAndSparseTests : IDisposable
     [Fact]
     public void WalkKeepsNamesThatAreNotUtf8AsTheirBytes()
     {
-        Directory.CreateDirectory(Path.Combine(_root, "t"));
+        using var scratch = new Scratch();
+        Directory.CreateDirectory(scratch.PathOf("t"));
         var latin1 = EntryName.From(new byte[] { (byte)'c', 0xE9, (byte)'.', (byte)'t', (byte)'x', (byte)'t' });
-        using var dir = DirectoryHandle.Open(Path.Combine(_root, "t"));
+        using var dir = DirectoryHandle.Open(scratch.PathOf("t"));
         Sys.OpenAt(dir.Handle, latin1, Flags.O_WRONLY | Flags.O_CREAT | Flags.O_EXCL, 0b110_100_100, "test").Dispose();
         try
         {
-            using var plan = TreeWalker.Walk(Path.Combine(_root, "t"), new TreeWalkOptions { Recurse = true });
+            using var plan = TreeWalker.Walk(scratch.PathOf("t"), new TreeWalkOptions { Recurse = true });
 
             var entry = Assert.Single(plan.Entries.Skip(1));
             Assert.Equal(latin1.Bytes.ToArray(), entry.Name.Bytes.ToArray());
@@ -76,10 +73,11 @@ public sealed class TreeAndSparseTests : IDisposable
     [Fact]
     public void FollowingLinksDetectsALoop()
     {
-        Directory.CreateDirectory(Path.Combine(_root, "t/inner"));
-        File.CreateSymbolicLink(Path.Combine(_root, "t/inner/up"), "..");
+        using var scratch = new Scratch();
+        Directory.CreateDirectory(scratch.PathOf("t/inner"));
+        File.CreateSymbolicLink(scratch.PathOf("t/inner/up"), "..");
 
-        using var plan = TreeWalker.Walk(Path.Combine(_root, "t"), new TreeWalkOptions { Recurse = true, FollowSymlinks = true });
+        using var plan = TreeWalker.Walk(scratch.PathOf("t"), new TreeWalkOptions { Recurse = true, FollowSymlinks = true });
 
         var loop = Assert.Single(plan.Entries, e => e.Problem is not null);
         Assert.Equal(Refusal.SymlinkLoop, Assert.IsType<SpliceRefusedException>(loop.Problem).Reason);
@@ -88,7 +86,8 @@ public sealed class TreeAndSparseTests : IDisposable
     [Fact]
     public void SparseCopyMovesOnlyTheDataAndKeepsTheLength()
     {
-        string source = Path.Combine(_root, "sparse.img"), copy = Path.Combine(_root, "sparse.copy");
+        using var scratch = new Scratch();
+        string source = scratch.PathOf("sparse.img"), copy = scratch.PathOf("sparse.copy");
         using (var fs = File.Create(source))
         {
             fs.Position = 8 << 20;
@@ -108,7 +107,8 @@ public sealed class TreeAndSparseTests : IDisposable
     [SkippableFact]
     public void ExtendedAttributesRoundTrip()
     {
-        string path = Path.Combine(_root, "x");
+        using var scratch = new Scratch();
+        string path = scratch.PathOf("x");
         File.WriteAllText(path, "x");
         using var handle = Sys.Open(path, Flags.O_RDONLY);
         try
@@ -117,7 +117,7 @@ public sealed class TreeAndSparseTests : IDisposable
         }
         catch (SpliceException e) when (e.ErrnoName is "EOPNOTSUPP" or "EPERM")
         {
-            Skip.If(true, $"{_root} keeps no user extended attributes ({e.ErrnoName}).");
+            Skip.If(true, $"{scratch.Directory} keeps no user extended attributes ({e.ErrnoName}).");
         }
 
         Assert.Contains("user.splice", Sys.ListExtendedAttributes(handle, path));

@@ -1,6 +1,8 @@
-# Runspaces of this process with the built module, for tests that must stop or bound a command.
-# The module comes with the runspace (an InitialSessionState), never as a first statement:
-# stopping a batch of statements that is still running crashes PowerShell.
+# Runspaces of this process with the built module, for tests that must stop or bound a command:
+# New-ModuleShell is the one way the tests get one (Invoke-Bounded, Invoke-Stoppable and
+# Pipelines.Helpers.ps1's Start-Peer run on it). The module comes with the runspace (an
+# InitialSessionState), never as a first statement: stopping a batch of statements that is still
+# running crashes PowerShell.
 
 function New-ModuleShell {
     $state = [initialsessionstate]::CreateDefault2()
@@ -23,4 +25,61 @@ function Invoke-Bounded([scriptblock] $Script, [object[]] $ArgumentList = @(), [
         [pscustomobject]@{ Output = @($ps.EndInvoke($async)); Errors = @($ps.Streams.Error); Progress = @($ps.Streams.Progress) }
     }
     finally { $ps.Dispose() }
+}
+
+# Runs $Script in a runspace with the module for at most -RunSeconds (or exactly
+# -StopAfterSeconds, then Ctrl+C). Unlike Invoke-Bounded it never hangs itself: Stop() is waited
+# for at most -StopBoundSeconds, and when it does not return (a thread stuck in a system call that
+# Ctrl+C cannot interrupt) -Release runs (e.g. Open-FifoBriefly of Attack.ps1) and the stop is
+# waited for again. Returns Finished (ended by itself), StopSeconds (how long Stop took, or $null),
+# Stuck (Stop never returned), State, Output, Errors, Warnings and Verbose.
+function Invoke-Stoppable {
+    param(
+        [Parameter(Mandatory)] [scriptblock] $Script,
+        [object[]] $ArgumentList = @(),
+        [double] $RunSeconds = 30,
+        [double] $StopAfterSeconds = 0,
+        [double] $StopBoundSeconds = 5,
+        [scriptblock] $Release
+    )
+    $ps = New-ModuleShell
+    $output = [Management.Automation.PSDataCollection[psobject]]::new()
+    $null = $ps.AddScript($Script.ToString())
+    foreach ($argument in $ArgumentList) { $null = $ps.AddArgument($argument) }
+    $stuck = $false
+    $stopSeconds = $null
+    try {
+        $async = $ps.BeginInvoke([Management.Automation.PSDataCollection[psobject]]::new(), $output)
+        $wait = if ($StopAfterSeconds -gt 0) { $StopAfterSeconds } else { $RunSeconds }
+        $finished = $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($wait))
+        if (-not $finished) {
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $stop = $ps.BeginStop($null, $null)
+            if ($stop.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($StopBoundSeconds))) {
+                $stopSeconds = $clock.Elapsed.TotalSeconds
+            }
+            else {
+                $stuck = $true
+                $stopSeconds = $clock.Elapsed.TotalSeconds
+                for ($try = 0; $try -lt 20 -and -not $stop.AsyncWaitHandle.WaitOne(500); $try++) {
+                    if ($Release) { & $Release }
+                }
+            }
+        }
+        [pscustomobject]@{
+            Finished = $finished
+            StopSeconds = $stopSeconds
+            Stuck = $stuck
+            State = $ps.InvocationStateInfo.State
+            Reason = $ps.InvocationStateInfo.Reason
+            Output = @($output)
+            Errors = @($ps.Streams.Error)
+            Warnings = @($ps.Streams.Warning)
+            Verbose = @($ps.Streams.Verbose)
+        }
+    }
+    finally {
+        # A runspace still stuck after the releases is left alone: disposing it would wait forever.
+        if ($ps.InvocationStateInfo.State -ne 'Running' -and $ps.InvocationStateInfo.State -ne 'Stopping') { $ps.Dispose() }
+    }
 }
