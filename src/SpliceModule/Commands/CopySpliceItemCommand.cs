@@ -173,48 +173,80 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
 
     private bool RequireParentDirectory(string target, string source)
     {
-        string? parent = System.IO.Path.GetDirectoryName(target);
-        if (parent is null || Directory.Exists(parent))
+        if (System.IO.Path.GetDirectoryName(target) is not { } parent || Directory.Exists(parent))
         {
             return true;
         }
 
-        WriteItemError(new DirectoryNotFoundException($"Cannot copy to '{target}': the directory '{parent}' does not exist."), source, "DestinationDirectoryNotFound", ErrorCategory.ObjectNotFound);
+        WriteMissingParent(target, source);
         return false;
     }
 
+    private void WriteMissingParent(string target, string source) =>
+        WriteItemError(new DirectoryNotFoundException($"Cannot copy to '{target}': the directory '{System.IO.Path.GetDirectoryName(target)}' does not exist."), source, "DestinationDirectoryNotFound", ErrorCategory.ObjectNotFound);
+
     private void CopyOne(string source, string destination)
     {
-        string target = Directory.Exists(destination)
-            ? System.IO.Path.Combine(destination, NameOf(source))
-            : destination;
-        if (!ShouldProcess($"Item: {source} Destination: {target}", "Copy File") || !RequireParentDirectory(target, source))
+        // With the Linux calls the engine answers once where the item goes, and the copy writes that
+        // answer; the platform's copy works by path.
+        bool kernel = KernelFeatures.LinuxKernel && Method != CopyMethod.PlatformCopy;
+        DestinationSlot? slot = null;
+        string target;
+        if (kernel)
         {
-            return;
-        }
-
-        var progress = _progress!;
-        progress.TotalBytes = progress.CompletedBytes + SizeOf(source);
-        try
-        {
-            var result = FileCopier.Copy(Options(source, target) with { Progress = bytes => progress.Report(source, bytes) });
-            progress.CompletedBytes += result.Bytes;
-            WriteVerbose($"Copied '{source}' to '{target}': {result.Bytes} bytes by {result.Method}{(result.Sparse ? " (sparse)" : string.Empty)} in {result.Duration.TotalMilliseconds:0.#} ms.");
-            WarnIfNotVerified(result);
-            TellAbout(result.DestinationPath, result.Metadata);
-            if (result.SourceChangedWarning is { } changed)
+            try
             {
-                WriteWarning(changed);
+                slot = DestinationSlot.ForItem(destination, NameOf(source));
+            }
+            catch (SpliceException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
+            {
+                WriteMissingParent(destination, source);
+                return;
+            }
+            catch (Exception e) when (IsItemError(e))
+            {
+                WriteFailure(e, source);
+                return;
             }
 
-            if (PassThru)
-            {
-                WriteCopiedItem(result.DestinationPath, result);
-            }
+            target = slot.Path;
         }
-        catch (Exception e) when (IsItemError(e))
+        else
         {
-            WriteFailure(e, source);
+            target = Directory.Exists(destination) ? System.IO.Path.Combine(destination, NameOf(source)) : destination;
+        }
+
+        using (slot)
+        {
+            if (!ShouldProcess($"Item: {source} Destination: {target}", "Copy File") || (!kernel && !RequireParentDirectory(target, source)))
+            {
+                return;
+            }
+
+            var progress = _progress!;
+            progress.TotalBytes = progress.CompletedBytes + SizeOf(source);
+            try
+            {
+                var request = Options(source, target) with { Progress = bytes => progress.Report(source, bytes) };
+                var result = slot is null ? FileCopier.Copy(request) : FileCopier.Copy(request, slot);
+                progress.CompletedBytes += result.Bytes;
+                WriteVerbose($"Copied '{source}' to '{target}': {result.Bytes} bytes by {result.Method}{(result.Sparse ? " (sparse)" : string.Empty)} in {result.Duration.TotalMilliseconds:0.#} ms.");
+                WarnIfNotVerified(result);
+                TellAbout(result.DestinationPath, result.Metadata);
+                if (result.SourceChangedWarning is { } changed)
+                {
+                    WriteWarning(changed);
+                }
+
+                if (PassThru)
+                {
+                    WriteCopiedItem(result.DestinationPath, result);
+                }
+            }
+            catch (Exception e) when (IsItemError(e))
+            {
+                WriteFailure(e, source);
+            }
         }
     }
 

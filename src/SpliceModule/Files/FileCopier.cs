@@ -29,10 +29,17 @@ internal static class FileCopier
             return PlatformCopy(request, started);
         }
 
+        using var slot = DestinationSlot.Resolve(request.DestinationPath);
+        return Copy(request, slot);
+    }
+
+    /// <summary>Copies a named source to a destination already resolved (<see cref="DestinationSlot.ForItem"/>).</summary>
+    public static FileCopyResult Copy(FileCopyRequest request, DestinationSlot slot)
+    {
+        long started = Stopwatch.GetTimestamp();
         var (source, sourceStatus) = SourceFile.OpenNamed(request.SourcePath);
         using (source)
         {
-            using var slot = DestinationSlot.Resolve(request.DestinationPath);
             return CopyTo(request, source, sourceStatus, slot, started);
         }
     }

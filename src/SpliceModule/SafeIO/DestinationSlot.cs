@@ -57,9 +57,40 @@ internal sealed class DestinationSlot : IDisposable
         var directory = DirectoryHandle.Open(parent);
         try
         {
-            StaleTemporaryFiles.SweepOnce(directory);
             var entry = EntryName.From(name);
             return new DestinationSlot(directory, ownsDirectory: true, entry, trimmed, Sys.TryStatAt(directory.Handle, entry, followSymlinks: false, trimmed));
+        }
+        catch
+        {
+            directory.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Where one item named <paramref name="itemName"/> goes when the user gave
+    /// <paramref name="destination"/>: into it under the item's name when it is a directory (links
+    /// followed, as Copy-Item does), else at that path. Asked once per item; the cmdlet shows and
+    /// checks the answer, and the copier writes it. Nothing is changed on disk. A missing parent
+    /// directory is ENOENT (or ENOTDIR).
+    /// </summary>
+    public static DestinationSlot ForItem(string destination, string itemName)
+    {
+        DirectoryHandle directory;
+        try
+        {
+            directory = DirectoryHandle.Open(destination);
+        }
+        catch (SpliceException e) when (e.Errno is Errno.ENOTDIR or Errno.ENOENT)
+        {
+            return Resolve(destination);
+        }
+
+        try
+        {
+            var name = EntryName.From(itemName);
+            string path = directory.PathOf(name);
+            return new DestinationSlot(directory, ownsDirectory: true, name, path, Sys.TryStatAt(directory.Handle, name, followSymlinks: false, path));
         }
         catch
         {

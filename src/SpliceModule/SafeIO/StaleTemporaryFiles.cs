@@ -12,7 +12,8 @@ namespace SpliceModule.Transfer;
 /// O_TMPFILE. The next copy into that directory removes such a name when it is ours
 /// (<see cref="TemporaryFile"/>'s pattern, owned by this user), its inode has not changed for a
 /// day (ctime, which nobody can set back: a file still being written keeps it fresh), and, for a
-/// file, no copy holds its lock. Each directory is looked at once an hour per process at most.
+/// file, no copy holds its lock. Each directory is looked at once an hour per process at most,
+/// when the first new file is made in it (so -WhatIf, which makes none, removes nothing).
 /// </summary>
 internal static class StaleTemporaryFiles
 {

@@ -45,6 +45,11 @@ internal sealed class TemporaryFile : IDisposable
     {
         int access = readable ? Flags.O_RDWR : Flags.O_WRONLY;
         var directory = slot.Directory;
+        if (!directory.CreatedByThisCopy)
+        {
+            StaleTemporaryFiles.SweepOnce(directory);
+        }
+
         if (!NoAnonymousFiles.ContainsKey(directory.Status.Device))
         {
             try

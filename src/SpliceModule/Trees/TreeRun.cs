@@ -179,11 +179,6 @@ internal sealed class TreeRun
             return;
         }
 
-        if (ownsDestination && !destination.CreatedByThisCopy)
-        {
-            StaleTemporaryFiles.SweepOnce(destination);
-        }
-
         var work = new DirectoryWork(index, parent, source, parent is not null, destination, ownsDestination);
         lock (_begun)
         {
