@@ -6,7 +6,7 @@ using SpliceModule.Transfer;
 
 namespace SpliceModule.Tests;
 
-/// <summary>A private temporary directory with helpers to make files and copy jobs; removed on dispose.</summary>
+/// <summary>A private temporary directory with helpers to make files and byte transfers; removed on dispose.</summary>
 internal sealed class Scratch : IDisposable
 {
     public Scratch()
@@ -38,8 +38,8 @@ internal sealed class Scratch : IDisposable
     public static SafeFileHandle OpenNew(string path, int extraFlags = 0) =>
         Sys.Open(path, Flags.O_WRONLY | Flags.O_CREAT | Flags.O_TRUNC | extraFlags, 0b110_100_100);
 
-    /// <summary>A job from one regular file to another, sized as FileCopier would size it.</summary>
-    public static CopyJob FileJob(SafeFileHandle source, string sourcePath, SafeFileHandle destination, string destinationPath) =>
+    /// <summary>A transfer from one regular file to another, sized as FileCopier would size it.</summary>
+    public static ByteTransfer FileTransfer(SafeFileHandle source, string sourcePath, SafeFileHandle destination, string destinationPath) =>
         new(source, FileKind.File, sourcePath, destination, FileKind.File, destinationPath)
         {
             SourceSize = Sys.Stat(source, sourcePath).Size,

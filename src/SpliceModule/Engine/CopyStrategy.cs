@@ -4,7 +4,7 @@ using SpliceModule.Interop;
 namespace SpliceModule.Transfer;
 
 /// <summary>
-/// One way of moving a <see cref="CopyJob"/>'s bytes. A strategy either copies everything or,
+/// One way of moving a <see cref="ByteTransfer"/>'s bytes. A strategy either copies everything or,
 /// having written nothing, says why it cannot, so that the next one may try.
 /// </summary>
 internal abstract class CopyStrategy
@@ -18,12 +18,12 @@ internal abstract class CopyStrategy
 
     public abstract CopyMethod Method { get; }
 
-    /// <summary>Copies the whole job, or returns why this strategy cannot start (nothing written).</summary>
-    public abstract string? TryCopy(CopyJob job);
+    /// <summary>Copies the whole transfer, or returns why this strategy cannot start (nothing written).</summary>
+    public abstract string? TryCopy(ByteTransfer transfer);
 
-    /// <summary>True when <paramref name="error"/> may hand the job to the next strategy.</summary>
-    protected static bool MayFallBack(CopyJob job, SpliceException error, params int[] fallbackErrnos) =>
-        job.Copied == 0 && !RealFailures.Contains(error.Errno) && (fallbackErrnos.Length == 0 || fallbackErrnos.Contains(error.Errno));
+    /// <summary>True when <paramref name="error"/> may hand the transfer to the next strategy.</summary>
+    protected static bool MayFallBack(ByteTransfer transfer, SpliceException error, params int[] fallbackErrnos) =>
+        transfer.Copied == 0 && !RealFailures.Contains(error.Errno) && (fallbackErrnos.Length == 0 || fallbackErrnos.Contains(error.Errno));
 
-    protected static long NextChunk(CopyJob job, long preferred) => job.Remaining < preferred ? job.Remaining : preferred;
+    protected static long NextChunk(ByteTransfer transfer, long preferred) => transfer.Remaining < preferred ? transfer.Remaining : preferred;
 }

@@ -13,21 +13,21 @@ internal sealed unsafe class ReadWriteStrategy : CopyStrategy
 
     public override CopyMethod Method => CopyMethod.ReadWrite;
 
-    public override string? TryCopy(CopyJob job)
+    public override string? TryCopy(ByteTransfer transfer)
     {
         void* memory = NativeMemory.AlignedAlloc(BufferSize, PageSize);
         try
         {
             var buffer = new Span<byte>(memory, BufferSize);
-            while (job.Remaining > 0)
+            while (transfer.Remaining > 0)
             {
-                job.ThrowIfCancelled();
-                if (job.SourceIsStream && !job.WaitUntilReady(job.Source, Flags.POLLIN, job.SourcePath))
+                transfer.ThrowIfCancelled();
+                if (transfer.SourceIsStream && !transfer.WaitUntilReady(transfer.Source, Flags.POLLIN, transfer.SourcePath))
                 {
                     break;
                 }
 
-                long read = Sys.Read(job.Source, buffer[..(int)NextChunk(job, BufferSize)], job.SourcePath);
+                long read = Sys.Read(transfer.Source, buffer[..(int)NextChunk(transfer, BufferSize)], transfer.SourcePath);
                 if (read == 0)
                 {
                     break;
@@ -35,7 +35,7 @@ internal sealed unsafe class ReadWriteStrategy : CopyStrategy
 
                 if (read != Sys.WouldBlock)
                 {
-                    WriteAll(job, buffer[..(int)read]);
+                    WriteAll(transfer, buffer[..(int)read]);
                 }
             }
 
@@ -47,19 +47,19 @@ internal sealed unsafe class ReadWriteStrategy : CopyStrategy
         }
     }
 
-    private static void WriteAll(CopyJob job, ReadOnlySpan<byte> data)
+    private static void WriteAll(ByteTransfer transfer, ReadOnlySpan<byte> data)
     {
         while (!data.IsEmpty)
         {
-            long written = Sys.Write(job.Destination, data, job.DestinationPath);
+            long written = Sys.Write(transfer.Destination, data, transfer.DestinationPath);
             if (written == Sys.WouldBlock)
             {
-                job.WaitUntilReady(job.Destination, Flags.POLLOUT, job.DestinationPath);
+                transfer.WaitUntilReady(transfer.Destination, Flags.POLLOUT, transfer.DestinationPath);
                 continue;
             }
 
             data = data[(int)written..];
-            job.Advance(written);
+            transfer.Advance(written);
         }
     }
 }

@@ -3,16 +3,16 @@ using SpliceModule.Interop;
 namespace SpliceModule.Transfer;
 
 /// <summary>sendfile(2): a regular (mmap-able) source to any destination, e.g. a socket, from the
-/// file position or from an explicit <see cref="CopyJob.SourceOffset"/> (which leaves the position alone).</summary>
+/// file position or from an explicit <see cref="ByteTransfer.SourceOffset"/> (which leaves the position alone).</summary>
 internal sealed class SendFileStrategy : CopyStrategy
 {
     private static readonly int[] FallbackErrnos = { Errno.EINVAL, Errno.ENOSYS, Errno.EOPNOTSUPP, Errno.ESPIPE, Errno.EBADF };
 
     public override CopyMethod Method => CopyMethod.SendFile;
 
-    public override string? TryCopy(CopyJob job)
+    public override string? TryCopy(ByteTransfer transfer)
     {
-        if (job.SourceKind != FileKind.File)
+        if (transfer.SourceKind != FileKind.File)
         {
             return "sendfile reads only from regular files";
         }
@@ -22,15 +22,15 @@ internal sealed class SendFileStrategy : CopyStrategy
             return "sendfile is not available in this process";
         }
 
-        while (job.Remaining > 0)
+        while (transfer.Remaining > 0)
         {
-            job.ThrowIfCancelled();
+            transfer.ThrowIfCancelled();
             long sent;
             try
             {
-                sent = Sys.SendFile(job.Destination, job.Source, job.NextSourceOffset, NextChunk(job, Chunk), job.SourcePath, job.DestinationPath);
+                sent = Sys.SendFile(transfer.Destination, transfer.Source, transfer.NextSourceOffset, NextChunk(transfer, Chunk), transfer.SourcePath, transfer.DestinationPath);
             }
-            catch (SpliceException e) when (MayFallBack(job, e, FallbackErrnos))
+            catch (SpliceException e) when (MayFallBack(transfer, e, FallbackErrnos))
             {
                 return e.Message;
             }
@@ -42,11 +42,11 @@ internal sealed class SendFileStrategy : CopyStrategy
 
             if (sent == Sys.WouldBlock)
             {
-                job.WaitUntilReady(job.Destination, Flags.POLLOUT, job.DestinationPath);
+                transfer.WaitUntilReady(transfer.Destination, Flags.POLLOUT, transfer.DestinationPath);
                 continue;
             }
 
-            job.Advance(sent);
+            transfer.Advance(sent);
         }
 
         return null;

@@ -18,24 +18,24 @@ internal sealed class SpliceStrategy : CopyStrategy
 
     public override CopyMethod Method => CopyMethod.Splice;
 
-    public override string? TryCopy(CopyJob job)
+    public override string? TryCopy(ByteTransfer transfer)
     {
         if (!KernelFeatures.IsAvailable(KernelFeature.Splice))
         {
             return "splice is not available in this process";
         }
 
-        return IsPipe(job.SourceKind) || IsPipe(job.DestinationKind) ? CopyDirect(job) : CopyThroughPipe(job);
+        return IsPipe(transfer.SourceKind) || IsPipe(transfer.DestinationKind) ? CopyDirect(transfer) : CopyThroughPipe(transfer);
     }
 
     private static bool IsPipe(FileKind kind) => kind is FileKind.Pipe or FileKind.Fifo;
 
-    private static string? CopyDirect(CopyJob job)
+    private static string? CopyDirect(ByteTransfer transfer)
     {
-        using var batching = ReceiveBatching.For(job);
-        while (job.Remaining > 0)
+        using var batching = ReceiveBatching.For(transfer);
+        while (transfer.Remaining > 0)
         {
-            if (!WaitForData(job, batching))
+            if (!WaitForData(transfer, batching))
             {
                 break;
             }
@@ -43,9 +43,9 @@ internal sealed class SpliceStrategy : CopyStrategy
             long moved;
             try
             {
-                moved = Sys.Splice(job.Source, job.NextSourceOffset, job.Destination, job.NextDestinationOffset, NextChunk(job, PreferredPipeCapacity), MoveFlags, job.SourcePath, job.DestinationPath);
+                moved = Sys.Splice(transfer.Source, transfer.NextSourceOffset, transfer.Destination, transfer.NextDestinationOffset, NextChunk(transfer, PreferredPipeCapacity), MoveFlags, transfer.SourcePath, transfer.DestinationPath);
             }
-            catch (SpliceException e) when (MayFallBack(job, e, FallbackErrnos))
+            catch (SpliceException e) when (MayFallBack(transfer, e, FallbackErrnos))
             {
                 return e.Message;
             }
@@ -57,22 +57,22 @@ internal sealed class SpliceStrategy : CopyStrategy
 
             if (moved != Sys.WouldBlock)
             {
-                job.Advance(moved);
-                batching?.Observe(moved, job.Remaining);
+                transfer.Advance(moved);
+                batching?.Observe(moved, transfer.Remaining);
             }
         }
 
         return null;
     }
 
-    private static string? CopyThroughPipe(CopyJob job)
+    private static string? CopyThroughPipe(ByteTransfer transfer)
     {
         using var pipe = KernelPipe.Create(nonBlocking: true);
-        using var batching = ReceiveBatching.For(job);
+        using var batching = ReceiveBatching.For(transfer);
         int capacity = GrowPipe(pipe);
-        while (job.Remaining > 0)
+        while (transfer.Remaining > 0)
         {
-            if (!WaitForData(job, batching))
+            if (!WaitForData(transfer, batching))
             {
                 break;
             }
@@ -80,9 +80,9 @@ internal sealed class SpliceStrategy : CopyStrategy
             long filled;
             try
             {
-                filled = Sys.Splice(job.Source, job.NextSourceOffset, pipe.WriteEnd.Handle, Sys.CurrentPosition, NextChunk(job, capacity), MoveFlags, job.SourcePath, job.DestinationPath);
+                filled = Sys.Splice(transfer.Source, transfer.NextSourceOffset, pipe.WriteEnd.Handle, Sys.CurrentPosition, NextChunk(transfer, capacity), MoveFlags, transfer.SourcePath, transfer.DestinationPath);
             }
-            catch (SpliceException e) when (MayFallBack(job, e, FallbackErrnos))
+            catch (SpliceException e) when (MayFallBack(transfer, e, FallbackErrnos))
             {
                 return e.Message;
             }
@@ -97,13 +97,13 @@ internal sealed class SpliceStrategy : CopyStrategy
                 continue;
             }
 
-            string? refused = Drain(job, pipe, filled);
+            string? refused = Drain(transfer, pipe, filled);
             if (refused is not null)
             {
                 return refused;
             }
 
-            batching?.Observe(filled, job.Remaining);
+            batching?.Observe(filled, transfer.Remaining);
         }
 
         return null;
@@ -112,21 +112,21 @@ internal sealed class SpliceStrategy : CopyStrategy
     /// <summary>Empties <paramref name="count"/> bytes from the pipe into the destination. If the
     /// destination refuses the very first bytes (O_APPEND, a file system without splice_write),
     /// a regular source is rewound so that the next strategy starts from the same place.</summary>
-    private static string? Drain(CopyJob job, KernelPipe pipe, long count)
+    private static string? Drain(ByteTransfer transfer, KernelPipe pipe, long count)
     {
         while (count > 0)
         {
-            job.ThrowIfCancelled();
+            transfer.ThrowIfCancelled();
             long moved;
             try
             {
-                moved = Sys.Splice(pipe.ReadEnd.Handle, Sys.CurrentPosition, job.Destination, job.NextDestinationOffset, count, MoveFlags, job.SourcePath, job.DestinationPath);
+                moved = Sys.Splice(pipe.ReadEnd.Handle, Sys.CurrentPosition, transfer.Destination, transfer.NextDestinationOffset, count, MoveFlags, transfer.SourcePath, transfer.DestinationPath);
             }
-            catch (SpliceException e) when (job.SourceKind == FileKind.File && MayFallBack(job, e, FallbackErrnos))
+            catch (SpliceException e) when (transfer.SourceKind == FileKind.File && MayFallBack(transfer, e, FallbackErrnos))
             {
-                if (job.SourceOffset == Sys.CurrentPosition)
+                if (transfer.SourceOffset == Sys.CurrentPosition)
                 {
-                    Sys.Seek(job.Source, -count, Flags.SEEK_CUR, job.SourcePath);
+                    Sys.Seek(transfer.Source, -count, Flags.SEEK_CUR, transfer.SourcePath);
                 }
 
                 return e.Message;
@@ -134,27 +134,27 @@ internal sealed class SpliceStrategy : CopyStrategy
 
             if (moved == Sys.WouldBlock)
             {
-                job.WaitUntilReady(job.Destination, Flags.POLLOUT, job.DestinationPath);
+                transfer.WaitUntilReady(transfer.Destination, Flags.POLLOUT, transfer.DestinationPath);
                 continue;
             }
 
             count -= moved;
-            job.Advance(moved);
+            transfer.Advance(moved);
         }
 
         return null;
     }
 
     /// <summary>Polls stream ends so that a quiet FIFO or a full socket never blocks Ctrl+C.</summary>
-    private static bool WaitForData(CopyJob job, ReceiveBatching? batching)
+    private static bool WaitForData(ByteTransfer transfer, ReceiveBatching? batching)
     {
-        job.ThrowIfCancelled();
-        if (job.DestinationIsStream)
+        transfer.ThrowIfCancelled();
+        if (transfer.DestinationIsStream)
         {
-            job.WaitUntilReady(job.Destination, Flags.POLLOUT, job.DestinationPath);
+            transfer.WaitUntilReady(transfer.Destination, Flags.POLLOUT, transfer.DestinationPath);
         }
 
-        return !job.SourceIsStream || batching?.WaitForBatch() == true || job.WaitUntilReady(job.Source, Flags.POLLIN, job.SourcePath);
+        return !transfer.SourceIsStream || batching?.WaitForBatch() == true || transfer.WaitUntilReady(transfer.Source, Flags.POLLIN, transfer.SourcePath);
     }
 
     private static int GrowPipe(KernelPipe pipe)

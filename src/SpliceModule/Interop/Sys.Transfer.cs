@@ -45,7 +45,7 @@ internal static unsafe partial class Sys
         long result;
         do
         {
-            result = Outcome(LibC.Splice(src.Fd, inPtr, dst.Fd, outPtr, (nuint)length, flags), "splice", KernelFeature.Splice, sourcePath, destinationPath);
+            result = Counted(LibC.Splice(src.Fd, inPtr, dst.Fd, outPtr, (nuint)length, flags), "splice", KernelFeature.Splice, sourcePath, destinationPath);
         }
         while (result == Interrupted);
 
@@ -59,7 +59,7 @@ internal static unsafe partial class Sys
         long result;
         do
         {
-            result = Outcome(LibC.Tee(src.Fd, dst.Fd, (nuint)length, flags), "tee", KernelFeature.Tee, sourcePath, destinationPath);
+            result = Counted(LibC.Tee(src.Fd, dst.Fd, (nuint)length, flags), "tee", KernelFeature.Tee, sourcePath, destinationPath);
         }
         while (result == Interrupted);
 
@@ -75,7 +75,7 @@ internal static unsafe partial class Sys
         long result;
         do
         {
-            result = Outcome(LibC.VmSplice(dst.Fd, &iov, 1, flags), "vmsplice", KernelFeature.VmSplice, null, path);
+            result = Counted(LibC.VmSplice(dst.Fd, &iov, 1, flags), "vmsplice", KernelFeature.VmSplice, null, path);
         }
         while (result == Interrupted);
 
@@ -92,7 +92,7 @@ internal static unsafe partial class Sys
         long result;
         do
         {
-            result = Outcome(LibC.CopyFileRange(src.Fd, inPtr, dst.Fd, outPtr, (nuint)length, 0), "copy_file_range", KernelFeature.CopyFileRange, sourcePath, destinationPath);
+            result = Counted(LibC.CopyFileRange(src.Fd, inPtr, dst.Fd, outPtr, (nuint)length, 0), "copy_file_range", KernelFeature.CopyFileRange, sourcePath, destinationPath);
         }
         while (result == Interrupted);
 
@@ -108,7 +108,7 @@ internal static unsafe partial class Sys
         long result;
         do
         {
-            result = Outcome(LibC.SendFile(dst.Fd, src.Fd, inPtr, (nuint)length), "sendfile", KernelFeature.SendFile, sourcePath, destinationPath);
+            result = Counted(LibC.SendFile(dst.Fd, src.Fd, inPtr, (nuint)length), "sendfile", KernelFeature.SendFile, sourcePath, destinationPath);
         }
         while (result == Interrupted);
 
@@ -142,7 +142,7 @@ internal static unsafe partial class Sys
             long result;
             do
             {
-                result = Outcome(LibC.Read(lease.Fd, bytes, (nuint)buffer.Length), "read", null, path, null);
+                result = Counted(LibC.Read(lease.Fd, bytes, (nuint)buffer.Length), "read", null, path, null);
             }
             while (result == Interrupted);
 
@@ -160,7 +160,7 @@ internal static unsafe partial class Sys
             long result;
             do
             {
-                result = Outcome(LibC.Recv(lease.Fd, bytes, (nuint)buffer.Length, Flags.MSG_DONTWAIT), "recv", null, path, null);
+                result = Counted(LibC.Recv(lease.Fd, bytes, (nuint)buffer.Length, Flags.MSG_DONTWAIT), "recv", null, path, null);
             }
             while (result == Interrupted);
 
@@ -176,7 +176,7 @@ internal static unsafe partial class Sys
             long result;
             do
             {
-                result = Outcome(LibC.Write(lease.Fd, bytes, (nuint)buffer.Length), "write", null, null, path);
+                result = Counted(LibC.Write(lease.Fd, bytes, (nuint)buffer.Length), "write", null, null, path);
             }
             while (result == Interrupted);
 

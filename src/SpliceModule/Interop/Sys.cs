@@ -11,14 +11,14 @@ namespace SpliceModule.Interop;
 /// legitimately find nothing to do right now (a non-blocking pipe) return <see cref="WouldBlock"/>.
 /// Two shapes, and no delegate on any call: a call that returns a status is
 /// <c>while (call != 0) { [answer an expected errno;] ThrowUnlessInterrupted(...); }</c>, and a call
-/// that returns a count goes through <see cref="Outcome"/>.
+/// that returns a count goes through <see cref="Counted"/>.
 /// </summary>
 internal static unsafe partial class Sys
 {
     /// <summary>Returned instead of a count when a non-blocking call got EAGAIN.</summary>
     internal const long WouldBlock = -1;
 
-    /// <summary>What <see cref="Outcome"/> gives for EINTR: the caller makes the call again.</summary>
+    /// <summary>What <see cref="Counted"/> gives for EINTR: the caller makes the call again.</summary>
     private const long Interrupted = -2;
 
     /// <summary>Passed as an offset: use and advance the descriptor's own file position.</summary>
@@ -119,11 +119,11 @@ internal static unsafe partial class Sys
         }
     }
 
-    /// <summary>What a counting call's return value means: the count it moved, <see cref="WouldBlock"/>
-    /// (EAGAIN), <see cref="Interrupted"/> (EINTR: call again), or an exception. Every counting call
-    /// is <c>do { r = Outcome(call) } while (r == Interrupted)</c>, with no delegate: some run once
+    /// <summary>The errno mapping of a counting call: its return value becomes the count it moved,
+    /// <see cref="WouldBlock"/> (EAGAIN), <see cref="Interrupted"/> (EINTR: call again), or an exception. Every counting call
+    /// is <c>do { r = Counted(call) } while (r == Interrupted)</c>, with no delegate: some run once
     /// per 16 KiB slice.</summary>
-    private static long Outcome(nint result, string syscall, KernelFeature? feature, string? sourcePath, string? destinationPath)
+    private static long Counted(nint result, string syscall, KernelFeature? feature, string? sourcePath, string? destinationPath)
     {
         if (result >= 0)
         {

@@ -39,9 +39,9 @@ internal static class DescriptorSplicer
     {
         var (source, destination) = (request.Source, request.Destination);
         Validate(request);
-        var job = new CopyJob(source.Handle, source.Kind, source.DisplayName, destination.Handle, destination.Kind, destination.DisplayName)
+        var transfer = new ByteTransfer(source.Handle, source.Kind, source.DisplayName, destination.Handle, destination.Kind, destination.DisplayName)
         {
-            Limit = request.Length ?? CopyJob.ToEnd,
+            Limit = request.Length ?? ByteTransfer.ToEnd,
             SourceOffset = request.SourceOffset ?? Sys.CurrentPosition,
             DestinationOffset = request.DestinationOffset ?? Sys.CurrentPosition,
             Cancellation = request.Wait.Cancellation,
@@ -50,13 +50,13 @@ internal static class DescriptorSplicer
         };
 
         var clock = Stopwatch.StartNew();
-        if (source.Kind == FileKind.File && Endpoint.IsNonBlockingSocket(destination) && SendFile.TryCopy(job) is null)
+        if (source.Kind == FileKind.File && Endpoint.IsNonBlockingSocket(destination) && SendFile.TryCopy(transfer) is null)
         {
-            return new SpliceTransferResult(source.DisplayName, destination.DisplayName, job.Copied, TransferMethod.SendFile, clock.Elapsed);
+            return new SpliceTransferResult(source.DisplayName, destination.DisplayName, transfer.Copied, TransferMethod.SendFile, clock.Elapsed);
         }
 
         var method = TransferMethod.Splice;
-        string? refused = Endpoint.IsAppendOnly(destination) ? "splice(2) refuses destinations opened with O_APPEND" : Splice.TryCopy(job);
+        string? refused = Endpoint.IsAppendOnly(destination) ? "splice(2) refuses destinations opened with O_APPEND" : Splice.TryCopy(transfer);
         if (refused is not null)
         {
             if (request.SourceOffset is not null || request.DestinationOffset is not null)
@@ -65,11 +65,11 @@ internal static class DescriptorSplicer
             }
 
             explain?.Invoke($"{refused}; copied by read/write instead.");
-            ReadWrite.TryCopy(job);
+            ReadWrite.TryCopy(transfer);
             method = TransferMethod.ReadWrite;
         }
 
-        return new SpliceTransferResult(source.DisplayName, destination.DisplayName, job.Copied, method, clock.Elapsed);
+        return new SpliceTransferResult(source.DisplayName, destination.DisplayName, transfer.Copied, method, clock.Elapsed);
     }
 
     private static void Validate(SpliceRequest request)

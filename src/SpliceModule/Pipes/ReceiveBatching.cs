@@ -38,23 +38,23 @@ internal sealed class ReceiveBatching : IDisposable
         lowWater = ownLowWater;
     }
 
-    /// <summary>Batching for the job's source when it is a TCP socket (Unix-domain sockets ignore
+    /// <summary>Batching for the transfer's source when it is a TCP socket (Unix-domain sockets ignore
     /// SO_RCVLOWAT in poll); null for every other source.</summary>
-    public static ReceiveBatching? For(CopyJob job)
+    public static ReceiveBatching? For(ByteTransfer transfer)
     {
-        if (job.SourceKind != FileKind.Socket)
+        if (transfer.SourceKind != FileKind.Socket)
         {
             return null;
         }
 
         try
         {
-            if (Sys.GetSocketOption(job.Source, Flags.SOL_SOCKET, Flags.SO_PROTOCOL, job.SourcePath) != Flags.IPPROTO_TCP)
+            if (Sys.GetSocketOption(transfer.Source, Flags.SOL_SOCKET, Flags.SO_PROTOCOL, transfer.SourcePath) != Flags.IPPROTO_TCP)
             {
                 return null;
             }
 
-            return new ReceiveBatching(job.Source, job.SourcePath, Sys.GetSocketOption(job.Source, Flags.SOL_SOCKET, Flags.SO_RCVLOWAT, job.SourcePath));
+            return new ReceiveBatching(transfer.Source, transfer.SourcePath, Sys.GetSocketOption(transfer.Source, Flags.SOL_SOCKET, Flags.SO_RCVLOWAT, transfer.SourcePath));
         }
         catch (SpliceException)
         {
@@ -85,7 +85,7 @@ internal sealed class ReceiveBatching : IDisposable
     }
 
     /// <summary>Arms batching after a splice that found a backlog, never asking for more than the
-    /// job still expects (a -Length that ends mid-batch must not wait for bytes that never come).</summary>
+    /// transfer still expects (a -Length that ends mid-batch must not wait for bytes that never come).</summary>
     public void Observe(long moved, long remaining)
     {
         if (!IsArmed && moved < BulkBytes)

@@ -15,7 +15,7 @@ namespace SpliceModule.Transfer;
 /// names the source to open (ignored by <see cref="TeeFanOut.CopyFrom(SpliceDescriptor, TeeRequest)"/>).</summary>
 internal sealed record TeeRequest(string SourcePath, IReadOnlyList<string> DestinationPaths)
 {
-    public long Length { get; init; } = CopyJob.ToEnd;
+    public long Length { get; init; } = ByteTransfer.ToEnd;
 
     public bool Force { get; init; }
 
@@ -27,7 +27,7 @@ internal sealed record TeeRequest(string SourcePath, IReadOnlyList<string> Desti
 }
 
 /// <summary>How one destination of a fan-out ended: its bytes, or why it failed.</summary>
-internal sealed record TeeOutcome(string SourcePath, string DestinationPath, long Bytes, TimeSpan Duration, Exception? Failure)
+internal sealed record TeeDestinationResult(string SourcePath, string DestinationPath, long Bytes, TimeSpan Duration, Exception? Failure)
 {
     /// <summary>What the new file did not take from the source (setuid bits, a refused mode).</summary>
     public MetadataReport Metadata { get; init; }
@@ -74,7 +74,7 @@ internal static class TeeFanOut
 
     private const uint FillFlags = Flags.SPLICE_F_MOVE | Flags.SPLICE_F_MORE | Flags.SPLICE_F_NONBLOCK;
 
-    public static IReadOnlyList<TeeOutcome> Copy(TeeRequest request)
+    public static IReadOnlyList<TeeDestinationResult> Copy(TeeRequest request)
     {
         var clock = Stopwatch.StartNew();
         // Opened non-blocking, then looked at: a FIFO swapped in for a file cannot block open(2).
@@ -92,10 +92,10 @@ internal static class TeeFanOut
 
     /// <summary>Fans out what an open descriptor delivers (a socket, a pipe, a FIFO, a file from its
     /// position). A pipe of the caller's keeps the size the caller gave it.</summary>
-    public static IReadOnlyList<TeeOutcome> CopyFrom(SpliceDescriptor source, TeeRequest request) =>
+    public static IReadOnlyList<TeeDestinationResult> CopyFrom(SpliceDescriptor source, TeeRequest request) =>
         CopyFrom(new Source(source.Handle, Sys.Stat(source.Handle, source.Path), source.Kind, source.DisplayName), request, Stopwatch.StartNew());
 
-    private static IReadOnlyList<TeeOutcome> CopyFrom(Source source, TeeRequest request, Stopwatch clock)
+    private static IReadOnlyList<TeeDestinationResult> CopyFrom(Source source, TeeRequest request, Stopwatch clock)
     {
         var sourceStatus = source.Status;
         var sinks = request.DestinationPaths.Select(path => Sink.Open(path, sourceStatus, request)).ToList();
@@ -113,7 +113,7 @@ internal static class TeeFanOut
                 sink.Commit(source.Kind is FileKind.File or FileKind.Fifo ? sourceStatus : null);
             }
 
-            return sinks.Select(s => new TeeOutcome(source.Path, s.Path, s.Bytes, clock.Elapsed, s.Failure) { Metadata = s.Metadata }).ToList();
+            return sinks.Select(s => new TeeDestinationResult(source.Path, s.Path, s.Bytes, clock.Elapsed, s.Failure) { Metadata = s.Metadata }).ToList();
         }
         finally
         {
@@ -189,7 +189,7 @@ internal static class TeeFanOut
     {
         var wait = request.Wait;
         long remaining = request.Length;
-        long expected = request.Progress is null ? 0 : Endpoint.ExpectedBytes(source.Handle, source.Kind, source.Path, null, request.Length == CopyJob.ToEnd ? null : request.Length);
+        long expected = request.Progress is null ? 0 : Endpoint.ExpectedBytes(source.Handle, source.Kind, source.Path, null, request.Length == ByteTransfer.ToEnd ? null : request.Length);
         long done = 0;
         // A FIFO opened before its writer reads as end of input, so the first round waits for data;
         // later rounds poll only when the source has nothing, not once per round.

@@ -6,16 +6,18 @@ using SpliceModule.Interop;
 namespace SpliceModule.Transfer;
 
 /// <summary>
-/// One stream of bytes to move: from the source's current position to the destination's,
-/// until end of input or <see cref="Limit"/> bytes. Strategies share it so that progress,
-/// cancellation and the count of bytes written live in one place.
+/// One run of bytes to move from one descriptor to another: from the source's current position
+/// (or <see cref="SourceOffset"/>) to the destination's (or <see cref="DestinationOffset"/>),
+/// until end of input or <see cref="Limit"/> bytes. The strategies share it so that progress,
+/// cancellation and the count of bytes written live in one place. (Not a PowerShell job: it runs
+/// on the thread that calls <see cref="CopyEngine.Run"/>.)
 /// </summary>
-internal sealed class CopyJob
+internal sealed class ByteTransfer
 {
     /// <summary>Copy until the source reports end of input.</summary>
     internal const long ToEnd = long.MaxValue;
 
-    public CopyJob(SafeHandle source, FileKind sourceKind, string sourcePath, SafeHandle destination, FileKind destinationKind, string destinationPath)
+    public ByteTransfer(SafeHandle source, FileKind sourceKind, string sourcePath, SafeHandle destination, FileKind destinationKind, string destinationPath)
     {
         Source = source;
         SourceKind = sourceKind;
@@ -62,7 +64,7 @@ internal sealed class CopyJob
     /// <summary>Called with the running total after each chunk; runs on the copying thread.</summary>
     public Action<long>? Progress { get; init; }
 
-    /// <summary>Bytes this job has written so far; strategies may fall back only while it is 0.</summary>
+    /// <summary>Bytes this transfer has written so far; strategies may fall back only while it is 0.</summary>
     public long Copied { get; private set; }
 
     public long Remaining => Limit == ToEnd ? ToEnd : Limit - Copied;
