@@ -22,8 +22,9 @@ internal sealed record SpliceRequest(SpliceDescriptor Source, SpliceDescriptor D
 /// <summary>
 /// Invoke-Splice's engine: moves bytes between two descriptors through <see cref="SpliceStrategy"/>
 /// (directly when one end is a pipe, through a kernel pipe of its own otherwise). A regular file
-/// into a non-blocking socket goes by sendfile(2) instead, which on loopback TCP sent 1 GiB in
-/// about half the time of a splice loop through a 1 MiB pipe (that hands TCP 1 MiB bursts).
+/// into a non-blocking socket goes by sendfile(2) instead, which hands the file's pages to TCP
+/// without the 1 MiB bursts a splice loop through a pipe makes, and was the faster of the two
+/// (bench/results/NOTES.md).
 /// splice(2) refuses O_APPEND destinations, so those, and devices without splice support, go by
 /// read/write, and the result says so.
 /// </summary>

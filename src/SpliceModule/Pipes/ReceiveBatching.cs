@@ -6,10 +6,9 @@ namespace SpliceModule.Transfer;
 
 /// <summary>
 /// Wakes a TCP receiver once per batch instead of once per segment. While bytes arrive in bulk,
-/// SO_RCVLOWAT keeps poll(2) quiet until <see cref="BatchBytes"/> are queued. On loopback a splice
-/// loop otherwise woke for every ~75 KiB (14,000 times per GiB); in C, 1 GiB from a sendfile
-/// sender took 0.13-0.44 s (median 0.27) that way against 0.12-0.18 s (median 0.15) in batches
-/// of 256 KiB, the best of 64 KiB to 1 MiB.
+/// SO_RCVLOWAT keeps poll(2) quiet until <see cref="BatchBytes"/> are queued; otherwise a splice
+/// loop on loopback wakes for every few segments, and each wake-up costs a poll and a splice.
+/// <see cref="BatchBytes"/> was the best of the sizes tried (bench/results/NOTES.md).
 /// A stream that slows down or pauses gets its bytes late by at most <see cref="ArmedWaitMs"/>:
 /// when a batched wait runs out, the low-water mark goes back to the socket's own and the
 /// receiver takes what is queued; only a splice that brings <see cref="BulkBytes"/> or more arms

@@ -54,21 +54,20 @@ internal static class TeeFanOut
     /// block devices, spliced from sockets and character devices): 128 KiB, as coreutils tee reads.</summary>
     internal const int RoundBytes = 128 * 1024;
 
-    /// <summary>A FIFO source opened by path grows to this size and rounds take up to all of it.
-    /// A C model of this loop, 1 GiB to 4 ext4 files, each run after the same memory warm-up: tee(2)
-    /// straight from a 1 MiB FIFO took 1.6-2.7 s, from the FIFO's default 64 KiB 2.7-4.0 s, and
-    /// coreutils tee 4.0-6.1 s.</summary>
+    /// <summary>A FIFO source opened by path grows to this size and rounds take up to all of it:
+    /// fewer, larger rounds of tee(2) in place beat both the FIFO's default size and coreutils tee
+    /// (bench/results/NOTES.md).</summary>
     private const int SourcePipeCapacity = SpliceStrategy.PreferredPipeCapacity;
 
     /// <summary>
     /// Most bytes spliced into a destination file per call. Each call's length sets the size of the
     /// page-cache folios ext4 allocates, and on a VM that hands freed memory back to its host
     /// (virtio-balloon free page reporting) large folios come from memory the host must fault in
-    /// again: 1 GiB from a FIFO to 4 ext4 files right after coreutils tee took 7-10 s in 1 MiB
-    /// calls against 2.5-3.8 s in 16 KiB calls (32 and 64 KiB swung from 1.8 to 10.9 s). Into
-    /// one warm file 1 MiB calls are faster, so only the fan-out, which allocates N times the
-    /// source's size in page cache, writes files in slices; and not on tmpfs, which caches in base
-    /// pages anyway and where the extra calls cost (4 files: 2.1 s against 1.5 s).
+    /// again, so large calls made a fan-out to several files slow and erratic, and 16 KiB calls
+    /// were the steadiest (bench/results/NOTES.md). Into one warm file large calls are faster, so
+    /// only the fan-out, which allocates N times the source's size in page cache, writes files in
+    /// slices; and not on tmpfs, which caches in base pages anyway and where the extra calls only
+    /// cost.
     /// </summary>
     internal const int FileSliceBytes = 16 * 1024;
 
