@@ -67,9 +67,9 @@ internal sealed class SpliceStrategy : CopyStrategy
 
     private static string? CopyThroughPipe(ByteTransfer transfer)
     {
-        using var pipe = KernelPipe.Create(nonBlocking: true);
+        using var pipe = KernelPipe.ForTransfer(PreferredPipeCapacity);
         using var batching = ReceiveBatching.For(transfer);
-        int capacity = GrowPipe(pipe);
+        int capacity = pipe.Capacity;
         while (transfer.Remaining > 0)
         {
             if (!WaitForData(transfer, batching))
@@ -155,18 +155,5 @@ internal sealed class SpliceStrategy : CopyStrategy
         }
 
         return !transfer.SourceIsStream || batching?.WaitForBatch() == true || transfer.WaitUntilReady(transfer.Source, Flags.POLLIN, transfer.SourcePath);
-    }
-
-    private static int GrowPipe(KernelPipe pipe)
-    {
-        try
-        {
-            return Sys.SetPipeSize(pipe.WriteEnd.Handle, PreferredPipeCapacity);
-        }
-        catch (SpliceException)
-        {
-            // Per-user pipe limits: work with the size the pipe already has.
-            return Sys.GetPipeSize(pipe.WriteEnd.Handle);
-        }
     }
 }

@@ -98,6 +98,30 @@ internal static unsafe partial class Sys
     /// <summary>Asks for a capacity; returns what the kernel really gave (it rounds up to pages).</summary>
     internal static int SetPipeSize(SafeHandle pipe, int bytes) => Fcntl(pipe, Flags.F_SETPIPE_SZ, bytes);
 
+    /// <summary>The one way a transfer sizes a pipe: grows it to at least <paramref name="bytes"/>
+    /// where the kernel allows and returns the capacity it has then. The kernel rounds up to a
+    /// power-of-two number of pages; it refuses unprivileged processes (no CAP_SYS_RESOURCE) more
+    /// than /proc/sys/fs/pipe-max-size or past the per-user limits (EPERM), and may lack the memory
+    /// (ENOMEM): then the pipe keeps the size it had, and the transfer moves in smaller steps. A
+    /// pipe is never shrunk (that could fail with EBUSY while it holds data).</summary>
+    internal static int GrowPipe(SafeHandle pipe, int bytes, string? path = null)
+    {
+        int current = Fcntl(pipe, Flags.F_GETPIPE_SZ, 0, path);
+        if (current >= bytes)
+        {
+            return current;
+        }
+
+        try
+        {
+            return Fcntl(pipe, Flags.F_SETPIPE_SZ, bytes, path);
+        }
+        catch (SpliceException e) when (e.Errno is Errno.EPERM or Errno.ENOMEM)
+        {
+            return current;
+        }
+    }
+
     internal static void SetNonBlocking(SafeHandle handle, bool nonBlocking, string? path = null)
     {
         int flags = Fcntl(handle, Flags.F_GETFL, 0, path);

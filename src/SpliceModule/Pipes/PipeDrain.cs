@@ -29,20 +29,4 @@ internal static class PipeDrain
             count -= moved;
         }
     }
-
-    /// <summary>A non-blocking pipe as large as the kernel grants up to <paramref name="capacity"/>.</summary>
-    public static KernelPipe CreatePipe(int capacity)
-    {
-        var pipe = KernelPipe.Create(nonBlocking: true);
-        try
-        {
-            pipe.Capacity = capacity;
-        }
-        catch (SpliceException)
-        {
-            // Per-user pipe limits: work with the size the pipe already has.
-        }
-
-        return pipe;
-    }
 }

@@ -82,7 +82,7 @@ internal static class TeeFanOut
         {
             if (status.Kind == FileKind.Fifo)
             {
-                GrowFifo(source);
+                Sys.GrowPipe(source, SourcePipeCapacity, request.SourcePath);
             }
 
             return CopyFrom(new Source(source, status, status.Kind, request.SourcePath), request, clock);
@@ -123,21 +123,6 @@ internal static class TeeFanOut
         }
     }
 
-    private static void GrowFifo(SafeHandle fifo)
-    {
-        try
-        {
-            if (Sys.GetPipeSize(fifo) < SourcePipeCapacity)
-            {
-                Sys.SetPipeSize(fifo, SourcePipeCapacity);
-            }
-        }
-        catch (SpliceException)
-        {
-            // Per-user pipe limits: rounds take what the FIFO's own size allows.
-        }
-    }
-
     private static void Pump(Source source, List<Sink> sinks, TeeRequest request)
     {
         using var discard = Sys.Open("/dev/null", Flags.O_WRONLY);
@@ -160,7 +145,7 @@ internal static class TeeFanOut
             }
         }
 
-        using var front = PipeDrain.CreatePipe(RoundBytes);
+        using var front = KernelPipe.ForTransfer(RoundBytes);
         int roundBytes = EqualCapacities(front, sinks);
 
         // The page cache of a regular file or block device belongs to whoever writes it next: take
@@ -251,7 +236,7 @@ internal static class TeeFanOut
         foreach (var sink in sinks)
         {
             sink.Pipe?.Dispose();
-            sink.Pipe = PipeDrain.CreatePipe(capacity);
+            sink.Pipe = KernelPipe.ForTransfer(capacity);
         }
 
         return sinks.Select(s => s.Pipe!.Capacity).Min();

@@ -53,7 +53,7 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
             return new VmSpliceWriter(destination, destination.DisplayName, null, null, wait) { _appendOnly = true };
         }
 
-        var pipe = PipeDrain.CreatePipe(SpliceStrategy.PreferredPipeCapacity);
+        var pipe = KernelPipe.ForTransfer(SpliceStrategy.PreferredPipeCapacity);
         return new VmSpliceWriter(pipe.WriteEnd, pipe.ToString(), pipe, destination, wait)
         {
             // splice into a file or device copies (or drops) the bytes; into a pipe or socket it
