@@ -101,7 +101,7 @@ public class ShortTransferTests
             writer.Start();
             var transfer = new ByteTransfer(read, FileKind.Pipe, "pipe", output, FileKind.File, target)
             {
-                Cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token,
+                Wait = new ReadinessWait(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token),
             };
 
             Assert.Equal(method, CopyEngine.Run(transfer, method));
@@ -156,7 +156,7 @@ public class ShortTransferTests
             var transfer = new ByteTransfer(input, FileKind.File, source, pipe.WriteEnd.Handle, FileKind.Pipe, "pipe")
             {
                 SourceSize = content.Length,
-                Cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token,
+                Wait = new ReadinessWait(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token),
             };
             Assert.Equal(method, CopyEngine.Run(transfer, method));
             Assert.Equal(content.Length, transfer.Copied);

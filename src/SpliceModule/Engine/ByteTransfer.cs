@@ -1,6 +1,5 @@
 using System;
 using System.Runtime.InteropServices;
-using System.Threading;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
@@ -56,10 +55,8 @@ internal sealed class ByteTransfer
     /// <summary>Where to start writing, like <see cref="SourceOffset"/>.</summary>
     public long DestinationOffset { get; init; } = Sys.CurrentPosition;
 
-    /// <summary>How long one wait for a quiet stream may last; null waits until Ctrl+C.</summary>
-    public TimeSpan? IdleTimeout { get; init; }
-
-    public CancellationToken Cancellation { get; init; }
+    /// <summary>Ctrl+C, and how long one wait for a quiet stream may last (none: until Ctrl+C).</summary>
+    public ReadinessWait Wait { get; init; } = new(default);
 
     /// <summary>Called with the running total after each chunk; runs on the copying thread.</summary>
     public Action<long>? Progress { get; init; }
@@ -86,10 +83,5 @@ internal sealed class ByteTransfer
         Progress?.Invoke(Copied);
     }
 
-    public void ThrowIfCancelled() => Cancellation.ThrowIfCancellationRequested();
-
-    /// <summary>Waits, in slices short enough for Ctrl+C, until a stream end is ready.
-    /// Returns false when the peer has hung up with nothing left to read.</summary>
-    public bool WaitUntilReady(SafeHandle handle, short events, string path) =>
-        new ReadinessWait(Cancellation, IdleTimeout).Until(handle, events, path);
+    public void ThrowIfCancelled() => Wait.Cancellation.ThrowIfCancellationRequested();
 }

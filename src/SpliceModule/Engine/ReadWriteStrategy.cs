@@ -15,27 +15,25 @@ internal sealed unsafe class ReadWriteStrategy : CopyStrategy
 
     public override string? TryCopy(ByteTransfer transfer)
     {
-        void* memory = NativeMemory.AlignedAlloc(BufferSize, PageSize);
+        nint buffer = (nint)NativeMemory.AlignedAlloc(BufferSize, PageSize);
         try
         {
-            var buffer = new Span<byte>(memory, BufferSize);
+            // A stream source is polled before every read: in blocking mode the read would block Ctrl+C.
+            var sourceReady = Readiness.ToRead(transfer.Source, transfer.SourcePath) with { WaitFirst = transfer.SourceIsStream };
+            var destinationReady = Readiness.ToWrite(transfer.Destination, transfer.DestinationPath);
             while (transfer.Remaining > 0)
             {
-                transfer.ThrowIfCancelled();
-                if (transfer.SourceIsStream && !transfer.WaitUntilReady(transfer.Source, Flags.POLLIN, transfer.SourcePath))
-                {
-                    break;
-                }
-
-                long read = Sys.Read(transfer.Source, buffer[..(int)NextChunk(transfer, BufferSize)], transfer.SourcePath);
+                long read = transfer.Wait.Retry(new ReadCall(transfer.Source, buffer, (int)NextChunk(transfer, BufferSize), transfer.SourcePath), sourceReady);
                 if (read == 0)
                 {
                     break;
                 }
 
-                if (read != Sys.WouldBlock)
+                for (long written = 0; written < read;)
                 {
-                    WriteAll(transfer, buffer[..(int)read]);
+                    long moved = transfer.Wait.Retry(new WriteCall(transfer.Destination, buffer + (nint)written, (int)(read - written), transfer.DestinationPath), destinationReady);
+                    written += moved;
+                    transfer.Advance(moved);
                 }
             }
 
@@ -43,23 +41,7 @@ internal sealed unsafe class ReadWriteStrategy : CopyStrategy
         }
         finally
         {
-            NativeMemory.AlignedFree(memory);
-        }
-    }
-
-    private static void WriteAll(ByteTransfer transfer, ReadOnlySpan<byte> data)
-    {
-        while (!data.IsEmpty)
-        {
-            long written = Sys.Write(transfer.Destination, data, transfer.DestinationPath);
-            if (written == Sys.WouldBlock)
-            {
-                transfer.WaitUntilReady(transfer.Destination, Flags.POLLOUT, transfer.DestinationPath);
-                continue;
-            }
-
-            data = data[(int)written..];
-            transfer.Advance(written);
+            NativeMemory.AlignedFree((void*)buffer);
         }
     }
 }

@@ -22,13 +22,15 @@ internal sealed class SendFileStrategy : CopyStrategy
             return "sendfile is not available in this process";
         }
 
+        // Only a destination can be not ready: a full socket (non-blocking, or the call would block).
+        var destinationReady = Readiness.ToWrite(transfer.Destination, transfer.DestinationPath);
         while (transfer.Remaining > 0)
         {
-            transfer.ThrowIfCancelled();
             long sent;
             try
             {
-                sent = Sys.SendFile(transfer.Destination, transfer.Source, transfer.NextSourceOffset, NextChunk(transfer, Chunk), transfer.SourcePath, transfer.DestinationPath);
+                var call = new SendFileCall(transfer.Source, transfer.NextSourceOffset, transfer.Destination, NextChunk(transfer, Chunk), transfer.SourcePath, transfer.DestinationPath);
+                sent = transfer.Wait.Retry(call, destinationReady);
             }
             catch (SpliceException e) when (MayFallBack(transfer, e, FallbackErrnos))
             {
@@ -38,12 +40,6 @@ internal sealed class SendFileStrategy : CopyStrategy
             if (sent == 0)
             {
                 break;
-            }
-
-            if (sent == Sys.WouldBlock)
-            {
-                transfer.WaitUntilReady(transfer.Destination, Flags.POLLOUT, transfer.DestinationPath);
-                continue;
             }
 
             transfer.Advance(sent);

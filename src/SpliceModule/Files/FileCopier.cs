@@ -104,7 +104,7 @@ internal static class FileCopier
         {
             SourceSize = sourceStatus.Kind == FileKind.File ? sourceStatus.Size : 0,
             SourceIsKnownEmpty = sourceStatus.Kind == FileKind.File && sourceStatus.Size == 0 && slot.Device == sourceStatus.Device,
-            Cancellation = request.Cancellation,
+            Wait = new ReadinessWait(request.Cancellation),
             Progress = request.Progress,
         };
         var method = CopyEngine.Run(transfer, request.Method, request.StartAt);

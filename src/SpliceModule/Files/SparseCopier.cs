@@ -29,6 +29,7 @@ internal static class SparseCopier
         long copied = 0;
         long position = 0;
         long length = size;
+        var wait = new ReadinessWait(request.Cancellation);
         while (position < size)
         {
             request.Cancellation.ThrowIfCancellationRequested();
@@ -51,7 +52,7 @@ internal static class SparseCopier
             {
                 SourceSize = size,
                 Limit = dataEnd - dataStart,
-                Cancellation = request.Cancellation,
+                Wait = wait,
                 Progress = request.Progress is { } report ? bytes => report(before + bytes) : null,
             };
             used = CopyEngine.Run(transfer, request.Method, request.StartAt);
@@ -81,7 +82,7 @@ internal static class SparseCopier
         var whole = new ByteTransfer(source, FileKind.File, request.SourcePath, destination, FileKind.File, destinationPath)
         {
             SourceSize = size,
-            Cancellation = request.Cancellation,
+            Wait = new ReadinessWait(request.Cancellation),
             Progress = request.Progress,
         };
         if (request.Method == CopyMethod.Reflink)

@@ -45,8 +45,7 @@ internal static class DescriptorSplicer
             Limit = request.Length ?? ByteTransfer.ToEnd,
             SourceOffset = request.SourceOffset ?? Sys.CurrentPosition,
             DestinationOffset = request.DestinationOffset ?? Sys.CurrentPosition,
-            Cancellation = request.Wait.Cancellation,
-            IdleTimeout = request.Wait.Timeout,
+            Wait = request.Wait,
             Progress = request.Progress is { } progress ? ProgressWithExpected(progress, Endpoint.ExpectedBytes(source.Handle, source.Kind, source.Path, request.SourceOffset, request.Length)) : null,
         };
 

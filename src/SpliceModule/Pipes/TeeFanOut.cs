@@ -26,6 +26,18 @@ internal sealed record TeeRequest(string SourcePath, IReadOnlyList<string> Desti
     public Action<long, long>? Progress { get; init; }
 }
 
+/// <summary>What makes a fan-out's round ready at the head of its front pipe.</summary>
+internal interface IRoundFill
+{
+    /// <summary>Up to <paramref name="most"/> bytes at the head of the front pipe: the count, 0 at
+    /// the end of the source, or <see cref="Sys.WouldBlock"/> while it has nothing.</summary>
+    long Fill(long most);
+
+    /// <summary>Runs after each round, when the front pipe and every pipe of a destination are
+    /// empty (a failed destination's pipe is closed).</summary>
+    void RoundDone();
+}
+
 /// <summary>How one destination of a fan-out ended: its bytes, or why it failed.</summary>
 internal sealed record TeeDestinationResult(string SourcePath, string DestinationPath, long Bytes, TimeSpan Duration, Exception? Failure)
 {
@@ -134,13 +146,7 @@ internal static class TeeFanOut
             int capacity = Sys.GetPipeSize(source.Handle);
             if (GiveSinksPipes(sinks, capacity) >= capacity)
             {
-                long HeadOfSource(long most)
-                {
-                    int available = Sys.BytesAvailable(source.Handle, source.Path);
-                    return available == 0 ? Sys.WouldBlock : Math.Min(available, most);
-                }
-
-                PumpRounds(source, sinks, source.Handle, HeadOfSource, capacity, request, discard);
+                PumpRounds(source, sinks, source.Handle, new HeldInPlace(source.Handle, source.Path), capacity, request, discard);
                 return;
             }
         }
@@ -155,21 +161,17 @@ internal static class TeeFanOut
         {
             bool destinationsCopy = sinks.All(s => s.File!.Kind is FileKind.File or FileKind.BlockDevice or FileKind.CharacterDevice);
             using var feed = new PrivateFileFeed(source.Handle, source.Path, front, destinationsCopy);
-            PumpRounds(source, sinks, front.ReadEnd.Handle, feed.Fill, roundBytes, request, discard, feed.RoundDone);
+            PumpRounds(source, sinks, front.ReadEnd.Handle, feed, roundBytes, request, discard);
             return;
         }
 
-        long SpliceFromSource(long most) =>
-            Sys.Splice(source.Handle, Sys.CurrentPosition, front.WriteEnd.Handle, Sys.CurrentPosition, most, FillFlags, source.Path);
-
-        PumpRounds(source, sinks, front.ReadEnd.Handle, SpliceFromSource, roundBytes, request, discard);
+        PumpRounds(source, sinks, front.ReadEnd.Handle, new SplicedIn(source.Handle, source.Path, front.WriteEnd.Handle), roundBytes, request, discard);
     }
 
-    /// <summary>Rounds until the source ends, -Length bytes are done or every destination has failed. <paramref name="fill"/> makes up to the given count ready at the
-    /// head of <paramref name="front"/>: the count, 0 at the end, or <see cref="Sys.WouldBlock"/>.
-    /// <paramref name="roundDone"/> runs after each round, when the front pipe and every pipe of a
-    /// destination are empty (a failed destination's pipe is closed).</summary>
-    private static void PumpRounds(Source source, List<Sink> sinks, SafeHandle front, Func<long, long> fill, int roundBytes, TeeRequest request, SafeHandle discard, Action? roundDone = null)
+    /// <summary>Rounds until the source ends, -Length bytes are done or every destination has
+    /// failed. <paramref name="fill"/> makes each round ready at the head of <paramref name="front"/>.</summary>
+    private static void PumpRounds<TFill>(Source source, List<Sink> sinks, SafeHandle front, TFill fill, int roundBytes, TeeRequest request, SafeHandle discard)
+        where TFill : IRoundFill
     {
         var wait = request.Wait;
         long remaining = request.Length;
@@ -177,26 +179,15 @@ internal static class TeeFanOut
         long done = 0;
         // A FIFO opened before its writer reads as end of input, so the first round waits for data;
         // later rounds poll only when the source has nothing, not once per round.
-        bool mustWait = source.Kind is not (FileKind.File or FileKind.BlockDevice);
+        var sourceReady = Readiness.ToRead(source.Handle, source.Path) with { WaitFirst = source.Kind is not (FileKind.File or FileKind.BlockDevice) };
 
         while (remaining > 0 && sinks.Any(s => s.Failure is null))
         {
-            wait.Cancellation.ThrowIfCancellationRequested();
-            if (mustWait && !wait.Until(source.Handle, Flags.POLLIN, source.Path))
-            {
-                break;
-            }
-
-            long filled = fill(Math.Min(roundBytes, remaining));
-            mustWait = filled == Sys.WouldBlock;
+            long filled = wait.Retry(new FillRound<TFill>(fill, Math.Min(roundBytes, remaining)), sourceReady);
+            sourceReady = sourceReady with { WaitFirst = false };
             if (filled == 0)
             {
                 break;
-            }
-
-            if (filled == Sys.WouldBlock)
-            {
-                continue;
             }
 
             var live = sinks.Where(s => s.Failure is null).ToList();
@@ -212,7 +203,7 @@ internal static class TeeFanOut
 
             // Every destination has its copy: drop the round from the front pipe (no copy into /dev/null).
             PipeDrain.Into(front, discard, "/dev/null", filled, wait);
-            roundDone?.Invoke();
+            fill.RoundDone();
             remaining -= filled;
             done += filled;
             request.Progress?.Invoke(done, expected);
@@ -252,6 +243,37 @@ internal static class TeeFanOut
         }
 
         return smallest;
+    }
+
+    /// <summary>A FIFO or pipe source is its own front pipe: a round is what it holds.</summary>
+    private readonly record struct HeldInPlace(SafeHandle Fifo, string Path) : IRoundFill
+    {
+        public long Fill(long most)
+        {
+            int available = Sys.BytesAvailable(Fifo, Path);
+            return available == 0 ? Sys.WouldBlock : Math.Min(available, most);
+        }
+
+        public void RoundDone()
+        {
+        }
+    }
+
+    /// <summary>A socket or character device source is spliced into the front pipe of ours.</summary>
+    private readonly record struct SplicedIn(SafeHandle From, string Path, SafeHandle FrontWriteEnd) : IRoundFill
+    {
+        public long Fill(long most) => Sys.Splice(From, Sys.CurrentPosition, FrontWriteEnd, Sys.CurrentPosition, most, FillFlags, Path);
+
+        public void RoundDone()
+        {
+        }
+    }
+
+    /// <summary>One round's fill as the call <see cref="ReadinessWait.Retry{TCall}(TCall, in Readiness)"/> makes.</summary>
+    private readonly record struct FillRound<TFill>(TFill Feed, long Most) : INonBlockingCall
+        where TFill : IRoundFill
+    {
+        public long Try() => Feed.Fill(Most);
     }
 
     /// <summary>The source; <paramref name="Kind"/> is the descriptor's own (fstat calls an anonymous pipe a FIFO).</summary>
