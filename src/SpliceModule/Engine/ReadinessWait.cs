@@ -50,7 +50,15 @@ internal sealed class ReadinessWait
             Cancellation.ThrowIfCancellationRequested();
             if (mustWait)
             {
-                started = started == 0 ? Stopwatch.GetTimestamp() : started;
+                if (started == 0)
+                {
+                    started = Stopwatch.GetTimestamp();
+                }
+                else
+                {
+                    ThrowIfExpired(started, ends.Input is not null ? $"'{ends.InputPath}' had no data" : $"'{ends.OutputPath}' could take no data");
+                }
+
                 if (!WaitFor(ends, started))
                 {
                     return 0;
