@@ -72,6 +72,11 @@ internal sealed class ByteTransfer
 
     public bool DestinationIsStream => DestinationKind is FileKind.Pipe or FileKind.Fifo or FileKind.Socket or FileKind.CharacterDevice;
 
+    /// <summary>The ends that start at an explicit offset.</summary>
+    public TransferOffsets ExplicitOffsets =>
+        (SourceOffset == Sys.CurrentPosition ? TransferOffsets.None : TransferOffsets.Source)
+        | (DestinationOffset == Sys.CurrentPosition ? TransferOffsets.None : TransferOffsets.Destination);
+
     /// <summary>The offset for the next read: explicit offsets move on with the bytes copied.</summary>
     public long NextSourceOffset => SourceOffset == Sys.CurrentPosition ? Sys.CurrentPosition : SourceOffset + Copied;
 

@@ -2,7 +2,8 @@ using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
 
-/// <summary>copy_file_range(2): the file system copies in the kernel (server-side on NFS, reflink on some).</summary>
+/// <summary>copy_file_range(2): the file system copies in the kernel (server-side on NFS, reflink on
+/// some), from the positions or at explicit offsets, which leave the positions alone.</summary>
 internal sealed class CopyFileRangeStrategy : CopyStrategy
 {
     private static readonly int[] FallbackErrnos =
@@ -33,7 +34,7 @@ internal sealed class CopyFileRangeStrategy : CopyStrategy
             long copied;
             try
             {
-                copied = Sys.CopyFileRange(transfer.Source, Sys.CurrentPosition, transfer.Destination, Sys.CurrentPosition, NextChunk(transfer, Chunk), transfer.SourcePath, transfer.DestinationPath);
+                copied = Sys.CopyFileRange(transfer.Source, transfer.NextSourceOffset, transfer.Destination, transfer.NextDestinationOffset, NextChunk(transfer, Chunk), transfer.SourcePath, transfer.DestinationPath);
             }
             catch (SpliceException e) when (MayFallBack(transfer, e, FallbackErrnos))
             {

@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 using SpliceModule.Interop;
 
@@ -18,6 +19,10 @@ internal abstract class CopyStrategy
 
     public abstract CopyMethod Method { get; }
 
+    /// <summary>The explicit offsets this strategy honours. <see cref="CopyEngine"/> never hands it a
+    /// transfer with others: it skips the strategy (Auto) or refuses the method (forced).</summary>
+    public virtual TransferOffsets OffsetsTaken => TransferOffsets.Source | TransferOffsets.Destination;
+
     /// <summary>Copies the whole transfer, or returns why this strategy cannot start (nothing written).</summary>
     public abstract string? TryCopy(ByteTransfer transfer);
 
@@ -26,4 +31,13 @@ internal abstract class CopyStrategy
         transfer.Copied == 0 && !RealFailures.Contains(error.Errno) && (fallbackErrnos.Length == 0 || fallbackErrnos.Contains(error.Errno));
 
     protected static long NextChunk(ByteTransfer transfer, long preferred) => transfer.Remaining < preferred ? transfer.Remaining : preferred;
+}
+
+/// <summary>Which ends of a <see cref="ByteTransfer"/> start at an explicit offset instead of the descriptor's position.</summary>
+[Flags]
+internal enum TransferOffsets
+{
+    None = 0,
+    Source = 1,
+    Destination = 2,
 }

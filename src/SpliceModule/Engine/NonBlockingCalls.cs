@@ -28,16 +28,18 @@ internal readonly record struct VmSpliceCall(SafeHandle Pipe, nint Memory, long 
     public unsafe long Try() => Sys.VmSplice(Pipe, (void*)Memory, Length, SpliceFlags, PipePath);
 }
 
-/// <summary>read(2) once into native or pinned memory.</summary>
-internal readonly record struct ReadCall(SafeHandle From, nint Buffer, int Length, string? FromPath)
+/// <summary>read(2) once into native or pinned memory, or pread(2) at <paramref name="Offset"/>
+/// (<see cref="Sys.CurrentPosition"/>: read from the descriptor's position and move it).</summary>
+internal readonly record struct ReadCall(SafeHandle From, nint Buffer, int Length, long Offset, string? FromPath)
     : INonBlockingCall
 {
-    public unsafe long Try() => Sys.Read(From, new Span<byte>((void*)Buffer, Length), FromPath);
+    public unsafe long Try() => Sys.Read(From, new Span<byte>((void*)Buffer, Length), Offset, FromPath);
 }
 
-/// <summary>write(2) once from native or pinned memory.</summary>
-internal readonly record struct WriteCall(SafeHandle To, nint Buffer, int Length, string? ToPath)
+/// <summary>write(2) once from native or pinned memory, or pwrite(2) at <paramref name="Offset"/>
+/// (<see cref="Sys.CurrentPosition"/>: write at the descriptor's position and move it).</summary>
+internal readonly record struct WriteCall(SafeHandle To, nint Buffer, int Length, long Offset, string? ToPath)
     : INonBlockingCall
 {
-    public unsafe long Try() => Sys.Write(To, new ReadOnlySpan<byte>((void*)Buffer, Length), ToPath);
+    public unsafe long Try() => Sys.Write(To, new ReadOnlySpan<byte>((void*)Buffer, Length), Offset, ToPath);
 }

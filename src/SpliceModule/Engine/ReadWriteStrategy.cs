@@ -5,7 +5,8 @@ using SpliceModule.Interop;
 namespace SpliceModule.Transfer;
 
 /// <summary>read(2)/write(2) through one page-aligned buffer: works for everything, including
-/// /proc and /sys files that report size 0 and refuse splice.</summary>
+/// /proc and /sys files that report size 0 and refuse splice. Explicit offsets go by pread(2) and
+/// pwrite(2), which leave the descriptors' positions alone.</summary>
 internal sealed unsafe class ReadWriteStrategy : CopyStrategy
 {
     internal const int BufferSize = 256 * 1024;
@@ -23,7 +24,7 @@ internal sealed unsafe class ReadWriteStrategy : CopyStrategy
             var destinationReady = Readiness.ToWrite(transfer.Destination, transfer.DestinationPath);
             while (transfer.Remaining > 0)
             {
-                long read = transfer.Wait.Retry(new ReadCall(transfer.Source, buffer, (int)NextChunk(transfer, BufferSize), transfer.SourcePath), sourceReady);
+                long read = transfer.Wait.Retry(new ReadCall(transfer.Source, buffer, (int)NextChunk(transfer, BufferSize), transfer.NextSourceOffset, transfer.SourcePath), sourceReady);
                 if (read == 0)
                 {
                     break;
@@ -31,7 +32,7 @@ internal sealed unsafe class ReadWriteStrategy : CopyStrategy
 
                 for (long written = 0; written < read;)
                 {
-                    long moved = transfer.Wait.Retry(new WriteCall(transfer.Destination, buffer + (nint)written, (int)(read - written), transfer.DestinationPath), destinationReady);
+                    long moved = transfer.Wait.Retry(new WriteCall(transfer.Destination, buffer + (nint)written, (int)(read - written), transfer.NextDestinationOffset, transfer.DestinationPath), destinationReady);
                     written += moved;
                     transfer.Advance(moved);
                 }

@@ -7,6 +7,9 @@ internal sealed class ReflinkStrategy : CopyStrategy
 {
     public override CopyMethod Method => CopyMethod.Reflink;
 
+    /// <summary>FICLONE clones whole files.</summary>
+    public override TransferOffsets OffsetsTaken => TransferOffsets.None;
+
     public override string? TryCopy(ByteTransfer transfer)
     {
         if (!transfer.BothRegularFiles)

@@ -3,12 +3,16 @@ using SpliceModule.Interop;
 namespace SpliceModule.Transfer;
 
 /// <summary>sendfile(2): a regular (mmap-able) source to any destination, e.g. a socket, from the
-/// file position or from an explicit <see cref="ByteTransfer.SourceOffset"/> (which leaves the position alone).</summary>
+/// file position or from an explicit <see cref="ByteTransfer.SourceOffset"/> (which leaves the
+/// position alone), always at the destination's own position.</summary>
 internal sealed class SendFileStrategy : CopyStrategy
 {
     private static readonly int[] FallbackErrnos = { Errno.EINVAL, Errno.ENOSYS, Errno.EOPNOTSUPP, Errno.ESPIPE, Errno.EBADF };
 
     public override CopyMethod Method => CopyMethod.SendFile;
+
+    /// <summary>sendfile(2) takes an offset for its input only; it writes at the output's position.</summary>
+    public override TransferOffsets OffsetsTaken => TransferOffsets.Source;
 
     public override string? TryCopy(ByteTransfer transfer)
     {

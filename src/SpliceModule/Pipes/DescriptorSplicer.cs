@@ -30,10 +30,6 @@ internal sealed record SpliceRequest(SpliceDescriptor Source, SpliceDescriptor D
 /// </summary>
 internal static class DescriptorSplicer
 {
-    private static readonly SpliceStrategy Splice = new();
-    private static readonly ReadWriteStrategy ReadWrite = new();
-    private static readonly SendFileStrategy SendFile = new();
-
     private static Action<long> ProgressWithExpected(Action<long, long> progress, long expected) => done => progress(done, expected);
 
     public static SpliceTransferResult Run(SpliceRequest request, Action<string>? explain = null)
@@ -50,22 +46,18 @@ internal static class DescriptorSplicer
         };
 
         var clock = Stopwatch.StartNew();
-        if (source.Kind == FileKind.File && Endpoint.IsNonBlockingSocket(destination) && SendFile.TryCopy(transfer) is null)
+        if (source.Kind == FileKind.File && Endpoint.IsNonBlockingSocket(destination) && CopyEngine.TryWith(CopyMethod.SendFile, transfer) is null)
         {
             return new SpliceTransferResult(source.DisplayName, destination.DisplayName, transfer.Copied, TransferMethod.SendFile, clock.Elapsed);
         }
 
         var method = TransferMethod.Splice;
-        string? refused = Endpoint.IsAppendOnly(destination) ? "splice(2) refuses destinations opened with O_APPEND" : Splice.TryCopy(transfer);
+        string? refused = Endpoint.IsAppendOnly(destination) ? "splice(2) refuses destinations opened with O_APPEND" : CopyEngine.TryWith(CopyMethod.Splice, transfer);
         if (refused is not null)
         {
-            if (request.SourceOffset is not null || request.DestinationOffset is not null)
-            {
-                throw new SpliceRefusedException(Refusal.OffsetNotSupported, $"Cannot splice {source.DisplayName} to {destination.DisplayName} ({refused}), and read/write cannot honour -SourceOffset or -DestinationOffset.");
-            }
-
+            // read/write honours the offsets too (pread/pwrite), and copies whatever it is given.
             explain?.Invoke($"{refused}; copied by read/write instead.");
-            ReadWrite.TryCopy(transfer);
+            CopyEngine.TryWith(CopyMethod.ReadWrite, transfer);
             method = TransferMethod.ReadWrite;
         }
 

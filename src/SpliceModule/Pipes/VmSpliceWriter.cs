@@ -105,7 +105,7 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
         {
             for (long written = 0; written < data.Length;)
             {
-                long moved = _wait.Retry(new WriteCall(_writeEnd.Handle, (nint)(bytes + written), (int)(data.Length - written), _writeName), ready);
+                long moved = _wait.Retry(new WriteCall(_writeEnd.Handle, (nint)(bytes + written), (int)(data.Length - written), Sys.CurrentPosition, _writeName), ready);
                 written += moved;
                 Bytes += moved;
             }
