@@ -26,7 +26,8 @@ internal static class PipeTee
         var (fromName, toName) = (source.ToString(), destination.ToString());
 
         // Either pipe may be the one not ready: an empty source (no writers and nothing held is end
-        // of input) or a full destination. Both are polled first: pipes of a script may block.
+        // of input) or a full destination. Both are polled before the first try too: without a
+        // length, the copy is of what the source holds once something has arrived.
         var ready = new Readiness(from.Handle, fromName, to.Handle, toName) { WaitFirst = true };
         long copied = length == 0 ? 0 : wait.Retry(new TeeOnce(source, from.Handle, to.Handle, length, fromName, toName), ready);
         return new SpliceTransferResult(fromName, toName, copied, TransferMethod.Tee, clock.Elapsed);
