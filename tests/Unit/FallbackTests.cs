@@ -18,13 +18,13 @@ public class FallbackTests
         string target = scratch.PathOf("dst");
         using var input = Scratch.OpenRead(source);
         using var output = Scratch.OpenNew(target);
-        var job = Scratch.FileJob(input, source, output, target);
+        var transfer = Scratch.FileTransfer(input, source, output, target);
 
-        var refused = Assert.Throws<SpliceRefusedException>(() => CopyEngine.Run(job, CopyMethod.Reflink));
+        var refused = Assert.Throws<SpliceRefusedException>(() => CopyEngine.Run(transfer, CopyMethod.Reflink));
 
         Assert.Equal(Refusal.MethodNotSupported, refused.Reason);
         Assert.Contains("EOPNOTSUPP", refused.Message, StringComparison.Ordinal);
-        Assert.Equal(0, job.Copied);
+        Assert.Equal(0, transfer.Copied);
         Assert.Equal(0, new FileInfo(target).Length);
         Assert.Equal(0, Sys.Seek(input, 0, Flags.SEEK_CUR));
     }
@@ -41,8 +41,8 @@ public class FallbackTests
         using (write)
         using (var output = Scratch.OpenNew(scratch.PathOf("dst")))
         {
-            var job = new CopyJob(read, FileKind.Pipe, "pipe", output, FileKind.File, scratch.PathOf("dst"));
-            Assert.Equal(Refusal.MethodNotSupported, Assert.Throws<SpliceRefusedException>(() => CopyEngine.Run(job, method)).Reason);
+            var transfer = new ByteTransfer(read, FileKind.Pipe, "pipe", output, FileKind.File, scratch.PathOf("dst"));
+            Assert.Equal(Refusal.MethodNotSupported, Assert.Throws<SpliceRefusedException>(() => CopyEngine.Run(transfer, method)).Reason);
         }
     }
 
@@ -60,8 +60,8 @@ public class FallbackTests
                 Sys.Write(write, "hello"u8);
             }
 
-            var job = new CopyJob(read, FileKind.Pipe, "pipe", output, FileKind.File, target);
-            Assert.Equal(CopyMethod.Splice, CopyEngine.Run(job, CopyMethod.Auto));
+            var transfer = new ByteTransfer(read, FileKind.Pipe, "pipe", output, FileKind.File, target);
+            Assert.Equal(CopyMethod.Splice, CopyEngine.Run(transfer, CopyMethod.Auto));
         }
 
         Assert.Equal("hello", File.ReadAllText(target));
@@ -78,9 +78,9 @@ public class FallbackTests
         using (var input = Scratch.OpenRead(source))
         using (var output = Sys.Open(target, Flags.O_WRONLY | Flags.O_APPEND))
         {
-            var job = Scratch.FileJob(input, source, output, target);
-            method = CopyEngine.Run(job, CopyMethod.Auto);
-            Assert.Equal(content.Length, job.Copied);
+            var transfer = Scratch.FileTransfer(input, source, output, target);
+            method = CopyEngine.Run(transfer, CopyMethod.Auto);
+            Assert.Equal(content.Length, transfer.Copied);
         }
 
         // copy_file_range (EBADF), splice and sendfile (EINVAL) all refuse O_APPEND.
@@ -97,13 +97,13 @@ public class FallbackTests
         string target = scratch.Write("log", "x"u8.ToArray());
         using var input = Scratch.OpenRead(source);
         using var output = Sys.Open(target, Flags.O_WRONLY | Flags.O_APPEND);
-        var job = Scratch.FileJob(input, source, output, target);
+        var transfer = Scratch.FileTransfer(input, source, output, target);
 
-        string? whyNot = new SpliceStrategy().TryCopy(job);
+        string? whyNot = new SpliceStrategy().TryCopy(transfer);
 
         Assert.NotNull(whyNot);
         Assert.Contains("EINVAL", whyNot, StringComparison.Ordinal);
-        Assert.Equal(0, job.Copied);
+        Assert.Equal(0, transfer.Copied);
         Assert.Equal(0, Sys.Seek(input, 0, Flags.SEEK_CUR));
         Assert.Equal(1, new FileInfo(target).Length);
     }
@@ -117,7 +117,7 @@ public class FallbackTests
         using var input = Scratch.OpenRead(source);
         using var output = Sys.Open(target, Flags.O_WRONLY | Flags.O_APPEND);
 
-        var refused = Assert.Throws<SpliceRefusedException>(() => CopyEngine.Run(Scratch.FileJob(input, source, output, target), CopyMethod.Splice));
+        var refused = Assert.Throws<SpliceRefusedException>(() => CopyEngine.Run(Scratch.FileTransfer(input, source, output, target), CopyMethod.Splice));
 
         Assert.Equal(Refusal.MethodNotSupported, refused.Reason);
         Assert.Equal(0, new FileInfo(target).Length);
@@ -131,7 +131,7 @@ public class FallbackTests
             string source = scratch.Write("src", Scratch.Bytes(10));
             using var input = Scratch.OpenRead(source);
             using var output = Scratch.OpenNew(scratch.PathOf("dst"));
-            CopyEngine.Run(Scratch.FileJob(input, source, output, scratch.PathOf("dst")), CopyMethod.PlatformCopy);
+            CopyEngine.Run(Scratch.FileTransfer(input, source, output, scratch.PathOf("dst")), CopyMethod.PlatformCopy);
         }).Reason);
 
     [Theory]
@@ -150,23 +150,23 @@ public class FallbackTests
         string source = scratch.Write("src", Scratch.Bytes(10));
         using var input = Scratch.OpenRead(source);
         using var output = Scratch.OpenNew(scratch.PathOf("dst"));
-        var job = Scratch.FileJob(input, source, output, scratch.PathOf("dst"));
+        var transfer = Scratch.FileTransfer(input, source, output, scratch.PathOf("dst"));
         if (alreadyCopied > 0)
         {
-            job.Advance(alreadyCopied);
+            transfer.Advance(alreadyCopied);
         }
 
-        Assert.Equal(mayFallBack, Probe.MayFallBack(job, new SpliceException(errno, "test"), Errno.EXDEV, Errno.EINVAL, Errno.ENOSPC, Errno.EIO, Errno.EDQUOT, Errno.ENOMEM));
+        Assert.Equal(mayFallBack, Probe.MayFallBack(transfer, new SpliceException(errno, "test"), Errno.EXDEV, Errno.EINVAL, Errno.ENOSPC, Errno.EIO, Errno.EDQUOT, Errno.ENOMEM));
     }
 
     [Fact]
     public void WithoutAnErrnoListAnyErrorButTheRealFailuresFallsBack()
     {
-        var job = new CopyJob(new Microsoft.Win32.SafeHandles.SafeFileHandle(), FileKind.File, "a", new Microsoft.Win32.SafeHandles.SafeFileHandle(), FileKind.File, "b");
-        Assert.True(Probe.MayFallBack(job, new SpliceException(Errno.EOPNOTSUPP, "ioctl(FICLONE)")));
-        Assert.True(Probe.MayFallBack(job, new SpliceException(Errno.EXDEV, "ioctl(FICLONE)")));
-        Assert.False(Probe.MayFallBack(job, new SpliceException(Errno.ENOSPC, "ioctl(FICLONE)")));
-        Assert.False(Probe.MayFallBack(job, new SpliceException(Errno.EIO, "ioctl(FICLONE)")));
+        var transfer = new ByteTransfer(new Microsoft.Win32.SafeHandles.SafeFileHandle(), FileKind.File, "a", new Microsoft.Win32.SafeHandles.SafeFileHandle(), FileKind.File, "b");
+        Assert.True(Probe.MayFallBack(transfer, new SpliceException(Errno.EOPNOTSUPP, "ioctl(FICLONE)")));
+        Assert.True(Probe.MayFallBack(transfer, new SpliceException(Errno.EXDEV, "ioctl(FICLONE)")));
+        Assert.False(Probe.MayFallBack(transfer, new SpliceException(Errno.ENOSPC, "ioctl(FICLONE)")));
+        Assert.False(Probe.MayFallBack(transfer, new SpliceException(Errno.EIO, "ioctl(FICLONE)")));
     }
 
     /// <summary>Opens the protected rule to the tests.</summary>
@@ -174,9 +174,9 @@ public class FallbackTests
     {
         public override CopyMethod Method => CopyMethod.Auto;
 
-        public static new bool MayFallBack(CopyJob job, SpliceException error, params int[] fallbackErrnos) =>
-            CopyStrategy.MayFallBack(job, error, fallbackErrnos);
+        public static new bool MayFallBack(ByteTransfer transfer, SpliceException error, params int[] fallbackErrnos) =>
+            CopyStrategy.MayFallBack(transfer, error, fallbackErrnos);
 
-        public override string? TryCopy(CopyJob job) => throw new NotSupportedException();
+        public override string? TryCopy(ByteTransfer transfer) => throw new NotSupportedException();
     }
 }

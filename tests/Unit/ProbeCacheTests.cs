@@ -70,7 +70,7 @@ public sealed class ProbeCacheTests : IDisposable
         using (var input = Scratch.OpenRead(source))
         using (var output = Scratch.OpenNew(forcedTarget))
         {
-            var refused = Assert.Throws<SpliceRefusedException>(() => CopyEngine.Run(Scratch.FileJob(input, source, output, forcedTarget), CopyMethod.CopyFileRange));
+            var refused = Assert.Throws<SpliceRefusedException>(() => CopyEngine.Run(Scratch.FileTransfer(input, source, output, forcedTarget), CopyMethod.CopyFileRange));
             Assert.Equal(Refusal.MethodNotSupported, refused.Reason);
             Assert.Contains("not available", refused.Message, StringComparison.Ordinal);
         }
@@ -79,7 +79,7 @@ public sealed class ProbeCacheTests : IDisposable
         using (var input = Scratch.OpenRead(source))
         using (var output = Scratch.OpenNew(autoTarget))
         {
-            Assert.Equal(CopyMethod.Splice, CopyEngine.Run(Scratch.FileJob(input, source, output, autoTarget), CopyMethod.Auto));
+            Assert.Equal(CopyMethod.Splice, CopyEngine.Run(Scratch.FileTransfer(input, source, output, autoTarget), CopyMethod.Auto));
         }
 
         Assert.Equal(System.IO.File.ReadAllBytes(source), System.IO.File.ReadAllBytes(autoTarget));

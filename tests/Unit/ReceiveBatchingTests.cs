@@ -33,20 +33,20 @@ public sealed class ReceiveBatchingTests : IDisposable
 
     private int LowWater => Sys.GetSocketOption(receiver.SafeHandle, Flags.SOL_SOCKET, Flags.SO_RCVLOWAT);
 
-    private CopyJob ReceiveJob(long limit = CopyJob.ToEnd) =>
+    private ByteTransfer ReceiveTransfer(long limit = ByteTransfer.ToEnd) =>
         new(receiver.SafeHandle, FileKind.Socket, "tcp", devNull, FileKind.CharacterDevice, "/dev/null") { Limit = limit };
 
     [Fact]
-    public void ArmsAfterABacklogAndNeverAsksForMoreThanTheJobExpects()
+    public void ArmsAfterABacklogAndNeverAsksForMoreThanTheTransferExpects()
     {
-        using var batching = ReceiveBatching.For(ReceiveJob())!;
+        using var batching = ReceiveBatching.For(ReceiveTransfer())!;
         Assert.NotNull(batching);
         Assert.False(batching.IsArmed);
 
-        batching.Observe(ReceiveBatching.BulkBytes - 1, CopyJob.ToEnd);
+        batching.Observe(ReceiveBatching.BulkBytes - 1, ByteTransfer.ToEnd);
         Assert.Equal(1, LowWater);
 
-        batching.Observe(ReceiveBatching.BulkBytes, CopyJob.ToEnd);
+        batching.Observe(ReceiveBatching.BulkBytes, ByteTransfer.ToEnd);
         Assert.Equal(ReceiveBatching.BatchBytes, LowWater);
 
         batching.Observe(10, 1000);
@@ -59,8 +59,8 @@ public sealed class ReceiveBatchingTests : IDisposable
     [Fact]
     public void AnUnfilledBatchGivesWayToWhatIsQueued()
     {
-        using var batching = ReceiveBatching.For(ReceiveJob())!;
-        batching.Observe(ReceiveBatching.BulkBytes, CopyJob.ToEnd);
+        using var batching = ReceiveBatching.For(ReceiveTransfer())!;
+        batching.Observe(ReceiveBatching.BulkBytes, ByteTransfer.ToEnd);
         sender.Send(new byte[10]);
 
         Assert.False(batching.WaitForBatch());
@@ -72,7 +72,7 @@ public sealed class ReceiveBatchingTests : IDisposable
     [Fact]
     public void AFullBatchIsReadyAtOnce()
     {
-        using var batching = ReceiveBatching.For(ReceiveJob())!;
+        using var batching = ReceiveBatching.For(ReceiveTransfer())!;
         batching.Observe(ReceiveBatching.BulkBytes, 4096);
         sender.Send(new byte[4096]);
 
@@ -85,12 +85,12 @@ public sealed class ReceiveBatchingTests : IDisposable
     {
         const int size = 4 * 1024 * 1024;
         var sending = Task.Run(() => sender.Send(new byte[size]));
-        var job = ReceiveJob(size);
+        var transfer = ReceiveTransfer(size);
 
-        Assert.Null(new SpliceStrategy().TryCopy(job));
+        Assert.Null(new SpliceStrategy().TryCopy(transfer));
         sending.Wait();
 
-        Assert.Equal(size, job.Copied);
+        Assert.Equal(size, transfer.Copied);
         Assert.Equal(1, LowWater);
     }
 
@@ -107,8 +107,8 @@ public sealed class ReceiveBatchingTests : IDisposable
             listener.Listen(1);
             one.Connect(new UnixDomainSocketEndPoint(path));
             other = listener.Accept();
-            var job = new CopyJob(other.SafeHandle, FileKind.Socket, "unix", devNull, FileKind.CharacterDevice, "/dev/null");
-            Assert.Null(ReceiveBatching.For(job));
+            var transfer = new ByteTransfer(other.SafeHandle, FileKind.Socket, "unix", devNull, FileKind.CharacterDevice, "/dev/null");
+            Assert.Null(ReceiveBatching.For(transfer));
         }
         finally
         {

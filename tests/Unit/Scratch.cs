@@ -7,8 +7,8 @@ using SpliceModule.Transfer;
 namespace SpliceModule.Tests;
 
 /// <summary>
-/// A private temporary directory with helpers to make files and copy jobs; removed on dispose. The one
-/// fixture for a unit test that needs a directory or a path: <c>using var scratch = new Scratch();</c>.
+/// A private temporary directory with helpers to make files and byte transfers; removed on dispose.
+/// The one fixture for a unit test that needs a directory or a path: <c>using var scratch = new Scratch();</c>.
 /// </summary>
 internal sealed class Scratch : IDisposable
 {
@@ -41,8 +41,8 @@ internal sealed class Scratch : IDisposable
     public static SafeFileHandle OpenNew(string path, int extraFlags = 0) =>
         Sys.Open(path, Flags.O_WRONLY | Flags.O_CREAT | Flags.O_TRUNC | extraFlags, 0b110_100_100);
 
-    /// <summary>A job from one regular file to another, sized as FileCopier would size it.</summary>
-    public static CopyJob FileJob(SafeFileHandle source, string sourcePath, SafeFileHandle destination, string destinationPath) =>
+    /// <summary>A transfer from one regular file to another, sized as FileCopier would size it.</summary>
+    public static ByteTransfer FileTransfer(SafeFileHandle source, string sourcePath, SafeFileHandle destination, string destinationPath) =>
         new(source, FileKind.File, sourcePath, destination, FileKind.File, destinationPath)
         {
             SourceSize = Sys.Stat(source, sourcePath).Size,

@@ -45,7 +45,7 @@ public class ShortTransferTests
 
     [Theory]
     [MemberData(nameof(LimitCases))]
-    public void AJobWithALimitCopiesExactlyThatPrefix(string method, int size, long limit)
+    public void ATransferWithALimitCopiesExactlyThatPrefix(string method, int size, long limit)
     {
         using var scratch = new Scratch();
         byte[] content = Scratch.Bytes(size, size);
@@ -54,11 +54,11 @@ public class ShortTransferTests
         using (var input = Scratch.OpenRead(source))
         using (var output = Scratch.OpenNew(target))
         {
-            var job = Scratch.FileJob(input, source, output, target);
-            job.Limit = limit;
-            Assert.Equal(Enum.Parse<CopyMethod>(method), CopyEngine.Run(job, Enum.Parse<CopyMethod>(method)));
-            Assert.Equal(limit, job.Copied);
-            Assert.Equal(0, job.Remaining);
+            var transfer = Scratch.FileTransfer(input, source, output, target);
+            transfer.Limit = limit;
+            Assert.Equal(Enum.Parse<CopyMethod>(method), CopyEngine.Run(transfer, Enum.Parse<CopyMethod>(method)));
+            Assert.Equal(limit, transfer.Copied);
+            Assert.Equal(0, transfer.Remaining);
         }
 
         Assert.Equal(content.AsSpan(0, (int)limit).ToArray(), File.ReadAllBytes(target));
@@ -99,14 +99,14 @@ public class ShortTransferTests
             });
             writer.IsBackground = true;
             writer.Start();
-            var job = new CopyJob(read, FileKind.Pipe, "pipe", output, FileKind.File, target)
+            var transfer = new ByteTransfer(read, FileKind.Pipe, "pipe", output, FileKind.File, target)
             {
-                Cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token,
+                Wait = new ReadinessWait(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token),
             };
 
-            Assert.Equal(method, CopyEngine.Run(job, method));
+            Assert.Equal(method, CopyEngine.Run(transfer, method));
             Assert.True(writer.Join(TimeSpan.FromSeconds(30)));
-            Assert.Equal(content.Length, job.Copied);
+            Assert.Equal(content.Length, transfer.Copied);
         }
 
         Assert.Equal(content, File.ReadAllBytes(target));
@@ -153,13 +153,13 @@ public class ShortTransferTests
 
         using (var input = Scratch.OpenRead(source))
         {
-            var job = new CopyJob(input, FileKind.File, source, pipe.WriteEnd.Handle, FileKind.Pipe, "pipe")
+            var transfer = new ByteTransfer(input, FileKind.File, source, pipe.WriteEnd.Handle, FileKind.Pipe, "pipe")
             {
                 SourceSize = content.Length,
-                Cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token,
+                Wait = new ReadinessWait(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token),
             };
-            Assert.Equal(method, CopyEngine.Run(job, method));
-            Assert.Equal(content.Length, job.Copied);
+            Assert.Equal(method, CopyEngine.Run(transfer, method));
+            Assert.Equal(content.Length, transfer.Copied);
         }
 
         pipe.WriteEnd.Dispose();
@@ -177,9 +177,9 @@ public class ShortTransferTests
         var totals = new System.Collections.Generic.List<long>();
         using var input = Scratch.OpenRead(source);
         using var output = Scratch.OpenNew(target);
-        var job = new CopyJob(input, FileKind.File, source, output, FileKind.File, target) { SourceSize = size, Progress = totals.Add };
+        var transfer = new ByteTransfer(input, FileKind.File, source, output, FileKind.File, target) { SourceSize = size, Progress = totals.Add };
 
-        CopyEngine.Run(job, CopyMethod.ReadWrite);
+        CopyEngine.Run(transfer, CopyMethod.ReadWrite);
 
         Assert.Equal(5, totals.Count);
         Assert.Equal(totals.OrderBy(t => t), totals);

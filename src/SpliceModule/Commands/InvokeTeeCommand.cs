@@ -145,7 +145,7 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
                 : TargetFor(resolver.ResolveNew(LanguagePrimitives.ConvertTo<string>(Unwrap(d))), source))
             .ToArray();
 
-    private void FanOut(string source, string[] destinations, Func<TeeRequest, IReadOnlyList<TeeOutcome>> copy)
+    private void FanOut(string source, string[] destinations, Func<TeeRequest, IReadOnlyList<TeeDestinationResult>> copy)
     {
         destinations = destinations.Where(d => ShouldProcess($"Item: {source} Destination: {d}", "Tee File")).ToArray();
         if (destinations.Length == 0)
@@ -158,7 +158,7 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
         {
             var outcomes = copy(new TeeRequest(source, destinations)
             {
-                Length = Length ?? CopyJob.ToEnd,
+                Length = Length ?? ByteTransfer.ToEnd,
                 Force = Force,
                 Wait = Wait,
                 Progress = progress.Tracking($"{source} to {destinations.Length} destination{(destinations.Length == 1 ? string.Empty : "s")}"),

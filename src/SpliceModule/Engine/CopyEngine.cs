@@ -2,7 +2,7 @@ using System;
 
 namespace SpliceModule.Transfer;
 
-/// <summary>Runs a <see cref="CopyJob"/> with the method asked for, or with the fastest that works.</summary>
+/// <summary>Runs a <see cref="ByteTransfer"/> with the method asked for, or with the fastest that works.</summary>
 internal static class CopyEngine
 {
     private static readonly CopyStrategy[] FastestFirst =
@@ -14,18 +14,19 @@ internal static class CopyEngine
         new ReadWriteStrategy(),
     };
 
-    /// <summary>Copies the job and returns the method that did it. A forced method that cannot
-    /// work is a <see cref="SpliceRefusedException"/>, never a silent switch to another.</summary>
+    /// <summary>Copies the transfer and returns the method that did it. A forced method that cannot
+    /// work is a <see cref="SpliceRefusedException"/>, never a silent switch to another: one that
+    /// cannot start at the transfer's explicit offsets is <see cref="Refusal.OffsetNotSupported"/>.</summary>
     /// <param name="startAt">For Auto: skip the strategies before this one, which earlier files
     /// of the same tree showed cannot work here (saves a refused call and its exception per file).</param>
-    public static CopyMethod Run(CopyJob job, CopyMethod method, CopyMethod startAt = CopyMethod.Auto)
+    public static CopyMethod Run(ByteTransfer transfer, CopyMethod method, CopyMethod startAt = CopyMethod.Auto)
     {
         if (method == CopyMethod.Auto)
         {
             int first = Math.Max(0, Array.FindIndex(FastestFirst, s => s.Method == startAt));
             for (int i = first; i < FastestFirst.Length; i++)
             {
-                if (FastestFirst[i].TryCopy(job) is null)
+                if (Attempt(FastestFirst[i], transfer) is null)
                 {
                     return FastestFirst[i].Method;
                 }
@@ -34,16 +35,44 @@ internal static class CopyEngine
             throw new InvalidOperationException("ReadWrite copies everything it is given.");
         }
 
-        var forced = Array.Find(FastestFirst, s => s.Method == method)
+        var forced = Find(method)
             ?? throw new SpliceRefusedException(Refusal.MethodNotSupported, $"The {method} method does not apply to a kernel copy.");
-        string? whyNot = forced.TryCopy(job);
+        if (OffsetsRefused(forced, transfer) is { } offsets)
+        {
+            throw new SpliceRefusedException(
+                Refusal.OffsetNotSupported,
+                $"The {method} method cannot copy '{transfer.SourcePath}' to '{transfer.DestinationPath}': {offsets}.");
+        }
+
+        string? whyNot = forced.TryCopy(transfer);
         if (whyNot is not null)
         {
             throw new SpliceRefusedException(
                 Refusal.MethodNotSupported,
-                $"The {method} method cannot copy '{job.SourcePath}' to '{job.DestinationPath}': {whyNot}");
+                $"The {method} method cannot copy '{transfer.SourcePath}' to '{transfer.DestinationPath}': {whyNot}");
         }
 
         return method;
     }
+
+    /// <summary>Tries one method, for callers that choose the order themselves (Invoke-Splice):
+    /// null when it copied everything, else why it could not start (nothing written). The same
+    /// offsets rule as <see cref="Run"/>.</summary>
+    public static string? TryWith(CopyMethod method, ByteTransfer transfer) =>
+        Attempt(Find(method) ?? throw new ArgumentOutOfRangeException(nameof(method), method, "Not a kernel copy method."), transfer);
+
+    private static CopyStrategy? Find(CopyMethod method) => Array.Find(FastestFirst, s => s.Method == method);
+
+    private static string? Attempt(CopyStrategy strategy, ByteTransfer transfer) =>
+        OffsetsRefused(strategy, transfer) ?? strategy.TryCopy(transfer);
+
+    /// <summary>The one place where explicit offsets meet a strategy that does not take them.</summary>
+    private static string? OffsetsRefused(CopyStrategy strategy, ByteTransfer transfer) =>
+        (transfer.ExplicitOffsets & ~strategy.OffsetsTaken) switch
+        {
+            TransferOffsets.None => null,
+            TransferOffsets.Source => $"{strategy.Method} cannot start reading at an offset of the source",
+            TransferOffsets.Destination => $"{strategy.Method} cannot start writing at an offset of the destination",
+            _ => $"{strategy.Method} cannot start at offsets of the source and the destination",
+        };
 }

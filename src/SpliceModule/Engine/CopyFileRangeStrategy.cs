@@ -2,7 +2,8 @@ using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
 
-/// <summary>copy_file_range(2): the file system copies in the kernel (server-side on NFS, reflink on some).</summary>
+/// <summary>copy_file_range(2): the file system copies in the kernel (server-side on NFS, reflink on
+/// some), from the positions or at explicit offsets, which leave the positions alone.</summary>
 internal sealed class CopyFileRangeStrategy : CopyStrategy
 {
     private static readonly int[] FallbackErrnos =
@@ -10,9 +11,9 @@ internal sealed class CopyFileRangeStrategy : CopyStrategy
 
     public override CopyMethod Method => CopyMethod.CopyFileRange;
 
-    public override string? TryCopy(CopyJob job)
+    public override string? TryCopy(ByteTransfer transfer)
     {
-        if (!job.BothRegularFiles)
+        if (!transfer.BothRegularFiles)
         {
             return "copy_file_range needs a regular file on both sides";
         }
@@ -22,27 +23,27 @@ internal sealed class CopyFileRangeStrategy : CopyStrategy
             return "copy_file_range is not available in this process";
         }
 
-        if (job.SourceSize == 0)
+        if (transfer.SourceSize == 0)
         {
-            return job.SourceIsKnownEmpty ? null : "the source reports size 0 (a /proc or /sys file has content copy_file_range cannot see)";
+            return transfer.SourceIsKnownEmpty ? null : "the source reports size 0 (a /proc or /sys file has content copy_file_range cannot see)";
         }
 
-        while (job.Remaining > 0)
+        while (transfer.Remaining > 0)
         {
-            job.ThrowIfCancelled();
+            transfer.ThrowIfCancelled();
             long copied;
             try
             {
-                copied = Sys.CopyFileRange(job.Source, Sys.CurrentPosition, job.Destination, Sys.CurrentPosition, NextChunk(job, Chunk), job.SourcePath, job.DestinationPath);
+                copied = Sys.CopyFileRange(transfer.Source, transfer.NextSourceOffset, transfer.Destination, transfer.NextDestinationOffset, NextChunk(transfer, Chunk), transfer.SourcePath, transfer.DestinationPath);
             }
-            catch (SpliceException e) when (MayFallBack(job, e, FallbackErrnos))
+            catch (SpliceException e) when (MayFallBack(transfer, e, FallbackErrnos))
             {
                 return e.Message;
             }
 
             if (copied == 0)
             {
-                if (job.Copied == 0)
+                if (transfer.Copied == 0)
                 {
                     return "copy_file_range copied nothing from a non-empty file";
                 }
@@ -50,7 +51,7 @@ internal sealed class CopyFileRangeStrategy : CopyStrategy
                 break;
             }
 
-            job.Advance(copied);
+            transfer.Advance(copied);
         }
 
         return null;

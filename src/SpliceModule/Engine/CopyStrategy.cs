@@ -1,10 +1,11 @@
+using System;
 using System.Linq;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
 
 /// <summary>
-/// One way of moving a <see cref="CopyJob"/>'s bytes. A strategy either copies everything or,
+/// One way of moving a <see cref="ByteTransfer"/>'s bytes. A strategy either copies everything or,
 /// having written nothing, says why it cannot, so that the next one may try.
 /// </summary>
 internal abstract class CopyStrategy
@@ -18,12 +19,25 @@ internal abstract class CopyStrategy
 
     public abstract CopyMethod Method { get; }
 
-    /// <summary>Copies the whole job, or returns why this strategy cannot start (nothing written).</summary>
-    public abstract string? TryCopy(CopyJob job);
+    /// <summary>The explicit offsets this strategy honours. <see cref="CopyEngine"/> never hands it a
+    /// transfer with others: it skips the strategy (Auto) or refuses the method (forced).</summary>
+    public virtual TransferOffsets OffsetsTaken => TransferOffsets.Source | TransferOffsets.Destination;
 
-    /// <summary>True when <paramref name="error"/> may hand the job to the next strategy.</summary>
-    protected static bool MayFallBack(CopyJob job, SpliceException error, params int[] fallbackErrnos) =>
-        job.Copied == 0 && !RealFailures.Contains(error.Errno) && (fallbackErrnos.Length == 0 || fallbackErrnos.Contains(error.Errno));
+    /// <summary>Copies the whole transfer, or returns why this strategy cannot start (nothing written).</summary>
+    public abstract string? TryCopy(ByteTransfer transfer);
 
-    protected static long NextChunk(CopyJob job, long preferred) => job.Remaining < preferred ? job.Remaining : preferred;
+    /// <summary>True when <paramref name="error"/> may hand the transfer to the next strategy.</summary>
+    protected static bool MayFallBack(ByteTransfer transfer, SpliceException error, params int[] fallbackErrnos) =>
+        transfer.Copied == 0 && !RealFailures.Contains(error.Errno) && (fallbackErrnos.Length == 0 || fallbackErrnos.Contains(error.Errno));
+
+    protected static long NextChunk(ByteTransfer transfer, long preferred) => transfer.Remaining < preferred ? transfer.Remaining : preferred;
+}
+
+/// <summary>Which ends of a <see cref="ByteTransfer"/> start at an explicit offset instead of the descriptor's position.</summary>
+[Flags]
+internal enum TransferOffsets
+{
+    None = 0,
+    Source = 1,
+    Destination = 2,
 }

@@ -5,7 +5,8 @@ using SpliceModule.Interop;
 namespace SpliceModule.Transfer;
 
 /// <summary>read(2)/write(2) through one page-aligned buffer: works for everything, including
-/// /proc and /sys files that report size 0 and refuse splice.</summary>
+/// /proc and /sys files that report size 0 and refuse splice. Explicit offsets go by pread(2) and
+/// pwrite(2), which leave the descriptors' positions alone.</summary>
 internal sealed unsafe class ReadWriteStrategy : CopyStrategy
 {
     internal const int BufferSize = 256 * 1024;
@@ -13,29 +14,27 @@ internal sealed unsafe class ReadWriteStrategy : CopyStrategy
 
     public override CopyMethod Method => CopyMethod.ReadWrite;
 
-    public override string? TryCopy(CopyJob job)
+    public override string? TryCopy(ByteTransfer transfer)
     {
-        void* memory = NativeMemory.AlignedAlloc(BufferSize, PageSize);
+        nint buffer = (nint)NativeMemory.AlignedAlloc(BufferSize, PageSize);
         try
         {
-            var buffer = new Span<byte>(memory, BufferSize);
-            while (job.Remaining > 0)
+            // A stream source is polled before every read: in blocking mode the read would block Ctrl+C.
+            var sourceReady = Readiness.ToRead(transfer.Source, transfer.SourcePath) with { WaitFirst = transfer.SourceIsStream };
+            var destinationReady = Readiness.ToWrite(transfer.Destination, transfer.DestinationPath);
+            while (transfer.Remaining > 0)
             {
-                job.ThrowIfCancelled();
-                if (job.SourceIsStream && !job.WaitUntilReady(job.Source, Flags.POLLIN, job.SourcePath))
-                {
-                    break;
-                }
-
-                long read = Sys.Read(job.Source, buffer[..(int)NextChunk(job, BufferSize)], job.SourcePath);
+                long read = transfer.Wait.Retry(new ReadCall(transfer.Source, buffer, (int)NextChunk(transfer, BufferSize), transfer.NextSourceOffset, transfer.SourcePath), sourceReady);
                 if (read == 0)
                 {
                     break;
                 }
 
-                if (read != Sys.WouldBlock)
+                for (long written = 0; written < read;)
                 {
-                    WriteAll(job, buffer[..(int)read]);
+                    long moved = transfer.Wait.Retry(new WriteCall(transfer.Destination, buffer + (nint)written, (int)(read - written), transfer.NextDestinationOffset, transfer.DestinationPath), destinationReady);
+                    written += moved;
+                    transfer.Advance(moved);
                 }
             }
 
@@ -43,23 +42,7 @@ internal sealed unsafe class ReadWriteStrategy : CopyStrategy
         }
         finally
         {
-            NativeMemory.AlignedFree(memory);
-        }
-    }
-
-    private static void WriteAll(CopyJob job, ReadOnlySpan<byte> data)
-    {
-        while (!data.IsEmpty)
-        {
-            long written = Sys.Write(job.Destination, data, job.DestinationPath);
-            if (written == Sys.WouldBlock)
-            {
-                job.WaitUntilReady(job.Destination, Flags.POLLOUT, job.DestinationPath);
-                continue;
-            }
-
-            data = data[(int)written..];
-            job.Advance(written);
+            NativeMemory.AlignedFree((void*)buffer);
         }
     }
 }

@@ -7,34 +7,37 @@ internal sealed class ReflinkStrategy : CopyStrategy
 {
     public override CopyMethod Method => CopyMethod.Reflink;
 
-    public override string? TryCopy(CopyJob job)
+    /// <summary>FICLONE clones whole files.</summary>
+    public override TransferOffsets OffsetsTaken => TransferOffsets.None;
+
+    public override string? TryCopy(ByteTransfer transfer)
     {
-        if (!job.BothRegularFiles)
+        if (!transfer.BothRegularFiles)
         {
             return "reflinks need a regular file on both sides";
         }
 
-        if (job.Limit != CopyJob.ToEnd)
+        if (transfer.Limit != ByteTransfer.ToEnd)
         {
             return "reflinks clone whole files";
         }
 
-        if (job.SourceSize == 0 && !job.SourceIsKnownEmpty)
+        if (transfer.SourceSize == 0 && !transfer.SourceIsKnownEmpty)
         {
             return "the source reports size 0 (a /proc or /sys file has content a reflink cannot see)";
         }
 
         try
         {
-            Sys.Clone(job.Source, job.Destination, job.SourcePath, job.DestinationPath);
+            Sys.Clone(transfer.Source, transfer.Destination, transfer.SourcePath, transfer.DestinationPath);
         }
-        catch (SpliceException e) when (MayFallBack(job, e))
+        catch (SpliceException e) when (MayFallBack(transfer, e))
         {
             return e.Message;
         }
 
         // The clone leaves both file positions where they were; later metadata steps do not care.
-        job.Advance(job.SourceSize);
+        transfer.Advance(transfer.SourceSize);
         return null;
     }
 }

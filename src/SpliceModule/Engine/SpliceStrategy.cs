@@ -5,7 +5,9 @@ namespace SpliceModule.Transfer;
 /// <summary>
 /// splice(2): pages move from the source into a kernel pipe and on into the destination without
 /// entering user space. When one end already is a pipe or FIFO the bytes go straight across;
-/// otherwise through a pipe of the strategy's own, sized as large as the kernel grants.
+/// otherwise through a pipe of the strategy's own, sized as large as the kernel grants, in two
+/// loops as Go's splice has them, each with its invariant: the fill from the source into the
+/// empty pipe (<see cref="CopyThroughPipe"/>) and the drain from the pipe (<see cref="PipeDrain"/>).
 /// </summary>
 internal sealed class SpliceStrategy : CopyStrategy
 {
@@ -18,34 +20,33 @@ internal sealed class SpliceStrategy : CopyStrategy
 
     public override CopyMethod Method => CopyMethod.Splice;
 
-    public override string? TryCopy(CopyJob job)
+    public override string? TryCopy(ByteTransfer transfer)
     {
         if (!KernelFeatures.IsAvailable(KernelFeature.Splice))
         {
             return "splice is not available in this process";
         }
 
-        return IsPipe(job.SourceKind) || IsPipe(job.DestinationKind) ? CopyDirect(job) : CopyThroughPipe(job);
+        return IsPipe(transfer.SourceKind) || IsPipe(transfer.DestinationKind) ? CopyDirect(transfer) : CopyThroughPipe(transfer);
     }
 
     private static bool IsPipe(FileKind kind) => kind is FileKind.Pipe or FileKind.Fifo;
 
-    private static string? CopyDirect(CopyJob job)
+    /// <summary>One end is a pipe: each splice(2) goes straight across, and either end may be the
+    /// one that is not ready.</summary>
+    private static string? CopyDirect(ByteTransfer transfer)
     {
-        using var batching = ReceiveBatching.For(job);
-        while (job.Remaining > 0)
+        using var batching = ReceiveBatching.For(transfer);
+        var ready = StreamEnds(transfer, batching);
+        while (transfer.Remaining > 0)
         {
-            if (!WaitForData(job, batching))
-            {
-                break;
-            }
-
             long moved;
             try
             {
-                moved = Sys.Splice(job.Source, job.NextSourceOffset, job.Destination, job.NextDestinationOffset, NextChunk(job, PreferredPipeCapacity), MoveFlags, job.SourcePath, job.DestinationPath);
+                var call = new SpliceCall(transfer.Source, transfer.NextSourceOffset, transfer.Destination, transfer.NextDestinationOffset, NextChunk(transfer, PreferredPipeCapacity), MoveFlags, transfer.SourcePath, transfer.DestinationPath);
+                moved = transfer.Wait.Retry(call, ready);
             }
-            catch (SpliceException e) when (MayFallBack(job, e, FallbackErrnos))
+            catch (SpliceException e) when (MayFallBack(transfer, e, FallbackErrnos))
             {
                 return e.Message;
             }
@@ -55,34 +56,36 @@ internal sealed class SpliceStrategy : CopyStrategy
                 break;
             }
 
-            if (moved != Sys.WouldBlock)
-            {
-                job.Advance(moved);
-                batching?.Observe(moved, job.Remaining);
-            }
+            transfer.Advance(moved);
+            batching?.Observe(moved, transfer.Remaining);
         }
 
         return null;
     }
 
-    private static string? CopyThroughPipe(CopyJob job)
+    /// <summary>
+    /// Neither end is a pipe: rounds of a fill and a drain through a pipe of ours.
+    /// Invariant of the fill: the pipe is empty (new, or emptied by the drain before), so a fill
+    /// that finds nothing to do means the source has nothing yet. The drain empties the pipe again
+    /// (<see cref="PipeDrain"/>: there, finding nothing to do means the destination is full). If
+    /// the destination refuses the very first bytes (O_APPEND, a file system without
+    /// splice_write), a regular source is rewound so that the next strategy starts from the same place.
+    /// </summary>
+    private static string? CopyThroughPipe(ByteTransfer transfer)
     {
-        using var pipe = KernelPipe.Create(nonBlocking: true);
-        using var batching = ReceiveBatching.For(job);
-        int capacity = GrowPipe(pipe);
-        while (job.Remaining > 0)
+        using var pipe = KernelPipe.ForTransfer(PreferredPipeCapacity);
+        using var batching = ReceiveBatching.For(transfer);
+        var ready = StreamEnds(transfer, batching);
+        int capacity = pipe.Capacity;
+        while (transfer.Remaining > 0)
         {
-            if (!WaitForData(job, batching))
-            {
-                break;
-            }
-
             long filled;
             try
             {
-                filled = Sys.Splice(job.Source, job.NextSourceOffset, pipe.WriteEnd.Handle, Sys.CurrentPosition, NextChunk(job, capacity), MoveFlags, job.SourcePath, job.DestinationPath);
+                var call = new SpliceCall(transfer.Source, transfer.NextSourceOffset, pipe.WriteEnd.Handle, Sys.CurrentPosition, NextChunk(transfer, capacity), MoveFlags, transfer.SourcePath, transfer.DestinationPath);
+                filled = transfer.Wait.Retry(call, ready);
             }
-            catch (SpliceException e) when (MayFallBack(job, e, FallbackErrnos))
+            catch (SpliceException e) when (MayFallBack(transfer, e, FallbackErrnos))
             {
                 return e.Message;
             }
@@ -92,81 +95,34 @@ internal sealed class SpliceStrategy : CopyStrategy
                 break;
             }
 
-            if (filled == Sys.WouldBlock)
-            {
-                continue;
-            }
-
-            string? refused = Drain(job, pipe, filled);
-            if (refused is not null)
-            {
-                return refused;
-            }
-
-            batching?.Observe(filled, job.Remaining);
-        }
-
-        return null;
-    }
-
-    /// <summary>Empties <paramref name="count"/> bytes from the pipe into the destination. If the
-    /// destination refuses the very first bytes (O_APPEND, a file system without splice_write),
-    /// a regular source is rewound so that the next strategy starts from the same place.</summary>
-    private static string? Drain(CopyJob job, KernelPipe pipe, long count)
-    {
-        while (count > 0)
-        {
-            job.ThrowIfCancelled();
-            long moved;
             try
             {
-                moved = Sys.Splice(pipe.ReadEnd.Handle, Sys.CurrentPosition, job.Destination, job.NextDestinationOffset, count, MoveFlags, job.SourcePath, job.DestinationPath);
+                PipeDrain.Into(pipe, transfer, filled);
             }
-            catch (SpliceException e) when (job.SourceKind == FileKind.File && MayFallBack(job, e, FallbackErrnos))
+            catch (SpliceException e) when (transfer.SourceKind == FileKind.File && MayFallBack(transfer, e, FallbackErrnos))
             {
-                if (job.SourceOffset == Sys.CurrentPosition)
+                if (transfer.SourceOffset == Sys.CurrentPosition)
                 {
-                    Sys.Seek(job.Source, -count, Flags.SEEK_CUR, job.SourcePath);
+                    Sys.Seek(transfer.Source, -filled, Flags.SEEK_CUR, transfer.SourcePath);
                 }
 
                 return e.Message;
             }
 
-            if (moved == Sys.WouldBlock)
-            {
-                job.WaitUntilReady(job.Destination, Flags.POLLOUT, job.DestinationPath);
-                continue;
-            }
-
-            count -= moved;
-            job.Advance(moved);
+            batching?.Observe(filled, transfer.Remaining);
         }
 
         return null;
     }
 
-    /// <summary>Polls stream ends so that a quiet FIFO or a full socket never blocks Ctrl+C.</summary>
-    private static bool WaitForData(CopyJob job, ReceiveBatching? batching)
-    {
-        job.ThrowIfCancelled();
-        if (job.DestinationIsStream)
+    /// <summary>The stream ends of a transfer (pipes, FIFOs, sockets, character devices), waited on
+    /// before every splice as well as when one finds nothing to do: a socket or device in blocking
+    /// mode would block Ctrl+C inside the call, a FIFO whose writer has not come yet would read as
+    /// end of input, and a full destination is not given more than it can take.</summary>
+    private static Readiness StreamEnds(ByteTransfer transfer, ReceiveBatching? batching) =>
+        new(transfer.SourceIsStream ? transfer.Source : null, transfer.SourcePath, transfer.DestinationIsStream ? transfer.Destination : null, transfer.DestinationPath)
         {
-            job.WaitUntilReady(job.Destination, Flags.POLLOUT, job.DestinationPath);
-        }
-
-        return !job.SourceIsStream || batching?.WaitForBatch() == true || job.WaitUntilReady(job.Source, Flags.POLLIN, job.SourcePath);
-    }
-
-    private static int GrowPipe(KernelPipe pipe)
-    {
-        try
-        {
-            return Sys.SetPipeSize(pipe.WriteEnd.Handle, PreferredPipeCapacity);
-        }
-        catch (SpliceException)
-        {
-            // Per-user pipe limits: work with the size the pipe already has.
-            return Sys.GetPipeSize(pipe.WriteEnd.Handle);
-        }
-    }
+            WaitFirst = transfer.SourceIsStream || transfer.DestinationIsStream,
+            Batching = batching,
+        };
 }

@@ -107,15 +107,15 @@ internal static class FileCopier
 
     private static (CopyMethod Method, long Bytes, string? Shrunk) CopyContent(FileCopyRequest request, SafeFileHandle source, in FileStatus sourceStatus, SafeFileHandle destination, FileKind destinationKind, DestinationSlot slot)
     {
-        var job = new CopyJob(source, sourceStatus.Kind, request.SourcePath, destination, destinationKind, slot.Path)
+        var transfer = new ByteTransfer(source, sourceStatus.Kind, request.SourcePath, destination, destinationKind, slot.Path)
         {
             SourceSize = sourceStatus.Kind == FileKind.File ? sourceStatus.Size : 0,
             SourceIsKnownEmpty = sourceStatus.Kind == FileKind.File && sourceStatus.Size == 0 && slot.Device == sourceStatus.Device,
-            Cancellation = request.Cancellation,
+            Wait = new ReadinessWait(request.Cancellation),
             Progress = request.Progress,
         };
-        var method = CopyEngine.Run(job, request.Method, request.StartAt);
-        return (method, job.Copied, null);
+        var method = CopyEngine.Run(transfer, request.Method, request.StartAt);
+        return (method, transfer.Copied, null);
     }
 
     private static FileCopyResult PlatformCopy(FileCopyRequest request, long started)

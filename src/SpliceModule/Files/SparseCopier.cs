@@ -7,7 +7,7 @@ namespace SpliceModule.Transfer;
 /// <summary>
 /// Copies a file with holes so that the copy has the same holes: SEEK_DATA/SEEK_HOLE find each
 /// data extent, both descriptors are positioned at it and the ordinary strategies copy just that
-/// extent (a <see cref="CopyJob"/> with a <see cref="CopyJob.Limit"/>); a final ftruncate gives
+/// extent (a <see cref="ByteTransfer"/> with a <see cref="ByteTransfer.Limit"/>); a final ftruncate gives
 /// the copy its full length, so a trailing hole stays a hole too. A source that shrinks while it
 /// is copied ends the copy at what was read, and the caller is told.
 /// </summary>
@@ -29,6 +29,7 @@ internal static class SparseCopier
         long copied = 0;
         long position = 0;
         long length = size;
+        var wait = new ReadinessWait(request.Cancellation);
         while (position < size)
         {
             request.Cancellation.ThrowIfCancellationRequested();
@@ -47,18 +48,18 @@ internal static class SparseCopier
             Sys.Seek(source, dataStart, Flags.SEEK_SET, request.SourcePath);
             Sys.Seek(destination, dataStart, Flags.SEEK_SET, destinationPath);
             long before = copied;
-            var job = new CopyJob(source, FileKind.File, request.SourcePath, destination, FileKind.File, destinationPath)
+            var transfer = new ByteTransfer(source, FileKind.File, request.SourcePath, destination, FileKind.File, destinationPath)
             {
                 SourceSize = size,
                 Limit = dataEnd - dataStart,
-                Cancellation = request.Cancellation,
+                Wait = wait,
                 Progress = request.Progress is { } report ? bytes => report(before + bytes) : null,
             };
-            used = CopyEngine.Run(job, request.Method, request.StartAt);
-            copied += job.Copied;
-            if (job.Copied < job.Limit)
+            used = CopyEngine.Run(transfer, request.Method, request.StartAt);
+            copied += transfer.Copied;
+            if (transfer.Copied < transfer.Limit)
             {
-                length = dataStart + job.Copied;
+                length = dataStart + transfer.Copied;
                 break;
             }
 
@@ -78,10 +79,10 @@ internal static class SparseCopier
 
     private static bool TryReflink(FileCopyRequest request, SafeHandle source, long size, SafeHandle destination, string destinationPath)
     {
-        var whole = new CopyJob(source, FileKind.File, request.SourcePath, destination, FileKind.File, destinationPath)
+        var whole = new ByteTransfer(source, FileKind.File, request.SourcePath, destination, FileKind.File, destinationPath)
         {
             SourceSize = size,
-            Cancellation = request.Cancellation,
+            Wait = new ReadinessWait(request.Cancellation),
             Progress = request.Progress,
         };
         if (request.Method == CopyMethod.Reflink)

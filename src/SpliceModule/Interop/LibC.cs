@@ -49,6 +49,12 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "read", SetLastError = true)]
     internal static partial nint Read(int fd, byte* buffer, nuint count);
 
+    [LibraryImport(Library, EntryPoint = "pread", SetLastError = true)]
+    internal static partial nint Pread(int fd, byte* buffer, nuint count, long offset);
+
+    [LibraryImport(Library, EntryPoint = "pwrite", SetLastError = true)]
+    internal static partial nint Pwrite(int fd, byte* buffer, nuint count, long offset);
+
     [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
     internal static partial nint Recv(int fd, byte* buffer, nuint count, int flags);
 

@@ -135,10 +135,10 @@ internal static unsafe partial class Sys
     /// vmsplice handed to a pipe stay alive after <see cref="UnmapMemory"/> for as long as the
     /// kernel still holds them, so unmapping (never reusing) keeps the pipe's bytes intact.
     /// Backed by a transparent huge page where the kernel offers one (THP "always" or "madvise"):
-    /// one fault and one zeroing per region instead of 512, and vmsplice pins 1 MiB of a huge page
-    /// in 10.7 µs against 18.2 µs for 256 base pages. Write-VmSplice -Pipe of 1 GiB in distinct
-    /// blocks went from 0.40 s to 0.11 s, of a repeated block from 0.060 s to 0.050 s. Both
-    /// madvise calls are hints; without them the pages fault in on first write.</summary>
+    /// one fault and one zeroing per region instead of 512, and vmsplice pins one huge page faster
+    /// than the base pages it replaces, which matters most when every write brings new bytes
+    /// (bench/results/NOTES.md). Both madvise calls are hints; without them the pages fault in on
+    /// first write.</summary>
     internal static void* MapMemory(long length)
     {
         void* memory = LibC.Mmap(null, (nuint)length, Flags.PROT_READ | Flags.PROT_WRITE, Flags.MAP_PRIVATE | Flags.MAP_ANONYMOUS, -1, 0);

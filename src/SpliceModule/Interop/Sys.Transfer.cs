@@ -6,7 +6,7 @@ using Microsoft.Win32.SafeHandles;
 namespace SpliceModule.Interop;
 
 /// <summary>The calls that move bytes (splice, tee, vmsplice, copy_file_range, sendfile, FICLONE,
-/// read, write, recv) and those that wait for or tune a stream (poll, socket options, lseek).</summary>
+/// read, pread, write, pwrite, recv) and those that wait for or tune a stream (poll, socket options, lseek).</summary>
 internal static unsafe partial class Sys
 {
     internal static void Clone(SafeHandle source, SafeHandle destination, string? sourcePath = null, string? destinationPath = null)
@@ -45,7 +45,7 @@ internal static unsafe partial class Sys
         long result;
         do
         {
-            result = Outcome(LibC.Splice(src.Fd, inPtr, dst.Fd, outPtr, (nuint)length, flags), "splice", KernelFeature.Splice, sourcePath, destinationPath);
+            result = Counted(LibC.Splice(src.Fd, inPtr, dst.Fd, outPtr, (nuint)length, flags), "splice", KernelFeature.Splice, sourcePath, destinationPath);
         }
         while (result == Interrupted);
 
@@ -59,7 +59,7 @@ internal static unsafe partial class Sys
         long result;
         do
         {
-            result = Outcome(LibC.Tee(src.Fd, dst.Fd, (nuint)length, flags), "tee", KernelFeature.Tee, sourcePath, destinationPath);
+            result = Counted(LibC.Tee(src.Fd, dst.Fd, (nuint)length, flags), "tee", KernelFeature.Tee, sourcePath, destinationPath);
         }
         while (result == Interrupted);
 
@@ -75,7 +75,7 @@ internal static unsafe partial class Sys
         long result;
         do
         {
-            result = Outcome(LibC.VmSplice(dst.Fd, &iov, 1, flags), "vmsplice", KernelFeature.VmSplice, null, path);
+            result = Counted(LibC.VmSplice(dst.Fd, &iov, 1, flags), "vmsplice", KernelFeature.VmSplice, null, path);
         }
         while (result == Interrupted);
 
@@ -92,7 +92,7 @@ internal static unsafe partial class Sys
         long result;
         do
         {
-            result = Outcome(LibC.CopyFileRange(src.Fd, inPtr, dst.Fd, outPtr, (nuint)length, 0), "copy_file_range", KernelFeature.CopyFileRange, sourcePath, destinationPath);
+            result = Counted(LibC.CopyFileRange(src.Fd, inPtr, dst.Fd, outPtr, (nuint)length, 0), "copy_file_range", KernelFeature.CopyFileRange, sourcePath, destinationPath);
         }
         while (result == Interrupted);
 
@@ -108,7 +108,7 @@ internal static unsafe partial class Sys
         long result;
         do
         {
-            result = Outcome(LibC.SendFile(dst.Fd, src.Fd, inPtr, (nuint)length), "sendfile", KernelFeature.SendFile, sourcePath, destinationPath);
+            result = Counted(LibC.SendFile(dst.Fd, src.Fd, inPtr, (nuint)length), "sendfile", KernelFeature.SendFile, sourcePath, destinationPath);
         }
         while (result == Interrupted);
 
@@ -134,7 +134,11 @@ internal static unsafe partial class Sys
         throw new SpliceException(errno, "lseek", path);
     }
 
-    internal static long Read(SafeHandle handle, Span<byte> buffer, string? path = null)
+    internal static long Read(SafeHandle handle, Span<byte> buffer, string? path = null) => Read(handle, buffer, CurrentPosition, path);
+
+    /// <summary>read(2) from the descriptor's position, or pread(2) at <paramref name="offset"/>,
+    /// which leaves the position where it is.</summary>
+    internal static long Read(SafeHandle handle, Span<byte> buffer, long offset, string? path = null)
     {
         using var lease = new FdLease(handle);
         fixed (byte* bytes = buffer)
@@ -142,7 +146,9 @@ internal static unsafe partial class Sys
             long result;
             do
             {
-                result = Outcome(LibC.Read(lease.Fd, bytes, (nuint)buffer.Length), "read", null, path, null);
+                result = offset == CurrentPosition
+                    ? Counted(LibC.Read(lease.Fd, bytes, (nuint)buffer.Length), "read", null, path, null)
+                    : Counted(LibC.Pread(lease.Fd, bytes, (nuint)buffer.Length, offset), "pread", null, path, null);
             }
             while (result == Interrupted);
 
@@ -160,7 +166,7 @@ internal static unsafe partial class Sys
             long result;
             do
             {
-                result = Outcome(LibC.Recv(lease.Fd, bytes, (nuint)buffer.Length, Flags.MSG_DONTWAIT), "recv", null, path, null);
+                result = Counted(LibC.Recv(lease.Fd, bytes, (nuint)buffer.Length, Flags.MSG_DONTWAIT), "recv", null, path, null);
             }
             while (result == Interrupted);
 
@@ -168,7 +174,12 @@ internal static unsafe partial class Sys
         }
     }
 
-    internal static long Write(SafeHandle handle, ReadOnlySpan<byte> buffer, string? path = null)
+    internal static long Write(SafeHandle handle, ReadOnlySpan<byte> buffer, string? path = null) => Write(handle, buffer, CurrentPosition, path);
+
+    /// <summary>write(2) at the descriptor's position, or pwrite(2) at <paramref name="offset"/>,
+    /// which leaves the position where it is. (On Linux a descriptor opened with O_APPEND appends
+    /// whatever the offset: callers refuse an offset there.)</summary>
+    internal static long Write(SafeHandle handle, ReadOnlySpan<byte> buffer, long offset, string? path = null)
     {
         using var lease = new FdLease(handle);
         fixed (byte* bytes = buffer)
@@ -176,7 +187,9 @@ internal static unsafe partial class Sys
             long result;
             do
             {
-                result = Outcome(LibC.Write(lease.Fd, bytes, (nuint)buffer.Length), "write", null, null, path);
+                result = offset == CurrentPosition
+                    ? Counted(LibC.Write(lease.Fd, bytes, (nuint)buffer.Length), "write", null, null, path)
+                    : Counted(LibC.Pwrite(lease.Fd, bytes, (nuint)buffer.Length, offset), "pwrite", null, null, path);
             }
             while (result == Interrupted);
 

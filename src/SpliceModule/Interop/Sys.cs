@@ -11,14 +11,14 @@ namespace SpliceModule.Interop;
 /// legitimately find nothing to do right now (a non-blocking pipe) return <see cref="WouldBlock"/>.
 /// Two shapes, and no delegate on any call: a call that returns a status is
 /// <c>while (call != 0) { [answer an expected errno;] ThrowUnlessInterrupted(...); }</c>, and a call
-/// that returns a count goes through <see cref="Outcome"/>.
+/// that returns a count goes through <see cref="Counted"/>.
 /// </summary>
 internal static unsafe partial class Sys
 {
     /// <summary>Returned instead of a count when a non-blocking call got EAGAIN.</summary>
     internal const long WouldBlock = -1;
 
-    /// <summary>What <see cref="Outcome"/> gives for EINTR: the caller makes the call again.</summary>
+    /// <summary>What <see cref="Counted"/> gives for EINTR: the caller makes the call again.</summary>
     private const long Interrupted = -2;
 
     /// <summary>Passed as an offset: use and advance the descriptor's own file position.</summary>
@@ -98,6 +98,30 @@ internal static unsafe partial class Sys
     /// <summary>Asks for a capacity; returns what the kernel really gave (it rounds up to pages).</summary>
     internal static int SetPipeSize(SafeHandle pipe, int bytes) => Fcntl(pipe, Flags.F_SETPIPE_SZ, bytes);
 
+    /// <summary>The one way a transfer sizes a pipe: grows it to at least <paramref name="bytes"/>
+    /// where the kernel allows and returns the capacity it has then. The kernel rounds up to a
+    /// power-of-two number of pages; it refuses unprivileged processes (no CAP_SYS_RESOURCE) more
+    /// than /proc/sys/fs/pipe-max-size or past the per-user limits (EPERM), and may lack the memory
+    /// (ENOMEM): then the pipe keeps the size it had, and the transfer moves in smaller steps. A
+    /// pipe is never shrunk (that could fail with EBUSY while it holds data).</summary>
+    internal static int GrowPipe(SafeHandle pipe, int bytes, string? path = null)
+    {
+        int current = Fcntl(pipe, Flags.F_GETPIPE_SZ, 0, path);
+        if (current >= bytes)
+        {
+            return current;
+        }
+
+        try
+        {
+            return Fcntl(pipe, Flags.F_SETPIPE_SZ, bytes, path);
+        }
+        catch (SpliceException e) when (e.Errno is Errno.EPERM or Errno.ENOMEM)
+        {
+            return current;
+        }
+    }
+
     internal static void SetNonBlocking(SafeHandle handle, bool nonBlocking, string? path = null)
     {
         int flags = Fcntl(handle, Flags.F_GETFL, 0, path);
@@ -119,11 +143,11 @@ internal static unsafe partial class Sys
         }
     }
 
-    /// <summary>What a counting call's return value means: the count it moved, <see cref="WouldBlock"/>
-    /// (EAGAIN), <see cref="Interrupted"/> (EINTR: call again), or an exception. Every counting call
-    /// is <c>do { r = Outcome(call) } while (r == Interrupted)</c>, with no delegate: some run once
+    /// <summary>The errno mapping of a counting call: its return value becomes the count it moved,
+    /// <see cref="WouldBlock"/> (EAGAIN), <see cref="Interrupted"/> (EINTR: call again), or an exception. Every counting call
+    /// is <c>do { r = Counted(call) } while (r == Interrupted)</c>, with no delegate: some run once
     /// per 16 KiB slice.</summary>
-    private static long Outcome(nint result, string syscall, KernelFeature? feature, string? sourcePath, string? destinationPath)
+    private static long Counted(nint result, string syscall, KernelFeature? feature, string? sourcePath, string? destinationPath)
     {
         if (result >= 0)
         {

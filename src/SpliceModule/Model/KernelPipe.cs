@@ -63,6 +63,25 @@ public sealed class KernelPipe : IDisposable
         return pipe;
     }
 
+    /// <summary>A non-blocking pipe for a transfer of the module's own, grown towards
+    /// <paramref name="capacity"/> as far as the kernel allows (<see cref="Sys.GrowPipe"/>): unlike
+    /// <see cref="Create"/>, a refused size is not an error, since the transfer works at any size.</summary>
+    internal static KernelPipe ForTransfer(int capacity)
+    {
+        var pipe = Create(nonBlocking: true);
+        try
+        {
+            pipe._capacity = Sys.GrowPipe(pipe.WriteEnd.Handle, capacity);
+        }
+        catch
+        {
+            pipe.Dispose();
+            throw;
+        }
+
+        return pipe;
+    }
+
     /// <summary>The largest capacity an unprivileged process may ask for, or null where it cannot be read.</summary>
     public static int? ReadPipeMaxSize()
     {

@@ -22,54 +22,46 @@ internal sealed record SpliceRequest(SpliceDescriptor Source, SpliceDescriptor D
 /// <summary>
 /// Invoke-Splice's engine: moves bytes between two descriptors through <see cref="SpliceStrategy"/>
 /// (directly when one end is a pipe, through a kernel pipe of its own otherwise). A regular file
-/// into a non-blocking socket goes by sendfile(2) instead, which on loopback TCP sent 1 GiB in
-/// about half the time of a splice loop through a 1 MiB pipe (that hands TCP 1 MiB bursts).
+/// into a non-blocking socket goes by sendfile(2) instead, which hands the file's pages to TCP
+/// without the 1 MiB bursts a splice loop through a pipe makes, and was the faster of the two
+/// (bench/results/NOTES.md).
 /// splice(2) refuses O_APPEND destinations, so those, and devices without splice support, go by
 /// read/write, and the result says so.
 /// </summary>
 internal static class DescriptorSplicer
 {
-    private static readonly SpliceStrategy Splice = new();
-    private static readonly ReadWriteStrategy ReadWrite = new();
-    private static readonly SendFileStrategy SendFile = new();
-
     private static Action<long> ProgressWithExpected(Action<long, long> progress, long expected) => done => progress(done, expected);
 
     public static SpliceTransferResult Run(SpliceRequest request, Action<string>? explain = null)
     {
         var (source, destination) = (request.Source, request.Destination);
         Validate(request);
-        var job = new CopyJob(source.Handle, source.Kind, source.DisplayName, destination.Handle, destination.Kind, destination.DisplayName)
+        var transfer = new ByteTransfer(source.Handle, source.Kind, source.DisplayName, destination.Handle, destination.Kind, destination.DisplayName)
         {
-            Limit = request.Length ?? CopyJob.ToEnd,
+            Limit = request.Length ?? ByteTransfer.ToEnd,
             SourceOffset = request.SourceOffset ?? Sys.CurrentPosition,
             DestinationOffset = request.DestinationOffset ?? Sys.CurrentPosition,
-            Cancellation = request.Wait.Cancellation,
-            IdleTimeout = request.Wait.Timeout,
+            Wait = request.Wait,
             Progress = request.Progress is { } progress ? ProgressWithExpected(progress, Endpoint.ExpectedBytes(source.Handle, source.Kind, source.Path, request.SourceOffset, request.Length)) : null,
         };
 
         var clock = Stopwatch.StartNew();
-        if (source.Kind == FileKind.File && Endpoint.IsNonBlockingSocket(destination) && SendFile.TryCopy(job) is null)
+        if (source.Kind == FileKind.File && Endpoint.IsNonBlockingSocket(destination) && CopyEngine.TryWith(CopyMethod.SendFile, transfer) is null)
         {
-            return new SpliceTransferResult(source.DisplayName, destination.DisplayName, job.Copied, TransferMethod.SendFile, clock.Elapsed);
+            return new SpliceTransferResult(source.DisplayName, destination.DisplayName, transfer.Copied, TransferMethod.SendFile, clock.Elapsed);
         }
 
         var method = TransferMethod.Splice;
-        string? refused = Endpoint.IsAppendOnly(destination) ? "splice(2) refuses destinations opened with O_APPEND" : Splice.TryCopy(job);
+        string? refused = Endpoint.IsAppendOnly(destination) ? "splice(2) refuses destinations opened with O_APPEND" : CopyEngine.TryWith(CopyMethod.Splice, transfer);
         if (refused is not null)
         {
-            if (request.SourceOffset is not null || request.DestinationOffset is not null)
-            {
-                throw new SpliceRefusedException(Refusal.OffsetNotSupported, $"Cannot splice {source.DisplayName} to {destination.DisplayName} ({refused}), and read/write cannot honour -SourceOffset or -DestinationOffset.");
-            }
-
+            // read/write honours the offsets too (pread/pwrite), and copies whatever it is given.
             explain?.Invoke($"{refused}; copied by read/write instead.");
-            ReadWrite.TryCopy(job);
+            CopyEngine.TryWith(CopyMethod.ReadWrite, transfer);
             method = TransferMethod.ReadWrite;
         }
 
-        return new SpliceTransferResult(source.DisplayName, destination.DisplayName, job.Copied, method, clock.Elapsed);
+        return new SpliceTransferResult(source.DisplayName, destination.DisplayName, transfer.Copied, method, clock.Elapsed);
     }
 
     private static void Validate(SpliceRequest request)

@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Runtime.InteropServices;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
@@ -26,49 +27,62 @@ internal static class KernelPipeReader
                 $"{descriptor.DisplayName} is a {descriptor.Kind}; Read-KernelPipe reads pipes, FIFOs and sockets (read a file with Get-Content, or move it with Invoke-Splice).");
         }
 
-        var readEnd = descriptor.Handle;
         string name = source is KernelPipe pipe ? pipe.ToString() : descriptor.DisplayName;
-        var received = new ArrayBufferWriter<byte>();
-        int? limit = length;
-        while (limit is not { } wanted || received.WrittenCount < wanted)
+        var take = new TakeQueued(descriptor.Handle, name, descriptor.Kind == FileKind.Socket, new ArrayBufferWriter<byte>(), length);
+        var ready = Readiness.ToRead(descriptor.Handle, name);
+        while (take.Limit is not { } wanted || take.Received.WrittenCount < wanted)
         {
-            int available = Sys.BytesAvailable(readEnd, name);
-            if (available == 0)
+            if (wait.Retry(ref take, ready) == 0)
             {
-                if (!wait.Until(readEnd, Flags.POLLIN, name))
-                {
-                    break; // no writers left: end of input
-                }
+                break; // no writers left (or the socket's peer has finished): end of input
+            }
+        }
 
-                available = Sys.BytesAvailable(readEnd, name);
-                if (available == 0 && descriptor.Kind != FileKind.Socket)
-                {
-                    continue; // another reader took it first
-                }
+        return take.Received.WrittenSpan.ToArray();
+    }
+
+    /// <summary>One read of no more than the pipe holds. Without a length the first bytes to
+    /// arrive set the <see cref="Limit"/>: what the pipe held then.</summary>
+    private struct TakeQueued : INonBlockingCall
+    {
+        private readonly SafeHandle _readEnd;
+        private readonly string _name;
+        private readonly bool _socket;
+
+        public TakeQueued(SafeHandle readEnd, string name, bool socket, ArrayBufferWriter<byte> received, int? limit)
+        {
+            (_readEnd, _name, _socket, Received, Limit) = (readEnd, name, socket, received, limit);
+        }
+
+        public ArrayBufferWriter<byte> Received { get; }
+
+        public int? Limit { get; private set; }
+
+        public long Try()
+        {
+            int available = Sys.BytesAvailable(_readEnd, _name);
+            if (available == 0 && !_socket)
+            {
+                return Sys.WouldBlock; // nothing yet, or another reader took it first
             }
 
             // A socket whose peer has finished is readable with nothing queued: a read of one byte
             // gives 0 (by recv with MSG_DONTWAIT, so that even a blocking socket cannot block here).
-            int wantedNow = limit is { } most ? most - received.WrittenCount : available;
+            int wantedNow = Limit is { } most ? most - Received.WrittenCount : available;
             int chunk = Math.Clamp(Math.Min(available, wantedNow), 1, MaxRead);
             if (available > 0)
             {
-                limit ??= available;
+                Limit ??= available;
             }
 
-            var into = received.GetSpan(chunk)[..chunk];
-            long read = descriptor.Kind == FileKind.Socket ? Sys.ReceiveWithoutWaiting(readEnd, into, name) : Sys.Read(readEnd, into, name);
-            if (read == 0)
+            var into = Received.GetSpan(chunk)[..chunk];
+            long read = _socket ? Sys.ReceiveWithoutWaiting(_readEnd, into, _name) : Sys.Read(_readEnd, into, _name);
+            if (read > 0)
             {
-                break;
+                Received.Advance((int)read);
             }
 
-            if (read != Sys.WouldBlock)
-            {
-                received.Advance((int)read);
-            }
+            return read;
         }
-
-        return received.WrittenSpan.ToArray();
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
@@ -22,30 +23,24 @@ internal static class PipeTee
 
         var clock = Stopwatch.StartNew();
         var (from, to) = (Endpoint.AsSource(source), Endpoint.AsDestination(destination));
-        long copied = 0;
-        while (length != 0)
+        var (fromName, toName) = (source.ToString(), destination.ToString());
+
+        // Either pipe may be the one not ready: an empty source (no writers and nothing held is end
+        // of input) or a full destination. Both are polled before the first try too: without a
+        // length, the copy is of what the source holds once something has arrived.
+        var ready = new Readiness(from.Handle, fromName, to.Handle, toName) { WaitFirst = true };
+        long copied = length == 0 ? 0 : wait.Retry(new TeeOnce(source, from.Handle, to.Handle, length, fromName, toName), ready);
+        return new SpliceTransferResult(fromName, toName, copied, TransferMethod.Tee, clock.Elapsed);
+    }
+
+    /// <summary>One tee(2) of <paramref name="Length"/> bytes, or of all the source holds; 0 when it
+    /// holds nothing (another reader took it).</summary>
+    private readonly record struct TeeOnce(KernelPipe Source, SafeHandle From, SafeHandle To, long? Length, string FromName, string ToName) : INonBlockingCall
+    {
+        public long Try()
         {
-            if (!wait.Until(from.Handle, Flags.POLLIN, source.ToString()))
-            {
-                break; // no writers and nothing held: end of input
-            }
-
-            long wanted = length ?? source.BytesAvailable;
-            if (wanted == 0)
-            {
-                break;
-            }
-
-            copied = Sys.Tee(from.Handle, to.Handle, wanted, TeeFlags, source.ToString(), destination.ToString());
-            if (copied != Sys.WouldBlock)
-            {
-                break;
-            }
-
-            // The source has data (polled above), so EAGAIN means the destination is full.
-            wait.Until(to.Handle, Flags.POLLOUT, destination.ToString());
+            long wanted = Length ?? Source.BytesAvailable;
+            return wanted == 0 ? 0 : Sys.Tee(From, To, wanted, TeeFlags, FromName, ToName);
         }
-
-        return new SpliceTransferResult(source.ToString(), destination.ToString(), Math.Max(copied, 0), TransferMethod.Tee, clock.Elapsed);
     }
 }

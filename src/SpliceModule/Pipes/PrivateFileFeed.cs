@@ -16,7 +16,7 @@ namespace SpliceModule.Transfer;
 /// copies what it is given (a file or device, not a FIFO that passes the pages on to its reader);
 /// otherwise every round takes memory never used before.
 /// </summary>
-internal sealed unsafe class PrivateFileFeed : IDisposable
+internal sealed unsafe class PrivateFileFeed : IRoundFill, IDisposable
 {
     private readonly SplicePageArena _arena = new();
     private readonly SafeHandle _source;

@@ -15,7 +15,7 @@ namespace SpliceModule.Transfer;
 /// names the source to open (ignored by <see cref="TeeFanOut.CopyFrom(SpliceDescriptor, TeeRequest)"/>).</summary>
 internal sealed record TeeRequest(string SourcePath, IReadOnlyList<string> DestinationPaths)
 {
-    public long Length { get; init; } = CopyJob.ToEnd;
+    public long Length { get; init; } = ByteTransfer.ToEnd;
 
     public bool Force { get; init; }
 
@@ -26,8 +26,20 @@ internal sealed record TeeRequest(string SourcePath, IReadOnlyList<string> Desti
     public Action<long, long>? Progress { get; init; }
 }
 
+/// <summary>What makes a fan-out's round ready at the head of its front pipe.</summary>
+internal interface IRoundFill
+{
+    /// <summary>Up to <paramref name="most"/> bytes at the head of the front pipe: the count, 0 at
+    /// the end of the source, or <see cref="Sys.WouldBlock"/> while it has nothing.</summary>
+    long Fill(long most);
+
+    /// <summary>Runs after each round, when the front pipe and every pipe of a destination are
+    /// empty (a failed destination's pipe is closed).</summary>
+    void RoundDone();
+}
+
 /// <summary>How one destination of a fan-out ended: its bytes, or why it failed.</summary>
-internal sealed record TeeOutcome(string SourcePath, string DestinationPath, long Bytes, TimeSpan Duration, Exception? Failure)
+internal sealed record TeeDestinationResult(string SourcePath, string DestinationPath, long Bytes, TimeSpan Duration, Exception? Failure)
 {
     /// <summary>What the new file did not take from the source (setuid bits, a refused mode).</summary>
     public MetadataReport Metadata { get; init; }
@@ -54,27 +66,26 @@ internal static class TeeFanOut
     /// block devices, spliced from sockets and character devices): 128 KiB, as coreutils tee reads.</summary>
     internal const int RoundBytes = 128 * 1024;
 
-    /// <summary>A FIFO source opened by path grows to this size and rounds take up to all of it.
-    /// A C model of this loop, 1 GiB to 4 ext4 files, each run after the same memory warm-up: tee(2)
-    /// straight from a 1 MiB FIFO took 1.6-2.7 s, from the FIFO's default 64 KiB 2.7-4.0 s, and
-    /// coreutils tee 4.0-6.1 s.</summary>
+    /// <summary>A FIFO source opened by path grows to this size and rounds take up to all of it:
+    /// fewer, larger rounds of tee(2) in place beat both the FIFO's default size and coreutils tee
+    /// (bench/results/NOTES.md).</summary>
     private const int SourcePipeCapacity = SpliceStrategy.PreferredPipeCapacity;
 
     /// <summary>
     /// Most bytes spliced into a destination file per call. Each call's length sets the size of the
     /// page-cache folios ext4 allocates, and on a VM that hands freed memory back to its host
     /// (virtio-balloon free page reporting) large folios come from memory the host must fault in
-    /// again: 1 GiB from a FIFO to 4 ext4 files right after coreutils tee took 7-10 s in 1 MiB
-    /// calls against 2.5-3.8 s in 16 KiB calls (32 and 64 KiB swung from 1.8 to 10.9 s). Into
-    /// one warm file 1 MiB calls are faster, so only the fan-out, which allocates N times the
-    /// source's size in page cache, writes files in slices; and not on tmpfs, which caches in base
-    /// pages anyway and where the extra calls cost (4 files: 2.1 s against 1.5 s).
+    /// again, so large calls made a fan-out to several files slow and erratic, and 16 KiB calls
+    /// were the steadiest (bench/results/NOTES.md). Into one warm file large calls are faster, so
+    /// only the fan-out, which allocates N times the source's size in page cache, writes files in
+    /// slices; and not on tmpfs, which caches in base pages anyway and where the extra calls only
+    /// cost.
     /// </summary>
     internal const int FileSliceBytes = 16 * 1024;
 
     private const uint FillFlags = Flags.SPLICE_F_MOVE | Flags.SPLICE_F_MORE | Flags.SPLICE_F_NONBLOCK;
 
-    public static IReadOnlyList<TeeOutcome> Copy(TeeRequest request)
+    public static IReadOnlyList<TeeDestinationResult> Copy(TeeRequest request)
     {
         var clock = Stopwatch.StartNew();
         // Opened non-blocking, then looked at: a FIFO swapped in for a file cannot block open(2).
@@ -83,7 +94,7 @@ internal static class TeeFanOut
         {
             if (status.Kind == FileKind.Fifo)
             {
-                GrowFifo(source);
+                Sys.GrowPipe(source, SourcePipeCapacity, request.SourcePath);
             }
 
             return CopyFrom(new Source(source, status, status.Kind, request.SourcePath), request, clock);
@@ -92,10 +103,10 @@ internal static class TeeFanOut
 
     /// <summary>Fans out what an open descriptor delivers (a socket, a pipe, a FIFO, a file from its
     /// position). A pipe of the caller's keeps the size the caller gave it.</summary>
-    public static IReadOnlyList<TeeOutcome> CopyFrom(SpliceDescriptor source, TeeRequest request) =>
+    public static IReadOnlyList<TeeDestinationResult> CopyFrom(SpliceDescriptor source, TeeRequest request) =>
         CopyFrom(new Source(source.Handle, Sys.Stat(source.Handle, source.Path), source.Kind, source.DisplayName), request, Stopwatch.StartNew());
 
-    private static IReadOnlyList<TeeOutcome> CopyFrom(Source source, TeeRequest request, Stopwatch clock)
+    private static IReadOnlyList<TeeDestinationResult> CopyFrom(Source source, TeeRequest request, Stopwatch clock)
     {
         var sourceStatus = source.Status;
         var sinks = request.DestinationPaths.Select(path => Sink.Open(path, sourceStatus, request)).ToList();
@@ -113,7 +124,7 @@ internal static class TeeFanOut
                 sink.Commit(source.Kind is FileKind.File or FileKind.Fifo ? sourceStatus : null);
             }
 
-            return sinks.Select(s => new TeeOutcome(source.Path, s.Path, s.Bytes, clock.Elapsed, s.Failure) { Metadata = s.Metadata }).ToList();
+            return sinks.Select(s => new TeeDestinationResult(source.Path, s.Path, s.Bytes, clock.Elapsed, s.Failure) { Metadata = s.Metadata }).ToList();
         }
         finally
         {
@@ -121,21 +132,6 @@ internal static class TeeFanOut
             {
                 sink.Dispose();
             }
-        }
-    }
-
-    private static void GrowFifo(SafeHandle fifo)
-    {
-        try
-        {
-            if (Sys.GetPipeSize(fifo) < SourcePipeCapacity)
-            {
-                Sys.SetPipeSize(fifo, SourcePipeCapacity);
-            }
-        }
-        catch (SpliceException)
-        {
-            // Per-user pipe limits: rounds take what the FIFO's own size allows.
         }
     }
 
@@ -150,18 +146,12 @@ internal static class TeeFanOut
             int capacity = Sys.GetPipeSize(source.Handle);
             if (GiveSinksPipes(sinks, capacity) >= capacity)
             {
-                long HeadOfSource(long most)
-                {
-                    int available = Sys.BytesAvailable(source.Handle, source.Path);
-                    return available == 0 ? Sys.WouldBlock : Math.Min(available, most);
-                }
-
-                PumpRounds(source, sinks, source.Handle, HeadOfSource, capacity, request, discard);
+                PumpRounds(source, sinks, source.Handle, new HeldInPlace(source.Handle, source.Path), capacity, request, discard);
                 return;
             }
         }
 
-        using var front = PipeDrain.CreatePipe(RoundBytes);
+        using var front = KernelPipe.ForTransfer(RoundBytes);
         int roundBytes = EqualCapacities(front, sinks);
 
         // The page cache of a regular file or block device belongs to whoever writes it next: take
@@ -171,48 +161,33 @@ internal static class TeeFanOut
         {
             bool destinationsCopy = sinks.All(s => s.File!.Kind is FileKind.File or FileKind.BlockDevice or FileKind.CharacterDevice);
             using var feed = new PrivateFileFeed(source.Handle, source.Path, front, destinationsCopy);
-            PumpRounds(source, sinks, front.ReadEnd.Handle, feed.Fill, roundBytes, request, discard, feed.RoundDone);
+            PumpRounds(source, sinks, front.ReadEnd.Handle, feed, roundBytes, request, discard);
             return;
         }
 
-        long SpliceFromSource(long most) =>
-            Sys.Splice(source.Handle, Sys.CurrentPosition, front.WriteEnd.Handle, Sys.CurrentPosition, most, FillFlags, source.Path);
-
-        PumpRounds(source, sinks, front.ReadEnd.Handle, SpliceFromSource, roundBytes, request, discard);
+        PumpRounds(source, sinks, front.ReadEnd.Handle, new SplicedIn(source.Handle, source.Path, front.WriteEnd.Handle), roundBytes, request, discard);
     }
 
-    /// <summary>Rounds until the source ends, -Length bytes are done or every destination has failed. <paramref name="fill"/> makes up to the given count ready at the
-    /// head of <paramref name="front"/>: the count, 0 at the end, or <see cref="Sys.WouldBlock"/>.
-    /// <paramref name="roundDone"/> runs after each round, when the front pipe and every pipe of a
-    /// destination are empty (a failed destination's pipe is closed).</summary>
-    private static void PumpRounds(Source source, List<Sink> sinks, SafeHandle front, Func<long, long> fill, int roundBytes, TeeRequest request, SafeHandle discard, Action? roundDone = null)
+    /// <summary>Rounds until the source ends, -Length bytes are done or every destination has
+    /// failed. <paramref name="fill"/> makes each round ready at the head of <paramref name="front"/>.</summary>
+    private static void PumpRounds<TFill>(Source source, List<Sink> sinks, SafeHandle front, TFill fill, int roundBytes, TeeRequest request, SafeHandle discard)
+        where TFill : IRoundFill
     {
         var wait = request.Wait;
         long remaining = request.Length;
-        long expected = request.Progress is null ? 0 : Endpoint.ExpectedBytes(source.Handle, source.Kind, source.Path, null, request.Length == CopyJob.ToEnd ? null : request.Length);
+        long expected = request.Progress is null ? 0 : Endpoint.ExpectedBytes(source.Handle, source.Kind, source.Path, null, request.Length == ByteTransfer.ToEnd ? null : request.Length);
         long done = 0;
         // A FIFO opened before its writer reads as end of input, so the first round waits for data;
         // later rounds poll only when the source has nothing, not once per round.
-        bool mustWait = source.Kind is not (FileKind.File or FileKind.BlockDevice);
+        var sourceReady = Readiness.ToRead(source.Handle, source.Path) with { WaitFirst = source.Kind is not (FileKind.File or FileKind.BlockDevice) };
 
         while (remaining > 0 && sinks.Any(s => s.Failure is null))
         {
-            wait.Cancellation.ThrowIfCancellationRequested();
-            if (mustWait && !wait.Until(source.Handle, Flags.POLLIN, source.Path))
-            {
-                break;
-            }
-
-            long filled = fill(Math.Min(roundBytes, remaining));
-            mustWait = filled == Sys.WouldBlock;
+            long filled = wait.Retry(new FillRound<TFill>(fill, Math.Min(roundBytes, remaining)), sourceReady);
+            sourceReady = sourceReady with { WaitFirst = false };
             if (filled == 0)
             {
                 break;
-            }
-
-            if (filled == Sys.WouldBlock)
-            {
-                continue;
             }
 
             var live = sinks.Where(s => s.Failure is null).ToList();
@@ -228,7 +203,7 @@ internal static class TeeFanOut
 
             // Every destination has its copy: drop the round from the front pipe (no copy into /dev/null).
             PipeDrain.Into(front, discard, "/dev/null", filled, wait);
-            roundDone?.Invoke();
+            fill.RoundDone();
             remaining -= filled;
             done += filled;
             request.Progress?.Invoke(done, expected);
@@ -252,7 +227,7 @@ internal static class TeeFanOut
         foreach (var sink in sinks)
         {
             sink.Pipe?.Dispose();
-            sink.Pipe = PipeDrain.CreatePipe(capacity);
+            sink.Pipe = KernelPipe.ForTransfer(capacity);
         }
 
         return sinks.Select(s => s.Pipe!.Capacity).Min();
@@ -268,6 +243,37 @@ internal static class TeeFanOut
         }
 
         return smallest;
+    }
+
+    /// <summary>A FIFO or pipe source is its own front pipe: a round is what it holds.</summary>
+    private readonly record struct HeldInPlace(SafeHandle Fifo, string Path) : IRoundFill
+    {
+        public long Fill(long most)
+        {
+            int available = Sys.BytesAvailable(Fifo, Path);
+            return available == 0 ? Sys.WouldBlock : Math.Min(available, most);
+        }
+
+        public void RoundDone()
+        {
+        }
+    }
+
+    /// <summary>A socket or character device source is spliced into the front pipe of ours.</summary>
+    private readonly record struct SplicedIn(SafeHandle From, string Path, SafeHandle FrontWriteEnd) : IRoundFill
+    {
+        public long Fill(long most) => Sys.Splice(From, Sys.CurrentPosition, FrontWriteEnd, Sys.CurrentPosition, most, FillFlags, Path);
+
+        public void RoundDone()
+        {
+        }
+    }
+
+    /// <summary>One round's fill as the call <see cref="ReadinessWait.Retry{TCall}(TCall, in Readiness)"/> makes.</summary>
+    private readonly record struct FillRound<TFill>(TFill Feed, long Most) : INonBlockingCall
+        where TFill : IRoundFill
+    {
+        public long Try() => Feed.Fill(Most);
     }
 
     /// <summary>The source; <paramref name="Kind"/> is the descriptor's own (fstat calls an anonymous pipe a FIFO).</summary>

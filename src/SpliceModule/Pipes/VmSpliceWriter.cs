@@ -53,7 +53,7 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
             return new VmSpliceWriter(destination, destination.DisplayName, null, null, wait) { _appendOnly = true };
         }
 
-        var pipe = PipeDrain.CreatePipe(SpliceStrategy.PreferredPipeCapacity);
+        var pipe = KernelPipe.ForTransfer(SpliceStrategy.PreferredPipeCapacity);
         return new VmSpliceWriter(pipe.WriteEnd, pipe.ToString(), pipe, destination, wait)
         {
             // splice into a file or device copies (or drops) the bytes; into a pipe or socket it
@@ -69,11 +69,10 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
         _clock.Start();
         try
         {
-            while (_appendOnly && !data.IsEmpty)
+            if (_appendOnly)
             {
-                long written = Sys.Write(_writeEnd.Handle, data, _writeName);
-                data = data[(int)written..];
-                Bytes += written;
+                WriteAll(data);
+                return;
             }
 
             while (!data.IsEmpty)
@@ -99,18 +98,26 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
         _ownPipe?.Dispose();
     }
 
+    private void WriteAll(ReadOnlySpan<byte> data)
+    {
+        var ready = Readiness.ToWrite(_writeEnd.Handle, _writeName);
+        fixed (byte* bytes = data)
+        {
+            for (long written = 0; written < data.Length;)
+            {
+                long moved = _wait.Retry(new WriteCall(_writeEnd.Handle, (nint)(bytes + written), (int)(data.Length - written), Sys.CurrentPosition, _writeName), ready);
+                written += moved;
+                Bytes += moved;
+            }
+        }
+    }
+
     private void MapIntoPipe(byte* memory, long length)
     {
+        var pipeReady = Readiness.ToWrite(_writeEnd.Handle, _writeName);
         while (length > 0)
         {
-            _wait.Cancellation.ThrowIfCancellationRequested();
-            long mapped = Sys.VmSplice(_writeEnd.Handle, memory, length, MapFlags, _writeName);
-            if (mapped == Sys.WouldBlock)
-            {
-                _wait.Until(_writeEnd.Handle, Flags.POLLOUT, _writeName);
-                continue;
-            }
-
+            long mapped = _wait.Retry(new VmSpliceCall(_writeEnd.Handle, (nint)memory, length, MapFlags, _writeName), pipeReady);
             if (_destination is not null)
             {
                 PipeDrain.Into(_ownPipe!, _destination.Handle, _destination.DisplayName, mapped, _wait);

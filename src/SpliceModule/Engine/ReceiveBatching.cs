@@ -6,10 +6,9 @@ namespace SpliceModule.Transfer;
 
 /// <summary>
 /// Wakes a TCP receiver once per batch instead of once per segment. While bytes arrive in bulk,
-/// SO_RCVLOWAT keeps poll(2) quiet until <see cref="BatchBytes"/> are queued. On loopback a splice
-/// loop otherwise woke for every ~75 KiB (14,000 times per GiB); in C, 1 GiB from a sendfile
-/// sender took 0.13-0.44 s (median 0.27) that way against 0.12-0.18 s (median 0.15) in batches
-/// of 256 KiB, the best of 64 KiB to 1 MiB.
+/// SO_RCVLOWAT keeps poll(2) quiet until <see cref="BatchBytes"/> are queued; otherwise a splice
+/// loop on loopback wakes for every few segments, and each wake-up costs a poll and a splice.
+/// <see cref="BatchBytes"/> was the best of the sizes tried (bench/results/NOTES.md).
 /// A stream that slows down or pauses gets its bytes late by at most <see cref="ArmedWaitMs"/>:
 /// when a batched wait runs out, the low-water mark goes back to the socket's own and the
 /// receiver takes what is queued; only a splice that brings <see cref="BulkBytes"/> or more arms
@@ -38,23 +37,23 @@ internal sealed class ReceiveBatching : IDisposable
         lowWater = ownLowWater;
     }
 
-    /// <summary>Batching for the job's source when it is a TCP socket (Unix-domain sockets ignore
+    /// <summary>Batching for the transfer's source when it is a TCP socket (Unix-domain sockets ignore
     /// SO_RCVLOWAT in poll); null for every other source.</summary>
-    public static ReceiveBatching? For(CopyJob job)
+    public static ReceiveBatching? For(ByteTransfer transfer)
     {
-        if (job.SourceKind != FileKind.Socket)
+        if (transfer.SourceKind != FileKind.Socket)
         {
             return null;
         }
 
         try
         {
-            if (Sys.GetSocketOption(job.Source, Flags.SOL_SOCKET, Flags.SO_PROTOCOL, job.SourcePath) != Flags.IPPROTO_TCP)
+            if (Sys.GetSocketOption(transfer.Source, Flags.SOL_SOCKET, Flags.SO_PROTOCOL, transfer.SourcePath) != Flags.IPPROTO_TCP)
             {
                 return null;
             }
 
-            return new ReceiveBatching(job.Source, job.SourcePath, Sys.GetSocketOption(job.Source, Flags.SOL_SOCKET, Flags.SO_RCVLOWAT, job.SourcePath));
+            return new ReceiveBatching(transfer.Source, transfer.SourcePath, Sys.GetSocketOption(transfer.Source, Flags.SOL_SOCKET, Flags.SO_RCVLOWAT, transfer.SourcePath));
         }
         catch (SpliceException)
         {
@@ -85,7 +84,7 @@ internal sealed class ReceiveBatching : IDisposable
     }
 
     /// <summary>Arms batching after a splice that found a backlog, never asking for more than the
-    /// job still expects (a -Length that ends mid-batch must not wait for bytes that never come).</summary>
+    /// transfer still expects (a -Length that ends mid-batch must not wait for bytes that never come).</summary>
     public void Observe(long moved, long remaining)
     {
         if (!IsArmed && moved < BulkBytes)

@@ -1,21 +1,22 @@
 using System;
 using System.Runtime.InteropServices;
-using System.Threading;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
 
 /// <summary>
-/// One stream of bytes to move: from the source's current position to the destination's,
-/// until end of input or <see cref="Limit"/> bytes. Strategies share it so that progress,
-/// cancellation and the count of bytes written live in one place.
+/// One run of bytes to move from one descriptor to another: from the source's current position
+/// (or <see cref="SourceOffset"/>) to the destination's (or <see cref="DestinationOffset"/>),
+/// until end of input or <see cref="Limit"/> bytes. The strategies share it so that progress,
+/// cancellation and the count of bytes written live in one place. (Not a PowerShell job: it runs
+/// on the thread that calls <see cref="CopyEngine.Run"/>.)
 /// </summary>
-internal sealed class CopyJob
+internal sealed class ByteTransfer
 {
     /// <summary>Copy until the source reports end of input.</summary>
     internal const long ToEnd = long.MaxValue;
 
-    public CopyJob(SafeHandle source, FileKind sourceKind, string sourcePath, SafeHandle destination, FileKind destinationKind, string destinationPath)
+    public ByteTransfer(SafeHandle source, FileKind sourceKind, string sourcePath, SafeHandle destination, FileKind destinationKind, string destinationPath)
     {
         Source = source;
         SourceKind = sourceKind;
@@ -54,15 +55,13 @@ internal sealed class CopyJob
     /// <summary>Where to start writing, like <see cref="SourceOffset"/>.</summary>
     public long DestinationOffset { get; init; } = Sys.CurrentPosition;
 
-    /// <summary>How long one wait for a quiet stream may last; null waits until Ctrl+C.</summary>
-    public TimeSpan? IdleTimeout { get; init; }
-
-    public CancellationToken Cancellation { get; init; }
+    /// <summary>Ctrl+C, and how long one wait for a quiet stream may last (none: until Ctrl+C).</summary>
+    public ReadinessWait Wait { get; init; } = new(default);
 
     /// <summary>Called with the running total after each chunk; runs on the copying thread.</summary>
     public Action<long>? Progress { get; init; }
 
-    /// <summary>Bytes this job has written so far; strategies may fall back only while it is 0.</summary>
+    /// <summary>Bytes this transfer has written so far; strategies may fall back only while it is 0.</summary>
     public long Copied { get; private set; }
 
     public long Remaining => Limit == ToEnd ? ToEnd : Limit - Copied;
@@ -72,6 +71,11 @@ internal sealed class CopyJob
     public bool SourceIsStream => SourceKind is FileKind.Pipe or FileKind.Fifo or FileKind.Socket or FileKind.CharacterDevice;
 
     public bool DestinationIsStream => DestinationKind is FileKind.Pipe or FileKind.Fifo or FileKind.Socket or FileKind.CharacterDevice;
+
+    /// <summary>The ends that start at an explicit offset.</summary>
+    public TransferOffsets ExplicitOffsets =>
+        (SourceOffset == Sys.CurrentPosition ? TransferOffsets.None : TransferOffsets.Source)
+        | (DestinationOffset == Sys.CurrentPosition ? TransferOffsets.None : TransferOffsets.Destination);
 
     /// <summary>The offset for the next read: explicit offsets move on with the bytes copied.</summary>
     public long NextSourceOffset => SourceOffset == Sys.CurrentPosition ? Sys.CurrentPosition : SourceOffset + Copied;
@@ -84,10 +88,5 @@ internal sealed class CopyJob
         Progress?.Invoke(Copied);
     }
 
-    public void ThrowIfCancelled() => Cancellation.ThrowIfCancellationRequested();
-
-    /// <summary>Waits, in slices short enough for Ctrl+C, until a stream end is ready.
-    /// Returns false when the peer has hung up with nothing left to read.</summary>
-    public bool WaitUntilReady(SafeHandle handle, short events, string path) =>
-        new ReadinessWait(Cancellation, IdleTimeout).Until(handle, events, path);
+    public void ThrowIfCancelled() => Wait.Cancellation.ThrowIfCancellationRequested();
 }
