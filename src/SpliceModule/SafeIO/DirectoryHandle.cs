@@ -78,10 +78,12 @@ internal sealed class DirectoryHandle : IDisposable
     /// ours, private and empty: a directory swapped in between mkdirat and openat is refused.
     /// It gets its real mode when the copy of its contents ends (in every way).
     /// </summary>
-    public DirectoryHandle MakeOrOpenChild(EntryName name, string sourcePath)
+    /// <param name="madeAlready">This copy made it a moment ago (<see cref="MakeChildEarly"/>): it is
+    /// opened and checked as a new one.</param>
+    public DirectoryHandle MakeOrOpenChild(EntryName name, string sourcePath, bool madeAlready = false)
     {
         string path = PathOf(name);
-        bool created = Sys.MakeDirectoryAt(Handle, name, PrivateMode, path);
+        bool created = madeAlready || Sys.MakeDirectoryAt(Handle, name, PrivateMode, path);
         SafeFileHandle handle;
         try
         {
@@ -103,6 +105,23 @@ internal sealed class DirectoryHandle : IDisposable
         }
 
         return child;
+    }
+
+    /// <summary>Makes a child directory (0700) ahead of its own task, so that a directory's
+    /// subdirectories are made together before their files are written (ext4 then lays them out
+    /// as it would for a tree made directory by directory first). True when this call made it;
+    /// anything else (it exists, it fails) is left to <see cref="MakeOrOpenChild"/>, which checks
+    /// and reports.</summary>
+    public bool MakeChildEarly(EntryName name)
+    {
+        try
+        {
+            return Sys.MakeDirectoryAt(Handle, name, PrivateMode, PathOf(name));
+        }
+        catch (SpliceException)
+        {
+            return false;
+        }
     }
 
     public void Dispose() => Handle.Dispose();

@@ -24,6 +24,12 @@ internal sealed class TreeRun
     private readonly FileCopyRequest _options;
     private readonly int _workers;
     private readonly TaskStack<Work> _tasks = new();
+
+    /// <summary>Per entry: its destination directory was made by its parent's task, not yet opened by its own.</summary>
+    private readonly bool[] _madeEarly;
+
+    /// <summary>Per entry: its own task has begun (so it is in <see cref="_begun"/>).</summary>
+    private readonly bool[] _begunIndex;
     private readonly List<DirectoryWork> _begun = new();
     private readonly TreeReports _reports;
     private readonly MethodMemo _methods = new();
@@ -37,6 +43,8 @@ internal sealed class TreeRun
         _options = options;
         _workers = throttleLimit > 1 && plan.FileCount > throttleLimit ? throttleLimit : 1;
         _reports = new TreeReports(observer, _workers);
+        _madeEarly = new bool[plan.Entries.Count];
+        _begunIndex = new bool[plan.Entries.Count];
     }
 
     public void Run()
@@ -161,13 +169,14 @@ internal sealed class TreeRun
             source = parent is null ? _plan.Root : parent.Source.OpenChild(entry.Name, _plan.FollowsSymlinks, entry.Status);
             destination = parent is null
                 ? _root.Directory.MakeOrOpenChild(_root.Name, sourcePath)
-                : _plan.KeepsContainers ? parent.Destination.MakeOrOpenChild(entry.Name, sourcePath) : parent.Destination;
+                : _plan.KeepsContainers ? parent.Destination.MakeOrOpenChild(entry.Name, sourcePath, _madeEarly[index]) : parent.Destination;
         }
         catch (Exception e) when (ItemFailure.IsExpected(e))
         {
             if (parent is not null)
             {
                 source?.Dispose();
+                SettleMadeEarly(parent, index);
             }
 
             _reports.Add(new TreeOutcome(sourcePath, destinationPath, null, default, e, false));
@@ -183,6 +192,7 @@ internal sealed class TreeRun
         lock (_begun)
         {
             _begun.Add(work);
+            _begunIndex[index] = true;
         }
 
         if (ownsDestination)
@@ -191,6 +201,17 @@ internal sealed class TreeRun
         }
 
         int first = entry.FirstChild, end = entry.FirstChild + entry.ChildCount;
+        if (_plan.KeepsContainers)
+        {
+            for (int child = first; child < end; child++)
+            {
+                if (_plan.Entries[child] is { IsDirectory: true, Problem: null } sub)
+                {
+                    _madeEarly[child] = destination.MakeChildEarly(sub.Name);
+                }
+            }
+        }
+
         for (int child = end - 1; child >= first; child--)
         {
             if (_plan.Entries[child].IsDirectory)
@@ -313,6 +334,15 @@ internal sealed class TreeRun
         {
             try
             {
+                var entry = _plan.Entries[work.Index];
+                for (int child = entry.FirstChild; child < entry.FirstChild + entry.ChildCount; child++)
+                {
+                    if (!_begunIndex[child])
+                    {
+                        SettleMadeEarly(work, child);
+                    }
+                }
+
                 if (work.OwnsDestination)
                 {
                     ApplyDirectoryMetadata(work);
@@ -327,6 +357,39 @@ internal sealed class TreeRun
                 work.Finished = 1;
                 work.Dispose();
             }
+        }
+    }
+
+    /// <summary>A directory made early whose own task never ran (the copy stopped) or failed: empty
+    /// and 0700, it gets its source's mode and times all the same, as every directory begun does.</summary>
+    private void SettleMadeEarly(DirectoryWork parent, int index)
+    {
+        if (!_madeEarly[index])
+        {
+            return;
+        }
+
+        _madeEarly[index] = false;
+        var entry = _plan.Entries[index];
+        try
+        {
+            using var made = parent.Destination.OpenChild(entry.Name, followSymlink: false);
+            if (made.Status.Uid != Sys.EffectiveUid)
+            {
+                return;
+            }
+
+            var preserve = _options.Preserve & (CopyPreserve.Mode | CopyPreserve.Timestamps);
+            if ((preserve & CopyPreserve.Mode) == 0)
+            {
+                Sys.SetPermissions(made.Handle, entry.Status.Permissions & 0b111_111_111 & ~Sys.Umask, made.Path);
+            }
+
+            MetadataCopier.Apply(null, entry.Status, made.Handle, preserve, made.Path, made.Path);
+        }
+        catch (Exception e) when (ItemFailure.IsExpected(e))
+        {
+            // Left private (0700, empty): never wider than its source.
         }
     }
 
