@@ -6,6 +6,9 @@ using Microsoft.Win32.SafeHandles;
 
 namespace SpliceModule.Interop;
 
+// Longer than 300 lines: one binding per *at call, each with its errno answers; the listing and
+// process facts are in Sys.Listing.
+
 /// <summary>
 /// Calls relative to a held directory descriptor, the only way the engine names what it writes:
 /// a directory of the destination swapped for a symbolic link after it was opened cannot redirect
