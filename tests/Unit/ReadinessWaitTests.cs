@@ -69,7 +69,7 @@ public class ReadinessWaitTests
 
         Assert.ThrowsAny<OperationCanceledException>(() => new ReadinessWait(stop.Token).Retry(ref call, Readiness.ToRead(pipe.ReadEnd.Handle, "pipe")));
 
-        Assert.InRange(clock.ElapsedMilliseconds, 0, 1000);
+        Assert.InRange(clock.ElapsedMilliseconds, 0, 5000); // a generous bound for "did not hang": the slice is 200 ms, a loaded machine is slow
         Assert.Equal(1, call.Tries);
     }
 

@@ -80,10 +80,12 @@ internal sealed class DirectoryHandle : IDisposable
     /// </summary>
     /// <param name="madeAlready">This copy made it a moment ago (<see cref="MakeChildEarly"/>): it is
     /// opened and checked as a new one.</param>
-    public DirectoryHandle MakeOrOpenChild(EntryName name, string sourcePath, bool madeAlready = false)
+    /// <param name="madeEarlyAs">This copy made it earlier and checked it then: what is opened now
+    /// must be that directory (it may hold what the copy made in it since).</param>
+    public DirectoryHandle MakeOrOpenChild(EntryName name, string sourcePath, bool madeAlready = false, FileStatus? madeEarlyAs = null)
     {
         string path = PathOf(name);
-        bool created = madeAlready || Sys.MakeDirectoryAt(Handle, name, PrivateMode, path);
+        bool created = madeAlready || madeEarlyAs is not null || Sys.MakeDirectoryAt(Handle, name, PrivateMode, path);
         SafeFileHandle handle;
         try
         {
@@ -98,7 +100,7 @@ internal sealed class DirectoryHandle : IDisposable
         }
 
         var child = Wrap(handle, path, created);
-        if (created && !child.IsFreshAndPrivate())
+        if (madeEarlyAs is { } early ? !child.Status.IsSameFile(early) : created && !child.IsFreshAndPrivate())
         {
             child.Dispose();
             throw new SpliceRefusedException(Refusal.DestinationChanged, $"The directory '{path}' that this copy made was replaced by another one before anything was written in it; it was skipped.");
@@ -107,9 +109,9 @@ internal sealed class DirectoryHandle : IDisposable
         return child;
     }
 
-    /// <summary>Makes a child directory (0700) ahead of its own task, so that a directory's
-    /// subdirectories are made together before their files are written (ext4 then lays them out
-    /// as it would for a tree made directory by directory first). True when this call made it;
+    /// <summary>Makes a child directory (0700) ahead of its own task, so that the directories of a
+    /// tree are made before their files are written (on ext4 that measured faster than filling each
+    /// directory before making the next). True when this call made it;
     /// anything else (it exists, it fails) is left to <see cref="MakeOrOpenChild"/>, which checks
     /// and reports.</summary>
     public bool MakeChildEarly(EntryName name)

@@ -25,8 +25,9 @@ internal sealed class TreeRun
     private readonly int _workers;
     private readonly TaskStack<Work> _tasks = new();
 
-    /// <summary>Per entry: its destination directory was made by its parent's task, not yet opened by its own.</summary>
-    private readonly bool[] _madeEarly;
+    /// <summary>Per entry: the destination directory made for it before any file (and checked then
+    /// to be new, ours and private), until its own task opens it or the copy settles it.</summary>
+    private readonly FileStatus?[] _madeEarly;
 
     /// <summary>Per entry: its own task has begun (so it is in <see cref="_begun"/>).</summary>
     private readonly bool[] _begunIndex;
@@ -43,7 +44,7 @@ internal sealed class TreeRun
         _options = options;
         _workers = throttleLimit > 1 && plan.FileCount > throttleLimit ? throttleLimit : 1;
         _reports = new TreeReports(observer, _workers);
-        _madeEarly = new bool[plan.Entries.Count];
+        _madeEarly = new FileStatus?[plan.Entries.Count];
         _begunIndex = new bool[plan.Entries.Count];
     }
 
@@ -169,14 +170,14 @@ internal sealed class TreeRun
             source = parent is null ? _plan.Root : parent.Source.OpenChild(entry.Name, _plan.FollowsSymlinks, entry.Status);
             destination = parent is null
                 ? _root.Directory.MakeOrOpenChild(_root.Name, sourcePath)
-                : _plan.KeepsContainers ? parent.Destination.MakeOrOpenChild(entry.Name, sourcePath, _madeEarly[index]) : parent.Destination;
+                : _plan.KeepsContainers ? parent.Destination.MakeOrOpenChild(entry.Name, sourcePath, madeEarlyAs: _madeEarly[index]) : parent.Destination;
         }
         catch (Exception e) when (ItemFailure.IsExpected(e))
         {
             if (parent is not null)
             {
                 source?.Dispose();
-                SettleMadeEarly(parent, index);
+                SettleMadeEarly(parent.Destination, index);
             }
 
             _reports.Add(new TreeOutcome(sourcePath, destinationPath, null, default, e, false));
@@ -201,15 +202,9 @@ internal sealed class TreeRun
         }
 
         int first = entry.FirstChild, end = entry.FirstChild + entry.ChildCount;
-        if (_plan.KeepsContainers)
+        if (parent is null && _plan.KeepsContainers)
         {
-            for (int child = first; child < end; child++)
-            {
-                if (_plan.Entries[child] is { IsDirectory: true, Problem: null } sub)
-                {
-                    _madeEarly[child] = destination.MakeChildEarly(sub.Name);
-                }
-            }
+            MakeDirectoriesEarly(destination, index, options.Cancellation);
         }
 
         for (int child = end - 1; child >= first; child--)
@@ -339,7 +334,7 @@ internal sealed class TreeRun
                 {
                     if (!_begunIndex[child])
                     {
-                        SettleMadeEarly(work, child);
+                        SettleMadeEarly(work.Destination, child);
                     }
                 }
 
@@ -360,23 +355,61 @@ internal sealed class TreeRun
         }
     }
 
-    /// <summary>A directory made early whose own task never ran (the copy stopped) or failed: empty
-    /// and 0700, it gets its source's mode and times all the same, as every directory begun does.</summary>
-    private void SettleMadeEarly(DirectoryWork parent, int index)
+    /// <summary>Makes every directory of the tree below <paramref name="index"/> before any file,
+    /// depth first, each checked new, ours and private when made (its identity is kept for the
+    /// check when its task opens it). A directory that cannot be made here is left to its task,
+    /// which reports it. Ctrl+C ends the pass; what was made is settled on the way out.</summary>
+    private void MakeDirectoriesEarly(DirectoryHandle directory, int index, System.Threading.CancellationToken cancellation)
     {
-        if (!_madeEarly[index])
+        var entry = _plan.Entries[index];
+        for (int child = entry.FirstChild; child < entry.FirstChild + entry.ChildCount && !cancellation.IsCancellationRequested; child++)
+        {
+            if (_plan.Entries[child] is not { IsDirectory: true, Problem: null } sub || !directory.MakeChildEarly(sub.Name))
+            {
+                continue;
+            }
+
+            DirectoryHandle made;
+            try
+            {
+                made = directory.MakeOrOpenChild(sub.Name, directory.PathOf(sub.Name), madeAlready: true);
+            }
+            catch (Exception e) when (ItemFailure.IsExpected(e))
+            {
+                continue;
+            }
+
+            using (made)
+            {
+                _madeEarly[child] = made.Status;
+                MakeDirectoriesEarly(made, child, cancellation);
+            }
+        }
+    }
+
+    /// <summary>A directory made early whose own task never ran (the copy stopped) or failed: it and
+    /// what was made early below it get their sources' modes and times all the same, deepest first,
+    /// as every directory begun does (until then 0700: never wider than the source).</summary>
+    private void SettleMadeEarly(DirectoryHandle parent, int index)
+    {
+        if (_madeEarly[index] is not { } identity)
         {
             return;
         }
 
-        _madeEarly[index] = false;
+        _madeEarly[index] = null;
         var entry = _plan.Entries[index];
         try
         {
-            using var made = parent.Destination.OpenChild(entry.Name, followSymlink: false);
-            if (made.Status.Uid != Sys.EffectiveUid)
+            using var made = parent.OpenChild(entry.Name, followSymlink: false);
+            if (!made.Status.IsSameFile(identity))
             {
                 return;
+            }
+
+            for (int child = entry.FirstChild; child < entry.FirstChild + entry.ChildCount; child++)
+            {
+                SettleMadeEarly(made, child);
             }
 
             var preserve = _options.Preserve & (CopyPreserve.Mode | CopyPreserve.Timestamps);
@@ -389,7 +422,7 @@ internal sealed class TreeRun
         }
         catch (Exception e) when (ItemFailure.IsExpected(e))
         {
-            // Left private (0700, empty): never wider than its source.
+            // Left private (0700): never wider than its source.
         }
     }
 
