@@ -42,8 +42,6 @@ internal readonly struct EntryName
         return new EntryName(bytes);
     }
 
-    public bool IsDotOrDotDot => ByteLength <= 2 && _terminated[0] == (byte)'.' && (ByteLength == 1 || _terminated[1] == (byte)'.');
-
     /// <summary>The name for messages and paths shown to users (bytes that are not UTF-8 become U+FFFD).</summary>
     public override string ToString() => Encoding.UTF8.GetString(Bytes);
 }

@@ -37,9 +37,6 @@ internal sealed class TemporaryFile : IDisposable
 
     public SafeFileHandle Handle { get; }
 
-    /// <summary>The destination path this file will become (for messages: the user never sees the temporary name).</summary>
-    public string DestinationPath => _slot.Path;
-
     /// <param name="readable">Open it for reading too (to verify what was written).</param>
     public static TemporaryFile In(DestinationSlot slot, bool readable)
     {

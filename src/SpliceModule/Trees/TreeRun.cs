@@ -412,13 +412,7 @@ internal sealed class TreeRun
                 SettleMadeEarly(made, child);
             }
 
-            var preserve = _options.Preserve & (CopyPreserve.Mode | CopyPreserve.Timestamps);
-            if ((preserve & CopyPreserve.Mode) == 0)
-            {
-                Sys.SetPermissions(made.Handle, entry.Status.Permissions & 0b111_111_111 & ~Sys.Umask, made.Path);
-            }
-
-            MetadataCopier.Apply(null, entry.Status, made.Handle, preserve, made.Path, made.Path);
+            SetDirectoryMetadata(null, entry, made, madeByThisCopy: true, _options.Preserve & (CopyPreserve.Mode | CopyPreserve.Timestamps), made.Path, made.Path);
         }
         catch (Exception e) when (ItemFailure.IsExpected(e))
         {
@@ -428,23 +422,25 @@ internal sealed class TreeRun
 
     private void ApplyDirectoryMetadata(DirectoryWork work)
     {
-        var entry = _plan.Entries[work.Index];
-        var preserve = _options.Preserve;
         string sourcePath = _plan.SourcePathOf(work.Index), destinationPath = _plan.DestinationPathOf(work.Index, _destinationRoot);
-        if ((preserve & CopyPreserve.Mode) == 0 && work.Destination.CreatedByThisCopy)
+        var report = SetDirectoryMetadata(work.Source.Handle, _plan.Entries[work.Index], work.Destination, work.Destination.CreatedByThisCopy, _options.Preserve, sourcePath, destinationPath);
+        if (report.Failure is not null || report.PrivilegeBitsDropped)
         {
-            // Made 0700 for the copy; without -Preserve Mode it gets what mkdir would have given it, never more than the source.
-            Sys.SetPermissions(work.Destination.Handle, entry.Status.Permissions & 0b111_111_111 & ~Sys.Umask, destinationPath);
+            _reports.Add(new TreeOutcome(sourcePath, destinationPath, null, report, null, false) { MetadataOnly = true });
+        }
+    }
+
+    /// <summary>A destination directory's mode and times once its contents are in (or the copy
+    /// stopped). One this copy made is 0700 until then: without -Preserve Mode it gets what mkdir
+    /// would have given it, never more than the source.</summary>
+    private static MetadataReport SetDirectoryMetadata(System.Runtime.InteropServices.SafeHandle? source, TreeEntry entry, DirectoryHandle destination, bool madeByThisCopy, CopyPreserve preserve, string sourcePath, string destinationPath)
+    {
+        if ((preserve & CopyPreserve.Mode) == 0 && madeByThisCopy)
+        {
+            Sys.SetPermissions(destination.Handle, entry.Status.Permissions & 0b111_111_111 & ~Sys.Umask, destinationPath);
         }
 
-        if (preserve != CopyPreserve.None)
-        {
-            var report = MetadataCopier.Apply(work.Source.Handle, entry.Status, work.Destination.Handle, preserve, sourcePath, destinationPath);
-            if (report.Failure is not null || report.PrivilegeBitsDropped)
-            {
-                _reports.Add(new TreeOutcome(sourcePath, destinationPath, null, report, null, false) { MetadataOnly = true });
-            }
-        }
+        return preserve == CopyPreserve.None ? default : MetadataCopier.Apply(source, entry.Status, destination.Handle, preserve, sourcePath, destinationPath);
     }
 
     private readonly record struct Work(DirectoryWork? Parent, int Index, int From, int To);
