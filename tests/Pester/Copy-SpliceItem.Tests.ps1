@@ -382,8 +382,14 @@ Describe 'Copy-SpliceItem refusals and errors' {
 
         Copy-SpliceItem -LiteralPath $source.FullName -Destination $target -ErrorVariable failure -ErrorAction SilentlyContinue
 
-        $failure.FullyQualifiedErrorId | Should -Be "SameFile$Id"
-        $failure[0].TargetObject | Should -Be $source.FullName
+        # Copy-Item's id, category and marker; the record names the destination, as Copy-Item's does.
+        $failure.FullyQualifiedErrorId | Should -Be "CopyError$Id"
+        $failure[0].CategoryInfo.Category | Should -Be 'WriteError'
+        $failure[0].Exception | Should -BeOfType System.IO.IOException
+        $failure[0].Exception.Message | Should -BeLike '*onto itself*'
+        $landing = if ($Link -eq 'directory') { $source.FullName } else { $target }
+        $failure[0].TargetObject | Should -Be $landing
+        $failure[0].Exception.Data['SelfCopy'] | Should -Be $landing
         Get-Sha $source.FullName | Should -Be $hash
         (Get-Item $source.FullName).Length | Should -Be 65537
         @(Get-ChildItem -LiteralPath $dir -Force -Filter '*.splicetmp').Count | Should -Be 0

@@ -1,6 +1,6 @@
 # Paths that hide where a copy really goes, and what a copy leaves behind when it dies:
 # - a destination inside the source reached through a symlink (ln -s a/sub l; copy a to l/new)
-#   is refused as DestinationInsideSource, and nothing is made under a/sub;
+#   is refused as a self-copy (CopyError), and nothing is made under a/sub;
 # - a copy killed with kill -9 mid-file leaves no temporary file (the new engine writes to an
 #   unnamed O_TMPFILE where the file system allows) and no half file at the destination.
 # Neither needs root nor another user.
@@ -27,16 +27,16 @@ Describe 'A destination inside the source, reached through a symlink' {
     }
     AfterEach { Pop-Location }
 
-    It 'Copy-SpliceItem a l/new -Recurse is DestinationInsideSource and makes nothing under a/sub' {
+    It 'Copy-SpliceItem a l/new -Recurse is a self-copy (CopyError) and makes nothing under a/sub' {
         Copy-SpliceItem a l/new -Recurse -ErrorVariable failure -ErrorAction SilentlyContinue
-        $failure.FullyQualifiedErrorId | Should -Be "DestinationInsideSource$Id"
+        $failure.FullyQualifiedErrorId | Should -Be "CopyError$Id"
         Test-Path -LiteralPath (Join-Path $Src 'sub/new') | Should -BeFalse
         Get-TreeSnapshot $Src | Should -Be $Before
     }
 
-    It 'Copy-SpliceItem a l -Recurse (into the linked directory itself) is DestinationInsideSource too' {
+    It 'Copy-SpliceItem a l -Recurse (into the linked directory itself) is a self-copy (CopyError) too' {
         Copy-SpliceItem a l -Recurse -ErrorVariable failure -ErrorAction SilentlyContinue
-        $failure.FullyQualifiedErrorId | Should -Be "DestinationInsideSource$Id"
+        $failure.FullyQualifiedErrorId | Should -Be "CopyError$Id"
         Get-TreeSnapshot $Src | Should -Be $Before
     }
 

@@ -77,6 +77,10 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
     [Parameter]
     public CopyPreserve Preserve { get; set; } = CopyPreserve.Mode | CopyPreserve.Timestamps;
 
+    /// <summary>Write into an existing destination file (same inode: its hard links, owner and mode stay), as cp does; not atomic.</summary>
+    [Parameter]
+    public SwitchParameter InPlace { get; set; }
+
     /// <summary>fsync each new file before it replaces the destination.</summary>
     [Parameter]
     public SwitchParameter Sync { get; set; }
@@ -119,7 +123,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
             string[] sources;
             try
             {
-                sources = _paths.ResolveExisting(input, literal).ToArray();
+                sources = _paths.ResolveExisting(input, literal, includeHidden: Force).ToArray();
             }
             catch (Exception e) when (IsItemError(e))
             {
@@ -134,7 +138,11 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
                     continue;
                 }
 
-                if (Directory.Exists(source))
+                if ((Preserve & CopyPreserve.Links) != 0 && KernelFeatures.LinuxKernel && IsSymbolicLink(source))
+                {
+                    CopyNamedLink(source, destination);
+                }
+                else if (Directory.Exists(source))
                 {
                     CopyDirectory(source, destination);
                 }
@@ -166,10 +174,17 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
         Method = Method,
         Force = Force,
         Preserve = Preserve,
+        KeepReplaced = KeptOfReplacedFiles(),
+        InPlace = InPlace,
         Sync = Sync,
         Verify = Verify,
         Cancellation = Cancellation,
     };
+
+    /// <summary>A file that is replaced keeps its owner, mode (and ACL) and security attributes, as cp
+    /// keeps them, except what -Preserve, when given, asks to take from the source.</summary>
+    private CopyPreserve KeptOfReplacedFiles() =>
+        (CopyPreserve.Ownership | CopyPreserve.Mode | CopyPreserve.ExtendedAttributes) & ~(MyInvocation.BoundParameters.ContainsKey(nameof(Preserve)) ? Preserve : CopyPreserve.None);
 
     private bool RequireParentDirectory(string target, string source)
     {
@@ -231,12 +246,8 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
                 var result = slot is null ? FileCopier.Copy(request) : FileCopier.Copy(request, slot);
                 progress.CompletedBytes += result.Bytes;
                 WriteVerbose($"Copied '{source}' to '{target}': {result.Bytes} bytes by {result.Method}{(result.Sparse ? " (sparse)" : string.Empty)} in {result.Duration.TotalMilliseconds:0.#} ms.");
-                WarnIfNotVerified(result);
+                WarnAbout(result);
                 TellAbout(result.DestinationPath, result.Metadata);
-                if (result.SourceChangedWarning is { } changed)
-                {
-                    WriteWarning(changed);
-                }
 
                 if (PassThru)
                 {
@@ -247,6 +258,33 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
             {
                 WriteFailure(e, source);
             }
+        }
+    }
+
+    private static bool IsSymbolicLink(string path) => new FileInfo(path.Length > 1 ? path.TrimEnd('/') : path).LinkTarget is not null;
+
+    /// <summary>-Preserve Links (and All): a symbolic link named by -Path is copied as a link, as cp -a copies it.</summary>
+    private void CopyNamedLink(string source, string destination)
+    {
+        try
+        {
+            using var slot = DestinationSlot.ForItem(destination, NameOf(source));
+            if (ShouldProcess($"Item: {source} Destination: {slot.Path}", "Copy Symbolic Link"))
+            {
+                TellAbout(slot.Path, NodeCopier.CopyNamedLink(source, slot, Preserve, Force));
+                if (PassThru)
+                {
+                    WriteCopiedItem(slot.Path, null);
+                }
+            }
+        }
+        catch (SpliceException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR && !Directory.Exists(System.IO.Path.GetDirectoryName(destination)))
+        {
+            WriteMissingParent(destination, source);
+        }
+        catch (Exception e) when (IsItemError(e))
+        {
+            WriteFailure(e, source);
         }
     }
 
@@ -301,12 +339,18 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
         }
     }
 
-    /// <summary>Error ids of a copy that went wrong; -Verify's mismatch gets its own.</summary>
+    /// <summary>Error ids of a copy that went wrong; -Verify's mismatch gets its own, and a self-copy is
+    /// Copy-Item's CopyError (a file's record names the destination, a directory's the source, as in
+    /// Copy-Item; the message keeps the precise reason).</summary>
     internal void WriteFailure(Exception e, object target)
     {
         if (e is CopyVerificationException)
         {
             WriteItemError(e, target, "VerifyMismatch", ErrorCategory.InvalidResult);
+        }
+        else if (e is SpliceRefusedException { IsSelfCopy: true } self)
+        {
+            WriteItemError(e, self.Reason == Refusal.SameFile ? self.Data[SpliceRefusedException.SelfCopyKey] : target, "CopyError", ErrorCategory.WriteError);
         }
         else
         {
@@ -314,11 +358,22 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
         }
     }
 
-    internal void WarnIfNotVerified(FileCopyResult result)
+    /// <summary>What a finished file copy has to say: not verified, the source changed, or what the file it replaced kept.</summary>
+    internal void WarnAbout(FileCopyResult result)
     {
         if (Verify && result.Sha256 is null)
         {
             WriteWarning($"'{result.SourcePath}' was not verified: it cannot be read a second time (a FIFO or device), or the destination cannot be read back.");
+        }
+
+        if (result.SourceChangedWarning is { } changed)
+        {
+            WriteWarning(changed);
+        }
+
+        if (result.ReplacedWarning is { } replaced)
+        {
+            WriteWarning(replaced);
         }
     }
 

@@ -17,9 +17,15 @@ internal sealed class PathResolver
     public PathResolver(PSCmdlet cmdlet) => _cmdlet = cmdlet;
 
     /// <summary>Existing items for each path. A literal path (or a -Path without wildcards) that is
-    /// missing is an ItemNotFoundException; a wildcard that matches nothing yields nothing.</summary>
-    public IReadOnlyList<string> ResolveExisting(string path, bool literal)
+    /// missing is an ItemNotFoundException; a wildcard that matches nothing yields nothing. With
+    /// <paramref name="includeHidden"/> (Copy-Item's -Force) a wildcard matches hidden (dot) items too.</summary>
+    public IReadOnlyList<string> ResolveExisting(string path, bool literal, bool includeHidden = false)
     {
+        if (!literal && includeHidden && WildcardPattern.ContainsWildcardCharacters(path))
+        {
+            return ResolveIncludingHidden(path);
+        }
+
         ProviderInfo provider;
         if (literal)
         {
@@ -37,6 +43,31 @@ internal sealed class PathResolver
         var paths = _cmdlet.SessionState.Path.GetResolvedProviderPathFromPSPath(path, out provider);
         RequireFileSystem(provider, path);
         return paths;
+    }
+
+    /// <summary>What Get-Item -Force makes of a wildcard: the path API leaves hidden items out, the
+    /// provider's item lookup with force includes them.</summary>
+    private IReadOnlyList<string> ResolveIncludingHidden(string path)
+    {
+        _cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+        RequireFileSystem(provider, path);
+        var found = new List<string>();
+        try
+        {
+            foreach (var item in _cmdlet.InvokeProvider.Item.Get(new[] { path }, force: true, literalPath: false))
+            {
+                if (item.BaseObject is FileSystemInfo info)
+                {
+                    found.Add(info.FullName);
+                }
+            }
+        }
+        catch (ItemNotFoundException)
+        {
+            // A wildcard that matches nothing is silent, as without -Force.
+        }
+
+        return found;
     }
 
     /// <summary>A path that need not exist yet (a destination).</summary>

@@ -70,6 +70,11 @@ public abstract class SpliceCmdlet : PSCmdlet, IDisposable
         {
             WriteWarning(failure);
         }
+
+        if (metadata.OwnershipRefused is { } refused)
+        {
+            WriteError(new ErrorRecord(new UnauthorizedAccessException(refused), "OwnershipNotPreserved", ErrorCategory.PermissionDenied, destinationPath));
+        }
     }
 
     /// <summary>Reports one failed item and lets the others go on; Ctrl+C becomes a pipeline stop.</summary>

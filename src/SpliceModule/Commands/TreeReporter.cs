@@ -35,7 +35,7 @@ internal sealed class TreeReporter : ITreeCopyObserver
         if (file is not null)
         {
             Bytes += file.Bytes;
-            _cmdlet.WarnIfNotVerified(file);
+            _cmdlet.WarnAbout(file);
         }
 
         _cmdlet.TellAbout(destinationPath, metadata);

@@ -56,6 +56,11 @@ internal static class FileCopier
     private static FileCopyResult CopyTo(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, DestinationSlot slot, long started)
     {
         slot.Refuse(sourceStatus, request.SourcePath, request.Force);
+        if (request.InPlace && slot.Existing is { Kind: FileKind.File })
+        {
+            return InPlaceCopier.Copy(request, source, sourceStatus, slot, started);
+        }
+
         return slot.IsWrittenInPlace
             ? CopyInPlace(request, source, sourceStatus, slot, started)
             : CopyViaTemporaryFile(request, source, sourceStatus, slot, started);
@@ -72,7 +77,10 @@ internal static class FileCopier
         string? hash = request.Verify && sourceStatus.Kind == FileKind.File
             ? ContentVerifier.Verify(source, request.SourcePath, destination, slot.Path, request.Cancellation)
             : null;
-        var metadata = MetadataCopier.Apply(source, sourceStatus, destination, request.Preserve, request.SourcePath, slot.Path);
+        var keep = ReplacedFileMetadata.KeptFrom(slot, request.KeepReplaced);
+        string? ownerNotKept = (keep & CopyPreserve.Ownership) != 0 ? ReplacedFileMetadata.KeepOwner(slot.Existing!.Value, destination, slot.Path) : null;
+        var metadata = MetadataCopier.Apply(source, sourceStatus, destination, request.Preserve & ~keep, request.SourcePath, slot.Path);
+        string? modeNotKept = keep != CopyPreserve.None ? ReplacedFileMetadata.KeepModeAndAttributes(slot, slot.Existing!.Value, destination, keep) : null;
         if (request.Sync)
         {
             Sys.Flush(destination, slot.Path);
@@ -95,8 +103,14 @@ internal static class FileCopier
             Sha256 = hash,
             Metadata = metadata,
             SourceChangedWarning = shrunk,
+            ReplacedWarning = string.Join(" ", OtherNamesWarning(slot), ReplacedFileMetadata.Describe(slot.Path, ownerNotKept, modeNotKept)).Trim() is { Length: > 0 } said ? said : null,
         };
     }
+
+    /// <summary>A replaced file with other hard links: those names keep the old content (a new file took this name).</summary>
+    private static string? OtherNamesWarning(DestinationSlot slot) => slot.Existing is { Kind: FileKind.File, LinkCount: > 1 } old
+        ? $"'{slot.Path}' had {old.LinkCount - 1} other name(s) (hard links); they keep the old content, as a new file took this name. -InPlace writes into the existing file, so that every name sees the new content."
+        : null;
 
     private static FileCopyResult CopyInPlace(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, DestinationSlot slot, long started)
     {
@@ -105,7 +119,7 @@ internal static class FileCopier
         return new FileCopyResult(request.SourcePath, slot.Path, method, bytes, Stopwatch.GetElapsedTime(started));
     }
 
-    private static (CopyMethod Method, long Bytes, string? Shrunk) CopyContent(FileCopyRequest request, SafeFileHandle source, in FileStatus sourceStatus, SafeFileHandle destination, FileKind destinationKind, DestinationSlot slot)
+    internal static (CopyMethod Method, long Bytes, string? Shrunk) CopyContent(FileCopyRequest request, SafeFileHandle source, in FileStatus sourceStatus, SafeFileHandle destination, FileKind destinationKind, DestinationSlot slot)
     {
         var transfer = new ByteTransfer(source, sourceStatus.Kind, request.SourcePath, destination, destinationKind, slot.Path)
         {
@@ -129,10 +143,10 @@ internal static class FileCopier
         var destination = new FileInfo(request.DestinationPath);
         if (destination.Exists && string.Equals(FinalTarget(source), FinalTarget(destination), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase))
         {
-            throw new SpliceRefusedException(Refusal.SameFile, $"Cannot copy '{request.SourcePath}' onto itself.");
+            throw SpliceRefusedException.SelfCopy(Refusal.SameFile, $"Cannot copy '{request.SourcePath}' onto itself.", request.DestinationPath);
         }
 
-        if (destination.Exists && destination.IsReadOnly && !request.Force)
+        if (destination.Exists && destination.IsReadOnly && !request.Force && !Environment.IsPrivilegedProcess)
         {
             throw new SpliceRefusedException(Refusal.DestinationReadOnly, $"The destination '{request.DestinationPath}' is read-only; use -Force to replace it.");
         }

@@ -23,6 +23,13 @@ internal sealed record FileCopyRequest(string SourcePath, string DestinationPath
     /// <summary>Compare SHA-256 of source and new file before the new file replaces the destination.</summary>
     public bool Verify { get; init; }
 
+    /// <summary>What a regular file that is replaced keeps of its own (owner, mode and ACL, security
+    /// attributes): what -Preserve did not ask to take from the source, as cp keeps it.</summary>
+    public CopyPreserve KeepReplaced { get; init; }
+
+    /// <summary>Write into an existing regular file (its inode, links and identity kept), not atomic (-InPlace).</summary>
+    public bool InPlace { get; init; }
+
     public CancellationToken Cancellation { get; init; }
 
     /// <summary>Bytes written so far; called on the copying thread after each chunk.</summary>
@@ -47,4 +54,8 @@ internal sealed record FileCopyResult(string SourcePath, string DestinationPath,
 
     /// <summary>Set when the source changed size while it was copied (the copy holds what was read).</summary>
     public string? SourceChangedWarning { get; init; }
+
+    /// <summary>Set when the file replaced had other names (they keep the old content), or could not
+    /// pass on all of its owner, mode and attributes.</summary>
+    public string? ReplacedWarning { get; init; }
 }

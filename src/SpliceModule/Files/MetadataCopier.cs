@@ -9,7 +9,12 @@ namespace SpliceModule.Transfer;
 /// attribute) were left off because the copy does not have the source's owner.</param>
 /// <param name="Failure">What the destination's file system would not take (exFAT has no owners or
 /// modes, FAT no xattrs): the copy is kept, as cp keeps it, and the caller warns.</param>
-internal readonly record struct MetadataReport(bool PrivilegeBitsDropped, string? Failure);
+internal readonly record struct MetadataReport(bool PrivilegeBitsDropped, string? Failure)
+{
+    /// <summary>-Preserve Ownership was asked for by name and the owner could not be given (not
+    /// root): an error, though the copy is kept (as cp --preserve=ownership keeps it).</summary>
+    public string? OwnershipRefused { get; init; }
+}
 
 /// <summary>
 /// Carries what a file is (owner, mode, extended attributes, times) from a source to its copy,
@@ -32,10 +37,14 @@ internal static class MetadataCopier
     public static MetadataReport Apply(SafeHandle? source, in FileStatus sourceStatus, SafeHandle destination, CopyPreserve preserve, string sourcePath, string destinationPath, bool pathOnly = false)
     {
         var failures = new List<string>(0);
+        // -Preserve All is cp -a: what this user may not keep is left off quietly.
+        bool bestEffort = (preserve & CopyPreserve.All) == CopyPreserve.All;
+        string? ownershipRefused = null;
         if ((preserve & CopyPreserve.Ownership) != 0)
         {
-            uint uid = sourceStatus.Uid, gid = sourceStatus.Gid;
-            Tolerate(failures, "owner and group", () => Sys.SetOwnerOf(destination, uid, gid, destinationPath));
+            var refused = new List<string>(0);
+            KeepOwner(destination, sourceStatus.Uid, sourceStatus.Gid, destinationPath, bestEffort, refused);
+            ownershipRefused = refused.Count == 0 ? null : $"'{destinationPath}' was copied, but it could not be given its source's owner and group ({string.Join(", ", refused)}): only root may give a file to another user.";
         }
 
         int mode = sourceStatus.Permissions;
@@ -64,7 +73,7 @@ internal static class MetadataCopier
 
         if ((preserve & CopyPreserve.ExtendedAttributes) != 0 && source is not null && !pathOnly)
         {
-            dropped |= CopyExtendedAttributes(source, destination, sourcePath, destinationPath, ownerKept, failures);
+            dropped |= CopyExtendedAttributes(source, destination, sourcePath, destinationPath, ownerKept, bestEffort ? new List<string>(0) : failures);
         }
 
         if ((preserve & CopyPreserve.Timestamps) != 0)
@@ -83,7 +92,28 @@ internal static class MetadataCopier
             });
         }
 
-        return new MetadataReport(dropped, failures.Count == 0 ? null : $"'{destinationPath}' was copied, but its {string.Join(", ", failures)} could not be preserved.");
+        return new MetadataReport(dropped, failures.Count == 0 ? null : $"'{destinationPath}' was copied, but its {string.Join(", ", failures)} could not be preserved.")
+        {
+            OwnershipRefused = ownershipRefused,
+        };
+    }
+
+    /// <summary>Gives the copy an owner and group. Best effort (cp -a) where the user may not: the
+    /// group alone when the user is in it, else nothing, without a word.</summary>
+    private static void KeepOwner(SafeHandle destination, uint uid, uint gid, string destinationPath, bool bestEffort, List<string> refused)
+    {
+        try
+        {
+            Sys.SetOwnerOf(destination, uid, gid, destinationPath);
+        }
+        catch (SpliceException e) when (IsUnsupported(e) && bestEffort)
+        {
+            Tolerate(new List<string>(0), "group", () => Sys.SetOwnerOf(destination, uint.MaxValue, gid, destinationPath));
+        }
+        catch (SpliceException e) when (IsUnsupported(e))
+        {
+            refused.Add(e.ErrnoName);
+        }
     }
 
     /// <summary>The permission bits a copy may have: the source's, less the bits that grant its

@@ -26,6 +26,7 @@ internal static class Errno
     internal const int ENOSPC = 28;
     internal const int ESPIPE = 29;
     internal const int EROFS = 30;
+    internal const int EMLINK = 31;
     internal const int EPIPE = 32;
     internal const int ENOSYS = 38;
     internal const int ELOOP = 40;

@@ -20,5 +20,11 @@ public enum CopyPreserve
     /// <summary>Extended attributes (user.*, and security.* or trusted.* where permitted).</summary>
     ExtendedAttributes = 8,
 
-    All = Mode | Timestamps | Ownership | ExtendedAttributes,
+    /// <summary>Files hard-linked to each other inside a tree stay hard-linked in the copy, and a
+    /// symbolic link named by -Path is copied as a link (cp's --preserve=links and --no-dereference).</summary>
+    Links = 16,
+
+    /// <summary>Everything, as cp -a: what the user may not keep (another user's owner, trusted.*
+    /// attributes) is left off without a word, as cp -a leaves it.</summary>
+    All = Mode | Timestamps | Ownership | ExtendedAttributes | Links,
 }

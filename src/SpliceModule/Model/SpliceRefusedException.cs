@@ -58,4 +58,20 @@ public sealed class SpliceRefusedException : IOException
     }
 
     public Refusal Reason { get; }
+
+    /// <summary>The key of <see cref="System.Exception.Data"/> that Copy-Item sets, to the destination, when an item would
+    /// be copied onto itself (PowerShell's own tests and scripts look for it).</summary>
+    public const string SelfCopyKey = "SelfCopy";
+
+    /// <summary>A copy onto itself (<see cref="Refusal.SameFile"/>) or into itself
+    /// (<see cref="Refusal.DestinationInsideSource"/>), marked as Copy-Item marks it.</summary>
+    public static SpliceRefusedException SelfCopy(Refusal reason, string message, string destination)
+    {
+        var refused = new SpliceRefusedException(reason, message);
+        refused.Data[SelfCopyKey] = destination;
+        return refused;
+    }
+
+    /// <summary>True for a refusal made by <see cref="SelfCopy"/>.</summary>
+    public bool IsSelfCopy => Data.Contains(SelfCopyKey);
 }

@@ -122,9 +122,10 @@ internal sealed class DestinationSlot : IDisposable
         string what = sourcePath is null ? "the source" : $"'{sourcePath}'";
         // A link to the source would be replaced, not followed; refusing it keeps Copy-Item's message for a self-copy.
         var reached = target.Kind == FileKind.SymbolicLink ? Sys.TryStatAt(Directory.Handle, Name, followSymlinks: true, Path) : target;
-        if (source is { } s && reached is { } r && r.IsSameFile(s))
+        // A link copied as a link (-Preserve Links) onto itself is the same item as it stands there.
+        if (source is { } s && (target.IsSameFile(s) || reached is { } r && r.IsSameFile(s)))
         {
-            throw new SpliceRefusedException(Refusal.SameFile, $"Cannot copy {what} onto itself ('{Path}' is the same file).");
+            throw SpliceRefusedException.SelfCopy(Refusal.SameFile, $"Cannot copy {what} onto itself ('{Path}' is the same file).", Path);
         }
 
         switch (target.Kind)
@@ -133,7 +134,8 @@ internal sealed class DestinationSlot : IDisposable
                 throw new SpliceRefusedException(Refusal.DestinationIsDirectory, $"Cannot overwrite directory '{Path}' with {what}.");
             case FileKind.Socket:
                 throw new SpliceRefusedException(Refusal.DestinationIsSocket, $"Cannot write {what} to '{Path}': it is a socket, which takes no content; send to it with Open-SpliceDescriptor -Uri unix://{Path} and Invoke-Splice.");
-            case FileKind.File when !force && (target.Permissions & AnyWriteBit) == 0:
+            // Root may write it anyway, and replaces it as cp and Copy-Item do; others need -Force.
+            case FileKind.File when !force && (target.Permissions & AnyWriteBit) == 0 && Sys.EffectiveUid != 0:
                 throw new SpliceRefusedException(Refusal.DestinationReadOnly, $"The destination '{Path}' is read-only; use -Force to replace it.");
         }
     }
@@ -176,6 +178,41 @@ internal sealed class DestinationSlot : IDisposable
                 Sys.SetNonBlocking(handle, false, Path);
             }
 
+            return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the regular file that stands at the name (to write it in place with -InPlace, or to
+    /// read what a replacement keeps of it): never through a link (O_NOFOLLOW), never blocking in
+    /// open(2) (O_NONBLOCK, cleared after), and only if it is still the file that was seen.</summary>
+    public SafeFileHandle OpenExistingFile(bool write, bool read)
+    {
+        var expected = Existing is { Kind: FileKind.File } file ? file : throw new InvalidOperationException("No regular file stands at the destination.");
+        int access = write && read ? Flags.O_RDWR : write ? Flags.O_WRONLY : Flags.O_RDONLY;
+        SafeFileHandle handle;
+        try
+        {
+            handle = Sys.OpenAt(Directory.Handle, Name, access | Flags.O_NOCTTY | Flags.O_NOFOLLOW | Flags.O_NONBLOCK, 0, Path);
+        }
+        catch (SpliceException e) when (e.Errno is Errno.ELOOP or Errno.ENXIO or Errno.EISDIR)
+        {
+            throw Changed();
+        }
+
+        try
+        {
+            var opened = Sys.Stat(handle, Path);
+            if (!opened.IsSameFile(expected) || opened.Kind != FileKind.File)
+            {
+                throw Changed();
+            }
+
+            Sys.SetNonBlocking(handle, false, Path);
             return handle;
         }
         catch

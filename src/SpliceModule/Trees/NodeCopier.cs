@@ -23,6 +23,24 @@ internal static class NodeCopier
         return Make(slot, linkStatus, preserve, sourceDirectory.PathOf(name), (directory, at) => Sys.MakeSymbolicLinkAt(target, directory, at, slot.Path));
     }
 
+    /// <summary>A symbolic link named on the command line, copied as a link (-Preserve Links, cp -d):
+    /// read from its own directory, held open, without following it.</summary>
+    public static MetadataReport CopyNamedLink(string sourcePath, DestinationSlot slot, CopyPreserve preserve, bool force)
+    {
+        string trimmed = sourcePath.Length > 1 ? sourcePath.TrimEnd('/') : sourcePath;
+        using var directory = DirectoryHandle.Open(System.IO.Path.GetDirectoryName(trimmed) is { Length: > 0 } parent ? parent : ".");
+        var name = EntryName.From(System.IO.Path.GetFileName(trimmed));
+        var status = Sys.TryStatAt(directory.Handle, name, followSymlinks: false, trimmed)
+            ?? throw new SpliceException(Errno.ENOENT, "statx", trimmed);
+        if (status.Kind != FileKind.SymbolicLink)
+        {
+            throw new SpliceRefusedException(Refusal.SourceChanged, $"'{trimmed}' is no longer a symbolic link; nothing was copied.");
+        }
+
+        slot.Refuse(status, trimmed, force);
+        return CopyLink(directory, name, status, slot, preserve);
+    }
+
     public static MetadataReport CopyNode(DirectoryHandle sourceDirectory, EntryName name, in FileStatus status, DestinationSlot slot, CopyPreserve preserve)
     {
         string sourcePath = sourceDirectory.PathOf(name);

@@ -46,7 +46,7 @@ internal sealed class PlatformTreeCopier
         string reached = FinalPath(new DirectoryInfo(destination));
         if (reached.Equals(source, PathComparison) || reached.StartsWith(source.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, PathComparison))
         {
-            throw new SpliceRefusedException(Refusal.DestinationInsideSource, $"Cannot copy directory '{RootPath}' into itself ('{destinationRoot}').");
+            throw SpliceRefusedException.SelfCopy(Refusal.DestinationInsideSource, $"Cannot copy directory '{RootPath}' into itself ('{destinationRoot}').", destinationRoot);
         }
 
         var failed = new bool[_items.Count];

@@ -83,5 +83,5 @@ internal static class TreeCopier
     }
 
     private static SpliceRefusedException Inside(TreePlan plan, string destination) =>
-        new(Refusal.DestinationInsideSource, $"Cannot copy directory '{plan.RootPath}' into itself ('{destination}').");
+        SpliceRefusedException.SelfCopy(Refusal.DestinationInsideSource, $"Cannot copy directory '{plan.RootPath}' into itself ('{destination}').", destination);
 }

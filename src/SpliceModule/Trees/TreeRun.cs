@@ -34,6 +34,7 @@ internal sealed class TreeRun
     private readonly List<DirectoryWork> _begun = new();
     private readonly TreeReports _reports;
     private readonly MethodMemo _methods = new();
+    private readonly HardLinkGroups? _links;
     private Exception? _fault;
 
     public TreeRun(TreePlan plan, DestinationSlot root, string destinationRoot, FileCopyRequest options, int throttleLimit, ITreeCopyObserver observer)
@@ -46,6 +47,7 @@ internal sealed class TreeRun
         _reports = new TreeReports(observer, _workers);
         _madeEarly = new FileStatus?[plan.Entries.Count];
         _begunIndex = new bool[plan.Entries.Count];
+        _links = HardLinkGroups.For(plan, options.Preserve);
     }
 
     public void Run()
@@ -79,6 +81,7 @@ internal sealed class TreeRun
             stop.Cancel();
             Task.WaitAll(helpers);
             FinishAbandoned();
+            _links?.Dispose();
         }
 
         if (_fault is not null)
@@ -266,7 +269,15 @@ internal sealed class TreeRun
                     }
 
                     var request = options.For(sourcePath, destinationPath, _methods.StartFor(devices), progress.Callback);
-                    var result = FileCopier.CopyInTree(request, directory.Source, entry.Name, entry.Status, _plan.FollowsSymlinks, slot);
+                    var result = _links is null
+                        ? FileCopier.CopyInTree(request, directory.Source, entry.Name, entry.Status, _plan.FollowsSymlinks, slot)
+                        : _links.CopyOrLink(entry.Status, sourcePath, slot, options.Force, () => FileCopier.CopyInTree(request, directory.Source, entry.Name, entry.Status, _plan.FollowsSymlinks, slot));
+                    if (result is null)
+                    {
+                        progress.Finish(0);
+                        return new TreeOutcome(sourcePath, destinationPath, null, default, null, true);
+                    }
+
                     progress.Finish(result.Bytes);
                     _methods.Learn(devices, result);
                     return new TreeOutcome(sourcePath, destinationPath, result, result.Metadata, null, true);

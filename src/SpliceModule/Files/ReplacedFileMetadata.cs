@@ -1,0 +1,132 @@
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// What a file that replaces an existing one keeps of it, as cp keeps it by writing in place: the
+/// old file's owner and group, its mode and access ACL (system.posix_acl_access), and its
+/// security.* attributes (an SELinux label, say), unless -Preserve asked for the source's. The
+/// replacement is a new inode, so these are read from the old file (opened without following a
+/// link and checked to be the file that was seen) and set on the new one through its descriptor
+/// before it takes the name. The owner comes first (chown clears setuid bits), the mode after;
+/// security.capability is never carried over (writing a file drops it, as the kernel drops it).
+/// </summary>
+internal static class ReplacedFileMetadata
+{
+    private const string AccessAcl = "system.posix_acl_access";
+    private const string SecurityPrefix = "security.";
+    private const string CapabilityAttribute = "security.capability";
+
+    /// <summary>What of <paramref name="slot"/>'s existing file the new content keeps: none unless a
+    /// regular file stands there (a link is replaced as a link; nothing is read through it).</summary>
+    public static CopyPreserve KeptFrom(DestinationSlot slot, CopyPreserve keep) =>
+        slot.Existing is { Kind: FileKind.File } ? keep & (CopyPreserve.Ownership | CopyPreserve.Mode | CopyPreserve.ExtendedAttributes) : CopyPreserve.None;
+
+    /// <summary>Gives the new file the old one's owner and group; before anything else of the metadata.
+    /// A user who may not (not root) keeps the group where they are in it; the rest is a warning.</summary>
+    public static string? KeepOwner(in FileStatus old, SafeHandle copy, string destinationPath)
+    {
+        var mine = Sys.Stat(copy, destinationPath);
+        if (mine.Uid == old.Uid && mine.Gid == old.Gid)
+        {
+            return null;
+        }
+
+        try
+        {
+            Sys.SetOwnerOf(copy, old.Uid, old.Gid, destinationPath);
+            return null;
+        }
+        catch (SpliceException e) when (e.Errno is Errno.EPERM or Errno.EACCES)
+        {
+            try
+            {
+                Sys.SetOwnerOf(copy, uint.MaxValue, old.Gid, destinationPath);
+            }
+            catch (SpliceException again) when (again.Errno is Errno.EPERM or Errno.EACCES)
+            {
+                // Neither owner nor group may be kept by this user: said once, below.
+            }
+
+            return "owner (only root may give the new file to the old file's owner; -InPlace writes into the old file and keeps it)";
+        }
+    }
+
+    /// <summary>Gives the new file the old one's mode, access ACL and security attributes (those in
+    /// <paramref name="keep"/>); returns what could not be kept, or null.</summary>
+    public static string? KeepModeAndAttributes(DestinationSlot slot, in FileStatus old, SafeFileHandle copy, CopyPreserve keep)
+    {
+        var failures = new List<string>(0);
+        if ((keep & CopyPreserve.Mode) != 0)
+        {
+            var mine = Sys.Stat(copy, slot.Path);
+            int mode = MetadataCopier.KeptMode(old.Permissions, FileKind.File, mine.Uid == old.Uid, mine.Gid == old.Gid);
+            Sys.SetPermissions(copy, mode, slot.Path);
+        }
+
+        if ((keep & (CopyPreserve.Mode | CopyPreserve.ExtendedAttributes)) == 0)
+        {
+            return null;
+        }
+
+        SafeFileHandle existing;
+        try
+        {
+            existing = slot.OpenExistingFile(write: false, read: true);
+        }
+        catch (SpliceException e) when (e.Errno is Errno.EACCES or Errno.EPERM)
+        {
+            return "ACL and security attributes (the old file cannot be read)";
+        }
+
+        using (existing)
+        {
+            IReadOnlyList<string> names;
+            try
+            {
+                names = Sys.ListExtendedAttributes(existing, slot.Path);
+            }
+            catch (SpliceException e) when (e.Errno is Errno.EOPNOTSUPP or Errno.ENOSYS)
+            {
+                return null; // no attributes on this file system: nothing to keep
+            }
+
+            foreach (string name in names)
+            {
+                bool wanted = name == AccessAcl ? (keep & CopyPreserve.Mode) != 0
+                    : name.StartsWith(SecurityPrefix, System.StringComparison.Ordinal) && name != CapabilityAttribute && (keep & CopyPreserve.ExtendedAttributes) != 0;
+                if (wanted && Sys.GetExtendedAttribute(existing, name, slot.Path) is { } value)
+                {
+                    try
+                    {
+                        Sys.SetExtendedAttribute(copy, name, value, slot.Path);
+                    }
+                    catch (SpliceException e) when (e.Errno is Errno.EPERM or Errno.EACCES or Errno.EOPNOTSUPP)
+                    {
+                        failures.Add($"{name} ({e.ErrnoName})");
+                    }
+                }
+            }
+        }
+
+        return failures.Count == 0 ? null : string.Join(", ", failures);
+    }
+
+    /// <summary>The warning for what could not be kept, or null.</summary>
+    public static string? Describe(string destinationPath, params string?[] failures)
+    {
+        var said = new List<string>(failures.Length);
+        foreach (string? failure in failures)
+        {
+            if (failure is not null)
+            {
+                said.Add(failure);
+            }
+        }
+
+        return said.Count == 0 ? null : $"'{destinationPath}' was replaced, but the new file could not keep the old file's {string.Join("; ", said)}.";
+    }
+}
