@@ -65,6 +65,10 @@ Describe '-Preserve All keeps hard links, as cp -a' {
         Copy-SpliceItem -LiteralPath $src -Destination "$TestDrive/again-copy" -Recurse -Preserve All -ErrorAction Stop
         cp -a -- $src "$TestDrive/again-cp"
         Get-LinkGroups "$TestDrive/again-copy/again" | Should -Be (Get-LinkGroups "$TestDrive/again-cp")
+        # A third run replaces names that are now links of each other, and makes them links again, quietly.
+        Copy-SpliceItem -LiteralPath $src -Destination "$TestDrive/again-copy" -Recurse -Preserve All -ErrorAction Stop -WarningVariable warned
+        $warned | Should -BeNullOrEmpty
+        Get-LinkGroups "$TestDrive/again-copy/again" | Should -Be (Get-LinkGroups "$TestDrive/again-cp")
     }
 
     It 'splits hard links without -Preserve Links (the default), as cp -r' {

@@ -122,6 +122,20 @@ Describe 'A replaced file keeps who may read it, as cp keeps it (root)' -Skip:(-
         $warned | Should -BeNullOrEmpty
     }
 
+    It '-InPlace writes into existing files inside a tree too, and -Verify reads them back' {
+        $tree = Join-Path $dir 'tree'
+        New-Item -ItemType Directory "$tree/etc" -Force | Out-Null
+        [IO.File]::WriteAllBytes("$tree/etc/app.conf", [byte[]](1..200 | ForEach-Object { $_ }))
+        New-Item -ItemType Directory "$dir/copy/etc" -Force | Out-Null
+        New-ServiceFile "$dir/copy/etc/app.conf"
+        ln -- "$dir/copy/etc/app.conf" "$dir/copy/app.conf.other"
+        $before = Get-Identity "$dir/copy/etc/app.conf"
+        $items = @(Copy-SpliceItem -LiteralPath "$tree/etc" -Destination "$dir/copy" -Recurse -InPlace -Verify -PassThru -ErrorAction Stop | Where-Object Sha256)
+        Get-Identity "$dir/copy/etc/app.conf" | Should -Be $before
+        (Get-FileHash -LiteralPath "$dir/copy/app.conf.other").Hash | Should -Be (Get-FileHash -LiteralPath "$tree/etc/app.conf").Hash
+        $items.Sha256 | Should -Be (Get-FileHash -LiteralPath "$tree/etc/app.conf").Hash
+    }
+
     It 'warns that other hard links keep the old content without -InPlace' {
         $other = Join-Path $dir 'other-name.conf'
         ln -- $bySplice $other

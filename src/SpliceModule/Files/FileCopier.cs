@@ -103,12 +103,14 @@ internal static class FileCopier
             Sha256 = hash,
             Metadata = metadata,
             SourceChangedWarning = shrunk,
-            ReplacedWarning = string.Join(" ", OtherNamesWarning(slot), ReplacedFileMetadata.Describe(slot.Path, ownerNotKept, modeNotKept)).Trim() is { Length: > 0 } said ? said : null,
+            ReplacedWarning = string.Join(" ", OtherNamesWarning(slot, request.Preserve), ReplacedFileMetadata.Describe(slot.Path, ownerNotKept, modeNotKept)).Trim() is { Length: > 0 } said ? said : null,
         };
     }
 
-    /// <summary>A replaced file with other hard links: those names keep the old content (a new file took this name).</summary>
-    private static string? OtherNamesWarning(DestinationSlot slot) => slot.Existing is { Kind: FileKind.File, LinkCount: > 1 } old
+    /// <summary>A replaced file with other hard links: those names keep the old content (a new file took this name).
+    /// Not said with -Preserve Links, where a tree's names of one file are made links of the new copy again.</summary>
+    private static string? OtherNamesWarning(DestinationSlot slot, CopyPreserve preserve) =>
+        (preserve & CopyPreserve.Links) == 0 && slot.Existing is { Kind: FileKind.File, LinkCount: > 1 } old
         ? $"'{slot.Path}' had {old.LinkCount - 1} other name(s) (hard links); they keep the old content, as a new file took this name. -InPlace writes into the existing file, so that every name sees the new content."
         : null;
 
