@@ -104,6 +104,25 @@ Describe 'A destination in the attacker''s directory' {
         if ((Get-Stat $Dest) -match '^regular file (\d+) 0 ') { Test-ModeWithin $Matches[1] '644' | Should -BeTrue }
     }
 
+    It 'with -InPlace, swapping the name between files of the attacker and a link to a victim: 256 copies write into no other file' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $script:Racer = Start-Racer $Suite inplace_swap.py $Attacker $A -Seconds 10 -Arguments @('--dir', $A, '--name', 'dest', '--target', $Victim)
+
+        $run = Invoke-Stoppable -RunSeconds 20 -ArgumentList $Src, $Dest -Script {
+            param($src, $dest)
+            for ($i = 0; $i -lt 256; $i++) { Copy-SpliceItem -LiteralPath $src -Destination $dest -InPlace -Force }
+        }
+        Stop-Racer $Racer
+        $race = Get-RacerResult $Racer
+
+        $race.Summary.swaps | Should -BeGreaterThan 100 -Because "the race must really have run ($($race.Stderr))"
+        $run.Finished | Should -BeTrue
+        Get-TreeSnapshot $V | Should -Be $Before.Victims
+        Get-TreeSnapshot $S | Should -Be $Before.Source
+        # The only ids a lost race may give: the name changed under the copy, or it was a link the copy replaced.
+        @($run.Errors | ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] } | Where-Object { $_ -notin 'DestinationChanged', 'SystemCallFailed', 'PathNotFound' }) | Should -BeNullOrEmpty
+    }
+
     It 'twin: without the attacker the same 256 copies, 16 tees and 16 vmsplices all succeed' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         for ($i = 0; $i -lt 256; $i++) { Copy-SpliceItem -LiteralPath $Src -Destination $Dest -ErrorVariable +failure }
