@@ -38,8 +38,7 @@ racer.ready(args)
 swaps = 0
 while bound.go():
     target = args.target[bound.count % len(args.target)]
-    racer.quietly(os.unlink, staging)
-    if racer.quietly(os.symlink, target, staging) and racer.quietly(os.rename, staging, final):
+    if racer.rename_over(staging, final, lambda path: os.symlink(target, path)):
         swaps += 1
     drain()
 drain()

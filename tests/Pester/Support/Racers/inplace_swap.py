@@ -15,12 +15,17 @@ staging = os.path.join(args.dir, '.inplace-' + str(os.getpid()))
 bound = racer.Bound(args)
 racer.ready(args)
 swaps = 0
+
+
+def link_to_victim(path):
+    os.symlink(args.target, path)
+
+
+def file_of_ours(path):
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+
+
 while bound.go():
-    racer.quietly(os.unlink, staging)
-    if bound.count % 2:
-        made = racer.quietly(os.symlink, args.target, staging)
-    else:
-        made = racer.quietly(lambda path: os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)), staging)
-    if made and racer.quietly(os.rename, staging, final):
+    if racer.rename_over(staging, final, link_to_victim if bound.count % 2 else file_of_ours):
         swaps += 1
 racer.result(args, swaps=swaps, iterations=bound.count)

@@ -79,3 +79,10 @@ def quietly(call, *arguments):
         return True
     except OSError:
         return False
+
+
+def rename_over(staging, final, make):
+    """One swap: makes a new item at `staging` (make(staging)) and renames it over `final`;
+    True when both steps won their race."""
+    quietly(os.unlink, staging)
+    return quietly(make, staging) and quietly(os.rename, staging, final)
