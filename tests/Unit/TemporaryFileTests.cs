@@ -25,6 +25,13 @@ public class TemporaryFileTests
         // 240 bytes of two-byte characters: cut by bytes, so the hidden name still fits in 255 bytes.
         var longName = EntryName.From(new string('é', 120));
         Assert.True(TemporaryFile.HiddenNameFor(longName).ByteLength <= 255);
+
+        // 255 bytes: the cut falls between characters, never inside one (the name stays valid UTF-8).
+        var longest = EntryName.From(new string('é', 127) + "a");
+        var hidden = TemporaryFile.HiddenNameFor(longest);
+        Assert.True(hidden.ByteLength <= 255);
+        string decoded = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(hidden.Bytes);
+        Assert.StartsWith("." + new string('é', 10), decoded, StringComparison.Ordinal);
     }
 
     [Fact]

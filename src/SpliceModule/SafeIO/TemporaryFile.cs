@@ -112,15 +112,21 @@ internal sealed class TemporaryFile : IDisposable
         }
     }
 
-    /// <summary>A hidden name beside the destination: '.' + the name (cut by bytes so that the whole
-    /// fits in 255) + 48 random bits + <see cref="Suffix"/>. The bits only have to be hard to guess
-    /// and unique (O_EXCL and linkat refuse a clash); a cryptographic generator cost a library call
-    /// per file of a tree.</summary>
+    /// <summary>A hidden name beside the destination: '.' + the name (cut by bytes, at a character's
+    /// boundary, so that the whole fits in 255) + 48 random bits + <see cref="Suffix"/>. The bits
+    /// only have to be hard to guess and unique (O_EXCL and linkat refuse a clash); a cryptographic
+    /// generator cost a library call per file of a tree.</summary>
     internal static EntryName HiddenNameFor(EntryName destination)
     {
         string tail = $".{Random.Shared.NextInt64(1L << 48):x12}{Suffix}";
         var bytes = destination.Bytes;
         int keep = Math.Min(bytes.Length, MaxNameBytes - 1 - tail.Length);
+        // Never in the middle of a UTF-8 character, so that listings show the hidden name whole.
+        while (keep > 0 && keep < bytes.Length && (bytes[keep] & 0b1100_0000) == 0b1000_0000)
+        {
+            keep--;
+        }
+
         var name = new byte[1 + keep + tail.Length];
         name[0] = (byte)'.';
         bytes[..keep].CopyTo(name.AsSpan(1));
