@@ -43,7 +43,7 @@ internal static class MetadataCopier
         if ((preserve & CopyPreserve.Ownership) != 0)
         {
             var refused = new List<string>(0);
-            KeepOwner(destination, sourceStatus.Uid, sourceStatus.Gid, destinationPath, bestEffort, refused);
+            KeepOwner(destination, sourceStatus.Uid, sourceStatus.Gid, destinationPath, bestEffort, refused, failures);
             ownershipRefused = refused.Count == 0 ? null : $"'{destinationPath}' was copied, but it could not be given its source's owner and group ({string.Join(", ", refused)}): only root may give a file to another user.";
         }
 
@@ -99,8 +99,9 @@ internal static class MetadataCopier
     }
 
     /// <summary>Gives the copy an owner and group. Best effort (cp -a) where the user may not: the
-    /// group alone when the user is in it, else nothing, without a word.</summary>
-    private static void KeepOwner(SafeHandle destination, uint uid, uint gid, string destinationPath, bool bestEffort, List<string> refused)
+    /// group alone when the user is in it, else nothing, without a word. Asked for by name, a user
+    /// who may not is <paramref name="refused"/> (an error); a file system without owners is a failure (a warning).</summary>
+    private static void KeepOwner(SafeHandle destination, uint uid, uint gid, string destinationPath, bool bestEffort, List<string> refused, List<string> failures)
     {
         try
         {
@@ -110,9 +111,14 @@ internal static class MetadataCopier
         {
             Tolerate(new List<string>(0), "group", () => Sys.SetOwnerOf(destination, uint.MaxValue, gid, destinationPath));
         }
-        catch (SpliceException e) when (IsUnsupported(e))
+        catch (SpliceException e) when (e.Errno == Errno.EPERM && Sys.EffectiveUid != 0)
         {
             refused.Add(e.ErrnoName);
+        }
+        catch (SpliceException e) when (IsUnsupported(e))
+        {
+            // Root refused by the file system (no owners on exFAT): a warning, as for the other parts.
+            failures.Add($"owner and group ({e.ErrnoName})");
         }
     }
 

@@ -274,7 +274,7 @@ internal sealed class TreeRun
                         : _links.CopyOrLink(entry.Status, sourcePath, slot, options.Force, () => FileCopier.CopyInTree(request, directory.Source, entry.Name, entry.Status, _plan.FollowsSymlinks, slot));
                     if (result is null)
                     {
-                        progress.Finish(0);
+                        progress.Finish(entry.Status.Size); // linked: its bytes count as done, so progress ends at 100%
                         return new TreeOutcome(sourcePath, destinationPath, null, default, null, true);
                     }
 
