@@ -78,9 +78,16 @@ internal static class FileCopier
             ? ContentVerifier.Verify(source, request.SourcePath, destination, slot.Path, request.Cancellation)
             : null;
         var keep = ReplacedFileMetadata.KeptFrom(slot, request.KeepReplaced);
-        string? ownerNotKept = (keep & CopyPreserve.Ownership) != 0 ? ReplacedFileMetadata.KeepOwner(slot.Existing!.Value, destination, slot.Path) : null;
+        FileStatus? mine = null;
+        string? ownerNotKept = null;
+        if ((keep & CopyPreserve.Ownership) != 0)
+        {
+            ownerNotKept = ReplacedFileMetadata.KeepOwner(slot.Existing!.Value, destination, slot.Path, out var owned);
+            mine = owned;
+        }
+
         var metadata = MetadataCopier.Apply(source, sourceStatus, destination, request.Preserve & ~keep, request.SourcePath, slot.Path);
-        string? modeNotKept = keep != CopyPreserve.None ? ReplacedFileMetadata.KeepModeAndAttributes(slot, slot.Existing!.Value, destination, keep) : null;
+        string? modeNotKept = keep != CopyPreserve.None ? ReplacedFileMetadata.KeepModeAndAttributes(slot, slot.Existing!.Value, destination, keep, mine) : null;
         if (request.Sync)
         {
             Sys.Flush(destination, slot.Path);

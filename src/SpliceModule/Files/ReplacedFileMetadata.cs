@@ -27,9 +27,10 @@ internal static class ReplacedFileMetadata
 
     /// <summary>Gives the new file the old one's owner and group; before anything else of the metadata.
     /// A user who may not (not root) keeps the group where they are in it; the rest is a warning.</summary>
-    public static string? KeepOwner(in FileStatus old, SafeHandle copy, string destinationPath)
+    /// <param name="mine">The new file's status with the owner and group it now has.</param>
+    public static string? KeepOwner(in FileStatus old, SafeHandle copy, string destinationPath, out FileStatus mine)
     {
-        var mine = Sys.Stat(copy, destinationPath);
+        mine = Sys.Stat(copy, destinationPath);
         if (mine.Uid == old.Uid && mine.Gid == old.Gid)
         {
             return null;
@@ -38,6 +39,7 @@ internal static class ReplacedFileMetadata
         try
         {
             Sys.SetOwnerOf(copy, old.Uid, old.Gid, destinationPath);
+            mine = mine with { Uid = old.Uid, Gid = old.Gid };
             return null;
         }
         catch (SpliceException e) when (e.Errno is Errno.EPERM or Errno.EACCES)
@@ -51,19 +53,22 @@ internal static class ReplacedFileMetadata
                 // Neither owner nor group may be kept by this user: said once, below.
             }
 
+            mine = Sys.Stat(copy, destinationPath);
+
             return "owner (only root may give the new file to the old file's owner; -InPlace writes into the old file and keeps it)";
         }
     }
 
     /// <summary>Gives the new file the old one's mode, access ACL and security attributes (those in
     /// <paramref name="keep"/>); returns what could not be kept, or null.</summary>
-    public static string? KeepModeAndAttributes(DestinationSlot slot, in FileStatus old, SafeFileHandle copy, CopyPreserve keep)
+    /// <param name="mine">The new file's status from <see cref="KeepOwner"/>, or null to look.</param>
+    public static string? KeepModeAndAttributes(DestinationSlot slot, in FileStatus old, SafeFileHandle copy, CopyPreserve keep, FileStatus? mine)
     {
         var failures = new List<string>(0);
         if ((keep & CopyPreserve.Mode) != 0)
         {
-            var mine = Sys.Stat(copy, slot.Path);
-            int mode = MetadataCopier.KeptMode(old.Permissions, FileKind.File, mine.Uid == old.Uid, mine.Gid == old.Gid);
+            var owned = mine ?? Sys.Stat(copy, slot.Path);
+            int mode = MetadataCopier.KeptMode(old.Permissions, FileKind.File, owned.Uid == old.Uid, owned.Gid == old.Gid);
             Sys.SetPermissions(copy, mode, slot.Path);
         }
 

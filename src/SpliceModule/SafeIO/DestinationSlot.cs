@@ -189,7 +189,7 @@ internal sealed class DestinationSlot : IDisposable
 
     /// <summary>Opens the regular file that stands at the name (to write it in place with -InPlace, or to
     /// read what a replacement keeps of it): never through a link (O_NOFOLLOW), never blocking in
-    /// open(2) (O_NONBLOCK, cleared after), and only if it is still the file that was seen.</summary>
+    /// open(2) (O_NONBLOCK, cleared after for writing), and only if it is still the file that was seen.</summary>
     public SafeFileHandle OpenExistingFile(bool write, bool read)
     {
         var expected = Existing is { Kind: FileKind.File } file ? file : throw new InvalidOperationException("No regular file stands at the destination.");
@@ -212,7 +212,11 @@ internal sealed class DestinationSlot : IDisposable
                 throw Changed();
             }
 
-            Sys.SetNonBlocking(handle, false, Path);
+            if (write)
+            {
+                Sys.SetNonBlocking(handle, false, Path);
+            }
+
             return handle;
         }
         catch
