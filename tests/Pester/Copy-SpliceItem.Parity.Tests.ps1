@@ -631,6 +631,10 @@ Describe 'Copy-SpliceItem progress' {
         $records.Count | Should -BeGreaterThan 1
         ($records | Where-Object StatusDescription -Match 'of 2 items').Count | Should -BeGreaterThan 0
         $records[-1].RecordType | Should -Be 'Completed'
+        # Whichever worker copies the big file, progress names it, not the tree.
+        $named = @($records | Where-Object RecordType -ne 'Completed' | ForEach-Object CurrentOperation)
+        $named | Should -Not -Contain $tree
+        $named | Should -Contain "$tree/in/big.bin"
     }
 
     It 'writes no progress when $ProgressPreference is SilentlyContinue' {
