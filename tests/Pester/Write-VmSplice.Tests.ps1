@@ -160,7 +160,7 @@ Describe 'Write-VmSplice -Destination' {
 
     It 'does nothing with -WhatIf' {
         $path = Join-Path $TestDrive 'whatif.txt'
-        'x' | Write-VmSplice -Destination $path -WhatIf
+        Invoke-WhatIf { param($p) 'x' | Write-VmSplice -Destination $p -WhatIf } $path | Out-Null
         Test-Path $path | Should -BeFalse
     }
 }
