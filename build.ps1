@@ -11,7 +11,9 @@
            Everything it prints also goes to out/test-results/test-run.log, which
            tools/Test-QuietLog.ps1 then checks: a build warning, a leaked "What if:" line, a
            "Broken pipe" message or (with redirected output) a colour code counts as a failure.
-    Demo   builds and copies a real file with Copy-SpliceItem, showing method and speed.
+    Demo   builds and shows, side by side in one run (tools/Demo.ps1): cp, Copy-Item and
+           Copy-SpliceItem on a big file, a sparse image and a small-file tree; progress inside
+           a big file; tee and Invoke-Tee fanning a stream out to three files.
     Bench  builds and runs bench/*.Bench.ps1 (-BenchName to pick, -Quick for a smoke run),
            writing bench/results/.
     Package builds and packs out/SpliceModule.<version>.nupkg, which Install-PSResource
