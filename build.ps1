@@ -84,6 +84,27 @@ function Invoke-QuietBuild {
     Invoke-Native dotnet @('msbuild', '-restore', $Project, "-p:Configuration=$Configuration", '-nologo', '-v:quiet', '-clp:NoSummary')
 }
 
+# The manifest as it ships: release notes from CHANGELOG.md's section for ModuleVersion (so the
+# two cannot disagree), and a PSCommand_ and PSCmdlet_ tag per cmdlet with PSIncludes_Cmdlet, by
+# which Find-PSResource -CommandName finds the package.
+function Write-BuiltManifest {
+    param([string] $Source, [string] $Destination)
+    $changelog = Join-Path $Root 'CHANGELOG.md'
+    Assert-BuildPiece $changelog 'The changelog'
+    $data = Import-PowerShellDataFile -LiteralPath $Source
+    $version = $data.ModuleVersion
+    $section = [regex]::Match((Get-Content -Raw $changelog), "(?ms)^## \[$([regex]::Escape($version))\] - (\d{4}-\d{2}-\d{2})\s*\n(.*?)(?=^## \[|\z)")
+    if (-not $section.Success) {
+        throw "CHANGELOG.md has no section '## [$version] - YYYY-MM-DD' for ModuleVersion ${version}: name the [Unreleased] changes after the version when releasing."
+    }
+    $notes = "$version ($($section.Groups[1].Value))`n`n$(($section.Groups[2].Value -replace '(?m)^\[[^\]]+\]: \S+\s*$', '').Trim())`n`nEvery version's changes are in CHANGELOG.md."
+    $tags = @($data.PrivateData.PSData.Tags) + 'PSIncludes_Cmdlet' + @($data.CmdletsToExport | ForEach-Object { "PSCmdlet_$_"; "PSCommand_$_" })
+    $text = Get-Content -Raw $Source
+    $text = $text -replace "(?m)^(\s*)Tags(\s*)=.*$", ('$1Tags$2= @(' + (($tags | ForEach-Object { "'$_'" }) -join ', ') + ')')
+    $text = $text -replace "(?m)^(\s*)ReleaseNotes(\s*)= ''$", ('$1ReleaseNotes$2= @''' + "`n" + $notes.Replace('$', '$$') + "`n'@")
+    Set-Content -LiteralPath $Destination -Value $text -NoNewline -Encoding utf8NoBOM
+}
+
 function Invoke-Build {
     $docs = Join-Path $Root 'docs'
     $help = Join-Path $Root 'tools/Build-Help.ps1'
@@ -94,7 +115,7 @@ function Invoke-Build {
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     New-Item -ItemType Directory -Path $ModuleOut -Force | Out-Null
     Copy-Item (Join-Path $bin 'SpliceModule.dll') $ModuleOut
-    Copy-Item (Join-Path $Root 'SpliceModule.psd1') $ModuleOut
+    Write-BuiltManifest (Join-Path $Root 'SpliceModule.psd1') (Join-Path $ModuleOut 'SpliceModule.psd1')
     Copy-Item (Join-Path $Root 'src/SpliceModule/SpliceModule.format.ps1xml') $ModuleOut
     # Help: docs/*.md through tools/HelpBuilder, the one converter (the help tests read with it too).
     & $help -DocsPath $docs -OutputPath $ModuleOut
