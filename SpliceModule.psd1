@@ -6,6 +6,7 @@
     CompanyName          = 'SpliceModule contributors'
     Copyright            = '(c) SpliceModule contributors. MIT licence.'
     Description          = 'Linux zero-copy file and pipe transfers for PowerShell: Copy-SpliceItem (reflink, copy_file_range, splice, sendfile) and pipeline-bound kernel pipes built on splice(2), tee(2) and vmsplice(2).'
+    # The minimum the module is built for (.NET 8); the tests run on PowerShell 7.6.9 (README).
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('SpliceModule.format.ps1xml')
