@@ -145,42 +145,10 @@ internal sealed class DestinationSlot : IDisposable
     public SafeFileHandle OpenInPlace(ReadinessWait wait)
     {
         var expected = Existing ?? throw new InvalidOperationException("Nothing stands at the destination.");
-        var handle = expected.Kind == FileKind.Fifo ? wait.OpenWhenFifoHasReader(OpenNamedNode, Path) : OpenNamedNode();
-
-        try
-        {
-            var opened = Sys.Stat(handle, Path);
-            if (!opened.IsSameFile(expected) || opened.Kind != expected.Kind)
-            {
-                throw Changed();
-            }
-
-            if (expected.Kind != FileKind.Fifo)
-            {
-                Sys.SetNonBlocking(handle, false, Path);
-            }
-
-            return handle;
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>The node at the name, never through a symlink: a link swapped in since it was seen
-    /// is the destination having changed.</summary>
-    private SafeFileHandle OpenNamedNode()
-    {
-        try
-        {
-            return Sys.OpenAt(Directory.Handle, Name, InPlaceFlags, 0, Path);
-        }
-        catch (SpliceException e) when (e.Errno == Errno.ELOOP)
-        {
-            throw Changed();
-        }
+        var handle = expected.Kind == FileKind.Fifo
+            ? wait.OpenWhenFifoHasReader(() => OpenSeenNode(InPlaceFlags, regularFile: false), Path)
+            : OpenSeenNode(InPlaceFlags, regularFile: false);
+        return Checked(handle, expected, blocking: expected.Kind != FileKind.Fifo);
     }
 
     /// <summary>Opens the regular file that stands at the name (to write it in place with -InPlace, or to
@@ -190,25 +158,38 @@ internal sealed class DestinationSlot : IDisposable
     {
         var expected = Existing is { Kind: FileKind.File } file ? file : throw new InvalidOperationException("No regular file stands at the destination.");
         int access = write && read ? Flags.O_RDWR : write ? Flags.O_WRONLY : Flags.O_RDONLY;
-        SafeFileHandle handle;
+        var handle = OpenSeenNode(access | Flags.O_NOCTTY | Flags.O_NOFOLLOW | Flags.O_NONBLOCK, regularFile: true);
+        return Checked(handle, expected, blocking: write);
+    }
+
+    /// <summary>The node at the name, never through a symlink: a link swapped in since it was seen is
+    /// the destination having changed, and so is a FIFO, socket or directory where a regular file was.</summary>
+    private SafeFileHandle OpenSeenNode(int flags, bool regularFile)
+    {
         try
         {
-            handle = Sys.OpenAt(Directory.Handle, Name, access | Flags.O_NOCTTY | Flags.O_NOFOLLOW | Flags.O_NONBLOCK, 0, Path);
+            return Sys.OpenAt(Directory.Handle, Name, flags, 0, Path);
         }
-        catch (SpliceException e) when (e.Errno is Errno.ELOOP or Errno.ENXIO or Errno.EISDIR)
+        catch (SpliceException e) when (e.Errno == Errno.ELOOP || (regularFile && e.Errno is Errno.ENXIO or Errno.EISDIR))
         {
             throw Changed();
         }
+    }
 
+    /// <summary>What was opened must be the node that was seen (same inode, same kind). It was opened
+    /// O_NONBLOCK so that open(2) could not hang; writers that do not wait in
+    /// <see cref="ReadinessWait"/> (everything but a FIFO) get blocking mode back.</summary>
+    private SafeFileHandle Checked(SafeFileHandle handle, FileStatus expected, bool blocking)
+    {
         try
         {
             var opened = Sys.Stat(handle, Path);
-            if (!opened.IsSameFile(expected) || opened.Kind != FileKind.File)
+            if (!opened.IsSameFile(expected) || opened.Kind != expected.Kind)
             {
                 throw Changed();
             }
 
-            if (write)
+            if (blocking)
             {
                 Sys.SetNonBlocking(handle, false, Path);
             }
