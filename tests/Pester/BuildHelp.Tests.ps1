@@ -258,8 +258,22 @@ Get-Sample
         (Select-Maml '//command:inputTypes/command:inputType/dev:type/maml:name').InnerText | Should -Be @('System.String', 'System.Int64[]')
         (Select-Maml '//command:returnValues/command:returnValue/dev:type/maml:name').InnerText | Should -Be 'System.Object'
         (Select-Maml '//maml:alertSet/maml:alert/maml:para').InnerText | Should -Be 'Needs Linux.'
-        (Select-Maml '//command:relatedLinks/maml:navigationLink/maml:linkText').InnerText | Should -Be @('Get-Sample', 'Online')
-        (Select-Maml '//command:relatedLinks/maml:navigationLink/maml:uri').InnerText | Should -Be @('', 'https://example.invalid/sample')
+        (Select-Maml '//command:relatedLinks/maml:navigationLink/maml:linkText').InnerText | Should -Be @('Get-Sample', 'Online: https://example.invalid/sample')
+        # Get-Help -Online opens the first uri it finds: a page without an online version has none.
+        (Select-Maml '//command:relatedLinks/maml:navigationLink/maml:uri').InnerText | Should -Be @('', '')
+    }
+
+    It 'gives only the online version a uri, first, when the page has one' {
+        $docs = Join-Path $TestDrive 'online-docs'
+        New-Item -ItemType Directory -Path $docs | Out-Null
+        $front = "---`nexternal help file: Sample.dll-Help.xml`nModule Name: Sample`nonline version: https://example.invalid/send-sample`nschema: 2.0.0`n---`n`n"
+        Set-Content -LiteralPath (Join-Path $docs 'Send-Sample.md') -Value ($front + $script:SamplePage) -Encoding utf8NoBOM
+        $out = Join-Path $TestDrive 'online-out'
+        & $script:BuildHelp -DocsPath $docs -OutputPath $out -NoBuild
+        [xml] $maml = Get-Content -Raw (Join-Path $out 'en-US/Sample.dll-Help.xml')
+        $links = @($maml.SelectNodes('//command:relatedLinks/maml:navigationLink', $script:Ns))
+        $links.linkText | Should -Be @('Online Version:', 'Get-Sample', 'Online: https://example.invalid/sample')
+        $links.uri | Should -Be @('https://example.invalid/send-sample', '', '')
     }
 
     It 'keeps example code apart from output and prose' {
