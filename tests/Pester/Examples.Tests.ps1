@@ -16,6 +16,14 @@ BeforeDiscovery {
     finally { Remove-Item -LiteralPath $modelPath -ErrorAction Ignore }
     $examples = @(foreach ($page in $model.Commands) {
             foreach ($example in $page.Examples) { @{ Page = $page.Name; Title = $example.Title; Code = $example.Code } }
+        }
+        # The about topics' EXAMPLES: each powershell block of that section.
+        foreach ($about in Get-ChildItem (Join-Path $root 'docs') -Filter 'about_*.md') {
+            $section = [regex]::Match((Get-Content -Raw $about.FullName), '(?ms)^# EXAMPLES\s*\n(.*?)(?=^# [A-Z][A-Z ]*$)').Groups[1].Value
+            $n = 0
+            foreach ($block in [regex]::Matches($section, '(?ms)^```powershell\s*\n(.*?)^```')) {
+                @{ Page = $about.BaseName; Title = "EXAMPLES block $((++$n))"; Code = $block.Groups[1].Value }
+            }
         })
     $readme = Get-Content -Raw (Join-Path $root 'README.md')
     $blocks = @([regex]::Matches($readme, '(?ms)^```powershell\s*\n(.*?)^```') | ForEach-Object { $_.Groups[1].Value })
@@ -40,6 +48,13 @@ BeforeAll {
         $errors.Trim() | Should -BeNullOrEmpty -Because "the example must run without errors ($shown)"
         $run.ExitCode | Should -Be 0 -Because $shown
         $run
+    }
+}
+
+Describe 'The examples' {
+    It 'come from every page and the about topic' -ForEach @(@{ Found = $examples }) {
+        $pages = @(Get-ChildItem (Join-Path $PSScriptRoot '../../docs') -Filter '*.md').BaseName
+        @($pages | Where-Object { $_ -notin $Found.Page }) | Should -BeNullOrEmpty -Because 'every page shows examples'
     }
 }
 
