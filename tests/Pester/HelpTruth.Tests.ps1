@@ -41,6 +41,19 @@ Describe 'Get-Help <Name> at 80 columns' -ForEach $topics {
         @($prose | Where-Object Length -GT 80) | Should -BeNullOrEmpty
     }
 
+    It 'cuts no word of its prose in two' {
+        # Get-Help cuts a line that is too long wherever the column ends: the pieces are words
+        # that the same text rendered wide does not have. Syntax and example code are printed
+        # as they are, so only the text from DESCRIPTION to the first example is checked.
+        function Get-ProseWord([int] $Width) {
+            $text = Get-Help $Name -Full | Out-String -Width $Width
+            $text = [regex]::Match($text, '(?s)(DESCRIPTION|LONG DESCRIPTION).*?(?=-{20,} Example|\z)').Value
+            @(($text -split '\s+') | Where-Object { $_ })
+        }
+        $wide = [Collections.Generic.HashSet[string]]::new([string[]](Get-ProseWord 1000))
+        @(Get-ProseWord 80 | Where-Object { -not $wide.Contains($_) } | Select-Object -Unique) | Should -BeNullOrEmpty
+    }
+
     It 'shows no markdown: no backticks, bold or link syntax' {
         @($prose | Where-Object { $_ -match '`|\*\*|\]\(|\[[^\]]+\]\[' }) | Should -BeNullOrEmpty
     }

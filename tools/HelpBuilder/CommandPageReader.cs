@@ -170,10 +170,16 @@ public static partial class CommandPageReader
         return (name, nameLine, sections);
     }
 
-    /// <summary>A block as one MAML paragraph: prose on one line, code with its lines.</summary>
+    // Get-Help indents text by up to eight columns and prints each line as it is, cutting longer
+    // ones wherever the terminal ends: prose in lines of 72 fits 80 columns with no word cut.
+    private const int ParagraphWidth = 72;
+
+    /// <summary>A block as one MAML paragraph: prose filled to <see cref="ParagraphWidth"/>
+    /// columns (a list item's later lines after its marker), code and tables with their lines.</summary>
     public static string Paragraph(TextBlock block) => block.Kind switch
     {
-        TextKind.ListItem => new string(' ', block.Indent) + block.Marker + block.Text,
+        TextKind.Paragraph => LineFill.Paragraph(block.Text, ParagraphWidth),
+        TextKind.ListItem => LineFill.Paragraph(new string(' ', block.Indent) + block.Marker + block.Text, ParagraphWidth),
         TextKind.Table => string.Join('\n', TextBlocks.FormatTable(block.Rows, "")),
         _ => block.Text,
     };
