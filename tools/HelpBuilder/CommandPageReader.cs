@@ -196,7 +196,8 @@ public static partial class CommandPageReader
     {
         if (section is null) return "";
         foreach (var sub in section.Subs) errors.Add(sub.Line, "'## SYNOPSIS' has no '### ' parts; it is one short paragraph.");
-        var text = string.Join(' ', Paragraphs(TextBlocks.From(section.Intro, errors)));
+        // One line, unfilled: Get-Help lists and tables show the synopsis as a single line.
+        var text = string.Join(' ', TextBlocks.From(section.Intro, errors).Select(b => b.Text).Where(t => t.Length > 0));
         if (text.Length == 0) errors.Add(section.Line, "'## SYNOPSIS' is empty.");
         return text;
     }
