@@ -215,7 +215,7 @@ Get-Sample
         $paras = (Select-Maml '//command:command/maml:description/maml:para').InnerText
         $paras | Should -Be @(
             'First paragraph, written over two lines.'
-            'Second paragraph, with code, bold, emphasis, a sibling page and a web page (https://example.invalid/page).'
+            "Second paragraph, with code, bold, emphasis, a sibling page and a web`npage (https://example.invalid/page)."  # filled to 72 columns
             '- a list item with code'
             '- another')
     }
@@ -258,8 +258,42 @@ Get-Sample
         (Select-Maml '//command:inputTypes/command:inputType/dev:type/maml:name').InnerText | Should -Be @('System.String', 'System.Int64[]')
         (Select-Maml '//command:returnValues/command:returnValue/dev:type/maml:name').InnerText | Should -Be 'System.Object'
         (Select-Maml '//maml:alertSet/maml:alert/maml:para').InnerText | Should -Be 'Needs Linux.'
-        (Select-Maml '//command:relatedLinks/maml:navigationLink/maml:linkText').InnerText | Should -Be @('Get-Sample', 'Online')
-        (Select-Maml '//command:relatedLinks/maml:navigationLink/maml:uri').InnerText | Should -Be @('', 'https://example.invalid/sample')
+        (Select-Maml '//command:relatedLinks/maml:navigationLink/maml:linkText').InnerText | Should -Be @('Get-Sample', 'Online: https://example.invalid/sample')
+        # Get-Help -Online opens the first uri it finds: a page without an online version has none.
+        (Select-Maml '//command:relatedLinks/maml:navigationLink/maml:uri').InnerText | Should -Be @('', '')
+    }
+
+    It 'fills prose to 72 columns, a list item with a hanging indent, and leaves output as written' {
+        $docs = Join-Path $TestDrive 'fill-docs'
+        New-Item -ItemType Directory -Path $docs | Out-Null
+        $long = 'word ' * 30
+        $page = $script:SamplePage -replace '- another', "- another $long" -replace 'sent a', ('sent a' + ' ' * 70 + 'wide output')
+        Set-Content -LiteralPath (Join-Path $docs 'Send-Sample.md') -Encoding utf8NoBOM -Value (
+            "---`nexternal help file: Sample.dll-Help.xml`nModule Name: Sample`nonline version:`nschema: 2.0.0`n---`n`n" + $page)
+        $out = Join-Path $TestDrive 'fill-out'
+        & $script:BuildHelp -DocsPath $docs -OutputPath $out -NoBuild
+        [xml] $maml = Get-Content -Raw (Join-Path $out 'en-US/Sample.dll-Help.xml')
+        $paras = @($maml.SelectNodes('//command:command/maml:description/maml:para', $script:Ns).InnerText)
+        $item = $paras | Where-Object { $_ -like '- another*' }
+        $lines = @($item -split "`n")
+        $lines.Count | Should -BeGreaterThan 1
+        @($lines | Where-Object Length -GT 72) | Should -BeNullOrEmpty
+        @($lines | Select-Object -Skip 1 | Where-Object { $_ -notlike '  word*' }) | Should -BeNullOrEmpty
+        $remarks = @($maml.SelectNodes('//command:example/dev:remarks/maml:para', $script:Ns).InnerText)
+        $remarks | Should -Contain ('sent a' + ' ' * 70 + 'wide output')
+    }
+
+    It 'gives only the online version a uri, first, when the page has one' {
+        $docs = Join-Path $TestDrive 'online-docs'
+        New-Item -ItemType Directory -Path $docs | Out-Null
+        $front = "---`nexternal help file: Sample.dll-Help.xml`nModule Name: Sample`nonline version: https://example.invalid/send-sample`nschema: 2.0.0`n---`n`n"
+        Set-Content -LiteralPath (Join-Path $docs 'Send-Sample.md') -Value ($front + $script:SamplePage) -Encoding utf8NoBOM
+        $out = Join-Path $TestDrive 'online-out'
+        & $script:BuildHelp -DocsPath $docs -OutputPath $out -NoBuild
+        [xml] $maml = Get-Content -Raw (Join-Path $out 'en-US/Sample.dll-Help.xml')
+        $links = @($maml.SelectNodes('//command:relatedLinks/maml:navigationLink', $script:Ns))
+        $links.linkText | Should -Be @('Online Version:', 'Get-Sample', 'Online: https://example.invalid/sample')
+        $links.uri | Should -Be @('https://example.invalid/send-sample', '', '')
     }
 
     It 'keeps example code apart from output and prose' {

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace HelpBuilder;
 
@@ -7,13 +6,10 @@ namespace HelpBuilder;
 /// "# " headings in capitals at the margin, "## " headings as written at the margin, deeper ones
 /// in capitals indented four spaces; text wrapped at 80 columns and indented four spaces (list
 /// items with a hanging indent); tables as aligned columns; code indented eight spaces.</summary>
-public static partial class AboutWriter
+public static class AboutWriter
 {
     private const int Width = 80;
     private const string Indent = "    ";
-
-    [GeneratedRegex(@"\s+")]
-    private static partial Regex Whitespace();
 
     public static void Write(AboutTopic topic, string path) =>
         File.WriteAllText(path, Render(topic), new UTF8Encoding(false));
@@ -62,25 +58,6 @@ public static partial class AboutWriter
         return string.Join('\n', output) + "\n";
     }
 
-    /// <summary>Words filled into lines of at most 80 columns (a longer word stands alone).</summary>
-    private static List<string> Wrap(string text, string indent, string hangingIndent)
-    {
-        var lines = new List<string>();
-        var line = new StringBuilder(indent);
-        var empty = true;
-        foreach (var word in Whitespace().Split(text).Where(w => w.Length > 0))
-        {
-            if (!empty && line.Length + 1 + word.Length > Width)
-            {
-                lines.Add(line.ToString().TrimEnd());
-                line.Clear().Append(hangingIndent);
-                empty = true;
-            }
-            if (!empty) line.Append(' ');
-            line.Append(word);
-            empty = false;
-        }
-        if (!empty) lines.Add(line.ToString().TrimEnd());
-        return lines;
-    }
+    private static List<string> Wrap(string text, string indent, string hangingIndent) =>
+        LineFill.Fill(text, indent, hangingIndent, Width);
 }

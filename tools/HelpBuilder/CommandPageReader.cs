@@ -170,10 +170,16 @@ public static partial class CommandPageReader
         return (name, nameLine, sections);
     }
 
-    /// <summary>A block as one MAML paragraph: prose on one line, code with its lines.</summary>
+    // Get-Help indents text by up to eight columns and prints each line as it is, cutting longer
+    // ones wherever the terminal ends: prose in lines of 72 fits 80 columns with no word cut.
+    private const int ParagraphWidth = 72;
+
+    /// <summary>A block as one MAML paragraph: prose filled to <see cref="ParagraphWidth"/>
+    /// columns (a list item's later lines after its marker), code and tables with their lines.</summary>
     public static string Paragraph(TextBlock block) => block.Kind switch
     {
-        TextKind.ListItem => new string(' ', block.Indent) + block.Marker + block.Text,
+        TextKind.Paragraph => LineFill.Paragraph(block.Text, ParagraphWidth),
+        TextKind.ListItem => LineFill.Paragraph(new string(' ', block.Indent) + block.Marker + block.Text, ParagraphWidth),
         TextKind.Table => string.Join('\n', TextBlocks.FormatTable(block.Rows, "")),
         _ => block.Text,
     };
@@ -190,7 +196,8 @@ public static partial class CommandPageReader
     {
         if (section is null) return "";
         foreach (var sub in section.Subs) errors.Add(sub.Line, "'## SYNOPSIS' has no '### ' parts; it is one short paragraph.");
-        var text = string.Join(' ', Paragraphs(TextBlocks.From(section.Intro, errors)));
+        // One line, unfilled: Get-Help lists and tables show the synopsis as a single line.
+        var text = string.Join(' ', TextBlocks.From(section.Intro, errors).Select(b => b.Text).Where(t => t.Length > 0));
         if (text.Length == 0) errors.Add(section.Line, "'## SYNOPSIS' is empty.");
         return text;
     }

@@ -78,7 +78,10 @@ public static class MamlWriter
         writer.WriteEndElement();
 
         writer.WriteStartElement("command", "relatedLinks", Command);
-        IEnumerable<RelatedLink> links = page.Links;
+        // Get-Help -Online opens the first link that has a uri, so only the online version may
+        // have one: any other link's address goes into its text, where Get-Help shows it too.
+        // A page without an online version then has none, and -Online says so.
+        var links = page.Links.Select(l => l.Uri.Length == 0 ? l : new RelatedLink($"{l.Text}: {l.Uri}", ""));
         if (page.OnlineVersion is not null) links = links.Prepend(new RelatedLink("Online Version:", page.OnlineVersion));
         foreach (var link in links)
         {
