@@ -23,6 +23,11 @@ BeforeAll {
     $refusal = Get-Content -Raw (Join-Path $source 'Model/SpliceRefusedException.cs')
     $enum = [regex]::Match($refusal, '(?s)public enum Refusal\s*\{(.*?)\}').Groups[1].Value -replace '(?m)//.*$' -replace '(?s)/\*.*?\*/'
     $fromEnum = @([regex]::Matches($enum, '\b([A-Z]\w+)\s*,') | ForEach-Object { $_.Groups[1].Value })
+    # A refusal made only by SpliceRefusedException.SelfCopy reaches the user as Copy-Item's CopyError.
+    $code = (Get-ChildItem $source -Recurse -Filter '*.cs' | ForEach-Object { Get-Content -Raw $_.FullName }) -join "`n" -replace '(?m)^\s*///.*$'
+    $fromEnum = @($fromEnum | Where-Object {
+        [regex]::Matches($code, "(?<!SelfCopy\()Refusal\.$_\b").Count -gt 0 -or [regex]::Matches($code, "SelfCopy\(Refusal\.$_\b").Count -eq 0
+    })
     $cmdletBase = Get-Content -Raw (Join-Path $source 'Commands/SpliceCmdlet.cs')
     $errorIdFor = [regex]::Match($cmdletBase, '(?s)string ErrorIdFor\(.*?\};').Value
     $fromErrorIdFor = @([regex]::Matches($errorIdFor, '=> "(\w+)"') | ForEach-Object { $_.Groups[1].Value })
