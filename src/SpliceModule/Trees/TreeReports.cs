@@ -8,6 +8,12 @@ internal sealed record TreeOutcome(string Source, string Destination, FileCopyRe
 {
     /// <summary>A directory that was reported when made, now only telling what its metadata came to.</summary>
     public bool MetadataOnly { get; init; }
+
+    /// <summary>-Mirror removed the destination item (this many items with what it held), or failed to (with <see cref="Error"/>).</summary>
+    public int? Removed { get; init; }
+
+    /// <summary>Something to tell the user on the way (a file tried again); nothing else is set.</summary>
+    public string? Notice { get; init; }
 }
 
 /// <summary>
@@ -40,11 +46,34 @@ internal sealed class TreeReports
 
     public void Add(TreeOutcome outcome) => _finished.Enqueue(outcome);
 
+    /// <summary>Passes a message on to the user from any worker, in order with the items.</summary>
+    public void Tell(string notice) => _finished.Enqueue(new TreeOutcome(string.Empty, string.Empty, null, default, null, false) { Notice = notice });
+
     /// <summary>Passes on what every worker finished; on the copy's own thread only.</summary>
     public void Deliver()
     {
         while (_finished.TryDequeue(out var outcome))
         {
+            if (outcome.Notice is { } notice)
+            {
+                _observer.Notice(notice);
+                continue;
+            }
+
+            if (outcome.Removed is { } removed)
+            {
+                if (outcome.Error is not null)
+                {
+                    _observer.ItemFailed(outcome.Destination, outcome.Destination, outcome.Error);
+                }
+                else
+                {
+                    _observer.ItemRemoved(outcome.Destination, removed);
+                }
+
+                continue;
+            }
+
             if (outcome.Error is not null)
             {
                 if (outcome.IsLeaf)
@@ -62,7 +91,16 @@ internal sealed class TreeReports
                 continue;
             }
 
-            _observer.ItemCopied(outcome.Source, outcome.Destination, outcome.File, outcome.Metadata);
+            _observer.Tally(outcome.IsLeaf, outcome.File);
+            if (outcome.File is { Unchanged: true })
+            {
+                _observer.MetadataNotice(outcome.Destination, outcome.Metadata);
+            }
+            else
+            {
+                _observer.ItemCopied(outcome.Source, outcome.Destination, outcome.File, outcome.Metadata);
+            }
+
             if (outcome.IsLeaf)
             {
                 _itemsDone++;

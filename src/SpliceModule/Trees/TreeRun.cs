@@ -34,16 +34,18 @@ internal sealed class TreeRun
     private readonly List<DirectoryWork> _begun = new();
     private readonly TreeReports _reports;
     private readonly MethodMemo _methods = new();
+    private readonly MirrorPruner? _mirror;
     private Exception? _fault;
 
-    public TreeRun(TreePlan plan, DestinationSlot root, string destinationRoot, FileCopyRequest options, int throttleLimit, ITreeCopyObserver observer)
+    public TreeRun(TreePlan plan, DestinationSlot root, string destinationRoot, FileCopyRequest options, int throttleLimit, ITreeCopyObserver observer, MirrorOptions? mirror = null)
     {
         _plan = plan;
         _root = root;
         _destinationRoot = destinationRoot;
-        _options = options;
-        _workers = throttleLimit > 1 && plan.FileCount > throttleLimit ? throttleLimit : 1;
+        _workers = throttleLimit > 1 && plan.FileCount > throttleLimit && mirror?.MayRemove is null ? throttleLimit : 1;
         _reports = new TreeReports(observer, _workers);
+        _options = options.Retries > 0 ? options with { OnRetry = _reports.Tell } : options;
+        _mirror = mirror is not null && plan.KeepsContainers ? new MirrorPruner(mirror, _reports.Add) : null;
         _madeEarly = new FileStatus?[plan.Entries.Count];
         _begunIndex = new bool[plan.Entries.Count];
     }
@@ -201,6 +203,11 @@ internal sealed class TreeRun
             _reports.Add(new TreeOutcome(sourcePath, destinationPath, null, default, null, false));
         }
 
+        if (_mirror is not null && !destination.CreatedByThisCopy)
+        {
+            _mirror.Prune(_plan, index, destination, options.Cancellation);
+        }
+
         int first = entry.FirstChild, end = entry.FirstChild + entry.ChildCount;
         if (parent is null && _plan.KeepsContainers)
         {
@@ -255,6 +262,12 @@ internal sealed class TreeRun
 
             // Without containers every file lands in the destination root, where names may repeat.
             using var slot = DestinationSlot.In(directory.Destination, entry.Name, lookFirst: !_plan.KeepsContainers);
+            if (options.Existing != ExistingItems.Replace && UnchangedLeaves.Check(options, directory.Source, entry, slot, sourcePath, destinationPath) is { } unchanged)
+            {
+                _reports.Workers[worker].Finish(unchanged.File!.Bytes);
+                return unchanged;
+            }
+
             switch (entry.Status.Kind)
             {
                 case FileKind.File:

@@ -5,8 +5,9 @@ using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
 
-/// <summary>What to take from a tree, as Copy-Item takes it: directories always (they give the
-/// structure), other items only when <see cref="IncludeLeaf"/> accepts their name.</summary>
+/// <summary>What to take from a tree, as Copy-Item takes it: directories unless
+/// <see cref="IncludeDirectory"/> refuses their name, other items only when
+/// <see cref="IncludeLeaf"/> accepts their name.</summary>
 internal sealed record TreeWalkOptions
 {
     public bool Recurse { get; init; }
@@ -20,6 +21,9 @@ internal sealed record TreeWalkOptions
 
     /// <summary>Decides by name whether a file, link or special file is copied (-Filter, -Exclude).</summary>
     public Func<string, bool>? IncludeLeaf { get; init; }
+
+    /// <summary>Decides by name whether a directory inside the tree is taken, with all it holds (-Exclude).</summary>
+    public Func<string, bool>? IncludeDirectory { get; init; }
 
     /// <summary>Ctrl+C: a walk of a huge tree (or of links that multiply it) stops at once.</summary>
     public CancellationToken Cancellation { get; init; }
@@ -109,7 +113,10 @@ internal static class TreeWalker
                 continue;
             }
 
-            plan.Entries.Add(new TreeEntry(name, directoryIndex, status));
+            if (options.IncludeDirectory is null || options.IncludeDirectory(name.ToString()))
+            {
+                plan.Entries.Add(new TreeEntry(name, directoryIndex, status));
+            }
         }
 
         entry.ChildCount = plan.Entries.Count - entry.FirstChild;

@@ -1,0 +1,32 @@
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// -Update, -Checksum and -NoClobber inside a tree: a leaf whose destination already matches is
+/// left alone from what the walk's statx and the destination's statx say, without opening the
+/// source (so a re-run of an unchanged tree only reads metadata). Links are compared by target,
+/// devices by number; files under -Checksum are left to <see cref="FileCopier"/>, which compares
+/// their content through the source it opens.
+/// </summary>
+internal static class UnchangedLeaves
+{
+    public static TreeOutcome? Check(FileCopyRequest options, DirectoryHandle source, TreeEntry entry, DestinationSlot slot, string sourcePath, string destinationPath)
+    {
+        if (slot.Existing is not { } existing || existing.IsSameFile(entry.Status))
+        {
+            return null;
+        }
+
+        var status = entry.Status;
+        bool? decided = ChangeCheck.Decide(options.Existing, status, slot);
+        bool leave = decided ?? (status.Kind is FileKind.SymbolicLink or FileKind.CharacterDevice or FileKind.BlockDevice && ChangeCheck.SameNode(source, entry.Name, status, slot));
+        if (!leave)
+        {
+            return null;
+        }
+
+        var result = FileCopier.Unchanged(options, sourcePath, status, slot);
+        return new TreeOutcome(sourcePath, destinationPath, result, result.Metadata, null, true);
+    }
+}
