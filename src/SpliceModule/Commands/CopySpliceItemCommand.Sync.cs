@@ -97,6 +97,13 @@ public sealed partial class CopySpliceItemCommand
         }
     }
 
+    /// <summary>Every item's error of this cmdlet, counted for the summary.</summary>
+    private new void WriteItemError(Exception exception, object? target, string? errorId = null, ErrorCategory? category = null)
+    {
+        Tally.Failed();
+        base.WriteItemError(exception, target, errorId, category);
+    }
+
     internal void ReportRemoved(string destinationPath, int items)
     {
         Tally.Removed(items);

@@ -328,7 +328,6 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
     /// <summary>Error ids of a copy that went wrong; -Verify's mismatch gets its own.</summary>
     internal void WriteFailure(Exception e, object target)
     {
-        Tally.Failed();
         if (e is CopyVerificationException)
         {
             WriteItemError(e, target, "VerifyMismatch", ErrorCategory.InvalidResult);

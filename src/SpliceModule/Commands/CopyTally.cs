@@ -27,6 +27,12 @@ internal sealed class CopyTally
         }
     }
 
+    public void CountUnchanged(long items, long bytes)
+    {
+        _summary.Skipped += items;
+        _summary.BytesSkipped += bytes;
+    }
+
     public void Failed() => _summary.Failed++;
 
     public void Removed(int items) => _summary.Removed += items;

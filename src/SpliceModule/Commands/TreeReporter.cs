@@ -52,6 +52,8 @@ internal sealed class TreeReporter : ITreeCopyObserver
 
     public void Tally(bool isLeaf, FileCopyResult? file) => _cmdlet.Tally.Count(isLeaf, file);
 
+    public void Untouched(long items, long bytes) => _cmdlet.Tally.CountUnchanged(items, bytes);
+
     public void ItemRemoved(string destinationPath, int items) => _cmdlet.ReportRemoved(destinationPath, items);
 
     public void Notice(string message) => _cmdlet.WriteWarning(message);

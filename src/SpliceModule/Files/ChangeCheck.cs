@@ -32,9 +32,12 @@ internal enum ExistingItems
 internal static class ChangeCheck
 {
     /// <summary>True: leave it; false: copy; null: only the content can tell (-Checksum).</summary>
-    public static bool? Decide(ExistingItems rule, in FileStatus source, DestinationSlot slot)
+    public static bool? Decide(ExistingItems rule, in FileStatus source, DestinationSlot slot) => Decide(rule, source, slot.Existing);
+
+    /// <summary>As the other, from what stands at the destination's name (null: nothing).</summary>
+    public static bool? Decide(ExistingItems rule, in FileStatus source, FileStatus? destination)
     {
-        if (rule == ExistingItems.Replace || slot.Existing is not { } existing)
+        if (rule == ExistingItems.Replace || destination is not { } existing)
         {
             return false;
         }
@@ -90,19 +93,26 @@ internal static class ChangeCheck
     /// where statx shows they differ; nothing is opened when they agree.</summary>
     public static MetadataReport Refresh(FileCopyRequest request, string sourcePath, in FileStatus source, DestinationSlot slot)
     {
-        var existing = slot.Existing!.Value;
-        var preserve = request.Preserve & (CopyPreserve.Mode | CopyPreserve.Ownership | CopyPreserve.Timestamps);
-        bool differs = ((preserve & CopyPreserve.Mode) != 0 && existing.Permissions != source.Permissions)
-            || ((preserve & CopyPreserve.Ownership) != 0 && (existing.Uid != source.Uid || existing.Gid != source.Gid))
-            || ((preserve & CopyPreserve.Timestamps) != 0 && (existing.ModifySeconds != source.ModifySeconds || existing.ModifyNanoseconds != source.ModifyNanoseconds));
-        if (!differs || request.Existing == ExistingItems.Keep || source.Kind != FileKind.File)
+        if (!NeedsRefresh(request, source, slot.Existing!.Value))
         {
             return default;
         }
 
         using var node = OpenExisting(slot, Flags.O_PATH);
-        return node is null ? default : MetadataCopier.Apply(null, source, node, preserve, sourcePath, slot.Path, pathOnly: true);
+        return node is null ? default : MetadataCopier.Apply(null, source, node, request.Preserve & Refreshed, sourcePath, slot.Path, pathOnly: true);
     }
+
+    /// <summary>A file left alone whose mode, owner or times (as far as -Preserve asks) are not its source's.</summary>
+    public static bool NeedsRefresh(FileCopyRequest request, in FileStatus source, in FileStatus existing)
+    {
+        var preserve = request.Preserve & Refreshed;
+        return request.Existing != ExistingItems.Keep && source.Kind == FileKind.File
+            && (((preserve & CopyPreserve.Mode) != 0 && existing.Permissions != source.Permissions)
+                || ((preserve & CopyPreserve.Ownership) != 0 && (existing.Uid != source.Uid || existing.Gid != source.Gid))
+                || ((preserve & CopyPreserve.Timestamps) != 0 && (existing.ModifySeconds != source.ModifySeconds || existing.ModifyNanoseconds != source.ModifyNanoseconds)));
+    }
+
+    private const CopyPreserve Refreshed = CopyPreserve.Mode | CopyPreserve.Ownership | CopyPreserve.Timestamps;
 
     private static bool SameContent(SafeFileHandle? source, Func<SafeFileHandle>? openSource, DestinationSlot slot, CancellationToken cancellation)
     {

@@ -50,6 +50,7 @@ internal sealed class MirrorPruner
         try
         {
             names = Sys.ReadDirectory(destination.Handle, destination.Path);
+            names.Sort(static (a, b) => a.Name.Bytes.SequenceCompareTo(b.Name.Bytes)); // removals said and asked in order
         }
         catch (SpliceException e)
         {

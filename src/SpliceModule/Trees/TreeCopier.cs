@@ -26,6 +26,9 @@ internal interface ITreeCopyObserver
     /// for which <see cref="ItemCopied"/> is not called), for the counts of a summary.</summary>
     void Tally(bool isLeaf, FileCopyResult? file);
 
+    /// <summary>Leaves left alone as unchanged that needed nothing at all, in bulk.</summary>
+    void Untouched(long items, long bytes);
+
     /// <summary>-Mirror removed a destination item (<paramref name="items"/> counts it and what it held).</summary>
     void ItemRemoved(string destinationPath, int items);
 

@@ -200,7 +200,7 @@ internal sealed class TreeRun
 
         if (ownsDestination)
         {
-            _reports.Add(new TreeOutcome(sourcePath, destinationPath, null, default, null, false));
+            _reports.Add(new TreeOutcome(sourcePath, destinationPath, null, default, null, false) { AlreadyThere = options.Existing != ExistingItems.Replace && !destination.CreatedByThisCopy });
         }
 
         if (_mirror is not null && !destination.CreatedByThisCopy)
@@ -241,9 +241,18 @@ internal sealed class TreeRun
     {
         for (int index = from; index < to; index++)
         {
-            if (!_plan.Entries[index].IsDirectory)
+            var entry = _plan.Entries[index];
+            if (!entry.IsDirectory)
             {
                 options.Cancellation.ThrowIfCancellationRequested();
+                if (options.Existing != ExistingItems.Replace && _plan.KeepsContainers && UnchangedLeaves.IsUntouched(options, directory.Destination, entry))
+                {
+                    long bytes = entry.Status.Kind == FileKind.File ? entry.Status.Size : 0;
+                    _reports.Workers[worker].Finish(bytes);
+                    _reports.AddUntouched(bytes);
+                    continue;
+                }
+
                 _reports.Add(CopyLeaf(options, directory, index, worker));
             }
         }

@@ -11,6 +11,32 @@ namespace SpliceModule.Transfer;
 /// </summary>
 internal static class UnchangedLeaves
 {
+    /// <summary>The no-change path of a re-run: one statx of the destination's name, nothing
+    /// allocated. True only for a leaf left alone that needs nothing at all (not even its mode);
+    /// anything else, an error included, goes the whole way (<see cref="Check"/> or a copy), which
+    /// looks again and reports.</summary>
+    public static bool IsUntouched(FileCopyRequest options, DirectoryHandle destination, TreeEntry entry)
+    {
+        if (entry.Problem is not null || entry.Status.Kind is not (FileKind.File or FileKind.Fifo or FileKind.Socket))
+        {
+            return false;
+        }
+
+        FileStatus? existing;
+        try
+        {
+            existing = Sys.TryStatAt(destination.Handle, entry.Name, followSymlinks: false, destination.Path);
+        }
+        catch (SpliceException)
+        {
+            return false;
+        }
+
+        return existing is { } there && !there.IsSameFile(entry.Status)
+            && ChangeCheck.Decide(options.Existing, entry.Status, there) == true
+            && !ChangeCheck.NeedsRefresh(options, entry.Status, there);
+    }
+
     public static TreeOutcome? Check(FileCopyRequest options, DirectoryHandle source, TreeEntry entry, DestinationSlot slot, string sourcePath, string destinationPath)
     {
         if (slot.Existing is not { } existing || existing.IsSameFile(entry.Status))
