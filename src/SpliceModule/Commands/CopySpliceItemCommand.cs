@@ -285,8 +285,9 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
             Recurse = Recurse || Mirror,
             FollowSymlinks = FollowSymlink,
             KeepContainers = Container,
-            IncludeLeaf = IsFileInTreeIncluded,
-            IncludeDirectory = name => !_exclude.Any(p => p.IsMatch(name)),
+            // No filter: no name made a string for each item of the walk.
+            IncludeLeaf = _filter is null && _exclude.Length == 0 ? null : IsFileInTreeIncluded,
+            IncludeDirectory = _exclude.Length == 0 ? null : name => !_exclude.Any(p => p.IsMatch(name)),
             Cancellation = Cancellation,
         };
         if (!ShouldProcess($"Item: {source} Destination: {target}", "Copy Directory"))
