@@ -283,6 +283,7 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
         var walk = new TreeWalkOptions
         {
             Recurse = Recurse || Mirror,
+            Parallelism = ThrottleLimit,
             FollowSymlinks = FollowSymlink,
             KeepContainers = Container,
             // No filter: no name made a string for each item of the walk.
