@@ -157,7 +157,7 @@ try {
             }
         }
         finally {
-            Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
+            rm -rf -- $work   # Remove-Item takes minutes over 500,000 files
         }
     }
 }

@@ -52,6 +52,21 @@ public sealed partial class CopySpliceItemCommand
         : Update || Mirror ? ExistingItems.ReplaceChanged
         : ExistingItems.Replace;
 
+    /// <summary>-Update and the rest compare and remove through held descriptors, which only the
+    /// Linux path has: elsewhere (and with -Method PlatformCopy) they are refused before anything
+    /// is copied, never silently ignored.</summary>
+    private void RefuseSyncWithoutKernel()
+    {
+        if ((Update || Checksum || NoClobber || Mirror) && (!KernelFeatures.LinuxKernel || Method == CopyMethod.PlatformCopy))
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new PlatformNotSupportedException("-Update, -Checksum, -NoClobber and -Mirror need the Linux kernel's descriptor calls, which are not available here (or -Method PlatformCopy was asked for)."),
+                "SyncNotSupported",
+                ErrorCategory.NotImplemented,
+                null));
+        }
+    }
+
     /// <summary>-Mirror's removals: names that -Exclude (any item) or -Filter (files) leave out of
     /// the copy are left in the destination too; each removal is asked about when -Confirm (or
     /// $ConfirmPreference) may say no, which keeps the copy on this thread.</summary>

@@ -98,6 +98,7 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
         _include = Patterns(Include);
         _exclude = Patterns(Exclude);
         _filter = Filter is null ? null : new WildcardPattern(Filter, WildcardOptions.IgnoreCase);
+        RefuseSyncWithoutKernel();
     }
 
     protected override void ProcessRecord()

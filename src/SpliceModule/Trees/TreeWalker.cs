@@ -119,7 +119,7 @@ internal static class TreeWalker
             FileStatus status;
             try
             {
-                if (Sys.TryStatAt(directory.Handle, name, followSymlinks: false, directory.PathOf(name)) is not { } seen)
+                if (Sys.TryStatIn(directory.Handle, directory.Path, name, followSymlinks: false) is not { } seen)
                 {
                     continue; // removed since the listing
                 }
@@ -128,7 +128,7 @@ internal static class TreeWalker
                 if (options.FollowSymlinks && status.Kind == FileKind.SymbolicLink)
                 {
                     // A dangling link stays a link: there is nothing else to copy.
-                    status = Sys.TryStatAt(directory.Handle, name, followSymlinks: true, directory.PathOf(name)) ?? status;
+                    status = Sys.TryStatIn(directory.Handle, directory.Path, name, followSymlinks: true) ?? status;
                 }
             }
             catch (SpliceException e)

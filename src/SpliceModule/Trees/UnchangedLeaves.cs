@@ -25,7 +25,7 @@ internal static class UnchangedLeaves
         FileStatus? existing;
         try
         {
-            existing = Sys.TryStatAt(destination.Handle, entry.Name, followSymlinks: false, destination.Path);
+            existing = Sys.TryStatIn(destination.Handle, destination.Path, entry.Name, followSymlinks: false);
         }
         catch (SpliceException)
         {
