@@ -8,7 +8,12 @@
            tools/Build-Help.ps1 (tools/HelpBuilder).
     Test   builds, runs the xunit tests and the Pester suite (in a fresh pwsh) and ends with
            one line "N passed, N failed" for both together; exits non-zero on any failure.
-    Demo   builds and copies a real file with Copy-SpliceItem, showing method and speed.
+           Everything it prints also goes to out/test-results/test-run.log, which
+           tools/Test-QuietLog.ps1 then checks: a build warning, a leaked "What if:" line, a
+           "Broken pipe" message or (with redirected output) a colour code counts as a failure.
+    Demo   builds and shows, side by side in one run (tools/Demo.ps1): cp, Copy-Item and
+           Copy-SpliceItem on a big file, a sparse image and a small-file tree; progress inside
+           a big file; tee and Invoke-Tee fanning a stream out to three files.
     Bench  builds and runs bench/*.Bench.ps1 (-BenchName to pick, -Quick for a smoke run),
            writing bench/results/.
     Package builds and packs out/SpliceModule.<version>.nupkg, which Install-PSResource
@@ -41,6 +46,13 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
 $Root = $PSScriptRoot
+# Redirected output (a log, CI) or NO_COLOR gets no colour codes, here and in every child pwsh,
+# which reads NO_COLOR too.
+$PlainOutput = [Console]::IsOutputRedirected -or [bool]$env:NO_COLOR
+if ($PlainOutput) {
+    $PSStyle.OutputRendering = 'PlainText'
+    $env:NO_COLOR = '1'
+}
 $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'SpliceModule'
 $ResultsDir = Join-Path $Out 'test-results'
@@ -65,17 +77,45 @@ function Get-PwshCommand {
     return , @('dotnet', (Join-Path $PSHOME 'pwsh.dll'))
 }
 
+# MSBuild itself, since `dotnet build` prints its summary whatever the verbosity: only warnings
+# and errors show.
+function Invoke-QuietBuild {
+    param([string] $Project)
+    Invoke-Native dotnet @('msbuild', '-restore', $Project, "-p:Configuration=$Configuration", '-nologo', '-v:quiet', '-clp:NoSummary')
+}
+
+# The manifest as it ships: release notes from CHANGELOG.md's section for ModuleVersion (so the
+# two cannot disagree), and a PSCommand_ and PSCmdlet_ tag per cmdlet with PSIncludes_Cmdlet, by
+# which Find-PSResource -CommandName finds the package.
+function Write-BuiltManifest {
+    param([string] $Source, [string] $Destination)
+    $changelog = Join-Path $Root 'CHANGELOG.md'
+    Assert-BuildPiece $changelog 'The changelog'
+    $data = Import-PowerShellDataFile -LiteralPath $Source
+    $version = $data.ModuleVersion
+    $section = [regex]::Match((Get-Content -Raw $changelog), "(?ms)^## \[$([regex]::Escape($version))\] - (\d{4}-\d{2}-\d{2})\s*\n(.*?)(?=^## \[|\z)")
+    if (-not $section.Success) {
+        throw "CHANGELOG.md has no section '## [$version] - YYYY-MM-DD' for ModuleVersion ${version}: name the [Unreleased] changes after the version when releasing."
+    }
+    $notes = "$version ($($section.Groups[1].Value))`n`n$(($section.Groups[2].Value -replace '(?m)^\[[^\]]+\]: \S+\s*$', '').Trim())`n`nEvery version's changes are in CHANGELOG.md."
+    $tags = @($data.PrivateData.PSData.Tags) + 'PSIncludes_Cmdlet' + @($data.CmdletsToExport | ForEach-Object { "PSCmdlet_$_"; "PSCommand_$_" })
+    $text = Get-Content -Raw $Source
+    $text = $text -replace "(?m)^(\s*)Tags(\s*)=.*$", ('$1Tags$2= @(' + (($tags | ForEach-Object { "'$_'" }) -join ', ') + ')')
+    $text = $text -replace "(?m)^(\s*)ReleaseNotes(\s*)= ''$", ('$1ReleaseNotes$2= @''' + "`n" + $notes.Replace('$', '$$') + "`n'@")
+    Set-Content -LiteralPath $Destination -Value $text -NoNewline -Encoding utf8NoBOM
+}
+
 function Invoke-Build {
     $docs = Join-Path $Root 'docs'
     $help = Join-Path $Root 'tools/Build-Help.ps1'
     Assert-BuildPiece $docs 'The help pages folder'
     Assert-BuildPiece $help 'The help step'
-    Invoke-Native dotnet @('build', (Join-Path $Root 'src/SpliceModule/SpliceModule.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet', '-clp:NoSummary')
+    Invoke-QuietBuild (Join-Path $Root 'src/SpliceModule/SpliceModule.csproj')
     $bin = Join-Path $Root "src/SpliceModule/bin/$Configuration/net8.0"
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     New-Item -ItemType Directory -Path $ModuleOut -Force | Out-Null
     Copy-Item (Join-Path $bin 'SpliceModule.dll') $ModuleOut
-    Copy-Item (Join-Path $Root 'SpliceModule.psd1') $ModuleOut
+    Write-BuiltManifest (Join-Path $Root 'SpliceModule.psd1') (Join-Path $ModuleOut 'SpliceModule.psd1')
     Copy-Item (Join-Path $Root 'src/SpliceModule/SpliceModule.format.ps1xml') $ModuleOut
     # Help: docs/*.md through tools/HelpBuilder, the one converter (the help tests read with it too).
     & $help -DocsPath $docs -OutputPath $ModuleOut
@@ -84,7 +124,7 @@ function Invoke-Build {
 
 function Get-PesterModulePath {
     Assert-BuildPiece (Join-Path $Root 'tools/tools.csproj') 'The test tools project'
-    Invoke-Native dotnet @('restore', (Join-Path $Root 'tools/tools.csproj'), '--nologo', '-v', 'quiet')
+    Invoke-Native dotnet @('msbuild', '-t:Restore', (Join-Path $Root 'tools/tools.csproj'), '-nologo', '-v:quiet', '-clp:NoSummary')
     $cache = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else {
         ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
     }
@@ -103,30 +143,50 @@ function Get-TrxCount {
 function Invoke-Test {
     $unitProject = Join-Path $Root 'tests/Unit/SpliceModule.Tests.csproj'
     $runner = Join-Path $Root 'tests/Invoke-PesterSuite.ps1'
+    $quietCheck = Join-Path $Root 'tools/Test-QuietLog.ps1'
     Assert-BuildPiece $unitProject 'The xunit project'
     Assert-BuildPiece (Join-Path $Root 'tests/Pester') 'The Pester tests folder'
     Assert-BuildPiece $runner 'The Pester runner'
-    Invoke-Build
+    Assert-BuildPiece $quietCheck 'The output check'
     if (Test-Path $ResultsDir) { Remove-Item $ResultsDir -Recurse -Force }
     New-Item -ItemType Directory -Path $ResultsDir | Out-Null
+    $log = Join-Path $ResultsDir 'test-run.log'
 
+    # Every line of the run, the children's too, to the console and to the log that is checked.
+    & { Invoke-TestSteps $unitProject $runner } *>&1 | Tee-Object -FilePath $log | Out-Host
+    $counts = Get-Content -Raw (Join-Path $ResultsDir 'counts.json') | ConvertFrom-Json
+
+    $noise = @(& $quietCheck -Path $log -Plain:$PlainOutput)
+    if ($noise.Count -gt 0) {
+        Write-Host "The test run printed what it should not ($($noise.Count) lines; tools/Test-QuietLog.ps1):"
+        $noise | ForEach-Object { Write-Host "  $_" }
+    }
+    $passed = $counts.Passed
+    $failed = $counts.Failed + [int]($noise.Count -gt 0)
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-TestSteps {
+    param([string] $UnitProject, [string] $Runner)
+    Invoke-Build
     $unit = [pscustomobject]@{ Passed = 0; Failed = 0 }
-    & dotnet test $unitProject -c $Configuration --nologo --logger 'trx;LogFileName=unit.trx' --logger 'console;verbosity=minimal' --results-directory $ResultsDir
+    Invoke-QuietBuild $UnitProject
+    & dotnet test $UnitProject -c $Configuration --no-build --nologo --logger 'trx;LogFileName=unit.trx' --logger 'console;verbosity=minimal' --results-directory $ResultsDir
     $trx = Join-Path $ResultsDir 'unit.trx'
     if (Test-Path $trx) { $unit = Get-TrxCount $trx } else { $unit = [pscustomobject]@{ Passed = 0; Failed = 1 } }
 
     $pesterResult = Join-Path $ResultsDir 'pester.json'
     $pwsh = Get-PwshCommand
-    $arguments = @('-NoProfile', '-NonInteractive', '-File', $runner, '-PesterPath', (Get-PesterModulePath), '-ModulePath', $ModuleOut, '-ResultPath', $pesterResult)
+    $arguments = @('-NoProfile', '-NonInteractive', '-File', $Runner, '-PesterPath', (Get-PesterModulePath), '-ModulePath', $ModuleOut, '-ResultPath', $pesterResult)
     if ($TestPath) { $arguments += @('-TestPath', $TestPath) }
+    if (-not $PlainOutput) { $arguments += '-Colour' }
     & $pwsh[0] @($pwsh | Select-Object -Skip 1) @arguments
     $pester = if (Test-Path $pesterResult) { Get-Content -Raw $pesterResult | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
 
-    $passed = $unit.Passed + $pester.Passed
-    $failed = $unit.Failed + $pester.Failed
     Write-Host "xunit: $($unit.Passed) passed, $($unit.Failed) failed; Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
-    Write-Host "$passed passed, $failed failed"
-    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+    [pscustomobject]@{ Passed = $unit.Passed + $pester.Passed; Failed = $unit.Failed + $pester.Failed } |
+        ConvertTo-Json | Set-Content -Path (Join-Path $ResultsDir 'counts.json')
 }
 
 function Invoke-Demo {

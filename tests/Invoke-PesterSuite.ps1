@@ -7,7 +7,10 @@ param(
     [Parameter(Mandatory)] [string] $PesterPath,
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $ResultPath,
-    [string] $TestPath
+    [string] $TestPath,
+    # Colour codes in the output (build.ps1 asks for them only when its output is a console: the
+    # output reaches it through a pipe, which Pester's own detection would take for a log).
+    [switch] $Colour
 )
 
 $ErrorActionPreference = 'Stop'
@@ -19,6 +22,7 @@ $config = New-PesterConfiguration
 $config.Run.Path = if ($TestPath) { @($TestPath -split ',' | ForEach-Object Trim) } else { Join-Path $PSScriptRoot 'Pester' }
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
+$config.Output.RenderMode = if ($Colour) { 'Ansi' } else { 'Plaintext' }
 $config.TestResult.Enabled = $true
 $config.TestResult.OutputPath = [IO.Path]::ChangeExtension($ResultPath, '.xml')
 $config.TestResult.OutputFormat = 'NUnitXml'

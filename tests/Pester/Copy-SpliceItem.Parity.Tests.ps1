@@ -135,7 +135,7 @@ Describe 'Copy-SpliceItem directories, as Copy-Item copies them' {
     }
 
     It 'creates nothing with -WhatIf' {
-        Copy-SpliceItem -LiteralPath $src -Destination "$work/copy" -Recurse -WhatIf
+        Invoke-WhatIf { param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d -Recurse -WhatIf } $src, "$work/copy" | Out-Null
         Test-Path "$work/copy" | Should -BeFalse
     }
 
@@ -415,7 +415,7 @@ Describe 'Copy-SpliceItem never leaves half a file' {
         Set-Content $dst 'old destination'
         # A slow source: a FIFO fed by a writer that never finishes on its own.
         mkfifo "$TestDrive/ctrlc.fifo"
-        $writer = Start-Bash "exec 3>'$TestDrive/ctrlc.fifo'; head -c 3G /dev/zero >&3"
+        $writer = Start-Bash "exec 3>'$TestDrive/ctrlc.fifo'; head -c 3G /dev/zero >&3 2>/dev/null"
         try {
             $ps = New-ModuleShell
             $null = $ps.AddScript({ param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d }).
@@ -631,6 +631,10 @@ Describe 'Copy-SpliceItem progress' {
         $records.Count | Should -BeGreaterThan 1
         ($records | Where-Object StatusDescription -Match 'of 2 items').Count | Should -BeGreaterThan 0
         $records[-1].RecordType | Should -Be 'Completed'
+        # Whichever worker copies the big file, progress names it, not the tree.
+        $named = @($records | Where-Object RecordType -ne 'Completed' | ForEach-Object CurrentOperation)
+        $named | Should -Not -Contain $tree
+        $named | Should -Contain "$tree/in/big.bin"
     }
 
     It 'writes no progress when $ProgressPreference is SilentlyContinue' {

@@ -370,7 +370,7 @@ Describe 'Copy-SpliceItem -Summary' {
         $lines = @(($out[-1] | Out-String -Width 80).Split("`n") | Where-Object { $_.Trim() })
         $lines.Count | Should -Be 3 -Because 'a header, a rule and one line'
         $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 80 }
-        $lines[2] | Should -Match '^\s*3\s+\d+ B\s+0\s+0\s+0\s+0\s+[\d.]+ s\s*$'
+        $lines[2] | Should -Match '^\s*3\s+\d+ B\s+0\s+0\s+0\s+0\s+[\d.]+ m?s\s*$'
     }
 
     It 'is not emitted without -Summary, so scripts that count Copy-Item''s output are not broken' {

@@ -118,7 +118,7 @@ Describe 'Copy-SpliceItem content' {
     It 'a forced <Method> that cannot read a FIFO is MethodNotSupported, not a silent fallback' -ForEach @(
         @{ Method = 'Reflink' }, @{ Method = 'CopyFileRange' }, @{ Method = 'SendFile' }
     ) {
-        $run = Copy-FromFifo "refuse-$Method" 'echo data > "$1"' -Method $Method
+        $run = Copy-FromFifo "refuse-$Method" 'echo data > "$1" 2>/dev/null' -Method $Method
         $run.Errors.FullyQualifiedErrorId | Should -Be "MethodNotSupported$Id"
         $run.Output | Should -BeNullOrEmpty
         Test-Path $run.Target | Should -BeFalse
@@ -304,7 +304,7 @@ Describe 'Copy-SpliceItem paths' {
     It '-WhatIf creates nothing' {
         $source = New-TestFile (Join-Path $TestDrive 'whatif.bin') 10
         $dir = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'whatif-dir')
-        Copy-SpliceItem $source.FullName (Join-Path $dir 'x.bin') -WhatIf
+        Invoke-WhatIf { param($s, $d) Copy-SpliceItem $s $d -WhatIf } $source.FullName, (Join-Path $dir 'x.bin') | Out-Null
         Get-ChildItem $source.FullName, (Join-Path $dir 'x.bin') -ErrorAction SilentlyContinue | Should -HaveCount 1
         Get-ChildItem -LiteralPath $dir -Force | Should -BeNullOrEmpty
     }

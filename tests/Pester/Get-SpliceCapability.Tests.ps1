@@ -63,6 +63,20 @@ Describe 'Get-SpliceCapability' {
         finally { Pop-Location }
     }
 
+    It '-Path takes several paths, and paths from the pipeline, one capability each in order' {
+        $paths = @($TestDrive, '/proc', '/dev/shm')
+        (Get-SpliceCapability -Path $paths).Path | Should -Be $paths
+        ($paths | Get-SpliceCapability).FileSystem | Should -Be @($paths | ForEach-Object { Get-FsType $_ })
+    }
+
+    It 'reports the paths that exist when one of several is missing' {
+        $missing = Join-Path $TestDrive 'missing'
+        $found = Get-SpliceCapability -Path $TestDrive, $missing, '/proc' -ErrorVariable failure -ErrorAction SilentlyContinue
+        $found.Path | Should -Be @($TestDrive, '/proc')
+        $failure.FullyQualifiedErrorId | Should -Be "PathNotFound$Id"
+        $failure.TargetObject | Should -Be $missing
+    }
+
     It 'a missing -Path is PathNotFound' {
         Get-SpliceCapability -Path (Join-Path $TestDrive 'missing') -ErrorVariable failure -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $failure.FullyQualifiedErrorId | Should -Be "PathNotFound$Id"

@@ -339,7 +339,7 @@ Describe 'Invoke-Splice misuse' {
 
     It 'does nothing with -WhatIf' {
         $zero = Open-SpliceDescriptor -LiteralPath /dev/zero
-        try { Invoke-Splice $zero $pipe -Length 10 -WhatIf | Should -BeNullOrEmpty }
+        try { (Invoke-WhatIf { param($z, $p) Invoke-Splice $z $p -Length 10 -WhatIf } $zero, $pipe).Output | Should -BeNullOrEmpty }
         finally { $zero.Close() }
         $pipe.BytesAvailable | Should -Be 0
     }

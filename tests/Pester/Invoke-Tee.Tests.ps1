@@ -285,7 +285,7 @@ Describe 'Invoke-Tee -Path to several files' {
     }
 
     It 'creates nothing with -WhatIf' {
-        Invoke-Tee -Path $sourcePath -Destination $targets -WhatIf
+        Invoke-WhatIf { param($s, $t) Invoke-Tee -Path $s -Destination $t -WhatIf } $sourcePath, $targets | Out-Null
         $targets | ForEach-Object { Test-Path $_ | Should -BeFalse }
     }
 }

@@ -4,6 +4,7 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    . (Join-Path $PSScriptRoot 'Support/ModuleRunspace.ps1')
     Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
     $script:Id = ',SpliceModule.Commands.NewKernelPipeCommand'
     $script:PipeMaxSize = [int](Get-Content /proc/sys/fs/pipe-max-size)
@@ -127,7 +128,7 @@ Describe 'New-KernelPipe' {
     }
 
     It '-WhatIf creates no pipe' {
-        New-KernelPipe -WhatIf | Should -BeNullOrEmpty
+        (Invoke-WhatIf { New-KernelPipe -WhatIf }).Output | Should -BeNullOrEmpty
     }
 
     It 'descriptors are closed when the pipe is disposed' {

@@ -282,7 +282,7 @@ time.sleep(30)
 
     It 'creates nothing with -WhatIf' {
         $path = Join-Path $TestDrive 'whatif.txt'
-        Open-SpliceDescriptor -LiteralPath $path -Access Write -Create -WhatIf | Should -BeNullOrEmpty
+        (Invoke-WhatIf { param($p) Open-SpliceDescriptor -LiteralPath $p -Access Write -Create -WhatIf } $path).Output | Should -BeNullOrEmpty
         Test-Path $path | Should -BeFalse
     }
 }

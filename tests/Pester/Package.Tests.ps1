@@ -58,6 +58,36 @@ Describe 'The package' {
         $metadata.projectUrl | Should -Not -BeNullOrEmpty
         $metadata.releaseNotes | Should -Not -BeNullOrEmpty
     }
+
+    It 'carries the release notes of its version from CHANGELOG.md' {
+        $changelog = Get-Content -Raw (Join-Path $PSScriptRoot '../../CHANGELOG.md')
+        $section = [regex]::Match($changelog, "(?ms)^## \[$([regex]::Escape($script:Version))\] - \d{4}-\d{2}-\d{2}\s*\n(.*?)(?=^## \[|\z)")
+        $section.Success | Should -BeTrue -Because "CHANGELOG.md has a dated section for $script:Version"
+        $firstEntry = ($section.Groups[1].Value -split "`n" | Where-Object { $_ -like '- *' } | Select-Object -First 1).Trim()
+        $script:Nuspec.package.metadata.releaseNotes | Should -BeLike "$script:Version (*"
+        $script:Nuspec.package.metadata.releaseNotes | Should -Match ([regex]::Escape($firstEntry))
+    }
+
+    It 'tags every cmdlet, so that Find-PSResource -CommandName finds it' {
+        $tags = $script:Nuspec.package.metadata.tags -split '\s+'
+        $tags | Should -Contain 'PSIncludes_Cmdlet'
+        foreach ($cmdlet in (Get-Module SpliceModule).ExportedCmdlets.Keys) {
+            $tags | Should -Contain "PSCmdlet_$cmdlet"
+            $tags | Should -Contain "PSCommand_$cmdlet"
+        }
+    }
+}
+
+Describe 'Find-PSResource -CommandName in a folder repository' {
+    It 'finds the package by <Command>' -ForEach @(@{ Command = 'Copy-SpliceItem' }, @{ Command = 'Write-VmSplice' }) {
+        $name = "SpliceModuleFind$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $run = Invoke-FreshPwsh -Json -Environment ($script:Isolated + @{ SPLICE_REPOSITORY = $script:Repository; SPLICE_REPOSITORY_ID = $name; SPLICE_COMMAND = $Command }) -TimeoutSeconds 120 -WorkingDirectory $script:StartIn -Script @'
+Register-PSResourceRepository -Name $env:SPLICE_REPOSITORY_ID -Uri $env:SPLICE_REPOSITORY -Trusted
+try { @(Find-PSResource -CommandName $env:SPLICE_COMMAND -Repository $env:SPLICE_REPOSITORY_ID | ForEach-Object { $_.ParentResource.Name }) }
+finally { Unregister-PSResourceRepository -Name $env:SPLICE_REPOSITORY_ID }
+'@
+        $run | Should -Contain 'SpliceModule'
+    }
 }
 
 Describe 'Install-PSResource from a folder repository' {

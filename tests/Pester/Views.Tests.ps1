@@ -95,10 +95,10 @@ Describe 'SpliceCapability views' {
         $text | Should -Match "FileSystem\s+: $([regex]::Escape($capability.FileSystem))"
     }
 
-    It 'has a table for comparing paths' {
+    It 'has a table for comparing paths, path and reflink first' {
         $text = Get-Rendering @((Get-SpliceCapability -Path $TestDrive), (Get-SpliceCapability -Path /proc)) -Shape Table
-        $text | Should -Match 'Kernel\s+Splice\s+Tee\s+VmSplice\s+CopyFileRange\s+SendFile\s+PipeMaxSize\s+FileSystem\s+Reflink\s+Path'
-        $text | Should -Match '\bproc\b.*/proc'
+        $text | Should -Match 'Path\s+FileSystem\s+Reflink\s+CopyFileRange\s+Splice\s+SendFile'
+        $text | Should -Match '/proc\s+proc\s'
     }
 
     It 'shows a capability without -Path without errors' {
@@ -138,5 +138,67 @@ Describe 'Copy-SpliceItem -PassThru view' {
         $item.PSObject.TypeNames.Insert(0, 'SpliceModule.CopiedFileInfo')
         $item | Add-Member -NotePropertyName CopyMethod -NotePropertyValue ([SpliceModule.CopyMethod]::Auto)
         Get-Rendering $item | Should -Match ([regex]::Escape((Split-Path $TestDrive -Leaf)))
+    }
+}
+
+Describe 'Every default view at 80 columns' {
+    BeforeAll {
+        # The view as an 80-column console shows it: every line within 80 characters, and the
+        # columns that tell rows apart all there.
+        function Get-Rendering80($InputObject, [switch] $Table) {
+            $text = if ($Table) { $InputObject | Format-Table | Out-String -Width 80 } else { $InputObject | Out-String -Width 80 }
+            $long = @($text -split "`r?`n" | Where-Object { $_.Length -gt 80 })
+            $long | Should -BeNullOrEmpty -Because "no line of the view may pass 80 columns:`n$text"
+            $text
+        }
+        function Get-HeaderLine([string] $Text, [string] $First) {
+            ($Text -split "`r?`n" | Where-Object { $_ -match "^\s*$First\b" } | Select-Object -First 1)
+        }
+    }
+
+    It 'KernelPipe: descriptors, capacity, bytes waiting and state' {
+        $pipe = New-KernelPipe
+        try { $text = Get-Rendering80 $pipe } finally { $pipe.Close() }
+        $text | Should -Match 'ReadFd\s+WriteFd\s+Capacity\s+Available\s+NonBlocking\s+State'
+    }
+
+    It 'SpliceDescriptor: fd, kind, access, state and path' {
+        $file = Open-SpliceDescriptor -LiteralPath (Join-Path $TestDrive ('long-' * 12 + '.bin')) -Access Write -Create
+        try { $text = Get-Rendering80 $file } finally { $file.Close() }
+        $text | Should -Match 'Fd\s+Kind\s+Access\s+State\s+Path'
+    }
+
+    It 'SpliceCapability as a list and, for several paths, as a table that keeps Path and Reflink' {
+        Get-Rendering80 (Get-SpliceCapability -Path $TestDrive) | Should -Match '(?m)^Reflink\s+:'
+        $text = Get-Rendering80 ($TestDrive, '/proc', '/dev/shm' | Get-SpliceCapability) -Table
+        Get-HeaderLine $text 'Path' | Should -Match 'Path\s+FileSystem\s+Reflink\s'
+        $text | Should -Match '/proc\s+proc\s'
+        $text | Should -Match '/dev/shm\s+tmpfs\s+(True|False)\s'
+    }
+
+    It 'a tree copied with -PassThru: one table, directories one line each, with method and rate' {
+        $tree = Join-Path $TestDrive 'view-tree'
+        New-Item -ItemType Directory "$tree/sub/deeper" -Force | Out-Null
+        [IO.File]::WriteAllBytes("$tree/sub/big.bin", [byte[]]::new(2MB))
+        Set-Content "$tree/sub/deeper/small.txt" 'small'
+        Set-Content "$tree/top.txt" 'top'
+        $items = Copy-SpliceItem -LiteralPath $tree -Destination (Join-Path $TestDrive 'view-tree-copy') -Recurse -PassThru
+        $items.Count | Should -Be 6
+        $text = Get-Rendering80 $items
+        ([regex]::Matches($text, '(?m)^\s*Name\s+Size\s+Method\s+Rate\s+Directory\s*$')).Count | Should -Be 1 -Because "one table:`n$text"
+        $text | Should -Not -Match '(?m)^\s*Directory: ' -Because 'no Get-ChildItem groups'
+        $text | Should -Not -Match '(?m)^(Mode|LastWriteTime|Attributes)\s+:' -Because 'no item as a property list'
+        foreach ($directory in 'view-tree-copy', 'sub', 'deeper') {
+            @($text -split "`n" | Where-Object { $_ -match "^$directory\s+Directory\s" }).Count | Should -Be 1
+        }
+        $text | Should -Match "big\.bin\s+2\.0 MiB\s+$($items.Where({ $_.Name -eq 'big.bin' }).CopyMethod)\s+[\d.]+ [KMGT]?i?B/s\s"
+    }
+
+    It 'SpliceTransferResult: human size, a duration that is not cut, rate, both ends' {
+        $result = Write-VmSplice -Destination /dev/null -InputObject ([byte[]]::new(1GB)) -PassThru
+        $text = Get-Rendering80 $result
+        Get-HeaderLine $text 'Size' | Should -Match 'Size\s+Method\s+Duration\s+Rate\s+Source\s+Destination'
+        $text | Should -Match '1\.0 GiB\s+VmSplice\s+[\d.]+ (ms|s|min \d\d s)\s+[\d.]+ [KMGT]?i?B/s\s+memory\s+/dev/null'
+        $text | Should -Not -Match '…'
     }
 }

@@ -48,6 +48,23 @@ Describe 'Write-VmSplice into a pipe' {
         $result.Method | Should -Be 'VmSplice'
     }
 
+    It 'fits 1,000 one-line strings into a 64 KiB pipe, all of them in order' {
+        # Each vmsplice takes one of the pipe's 16 buffer slots per page it touches: mapped one by
+        # one, the 17th string would wait for a reader that never comes.
+        $pipe.Capacity | Should -Be 65536
+        $lines = 1..1000 | ForEach-Object { "line $_" }
+        $lines | Write-VmSplice -Pipe $pipe -TimeoutSec 5
+        Read-KernelPipe -Pipe $pipe | Should -Be $lines
+    }
+
+    It 'feeds a reader that drains meanwhile with many times the pipe''s capacity in short strings, in order' {
+        $lines = 1..20000 | ForEach-Object { 'line {0:d5}' -f $_ }
+        $expected = ($lines -join "`n") + "`n"
+        $peer = Start-Peer { param($pipe, $length) Read-KernelPipe -Pipe $pipe -Length $length -Raw -TimeoutSec 30 } $pipe, $expected.Length
+        $lines | Write-VmSplice -Pipe $pipe -TimeoutSec 30
+        Wait-Peer $peer | Should -BeExactly $expected
+    }
+
     It 'refuses input that is not bytes or text with UnsupportedInput and writes the rest' {
         'a', 42, 'b' | Write-VmSplice -Pipe $pipe -ErrorVariable failed -ErrorAction SilentlyContinue
         $failed[0].FullyQualifiedErrorId | Should -Be 'UnsupportedInput,SpliceModule.Commands.WriteVmSpliceCommand'
@@ -143,7 +160,7 @@ Describe 'Write-VmSplice -Destination' {
 
     It 'does nothing with -WhatIf' {
         $path = Join-Path $TestDrive 'whatif.txt'
-        'x' | Write-VmSplice -Destination $path -WhatIf
+        Invoke-WhatIf { param($p) 'x' | Write-VmSplice -Destination $p -WhatIf } $path | Out-Null
         Test-Path $path | Should -BeFalse
     }
 }

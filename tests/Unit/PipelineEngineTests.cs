@@ -79,6 +79,47 @@ public class PipelineEngineTests
     }
 
     [Fact]
+    public void StagedWritesComeOutEndToEndAndAsWholePagesWhenAsked()
+    {
+        using var arena = new SplicePageArena();
+        int page = Environment.SystemPageSize;
+        var line = new byte[1000];
+        Assert.True(arena.TryStage(line));
+        Assert.Equal(0, arena.TakeStaged(wholePagesOnly: true).Length);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(arena.TryStage(line));
+        }
+
+        var pages = arena.TakeStaged(wholePagesOnly: true);
+        Assert.Equal(page, pages.Length);
+        Assert.Equal(5000 - page, arena.StagedLength);
+        var rest = arena.TakeStaged(wholePagesOnly: false);
+        Assert.Equal(pages.Memory + page, rest.Memory);
+        Assert.Equal(5000 - page, rest.Length);
+        Assert.Equal(0, arena.StagedLength);
+    }
+
+    [Fact]
+    public void ShortWritesFillAPipesBytesRatherThanItsSlots()
+    {
+        using var pipe = KernelPipe.Create();
+        var line = "line 0123\n"u8.ToArray();
+        using (var writer = VmSpliceWriter.IntoPipe(pipe, new ReadinessWait(default, TimeSpan.FromSeconds(2))))
+        {
+            for (int i = 0; i < 1000; i++)
+            {
+                writer.Write(line);
+            }
+
+            writer.Flush();
+            Assert.Equal(10000, writer.Bytes);
+        }
+
+        Assert.Equal(10000, pipe.BytesAvailable);
+    }
+
+    [Fact]
     public void WaitingOnAnIdlePipeEndsWithTheTimeout()
     {
         using var pipe = KernelPipe.Create();

@@ -81,14 +81,14 @@ public sealed class ReceiveBatchingTests : IDisposable
     }
 
     [Fact]
-    public void ASpliceFromTheSocketLeavesItsLowWaterMarkAsItWas()
+    public async Task ASpliceFromTheSocketLeavesItsLowWaterMarkAsItWas()
     {
         const int size = 4 * 1024 * 1024;
         var sending = Task.Run(() => sender.Send(new byte[size]));
         var transfer = ReceiveTransfer(size);
 
         Assert.Null(new SpliceStrategy().TryCopy(transfer));
-        sending.Wait();
+        await sending;
 
         Assert.Equal(size, transfer.Copied);
         Assert.Equal(1, LowWater);

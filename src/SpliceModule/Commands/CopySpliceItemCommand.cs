@@ -366,9 +366,11 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
     internal void WriteCopiedItem(string destinationPath, FileCopyResult? result)
     {
         var item = CopiedItemWriter.ItemFor(this, destinationPath);
+        // Directories too, so that a tree's output is one table (a DirectoryInfo first would pick
+        // Get-ChildItem's view, and the files after it would print as lists).
+        item.TypeNames.Insert(0, CopiedFileTypeName);
         if (result is not null)
         {
-            item.TypeNames.Insert(0, CopiedFileTypeName);
             item.Properties.Add(new PSNoteProperty("CopyMethod", result.Method));
             item.Properties.Add(new PSNoteProperty("BytesCopied", result.Bytes));
             item.Properties.Add(new PSNoteProperty("Duration", result.Duration));

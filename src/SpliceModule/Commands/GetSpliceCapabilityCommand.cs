@@ -11,25 +11,29 @@ namespace SpliceModule.Commands;
 [OutputType(typeof(SpliceCapability))]
 public sealed class GetSpliceCapabilityCommand : SpliceCmdlet
 {
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    /// <summary>Paths to report on, one capability each; taken literally, as Get-Item -LiteralPath does.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath", "LP")]
-    public string? Path { get; set; }
+    public string[]? Path { get; set; }
 
     protected override void ProcessRecord()
     {
-        string? resolved = null;
-        try
+        if (Path is null)
         {
-            if (Path is not null)
-            {
-                resolved = new PathResolver(this).ResolveExisting(Path, literal: true).First();
-            }
-
-            WriteObject(CapabilityProbe.Probe(resolved));
+            WriteObject(CapabilityProbe.Probe(null));
+            return;
         }
-        catch (Exception e) when (IsItemError(e))
+
+        foreach (string path in Path)
         {
-            WriteItemError(e, Path);
+            try
+            {
+                WriteObject(CapabilityProbe.Probe(new PathResolver(this).ResolveExisting(path, literal: true).First()));
+            }
+            catch (Exception e) when (IsItemError(e))
+            {
+                WriteItemError(e, path);
+            }
         }
     }
 }

@@ -1,6 +1,5 @@
 using System;
 using System.Diagnostics;
-using System.Globalization;
 using System.Management.Automation;
 
 namespace SpliceModule.Commands;
@@ -52,7 +51,7 @@ internal sealed class ProgressReporter
         long done = CompletedBytes + itemBytes;
         double rate = done / Math.Max(now.TotalSeconds, 0.001);
         string items = TotalItems > 1 ? $", {CompletedItems} of {TotalItems} items" : string.Empty;
-        var record = new ProgressRecord(_activityId, _activity, $"{FormatBytes(done)}{(TotalBytes > 0 ? " of " + FormatBytes(TotalBytes) : string.Empty)} at {FormatBytes((long)rate)}/s{items}")
+        var record = new ProgressRecord(_activityId, _activity, $"{DisplayUnits.Bytes(done)}{(TotalBytes > 0 ? " of " + DisplayUnits.Bytes(TotalBytes) : string.Empty)} at {DisplayUnits.Bytes((long)rate)}/s{items}")
         {
             CurrentOperation = item,
         };
@@ -80,21 +79,5 @@ internal sealed class ProgressReporter
             _cmdlet.WriteProgress(new ProgressRecord(_activityId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
             _shown = false;
         }
-    }
-
-    internal static string FormatBytes(long bytes)
-    {
-        string[] units = { "B", "KiB", "MiB", "GiB", "TiB" };
-        double value = bytes;
-        int unit = 0;
-        while (value >= 1024 && unit < units.Length - 1)
-        {
-            value /= 1024;
-            unit++;
-        }
-
-        return unit == 0
-            ? bytes.ToString(CultureInfo.InvariantCulture) + " B"
-            : value.ToString("0.0", CultureInfo.InvariantCulture) + " " + units[unit];
     }
 }

@@ -86,6 +86,7 @@ public sealed class WriteVmSpliceCommand : PipelineCmdlet
         try
         {
             FlushBytes();
+            _writer.Flush();
             _file?.Commit(null);
             if (PassThru)
             {

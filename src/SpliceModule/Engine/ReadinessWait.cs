@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Threading;
+using Microsoft.Win32.SafeHandles;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
@@ -91,6 +92,25 @@ internal sealed class ReadinessWait
         Cancellation.WaitHandle.WaitOne(100);
         Cancellation.ThrowIfCancellationRequested();
         ThrowIfExpired(started, what);
+    }
+
+    /// <summary>The one wait for a FIFO's reader. Opened for writing with O_NONBLOCK, a FIFO fails
+    /// with ENXIO until some process opens it for reading, where a blocking open(2) would hang past
+    /// Ctrl+C; so <paramref name="open"/> (which must pass O_NONBLOCK) is tried again every slice.</summary>
+    public SafeFileHandle OpenWhenFifoHasReader(Func<SafeFileHandle> open, string path)
+    {
+        long started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return open();
+            }
+            catch (SpliceException e) when (e.Errno == Errno.ENXIO)
+            {
+                Pause(started, $"No process opened the FIFO '{path}' for reading");
+            }
+        }
     }
 
     /// <summary>A cancellation token that also fires when the time-out passes (for .NET socket calls).</summary>

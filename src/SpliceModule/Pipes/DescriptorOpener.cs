@@ -115,33 +115,33 @@ internal static class DescriptorOpener
 
     /// <summary>A FIFO opened for reading never blocks with O_NONBLOCK, and one opened for writing
     /// without a reader fails with ENXIO instead of blocking; so open non-blocking, wait for a
-    /// reader in slices (unless <paramref name="waitForReader"/> is null: then a missing reader is
-    /// an error), and then give the descriptor the blocking mode the caller asked for.</summary>
-    public static SafeFileHandle OpenFifo(string path, int flags, bool nonBlocking, ReadinessWait? waitForReader)
+    /// reader (unless <paramref name="waitForReader"/> is null: then a missing reader is an error),
+    /// and then give the descriptor the blocking mode the caller asked for.</summary>
+    private static SafeFileHandle OpenFifo(string path, int flags, bool nonBlocking, ReadinessWait? waitForReader)
     {
-        long started = Stopwatch.GetTimestamp();
-        while (true)
+        SafeFileHandle handle;
+        if (waitForReader is null)
         {
             try
             {
-                var handle = Sys.Open(path, flags | Flags.O_NONBLOCK);
-                if (!nonBlocking)
-                {
-                    Sys.SetNonBlocking(handle, false, path);
-                }
-
-                return handle;
+                handle = Sys.Open(path, flags | Flags.O_NONBLOCK);
             }
             catch (SpliceException e) when (e.Errno == Errno.ENXIO)
             {
-                if (waitForReader is null)
-                {
-                    throw new SpliceRefusedException(Refusal.NoReader, $"The FIFO '{path}' has no reader, and -NonBlocking does not wait for one.");
-                }
-
-                waitForReader.Pause(started, $"No process opened the FIFO '{path}' for reading");
+                throw new SpliceRefusedException(Refusal.NoReader, $"The FIFO '{path}' has no reader, and -NonBlocking does not wait for one.");
             }
         }
+        else
+        {
+            handle = waitForReader.OpenWhenFifoHasReader(() => Sys.Open(path, flags | Flags.O_NONBLOCK), path);
+        }
+
+        if (!nonBlocking)
+        {
+            Sys.SetNonBlocking(handle, false, path);
+        }
+
+        return handle;
     }
 
 }

@@ -18,6 +18,11 @@ namespace SpliceModule.Transfer;
 /// generated test data) then cost a compare instead of a copy, fresh pages and page faults.
 /// A caller that fills memory itself (read(2) straight into it, so the bytes are copied once)
 /// takes a fresh slice with <see cref="Reserve"/> under the same rule.
+/// Small writes are <see cref="TryStage">staged</see> end to end instead, and taken out as whole
+/// pages: every vmsplice(2) takes one of the pipe's buffer slots for each page it touches, however
+/// few bytes it maps, so sixteen short strings mapped one by one would fill a 64 KiB pipe.
+/// Bytes after the staged ones were never mapped, so staging into the rest of a page whose start
+/// a pipe already holds writes nothing a reader can see.
 /// </summary>
 internal sealed unsafe class SplicePageArena : IDisposable
 {
@@ -31,6 +36,10 @@ internal sealed unsafe class SplicePageArena : IDisposable
     private int _used = RegionSize;
     private byte* _lastPlaced;
     private int _lastLength;
+    private byte* _stagedStart;
+
+    /// <summary>Bytes staged and not yet taken.</summary>
+    public int StagedLength => _stagedStart == null ? 0 : (int)(_region + _used - _stagedStart);
 
     /// <summary>Copies as much of <paramref name="data"/> as fits in the current region (all of it,
     /// up to <see cref="RegionSize"/>) and returns where it now lives.</summary>
@@ -76,12 +85,64 @@ internal sealed unsafe class SplicePageArena : IDisposable
         return ((IntPtr)(_region + start), length);
     }
 
+    /// <summary>Copies <paramref name="data"/> right after the bytes staged before it. False when the
+    /// region has no room for all of it while something is staged: take the staged bytes first.</summary>
+    public bool TryStage(ReadOnlySpan<byte> data)
+    {
+        if (data.Length > RegionSize)
+        {
+            return false;
+        }
+
+        if (_region == null || _used + data.Length > RegionSize)
+        {
+            if (_stagedStart != null)
+            {
+                return false;
+            }
+
+            MapRegion();
+        }
+
+        if (_stagedStart == null)
+        {
+            _stagedStart = _region + _used;
+        }
+
+        data.CopyTo(new Span<byte>(_region + _used, data.Length));
+        _used += data.Length;
+        _lastPlaced = null; // staged bytes are mapped later, in other slices than a Place returns
+        _lastLength = 0;
+        return true;
+    }
+
+    /// <summary>The staged bytes, to be mapped into a pipe now: all of them, or with
+    /// <paramref name="wholePagesOnly"/> only up to the last page boundary they reach, leaving the
+    /// rest staged to be joined by later writes. Empty when there is nothing to take.</summary>
+    public (IntPtr Memory, int Length) TakeStaged(bool wholePagesOnly)
+    {
+        if (_stagedStart == null)
+        {
+            return (IntPtr.Zero, 0);
+        }
+
+        byte* end = _region + (wholePagesOnly ? _used & ~(PageSize - 1) : _used);
+        if (end <= _stagedStart)
+        {
+            return (IntPtr.Zero, 0);
+        }
+
+        byte* start = _stagedStart;
+        _stagedStart = end == _region + _used ? null : end;
+        return ((IntPtr)start, (int)(end - start));
+    }
+
     /// <summary>Makes the whole current region available again. Only for a caller that knows no
     /// reference to its pages is left: its own pipe is empty and the destination copied the bytes
     /// (a file, block device or character device), so no pipe or socket still holds a page.</summary>
     public void Rewind()
     {
-        if (_region != null)
+        if (_region != null && _stagedStart == null)
         {
             _used = 0;
         }
@@ -103,6 +164,7 @@ internal sealed unsafe class SplicePageArena : IDisposable
         {
             Sys.UnmapMemory(_region, RegionSize);
             _region = null;
+            _stagedStart = null;
             _lastPlaced = null;
             _lastLength = 0;
         }

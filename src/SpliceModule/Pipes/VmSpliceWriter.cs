@@ -10,10 +10,17 @@ namespace SpliceModule.Transfer;
 /// destination, into a pipe of its own that it splices on into the destination after every
 /// mapping, so the destination gets exactly the bytes in order. splice(2) cannot write into an
 /// O_APPEND file, so such a destination is written with write(2), and the result says so.
+/// Into a pipe that something else drains, writes smaller than <see cref="CoalesceBelow"/> are
+/// gathered into whole pages (<see cref="SplicePageArena.TryStage"/>), so that short strings fill
+/// the pipe's bytes rather than its sixteen-odd buffer slots; while the pipe is empty (its reader
+/// is keeping up and may be waiting) they go in at once, and <see cref="Flush"/> maps what is left.
 /// </summary>
 internal sealed unsafe class VmSpliceWriter : IDisposable
 {
     private const uint MapFlags = Flags.SPLICE_F_NONBLOCK;
+
+    /// <summary>A write this long fills a default pipe by itself, so gathering it would gain nothing.</summary>
+    internal const int CoalesceBelow = 64 * 1024;
 
     private readonly SplicePageArena _arena = new();
     private readonly KernelPipe? _ownPipe;
@@ -24,6 +31,7 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
     private readonly Stopwatch _clock = new();
     private bool _appendOnly;
     private bool _destinationCopies;
+    private bool _coalesce;
 
     private VmSpliceWriter(SpliceDescriptor writeEnd, string writeName, KernelPipe? ownPipe, SpliceDescriptor? destination, ReadinessWait wait)
     {
@@ -41,7 +49,7 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
     /// <summary>Writes into <paramref name="pipe"/>, which a reader elsewhere drains.</summary>
     public static VmSpliceWriter IntoPipe(KernelPipe pipe, ReadinessWait wait)
     {
-        return new VmSpliceWriter(Endpoint.AsDestination(pipe), pipe.ToString(), null, null, wait);
+        return new VmSpliceWriter(Endpoint.AsDestination(pipe), pipe.ToString(), null, null, wait) { _coalesce = true };
     }
 
     /// <summary>Writes into a pipe of its own and splices on into <paramref name="destination"/>.</summary>
@@ -75,6 +83,13 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
                 return;
             }
 
+            if (_coalesce && data.Length < CoalesceBelow)
+            {
+                Stage(data);
+                return;
+            }
+
+            MapStaged(wholePagesOnly: false);
             while (!data.IsEmpty)
             {
                 var (memory, length) = _arena.Place(data);
@@ -92,10 +107,46 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
         }
     }
 
+    /// <summary>Maps the bytes still gathered: the end of the input, or before a caller reports.</summary>
+    public void Flush()
+    {
+        _clock.Start();
+        try
+        {
+            MapStaged(wholePagesOnly: false);
+        }
+        finally
+        {
+            _clock.Stop();
+        }
+    }
+
     public void Dispose()
     {
         _arena.Dispose();
         _ownPipe?.Dispose();
+    }
+
+    private void Stage(ReadOnlySpan<byte> data)
+    {
+        if (!_arena.TryStage(data))
+        {
+            MapStaged(wholePagesOnly: false);
+            _arena.TryStage(data);
+        }
+
+        // An empty pipe's reader is keeping up, and may be waiting for these very bytes; a pipe that
+        // holds bytes gets whole pages only, one buffer slot each.
+        MapStaged(wholePagesOnly: Sys.BytesAvailable(_writeEnd.Handle, _writeName) > 0);
+    }
+
+    private void MapStaged(bool wholePagesOnly)
+    {
+        var (memory, length) = _arena.TakeStaged(wholePagesOnly);
+        if (length > 0)
+        {
+            MapIntoPipe((byte*)memory, length);
+        }
     }
 
     private void WriteAll(ReadOnlySpan<byte> data)

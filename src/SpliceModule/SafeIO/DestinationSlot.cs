@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 using SpliceModule.Interop;
 
@@ -144,24 +143,7 @@ internal sealed class DestinationSlot : IDisposable
     public SafeFileHandle OpenInPlace(ReadinessWait wait)
     {
         var expected = Existing ?? throw new InvalidOperationException("Nothing stands at the destination.");
-        long started = Stopwatch.GetTimestamp();
-        SafeFileHandle handle;
-        while (true)
-        {
-            try
-            {
-                handle = Sys.OpenAt(Directory.Handle, Name, InPlaceFlags, 0, Path);
-                break;
-            }
-            catch (SpliceException e) when (e.Errno == Errno.ENXIO && expected.Kind == FileKind.Fifo)
-            {
-                wait.Pause(started, $"No process opened the FIFO '{Path}' for reading");
-            }
-            catch (SpliceException e) when (e.Errno == Errno.ELOOP)
-            {
-                throw Changed();
-            }
-        }
+        var handle = expected.Kind == FileKind.Fifo ? wait.OpenWhenFifoHasReader(OpenNamedNode, Path) : OpenNamedNode();
 
         try
         {
@@ -182,6 +164,20 @@ internal sealed class DestinationSlot : IDisposable
         {
             handle.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>The node at the name, never through a symlink: a link swapped in since it was seen
+    /// is the destination having changed.</summary>
+    private SafeFileHandle OpenNamedNode()
+    {
+        try
+        {
+            return Sys.OpenAt(Directory.Handle, Name, InPlaceFlags, 0, Path);
+        }
+        catch (SpliceException e) when (e.Errno == Errno.ELOOP)
+        {
+            throw Changed();
         }
     }
 

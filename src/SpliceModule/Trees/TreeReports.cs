@@ -46,8 +46,15 @@ internal sealed class TreeReports
     /// <summary>Per worker; worker 0 is the copy's own thread, whose progress is reported at once.</summary>
     public WorkerProgress[] Workers { get; }
 
-    /// <summary>The file the copy's own thread is on (shown in progress).</summary>
-    public string? Current { get; set; }
+    private volatile string? _current;
+
+    /// <summary>The file begun last by any worker (shown in progress): while the copy's own thread
+    /// waits for the others, progress names what they are copying, not the tree.</summary>
+    public string? Current
+    {
+        get => _current;
+        set => _current = value;
+    }
 
     public void Add(TreeOutcome outcome) => _finished.Enqueue(outcome);
 

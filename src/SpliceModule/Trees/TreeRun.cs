@@ -282,10 +282,7 @@ internal sealed class TreeRun
                 case FileKind.File:
                     var devices = (entry.Status.Device, directory.Destination.Status.Device);
                     var progress = _reports.Workers[worker];
-                    if (worker == 0)
-                    {
-                        _reports.Current = sourcePath;
-                    }
+                    _reports.Current = sourcePath;
 
                     var request = options.For(sourcePath, destinationPath, _methods.StartFor(devices), progress.Callback);
                     var result = FileCopier.CopyInTree(request, directory.Source, entry.Name, entry.Status, _plan.FollowsSymlinks, slot);

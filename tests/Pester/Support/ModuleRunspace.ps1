@@ -27,6 +27,14 @@ function Invoke-Bounded([scriptblock] $Script, [object[]] $ArgumentList = @(), [
     finally { $ps.Dispose() }
 }
 
+# Runs a command with -WhatIf where its "What if:" lines go nowhere (a runspace without a host)
+# rather than into the suite's output; returns what Invoke-Bounded returns.
+function Invoke-WhatIf([scriptblock] $Script, [object[]] $ArgumentList = @()) {
+    $run = Invoke-Bounded $Script $ArgumentList
+    $run.Errors | Should -BeNullOrEmpty
+    $run
+}
+
 # Runs $Script in a runspace with the module for at most -RunSeconds (or exactly
 # -StopAfterSeconds, then Ctrl+C). Unlike Invoke-Bounded it never hangs itself: Stop() is waited
 # for at most -StopBoundSeconds, and when it does not return (a thread stuck in a system call that
