@@ -121,6 +121,8 @@ $result = [ordered]@{
     TreeSubMode       = [int](Get-Item tree-copy/sub).UnixFileMode
     TreeFiltered      = $(Copy-SpliceItem -Path tree -Destination tree-txt -Recurse -Filter '*.txt'; @(Get-ChildItem tree-txt -Recurse -File -Name | Sort-Object))
     TreeIntoItself    = Get-ErrorId { Copy-SpliceItem -Path tree -Destination tree/sub/inner -Recurse }
+    SyncRefused       = @(foreach ($switch in 'Update', 'Checksum', 'NoClobber', 'Mirror') { $on = @{ $switch = $true }; Get-TerminatingErrorId { Copy-SpliceItem -Path tree -Destination tree-sync -Recurse @on } })
+    SyncCreated       = Test-Path tree-sync
     LibrariesBefore   = @([PInvokeRecorder]::Libraries.ToArray())
     NewKernelPipe     = Get-TerminatingErrorId { New-KernelPipe }
     NewKernelPipeText = $(try { New-KernelPipe } catch { $_.Exception.Message })
@@ -155,6 +157,11 @@ $result
         $Result.IntoFolder | Should -Be (Join-Path $script:Work 'folder/source.bin')
         $Result.IntoFolderMethod | Should -Be 'PlatformCopy'
         (Get-FileHash (Join-Path $script:Work 'folder/source.bin')).Hash | Should -Be $script:SourceHash
+    }
+
+    It 'refuses -Update, -Checksum, -NoClobber and -Mirror (which need the Linux calls) before copying anything' {
+        $Result.SyncRefused | Should -Be (@('SyncNotSupported,SpliceModule.Commands.CopySpliceItemCommand') * 4)
+        $Result.SyncCreated | Should -BeFalse
     }
 
     It 'refuses the Linux methods with MethodNotSupported and writes nothing' {

@@ -12,8 +12,8 @@ namespace SpliceModule.Commands;
 
 /// <summary>Copy-SpliceItem: Copy-Item for files and directory trees, through the kernel's fastest path.</summary>
 [Cmdlet(VerbsCommon.Copy, "SpliceItem", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
-[OutputType(typeof(FileInfo), typeof(DirectoryInfo))]
-public sealed class CopySpliceItemCommand : SpliceCmdlet
+[OutputType(typeof(FileInfo), typeof(DirectoryInfo), typeof(SpliceCopySummary))]
+public sealed partial class CopySpliceItemCommand : SpliceCmdlet
 {
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
@@ -102,6 +102,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
         _include = Patterns(Include);
         _exclude = Patterns(Exclude);
         _filter = Filter is null ? null : new WildcardPattern(Filter, WildcardOptions.IgnoreCase);
+        RefuseSyncWithoutKernel();
     }
 
     protected override void ProcessRecord()
@@ -154,7 +155,11 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
         }
     }
 
-    protected override void EndProcessing() => _progress?.Complete();
+    protected override void EndProcessing()
+    {
+        _progress?.Complete();
+        WriteSummary();
+    }
 
     private static WildcardPattern[] Patterns(string[]? patterns) =>
         patterns?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToArray() ?? Array.Empty<WildcardPattern>();
@@ -165,7 +170,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
     private bool IsNamedItemIncluded(string name) =>
         (_include.Length == 0 || _include.Any(p => p.IsMatch(name))) && !_exclude.Any(p => p.IsMatch(name));
 
-    /// <summary>Inside a tree, -Filter and -Exclude pick the files; directories are always made.</summary>
+    /// <summary>Inside a tree, -Filter and -Exclude pick the files; -Exclude also leaves out whole directories.</summary>
     private bool IsFileInTreeIncluded(string name) =>
         (_filter is null || _filter.IsMatch(name)) && !_exclude.Any(p => p.IsMatch(name));
 
@@ -178,6 +183,10 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
         InPlace = InPlace,
         Sync = Sync,
         Verify = Verify,
+        Existing = ExistingRule,
+        Retries = Retry,
+        RetryDelay = TimeSpan.FromSeconds(RetryDelay),
+        OnRetry = WriteWarning,
         Cancellation = Cancellation,
     };
 
@@ -245,6 +254,14 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
                 var request = Options(source, target) with { Progress = bytes => progress.Report(source, bytes) };
                 var result = slot is null ? FileCopier.Copy(request) : FileCopier.Copy(request, slot);
                 progress.CompletedBytes += result.Bytes;
+                Tally.Count(isLeaf: true, result);
+                if (result.Unchanged)
+                {
+                    WriteVerbose($"Left '{target}' as it was: it already matches '{source}'.");
+                    TellAbout(result.DestinationPath, result.Metadata);
+                    return;
+                }
+
                 WriteVerbose($"Copied '{source}' to '{target}': {result.Bytes} bytes by {result.Method}{(result.Sparse ? " (sparse)" : string.Empty)} in {result.Duration.TotalMilliseconds:0.#} ms.");
                 WarnAbout(result);
                 TellAbout(result.DestinationPath, result.Metadata);
@@ -300,28 +317,38 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
             return;
         }
 
-        string target = destinationIsDirectory && Container ? System.IO.Path.Combine(destination, NameOf(source)) : destination;
-        if (!ShouldProcess($"Item: {source} Destination: {target}", "Copy Directory") || !RequireParentDirectory(target, source))
+        // -Mirror makes the destination itself the source's copy (robocopy /MIR, rsync src/ dst/).
+        string target = destinationIsDirectory && Container && !Mirror ? System.IO.Path.Combine(destination, NameOf(source)) : destination;
+        var walk = new TreeWalkOptions
+        {
+            Recurse = Recurse || Mirror,
+            Parallelism = ThrottleLimit,
+            FollowSymlinks = FollowSymlink,
+            KeepContainers = Container,
+            // No filter: no name made a string for each item of the walk.
+            IncludeLeaf = _filter is null && _exclude.Length == 0 ? null : IsFileInTreeIncluded,
+            IncludeDirectory = _exclude.Length == 0 ? null : name => !_exclude.Any(p => p.IsMatch(name)),
+            Cancellation = Cancellation,
+        };
+        if (!ShouldProcess($"Item: {source} Destination: {target}", "Copy Directory"))
+        {
+            PreviewMirror(source, target, walk);
+            return;
+        }
+
+        if (!RequireParentDirectory(target, source))
         {
             return;
         }
 
         try
         {
-            var walk = new TreeWalkOptions
-            {
-                Recurse = Recurse,
-                FollowSymlinks = FollowSymlink,
-                KeepContainers = Container,
-                IncludeLeaf = IsFileInTreeIncluded,
-                Cancellation = Cancellation,
-            };
             TreeReporter reporter;
             if (KernelFeatures.LinuxKernel)
             {
                 using var plan = TreeWalker.Walk(source, walk);
                 reporter = new TreeReporter(this, _progress!, plan.RootPath, plan.FileCount, plan.TotalBytes);
-                TreeCopier.Copy(plan, target, Options(source, target), ThrottleLimit, reporter);
+                TreeCopier.Copy(plan, target, Options(source, target), ThrottleLimit, reporter, MirrorFor());
             }
             else
             {

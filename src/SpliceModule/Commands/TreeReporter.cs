@@ -50,6 +50,14 @@ internal sealed class TreeReporter : ITreeCopyObserver
 
     public void ItemFailed(string sourcePath, string destinationPath, Exception error) => _cmdlet.WriteFailure(error, sourcePath);
 
+    public void Tally(bool isLeaf, FileCopyResult? file) => _cmdlet.Tally.Count(isLeaf, file);
+
+    public void Untouched(long items, long bytes) => _cmdlet.Tally.CountUnchanged(items, bytes);
+
+    public void ItemRemoved(string destinationPath, int items) => _cmdlet.ReportRemoved(destinationPath, items);
+
+    public void Notice(string message) => _cmdlet.WriteWarning(message);
+
     public void Progress(long bytesDone, int itemsDone, string? currentItem)
     {
         _progress.CompletedItems = _itemsBefore + itemsDone;

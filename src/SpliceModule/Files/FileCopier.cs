@@ -34,7 +34,7 @@ internal static class FileCopier
     }
 
     /// <summary>Copies a named source to a destination already resolved (<see cref="DestinationSlot.ForItem"/>).</summary>
-    public static FileCopyResult Copy(FileCopyRequest request, DestinationSlot slot)
+    public static FileCopyResult Copy(FileCopyRequest request, DestinationSlot slot) => TransientRetry.Run(request, () =>
     {
         long started = Stopwatch.GetTimestamp();
         var (source, sourceStatus) = SourceFile.OpenNamed(request.SourcePath);
@@ -42,19 +42,33 @@ internal static class FileCopier
         {
             return CopyTo(request, source, sourceStatus, slot, started);
         }
-    }
+    });
 
     /// <summary>Copies a file of a walked tree from its held source directory into a held destination
     /// directory; the source must still be the file the walk saw.</summary>
-    public static FileCopyResult CopyInTree(FileCopyRequest request, DirectoryHandle sourceDirectory, EntryName name, in FileStatus expected, bool followSymlink, DestinationSlot slot)
+    public static FileCopyResult CopyInTree(FileCopyRequest request, DirectoryHandle sourceDirectory, EntryName name, FileStatus expected, bool followSymlink, DestinationSlot slot) => TransientRetry.Run(request, () =>
     {
         long started = Stopwatch.GetTimestamp();
         using var source = SourceFile.OpenInTree(sourceDirectory, name, expected, followSymlink);
         return CopyTo(request, source, expected, slot, started);
-    }
+    });
+
+    /// <summary>What a file left alone (-Update, -NoClobber) reports: its size, nothing written but,
+    /// where they differed, its metadata.</summary>
+    public static FileCopyResult Unchanged(FileCopyRequest request, string sourcePath, in FileStatus sourceStatus, DestinationSlot slot) =>
+        new(sourcePath, slot.Path, request.Method, sourceStatus.Kind == FileKind.File ? sourceStatus.Size : 0, TimeSpan.Zero)
+        {
+            Unchanged = true,
+            Metadata = ChangeCheck.Refresh(request, sourcePath, sourceStatus, slot),
+        };
 
     private static FileCopyResult CopyTo(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, DestinationSlot slot, long started)
     {
+        if (request.Existing != ExistingItems.Replace && slot.Existing is { } existing && !existing.IsSameFile(sourceStatus) && ChangeCheck.LeavesAlone(request, source, sourceStatus, slot))
+        {
+            return Unchanged(request, request.SourcePath, sourceStatus, slot);
+        }
+
         slot.Refuse(sourceStatus, request.SourcePath, request.Force);
         if (request.InPlace && slot.Existing is { Kind: FileKind.File })
         {

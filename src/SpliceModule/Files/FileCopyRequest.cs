@@ -30,6 +30,18 @@ internal sealed record FileCopyRequest(string SourcePath, string DestinationPath
     /// <summary>Write into an existing regular file (its inode, links and identity kept), not atomic (-InPlace).</summary>
     public bool InPlace { get; init; }
 
+    /// <summary>What to do with a destination that already stands there (-Update, -Checksum, -NoClobber).</summary>
+    public ExistingItems Existing { get; init; } = ExistingItems.Replace;
+
+    /// <summary>Tries after the first that a file failing with a transient error gets (-Retry).</summary>
+    public int Retries { get; init; }
+
+    /// <summary>The wait before each further try (-RetryDelay).</summary>
+    public TimeSpan RetryDelay { get; init; }
+
+    /// <summary>Told, on the copying thread, why a file is tried again.</summary>
+    public Action<string>? OnRetry { get; init; }
+
     public CancellationToken Cancellation { get; init; }
 
     /// <summary>Bytes written so far; called on the copying thread after each chunk.</summary>
@@ -58,4 +70,8 @@ internal sealed record FileCopyResult(string SourcePath, string DestinationPath,
     /// <summary>Set when the file replaced had other names (they keep the old content), or could not
     /// pass on all of its owner, mode and attributes.</summary>
     public string? ReplacedWarning { get; init; }
+
+    /// <summary>The destination already matched (or -NoClobber kept it): nothing was written but,
+    /// maybe, its metadata; <see cref="FileCopyResult.Bytes"/> is the size left as it was.</summary>
+    public bool Unchanged { get; init; }
 }

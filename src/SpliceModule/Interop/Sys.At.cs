@@ -36,7 +36,15 @@ internal static unsafe partial class Sys
 
     /// <summary>What stands at a name in a directory, or null when nothing does; with
     /// <paramref name="followSymlinks"/> false a symbolic link is reported as itself.</summary>
-    internal static FileStatus? TryStatAt(SafeHandle directory, EntryName name, bool followSymlinks, string display)
+    internal static FileStatus? TryStatAt(SafeHandle directory, EntryName name, bool followSymlinks, string display) =>
+        TryStatAt(directory, name, followSymlinks, display, joinName: false);
+
+    /// <summary>As <see cref="TryStatAt(SafeHandle, EntryName, bool, string)"/>, for walks that stat every
+    /// name: the path for a message (the directory's and the name) is made only when the call fails.</summary>
+    internal static FileStatus? TryStatIn(SafeHandle directory, string directoryDisplay, EntryName name, bool followSymlinks) =>
+        TryStatAt(directory, name, followSymlinks, directoryDisplay, joinName: true);
+
+    private static FileStatus? TryStatAt(SafeHandle directory, EntryName name, bool followSymlinks, string display, bool joinName)
     {
         using var lease = new FdLease(directory);
         byte* buffer = stackalloc byte[256];
@@ -55,7 +63,8 @@ internal static unsafe partial class Sys
             return null;
         }
 
-        throw new SpliceException(errno, followSymlinks ? "stat" : "lstat", display);
+        string path = !joinName ? display : display.EndsWith('/') ? display + name : display + "/" + name;
+        throw new SpliceException(errno, followSymlinks ? "stat" : "lstat", path);
     }
 
     /// <summary>The device number a character or block device node stands for (st_rdev), from its descriptor.</summary>

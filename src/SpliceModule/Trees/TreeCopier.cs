@@ -22,6 +22,19 @@ internal interface ITreeCopyObserver
     /// <summary>One item failed; the rest go on (what it held is skipped).</summary>
     void ItemFailed(string sourcePath, string destinationPath, Exception error);
 
+    /// <summary>Every item that ended well, copied or left alone as unchanged (<see cref="FileCopyResult.Unchanged"/>,
+    /// for which <see cref="ItemCopied"/> is not called), for the counts of a summary.</summary>
+    void Tally(bool isLeaf, FileCopyResult? file);
+
+    /// <summary>Leaves left alone as unchanged that needed nothing at all, in bulk.</summary>
+    void Untouched(long items, long bytes);
+
+    /// <summary>-Mirror removed a destination item (<paramref name="items"/> counts it and what it held).</summary>
+    void ItemRemoved(string destinationPath, int items);
+
+    /// <summary>Something the user should hear about on the way (a file tried again after a transient error).</summary>
+    void Notice(string message);
+
     /// <summary>Bytes and items done so far over the whole tree, including inside the current files;
     /// <paramref name="currentItem"/> is the file last finished or being copied.</summary>
     void Progress(long bytesDone, int itemsDone, string? currentItem);
@@ -39,11 +52,12 @@ internal interface ITreeCopyObserver
 /// </summary>
 internal static class TreeCopier
 {
-    public static void Copy(TreePlan plan, string destinationRoot, FileCopyRequest options, int throttleLimit, ITreeCopyObserver observer)
+    /// <param name="mirror">-Mirror: what the source does not have is removed from the destination.</param>
+    public static void Copy(TreePlan plan, string destinationRoot, FileCopyRequest options, int throttleLimit, ITreeCopyObserver observer, MirrorOptions? mirror = null)
     {
         using var root = DestinationSlot.Resolve(destinationRoot);
         RefuseDestinationInsideSource(plan, root);
-        new TreeRun(plan, root, destinationRoot, options, throttleLimit, observer).Run();
+        new TreeRun(plan, root, destinationRoot, options, throttleLimit, observer, mirror).Run();
     }
 
     /// <summary>Refuses to copy a directory into itself or below itself: checked by inode on the

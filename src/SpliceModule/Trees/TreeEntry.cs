@@ -19,7 +19,8 @@ internal sealed class TreeEntry
 
     public EntryName Name { get; }
 
-    public int Parent { get; }
+    /// <summary>Set when the walk places the entry in the plan (a parallel walk lists before it places).</summary>
+    public int Parent { get; set; }
 
     public FileStatus Status { get; }
 

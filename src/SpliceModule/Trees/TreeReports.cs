@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Threading;
 
 namespace SpliceModule.Transfer;
 
@@ -8,6 +9,15 @@ internal sealed record TreeOutcome(string Source, string Destination, FileCopyRe
 {
     /// <summary>A directory that was reported when made, now only telling what its metadata came to.</summary>
     public bool MetadataOnly { get; init; }
+
+    /// <summary>-Mirror removed the destination item (this many items with what it held), or failed to (with <see cref="Error"/>).</summary>
+    public int? Removed { get; init; }
+
+    /// <summary>A directory of the destination that was there already and is used as it is (-Update, -Mirror): counted, not passed through.</summary>
+    public bool AlreadyThere { get; init; }
+
+    /// <summary>Something to tell the user on the way (a file tried again); nothing else is set.</summary>
+    public string? Notice { get; init; }
 }
 
 /// <summary>
@@ -20,6 +30,7 @@ internal sealed class TreeReports
     private readonly ConcurrentQueue<TreeOutcome> _finished = new();
     private readonly ITreeCopyObserver _observer;
     private int _itemsDone;
+    private long _untouched, _untouchedBytes, _untouchedDelivered, _untouchedBytesDelivered;
 
     public TreeReports(ITreeCopyObserver observer, int workers)
     {
@@ -47,11 +58,49 @@ internal sealed class TreeReports
 
     public void Add(TreeOutcome outcome) => _finished.Enqueue(outcome);
 
+    /// <summary>A leaf left alone with nothing to say about it (-Update's no-change path): counted, not queued.</summary>
+    public void AddUntouched(long bytes)
+    {
+        Interlocked.Increment(ref _untouched);
+        Interlocked.Add(ref _untouchedBytes, bytes);
+    }
+
+    /// <summary>Passes a message on to the user from any worker, in order with the items.</summary>
+    public void Tell(string notice) => _finished.Enqueue(new TreeOutcome(string.Empty, string.Empty, null, default, null, false) { Notice = notice });
+
     /// <summary>Passes on what every worker finished; on the copy's own thread only.</summary>
     public void Deliver()
     {
+        long untouched = Interlocked.Read(ref _untouched), untouchedBytes = Interlocked.Read(ref _untouchedBytes);
+        if (untouched != _untouchedDelivered)
+        {
+            _observer.Untouched(untouched - _untouchedDelivered, untouchedBytes - _untouchedBytesDelivered);
+            _itemsDone += (int)(untouched - _untouchedDelivered);
+            (_untouchedDelivered, _untouchedBytesDelivered) = (untouched, untouchedBytes);
+        }
+
         while (_finished.TryDequeue(out var outcome))
         {
+            if (outcome.Notice is { } notice)
+            {
+                _observer.Notice(notice);
+                continue;
+            }
+
+            if (outcome.Removed is { } removed)
+            {
+                if (outcome.Error is not null)
+                {
+                    _observer.ItemFailed(outcome.Destination, outcome.Destination, outcome.Error);
+                }
+                else
+                {
+                    _observer.ItemRemoved(outcome.Destination, removed);
+                }
+
+                continue;
+            }
+
             if (outcome.Error is not null)
             {
                 if (outcome.IsLeaf)
@@ -69,7 +118,16 @@ internal sealed class TreeReports
                 continue;
             }
 
-            _observer.ItemCopied(outcome.Source, outcome.Destination, outcome.File, outcome.Metadata);
+            _observer.Tally(outcome.IsLeaf, outcome.File);
+            if (outcome.File is { Unchanged: true } || outcome.AlreadyThere)
+            {
+                _observer.MetadataNotice(outcome.Destination, outcome.Metadata);
+            }
+            else
+            {
+                _observer.ItemCopied(outcome.Source, outcome.Destination, outcome.File, outcome.Metadata);
+            }
+
             if (outcome.IsLeaf)
             {
                 _itemsDone++;

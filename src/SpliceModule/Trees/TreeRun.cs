@@ -35,16 +35,18 @@ internal sealed class TreeRun
     private readonly TreeReports _reports;
     private readonly MethodMemo _methods = new();
     private readonly HardLinkGroups? _links;
+    private readonly MirrorPruner? _mirror;
     private Exception? _fault;
 
-    public TreeRun(TreePlan plan, DestinationSlot root, string destinationRoot, FileCopyRequest options, int throttleLimit, ITreeCopyObserver observer)
+    public TreeRun(TreePlan plan, DestinationSlot root, string destinationRoot, FileCopyRequest options, int throttleLimit, ITreeCopyObserver observer, MirrorOptions? mirror = null)
     {
         _plan = plan;
         _root = root;
         _destinationRoot = destinationRoot;
-        _options = options;
-        _workers = throttleLimit > 1 && plan.FileCount > throttleLimit ? throttleLimit : 1;
+        _workers = throttleLimit > 1 && plan.FileCount > throttleLimit && mirror?.MayRemove is null ? throttleLimit : 1;
         _reports = new TreeReports(observer, _workers);
+        _options = options.Retries > 0 ? options with { OnRetry = _reports.Tell } : options;
+        _mirror = mirror is not null && plan.KeepsContainers ? new MirrorPruner(mirror, _reports.Add) : null;
         _madeEarly = new FileStatus?[plan.Entries.Count];
         _begunIndex = new bool[plan.Entries.Count];
         _links = HardLinkGroups.For(plan, options.Preserve);
@@ -201,7 +203,12 @@ internal sealed class TreeRun
 
         if (ownsDestination)
         {
-            _reports.Add(new TreeOutcome(sourcePath, destinationPath, null, default, null, false));
+            _reports.Add(new TreeOutcome(sourcePath, destinationPath, null, default, null, false) { AlreadyThere = options.Existing != ExistingItems.Replace && !destination.CreatedByThisCopy });
+        }
+
+        if (_mirror is not null && !destination.CreatedByThisCopy)
+        {
+            _mirror.Prune(_plan, index, destination, options.Cancellation);
         }
 
         int first = entry.FirstChild, end = entry.FirstChild + entry.ChildCount;
@@ -237,9 +244,18 @@ internal sealed class TreeRun
     {
         for (int index = from; index < to; index++)
         {
-            if (!_plan.Entries[index].IsDirectory)
+            var entry = _plan.Entries[index];
+            if (!entry.IsDirectory)
             {
                 options.Cancellation.ThrowIfCancellationRequested();
+                if (options.Existing != ExistingItems.Replace && _plan.KeepsContainers && UnchangedLeaves.IsUntouched(options, directory.Destination, entry))
+                {
+                    long bytes = entry.Status.Kind == FileKind.File ? entry.Status.Size : 0;
+                    _reports.Workers[worker].Finish(bytes);
+                    _reports.AddUntouched(bytes);
+                    continue;
+                }
+
                 _reports.Add(CopyLeaf(options, directory, index, worker));
             }
         }
@@ -258,6 +274,12 @@ internal sealed class TreeRun
 
             // Without containers every file lands in the destination root, where names may repeat.
             using var slot = DestinationSlot.In(directory.Destination, entry.Name, lookFirst: !_plan.KeepsContainers);
+            if (options.Existing != ExistingItems.Replace && UnchangedLeaves.Check(options, directory.Source, entry, slot, sourcePath, destinationPath) is { } unchanged)
+            {
+                _reports.Workers[worker].Finish(unchanged.File!.Bytes);
+                return unchanged;
+            }
+
             switch (entry.Status.Kind)
             {
                 case FileKind.File:

@@ -1,12 +1,15 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.ExceptionServices;
 using System.Threading;
+using System.Threading.Tasks;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
 
-/// <summary>What to take from a tree, as Copy-Item takes it: directories always (they give the
-/// structure), other items only when <see cref="IncludeLeaf"/> accepts their name.</summary>
+/// <summary>What to take from a tree, as Copy-Item takes it: directories unless
+/// <see cref="IncludeDirectory"/> refuses their name, other items only when
+/// <see cref="IncludeLeaf"/> accepts their name.</summary>
 internal sealed record TreeWalkOptions
 {
     public bool Recurse { get; init; }
@@ -20,6 +23,13 @@ internal sealed record TreeWalkOptions
 
     /// <summary>Decides by name whether a file, link or special file is copied (-Filter, -Exclude).</summary>
     public Func<string, bool>? IncludeLeaf { get; init; }
+
+    /// <summary>Decides by name whether a directory inside the tree is taken, with all it holds (-Exclude).</summary>
+    public Func<string, bool>? IncludeDirectory { get; init; }
+
+    /// <summary>Directories listed at once (from -ThrottleLimit): each subdirectory is listed
+    /// through its own descriptor, and the plan comes out the same as from one thread.</summary>
+    public int Parallelism { get; init; } = 1;
 
     /// <summary>Ctrl+C: a walk of a huge tree (or of links that multiply it) stops at once.</summary>
     public CancellationToken Cancellation { get; init; }
@@ -41,11 +51,12 @@ internal static class TreeWalker
         try
         {
             string rootName = System.IO.Path.GetFileName(root.TrimEnd('/'));
-            plan.Entries.Add(new TreeEntry(EntryName.From(rootName.Length == 0 ? "/" : rootName), -1, rootDirectory.Status));
+            var rootEntry = new TreeEntry(EntryName.From(rootName.Length == 0 ? "/" : rootName), -1, rootDirectory.Status);
+            plan.Entries.Add(rootEntry);
             if (options.Recurse)
             {
-                var ancestors = new HashSet<(ulong, ulong)> { (rootDirectory.Status.Device, rootDirectory.Status.Inode) };
-                WalkDirectory(plan, 0, rootDirectory, options, ancestors);
+                var listing = ListDirectory(rootEntry, rootDirectory, options, new Ancestor(rootDirectory.Status, null));
+                Place(plan, 0, listing);
             }
 
             return plan;
@@ -57,9 +68,38 @@ internal static class TreeWalker
         }
     }
 
-    private static void WalkDirectory(TreePlan plan, int directoryIndex, DirectoryHandle directory, TreeWalkOptions options, HashSet<(ulong, ulong)> ancestors)
+    /// <summary>What one directory holds, and below it what each of its subdirectories holds: made
+    /// by any thread, placed into the plan by one.</summary>
+    private sealed class Listing
     {
-        var entry = plan.Entries[directoryIndex];
+        public readonly List<TreeEntry> Children = new();
+        public Listing?[] Below = Array.Empty<Listing?>();
+        public int FileCount;
+        public long TotalBytes;
+    }
+
+    /// <summary>The directories from the root down to one being listed (symlink loops are refused by identity).</summary>
+    private sealed record Ancestor(FileStatus Status, Ancestor? Parent)
+    {
+        public bool Includes(in FileStatus status)
+        {
+            for (var at = this; at is not null; at = at.Parent)
+            {
+                if (at.Status.IsSameFile(status))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Lists a directory (null when it cannot be read: the problem is on its entry), then its
+    /// subdirectories, several at once with <see cref="TreeWalkOptions.Parallelism"/> above 1 (each
+    /// through its own descriptor, opened relative to this one).</summary>
+    private static Listing? ListDirectory(TreeEntry entry, DirectoryHandle directory, TreeWalkOptions options, Ancestor ancestors)
+    {
         List<(EntryName Name, byte Type)> names;
         try
         {
@@ -68,18 +108,18 @@ internal static class TreeWalker
         catch (SpliceException e)
         {
             entry.Problem = e;
-            return;
+            return null;
         }
 
         names.Sort(static (a, b) => a.Name.Bytes.SequenceCompareTo(b.Name.Bytes));
-        entry.FirstChild = plan.Entries.Count;
+        var listing = new Listing();
         foreach (var (name, _) in names)
         {
             options.Cancellation.ThrowIfCancellationRequested();
             FileStatus status;
             try
             {
-                if (Sys.TryStatAt(directory.Handle, name, followSymlinks: false, directory.PathOf(name)) is not { } seen)
+                if (Sys.TryStatIn(directory.Handle, directory.Path, name, followSymlinks: false) is not { } seen)
                 {
                     continue; // removed since the listing
                 }
@@ -88,12 +128,12 @@ internal static class TreeWalker
                 if (options.FollowSymlinks && status.Kind == FileKind.SymbolicLink)
                 {
                     // A dangling link stays a link: there is nothing else to copy.
-                    status = Sys.TryStatAt(directory.Handle, name, followSymlinks: true, directory.PathOf(name)) ?? status;
+                    status = Sys.TryStatIn(directory.Handle, directory.Path, name, followSymlinks: true) ?? status;
                 }
             }
             catch (SpliceException e)
             {
-                plan.Entries.Add(new TreeEntry(name, directoryIndex, default) { Problem = e });
+                listing.Children.Add(new TreeEntry(name, -1, default) { Problem = e });
                 continue;
             }
 
@@ -101,46 +141,102 @@ internal static class TreeWalker
             {
                 if (options.IncludeLeaf is null || options.IncludeLeaf(name.ToString()))
                 {
-                    plan.Entries.Add(new TreeEntry(name, directoryIndex, status));
-                    plan.FileCount++;
-                    plan.TotalBytes += status.Kind == FileKind.File ? status.Size : 0;
+                    listing.Children.Add(new TreeEntry(name, -1, status));
+                    listing.FileCount++;
+                    listing.TotalBytes += status.Kind == FileKind.File ? status.Size : 0;
                 }
 
                 continue;
             }
 
-            plan.Entries.Add(new TreeEntry(name, directoryIndex, status));
+            if (options.IncludeDirectory is null || options.IncludeDirectory(name.ToString()))
+            {
+                listing.Children.Add(new TreeEntry(name, -1, status));
+            }
         }
 
-        entry.ChildCount = plan.Entries.Count - entry.FirstChild;
-        for (int child = entry.FirstChild; child < entry.FirstChild + entry.ChildCount; child++)
+        var subdirectories = new List<int>();
+        for (int child = 0; child < listing.Children.Count; child++)
         {
-            var sub = plan.Entries[child];
-            if (!sub.IsDirectory || sub.Problem is not null)
+            if (listing.Children[child] is { IsDirectory: true, Problem: null })
             {
-                continue;
+                subdirectories.Add(child);
             }
+        }
 
-            var identity = (sub.Status.Device, sub.Status.Inode);
-            if (!ancestors.Add(identity))
+        listing.Below = new Listing?[listing.Children.Count];
+        if (options.Parallelism > 1 && subdirectories.Count > 1)
+        {
+            RunAll(subdirectories, options, child => listing.Below[child] = ListSubdirectory(listing.Children[child], directory, options, ancestors));
+        }
+        else
+        {
+            foreach (int child in subdirectories)
             {
-                sub.Problem = new SpliceRefusedException(Refusal.SymlinkLoop, $"'{directory.PathOf(sub.Name)}' leads back to a directory that is already being copied (a symbolic link loop); it was skipped.");
-                continue;
+                listing.Below[child] = ListSubdirectory(listing.Children[child], directory, options, ancestors);
             }
+        }
 
-            try
-            {
-                using var opened = directory.OpenChild(sub.Name, options.FollowSymlinks, sub.Status);
-                WalkDirectory(plan, child, opened, options, ancestors);
-            }
-            catch (Exception e) when (ItemFailure.IsExpected(e))
-            {
-                sub.Problem = e;
-            }
-            finally
-            {
-                ancestors.Remove(identity);
-            }
+        return listing;
+    }
+
+    private static Listing? ListSubdirectory(TreeEntry sub, DirectoryHandle directory, TreeWalkOptions options, Ancestor ancestors)
+    {
+        if (ancestors.Includes(sub.Status))
+        {
+            sub.Problem = new SpliceRefusedException(Refusal.SymlinkLoop, $"'{directory.PathOf(sub.Name)}' leads back to a directory that is already being copied (a symbolic link loop); it was skipped.");
+            return null;
+        }
+
+        try
+        {
+            using var opened = directory.OpenChild(sub.Name, options.FollowSymlinks, sub.Status);
+            return ListDirectory(sub, opened, options, new Ancestor(sub.Status, ancestors));
+        }
+        catch (Exception e) when (ItemFailure.IsExpected(e))
+        {
+            sub.Problem = e;
+            return null;
+        }
+    }
+
+    /// <summary>Runs the body for each item on up to <see cref="TreeWalkOptions.Parallelism"/> threads;
+    /// the first failure (Ctrl+C included) is rethrown as itself.</summary>
+    private static void RunAll(List<int> items, TreeWalkOptions options, Action<int> body)
+    {
+        try
+        {
+            Parallel.ForEach(items, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = options.Cancellation }, body);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+    }
+
+    /// <summary>Puts a listing into the plan in the walk's order: a directory's children together,
+    /// then, depth first, what each subdirectory holds.</summary>
+    private static void Place(TreePlan plan, int index, Listing? listing)
+    {
+        if (listing is null)
+        {
+            return;
+        }
+
+        var entry = plan.Entries[index];
+        entry.FirstChild = plan.Entries.Count;
+        foreach (var child in listing.Children)
+        {
+            child.Parent = index;
+            plan.Entries.Add(child);
+        }
+
+        entry.ChildCount = listing.Children.Count;
+        plan.FileCount += listing.FileCount;
+        plan.TotalBytes += listing.TotalBytes;
+        for (int child = 0; child < listing.Children.Count; child++)
+        {
+            Place(plan, entry.FirstChild + child, listing.Below[child]);
         }
     }
 }

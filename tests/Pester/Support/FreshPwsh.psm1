@@ -111,4 +111,4 @@ function Stop-FreshPwsh {
     $run
 }
 
-Export-ModuleMember -Function Invoke-FreshPwsh, Stop-FreshPwsh
+Export-ModuleMember -Function Invoke-FreshPwsh, Stop-FreshPwsh, Get-FreshPwshCommand

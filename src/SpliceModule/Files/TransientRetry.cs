@@ -1,0 +1,34 @@
+using System;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// -Retry: a file that fails with an error that may go away by itself (EAGAIN, EBUSY: a mount or a
+/// lock in the way; ETXTBSY: a program running from it; EIO: a network file system that lost its
+/// server for a moment) is tried again, from the start, after -RetryDelay. Any other error, and the
+/// last try's error, is reported at once. Ctrl+C ends the wait.
+/// </summary>
+internal static class TransientRetry
+{
+    public static T Run<T>(FileCopyRequest request, Func<T> attempt)
+    {
+        for (int tried = 1; ; tried++)
+        {
+            try
+            {
+                return attempt();
+            }
+            catch (SpliceException e) when (tried <= request.Retries && IsTransient(e.Errno))
+            {
+                request.OnRetry?.Invoke($"Copying '{request.SourcePath}' failed with {e.ErrnoName} (try {tried} of {request.Retries + 1}); trying again in {request.RetryDelay.TotalSeconds:0.###} s: {e.Message}");
+                if (request.Cancellation.WaitHandle.WaitOne(request.RetryDelay))
+                {
+                    request.Cancellation.ThrowIfCancellationRequested();
+                }
+            }
+        }
+    }
+
+    private static bool IsTransient(int errno) => errno is Errno.EAGAIN or Errno.EBUSY or Errno.ETXTBSY or Errno.EIO;
+}
