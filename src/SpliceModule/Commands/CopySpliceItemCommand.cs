@@ -13,7 +13,7 @@ namespace SpliceModule.Commands;
 /// <summary>Copy-SpliceItem: Copy-Item for files and directory trees, through the kernel's fastest path.</summary>
 [Cmdlet(VerbsCommon.Copy, "SpliceItem", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo), typeof(DirectoryInfo))]
-public sealed class CopySpliceItemCommand : SpliceCmdlet
+public sealed partial class CopySpliceItemCommand : SpliceCmdlet
 {
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
@@ -103,14 +103,14 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
     protected override void ProcessRecord()
     {
         bool literal = ParameterSetName == LiteralPathSet;
-        string destination;
-        try
+        if (IsRemote)
         {
-            destination = Destination is null ? _paths!.CurrentDirectory : _paths!.ResolveNew(Destination);
+            ProcessRemote(literal);
+            return;
         }
-        catch (Exception e) when (IsItemError(e))
+
+        if (!TryResolveDestination(out string destination))
         {
-            WriteItemError(e, Destination);
             return;
         }
 
@@ -119,7 +119,7 @@ public sealed class CopySpliceItemCommand : SpliceCmdlet
             string[] sources;
             try
             {
-                sources = _paths.ResolveExisting(input, literal).ToArray();
+                sources = _paths!.ResolveExisting(input, literal).ToArray();
             }
             catch (Exception e) when (IsItemError(e))
             {

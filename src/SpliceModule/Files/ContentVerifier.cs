@@ -29,7 +29,7 @@ internal static class ContentVerifier
         return sourceHash;
     }
 
-    private static string Hash(SafeFileHandle handle, CancellationToken cancellation)
+    internal static string Hash(SafeFileHandle handle, CancellationToken cancellation)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try

@@ -1,0 +1,214 @@
+BeforeDiscovery {
+    $script:Transports = @('Encrypted', 'Plain', 'Session') | ForEach-Object { @{ Transport = $_ } }
+}
+
+BeforeAll {
+    Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/RemoteHosts.psm1') -Force
+    $script:SkipReason = Get-RemoteHostSkipReason
+    $script:Remote = $null
+    if (-not $SkipReason) { $script:Remote = Start-RemoteHost -Label cp }
+
+    function Get-Sha([string] $Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash }
+
+    function New-TestFile([string] $Path, [long] $Size, [int] $Seed = 1) {
+        $bytes = [byte[]]::new($Size)
+        [Random]::new($Seed).NextBytes($bytes)
+        [IO.File]::WriteAllBytes($Path, $bytes)
+        Get-Item -LiteralPath $Path
+    }
+
+    # Runs $Body in a fresh pwsh with the built module and $session, a PSSession to the test host;
+    # returns what $Body returns (through JSON). $Body sees $HostRoot, the host's own directory.
+    function Invoke-WithSession([string] $Body) {
+        $script = @"
+Import-Module `$env:SPLICEMODULE_TEST_MODULE
+`$PSStyle.OutputRendering = 'PlainText'
+`$HostRoot = `$env:SM_ROOT
+`$session = New-PSSession -HostName `$env:SM_HOST -UserName root -KeyFilePath `$env:SM_KEY -Options @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = `$env:SM_KNOWN; BatchMode = 'yes'; LogLevel = 'ERROR' } -ErrorAction Stop
+try {
+$Body
+}
+finally { Remove-PSSession `$session }
+"@
+        Invoke-FreshPwsh -Json -Script $script -TimeoutSeconds 120 -Environment @{
+            SPLICEMODULE_TEST_MODULE = $env:SPLICEMODULE_TEST_MODULE
+            SM_HOST = $Remote.Address; SM_KEY = $Remote.KeyFile; SM_KNOWN = $Remote.KnownHosts; SM_ROOT = $Remote.Root
+        }
+    }
+
+    # What is left in a host's directory besides the expected names (temporary files, half copies).
+    function Get-Leftover([string] $Directory, [string[]] $Expected) {
+        @(Get-ChildItem -LiteralPath $Directory -Force -Recurse | Where-Object Name -NotIn $Expected | ForEach-Object FullName)
+    }
+
+    # TCP ports listening in the host's namespace, other than sshd's.
+    function Get-ExtraListener {
+        @(ip netns exec $Remote.Namespace ss -Hltn | Where-Object { $_ -and $_ -notmatch ':22\s' })
+    }
+}
+
+AfterAll {
+    Stop-RemoteHost $Remote
+}
+
+Describe 'Copy-SpliceItem -ToSession' {
+    BeforeEach {
+        if ($SkipReason) { return }
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+    }
+
+    It 'sends a file byte-identical with mode and times, into a directory under its own name (<Transport>)' -TestCases $Transports {
+        param($Transport)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive "to-$Transport.bin") (3MB + 17)
+        chmod 640 $source.FullName
+        touch -d '2001-02-03 04:05:06.789' $source.FullName
+        $result = Invoke-WithSession @"
+`$item = Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -Transport $Transport -PassThru
+@{ FullName = `$item.FullName; Computer = `$item.PSComputerName; Bytes = `$item.BytesCopied; Transport = "`$(`$item.Transport)" }
+"@
+        $copy = Join-Path $Remote.Root $source.Name
+        $result.FullName | Should -Be $copy
+        $result.Computer | Should -Be $Remote.Address
+        $result.Bytes | Should -Be $source.Length
+        $result.Transport | Should -Be $Transport
+        Get-Sha $copy | Should -Be (Get-Sha $source.FullName)
+        stat -c '%a %Y.%y' $copy | Should -Be (stat -c '%a %Y.%y' $source.FullName)
+        Get-Leftover $Remote.Root @($source.Name) | Should -BeNullOrEmpty
+        Get-ExtraListener | Should -BeNullOrEmpty -Because 'the data listener closes when the copy ends'
+    }
+
+    It 'copies an empty file and names a new file (<Transport>)' -TestCases $Transports {
+        param($Transport)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive "empty-$Transport") 0
+        Invoke-WithSession "Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `"`$HostRoot/renamed`" -ToSession `$session -Transport $Transport; 'ok'" | Should -Be 'ok'
+        (Get-Item -LiteralPath (Join-Path $Remote.Root 'renamed')).Length | Should -Be 0
+    }
+
+    It 'refuses a read-only destination without -Force and replaces it with -Force, as Copy-Item' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive 'ro.bin') 70000
+        $target = Join-Path $Remote.Root 'ro.bin'
+        Set-Content -LiteralPath $target -Value 'old'
+        chmod 444 $target
+        $result = Invoke-WithSession @"
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -ErrorVariable failed -ErrorAction SilentlyContinue
+`$first = @{ Id = `$failed[0].FullyQualifiedErrorId; Target = "`$(`$failed[0].TargetObject)" }
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -Force
+`$first
+"@
+        $result.Id | Should -BeLike 'DestinationReadOnly,*'
+        $result.Target | Should -Be $source.FullName
+        Get-Sha $target | Should -Be (Get-Sha $source.FullName)
+        Get-Leftover $Remote.Root @('ro.bin') | Should -BeNullOrEmpty
+    }
+
+    It 'writes nothing with -WhatIf' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive 'whatif.bin') 100
+        Invoke-WithSession "Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -WhatIf; 'ok'" | Should -Be 'ok'
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
+    }
+
+    It 'fails a missing remote directory with nothing left and no port open' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive 'nowhere.bin') 100
+        $result = Invoke-WithSession @"
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination "`$HostRoot/missing/x.bin" -ToSession `$session -ErrorVariable failed -ErrorAction SilentlyContinue
+@{ Id = `$failed[0].FullyQualifiedErrorId; Message = `$failed[0].Exception.Message }
+"@
+        $result.Id | Should -BeLike 'PathNotFound,*'
+        $result.Message | Should -BeLike "On '$($Remote.Address)':*"
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
+        Get-ExtraListener | Should -BeNullOrEmpty
+    }
+
+    It 'gives Copy-Item''s error ids for a relative remote path, no destination, and both sessions' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive 'ids.bin') 10
+        $result = Invoke-WithSession @"
+`$ids = @()
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination 'relative/x' -ToSession `$session -ErrorVariable failed -ErrorAction SilentlyContinue
+`$ids += `$failed[0].FullyQualifiedErrorId
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -ToSession `$session -ErrorVariable failed -ErrorAction SilentlyContinue
+`$ids += `$failed[0].FullyQualifiedErrorId
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -FromSession `$session -ErrorVariable failed -ErrorAction SilentlyContinue
+`$ids += `$failed[0].FullyQualifiedErrorId
+, `$ids
+"@
+        $result[0] | Should -BeLike 'RemotePathIsNotAbsolute,*'
+        $result[1] | Should -BeLike 'CopyItemRemoteDestinationIsNullOrEmpty,*'
+        $result[2] | Should -BeLike 'InvalidInput,*'
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
+    }
+
+    It 'checks the copy against the source''s SHA-256 with -Verify' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive 'verify.bin') 123457
+        $result = Invoke-WithSession "(Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -Verify -PassThru).Sha256"
+        $result | Should -Be (Get-Sha $source.FullName)
+    }
+}
+
+Describe 'Copy-SpliceItem -FromSession' {
+    BeforeEach {
+        if ($SkipReason) { return }
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+    }
+
+    It 'fetches a file byte-identical with mode and times, into a local directory under its own name (<Transport>)' -TestCases $Transports {
+        param($Transport)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $remoteFile = New-TestFile (Join-Path $Remote.Root "from-$Transport.bin") (2MB + 3)
+        chmod 600 $remoteFile.FullName
+        touch -d '1999-12-31 23:59:58.5' $remoteFile.FullName
+        $local = Join-Path $TestDrive "fetched-$Transport"
+        New-Item -ItemType Directory -Path $local | Out-Null
+        $result = Invoke-WithSession "(Copy-SpliceItem -Path '$($remoteFile.FullName)' -Destination '$local' -FromSession `$session -Transport $Transport -PassThru).FullName"
+        $copy = Join-Path $local $remoteFile.Name
+        $result | Should -Be $copy
+        Get-Sha $copy | Should -Be (Get-Sha $remoteFile.FullName)
+        stat -c '%a %Y.%y' $copy | Should -Be (stat -c '%a %Y.%y' $remoteFile.FullName)
+        @(Get-ChildItem -LiteralPath $local -Force).Count | Should -Be 1
+    }
+
+    It 'reports a missing remote file as PathNotFound and writes nothing' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $local = Join-Path $TestDrive 'nothing'
+        New-Item -ItemType Directory -Path $local | Out-Null
+        $result = Invoke-WithSession @"
+Copy-SpliceItem -Path "`$HostRoot/absent.bin" -Destination '$local' -FromSession `$session -ErrorVariable failed -ErrorAction SilentlyContinue
+`$failed[0].FullyQualifiedErrorId
+"@
+        $result | Should -BeLike 'PathNotFound,*'
+        Get-ChildItem -LiteralPath $local -Force | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'The module on a host that lacks it' {
+    It 'is sent over the session into a per-user cache checked by SHA-256, and found there the next time' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $version = (Import-PowerShellDataFile (Join-Path $env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1')).ModuleVersion
+        $cache = Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) "SpliceModule/$version"
+        if (Test-Path -LiteralPath $cache) { Remove-Item -LiteralPath $cache -Recurse -Force }
+        $source = New-TestFile (Join-Path $TestDrive 'boot.bin') 5000
+        $result = Invoke-WithSession @"
+`$before = (Invoke-Command -Session `$session { [bool](Get-Module SpliceModule) }) -eq `$true
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -Transport Plain
+`$base = Invoke-Command -Session `$session { (Get-Module SpliceModule).ModuleBase }
+@{ Before = `$before; Base = `$base }
+"@
+        $result.Before | Should -BeFalse
+        $result.Base | Should -Be $cache
+        Get-Sha (Join-Path $cache 'SpliceModule.dll') | Should -Be (Get-Sha (Join-Path $env:SPLICEMODULE_TEST_MODULE 'SpliceModule.dll'))
+        Get-Sha (Join-Path $Remote.Root 'boot.bin') | Should -Be (Get-Sha $source.FullName)
+
+        # A file in the cache that does not match is sent again.
+        Set-Content -LiteralPath (Join-Path $cache 'SpliceModule.psd1') -Value '# tampered'
+        Invoke-WithSession "Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -Force; 'ok'" | Should -Be 'ok'
+        Get-Sha (Join-Path $cache 'SpliceModule.psd1') | Should -Be (Get-Sha (Join-Path $env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1'))
+    }
+}
