@@ -212,3 +212,87 @@ Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSe
         Get-Sha (Join-Path $cache 'SpliceModule.psd1') | Should -Be (Get-Sha (Join-Path $env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1'))
     }
 }
+
+Describe 'The data connection''s listener' {
+    # Drives the far half (RemoteAgent) by hand through a session, so that a test can connect to
+    # its listener as a stranger would: with a wrong secret, a replayed one, a tampered record.
+    BeforeAll {
+        function Invoke-Listener([string] $Transport, [string] $Probe) {
+            Invoke-WithSession @"
+`$version = (Import-PowerShellDataFile (Join-Path `$env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1')).ModuleVersion
+Copy-SpliceItem -LiteralPath (Join-Path `$env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1') -Destination "`$HostRoot/warmup" -ToSession `$session -Transport Session
+Remove-Item "`$HostRoot/warmup"
+`$secret = [byte[]]::new(32); [Security.Cryptography.RandomNumberGenerator]::Fill(`$secret)
+`$key = [byte[]]::new(32); [Security.Cryptography.RandomNumberGenerator]::Fill(`$key)
+`$options = @{ Transport = '$Transport'; Secret = [Convert]::ToHexString(`$secret); Key = [Convert]::ToHexString(`$key) } | ConvertTo-Json -Compress
+`$header = @{ SourcePath = '/src/probe.bin'; Name = 'probe.bin'; Size = 100; Mode = 33188; Uid = 0; Gid = 0; AccessSeconds = 0; AccessNanoseconds = 0; ModifySeconds = 0; ModifyNanoseconds = 0 } | ConvertTo-Json -Compress
+`$endPoint = Invoke-Command -Session `$session { param(`$d, `$h, `$o) `$global:agent = [SpliceModule.Commands.RemoteAgent]::Receive(`$d, `$h, `$o); "`$(`$global:agent.Ready)" } -ArgumentList `$HostRoot, `$header, `$options
+`$listening = @(ss -Hltn | Out-String)
+function Connect([byte[]] `$first) {
+    `$client = [Net.Sockets.TcpClient]::new()
+    `$client.Connect([Net.IPEndPoint]::Parse(`$endPoint))
+    `$stream = `$client.GetStream()
+    `$stream.Write(`$first, 0, `$first.Length)
+    `$stream.Flush()
+    [pscustomobject]@{ Client = `$client; Stream = `$stream }
+}
+# A stranger's connection is closed without the listener reading past 32 bytes.
+function Test-Dropped(`$connection) {
+    `$connection.Stream.ReadTimeout = 10000
+    try { `$connection.Stream.Read([byte[]]::new(1), 0, 1) -eq 0 } catch [IO.IOException] { `$true } finally { `$connection.Client.Dispose() }
+}
+$Probe
+"@
+        }
+    }
+
+    BeforeEach {
+        if ($SkipReason) { return }
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+    }
+
+    It 'listens on the session''s address only, drops a wrong secret, takes the right one, then refuses it replayed' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $result = Invoke-Listener Plain @'
+$wrong = [byte[]]::new(32)
+$droppedWrong = Test-Dropped (Connect $wrong)
+$droppedSilent = Test-Dropped (Connect ([byte[]]::new(0)))
+$right = Connect $secret
+$payload = [byte[]](1..100)
+$right.Stream.Write($payload, 0, 100); $right.Client.Dispose()
+$done = Invoke-Command -Session $session { $global:agent.Finish(); $global:agent.Dispose() }
+$replayRefused = try { $c = Connect $secret; -not (Test-Dropped $c) -and $false } catch [Net.Sockets.SocketException] { $true }
+@{ EndPoint = $endPoint; DroppedWrong = $droppedWrong; DroppedSilent = $droppedSilent; Failed = [bool]$done.Failed; Path = $done.Path; ReplayRefused = $replayRefused }
+'@
+        $result.EndPoint | Should -BeLike "$($Remote.Address):*" -Because 'the listener binds to the address of the session, not to every address'
+        $listening = @(ip netns exec $Remote.Namespace ss -Hltn | Where-Object { $_ -notmatch ':22\s' })
+        $listening | Should -BeNullOrEmpty -Because 'the port closes once the right peer is in'
+        $result.DroppedWrong | Should -BeTrue
+        $result.DroppedSilent | Should -BeTrue -Because 'a connection that sends nothing is dropped after the handshake time-out'
+        $result.Failed | Should -BeFalse
+        $result.Path | Should -Be (Join-Path $Remote.Root 'probe.bin')
+        [IO.File]::ReadAllBytes((Join-Path $Remote.Root 'probe.bin')) | Should -Be ([byte[]](1..100))
+        $result.ReplayRefused | Should -BeTrue -Because 'the secret is good for one connection, after which nothing listens'
+    }
+
+    It 'fails the copy on a tampered record and writes nothing' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $result = Invoke-Listener Encrypted @'
+$aes = [Security.Cryptography.AesGcm]::new($key, 16)
+$plain = [byte[]](1..100)
+$header = [byte[]](0, 0, 0, 100)
+$nonce = [byte[]](0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0)
+$cipher = [byte[]]::new(100); $tag = [byte[]]::new(16)
+$aes.Encrypt($nonce, $plain, $cipher, $tag, $header)
+$cipher[42] = $cipher[42] -bxor 1
+$right = Connect $secret
+$right.Stream.Write($header, 0, 4); $right.Stream.Write($cipher, 0, 100); $right.Stream.Write($tag, 0, 16); $right.Stream.Flush()
+$done = Invoke-Command -Session $session { $global:agent.Finish(); $global:agent.Dispose() }
+$right.Client.Dispose()
+@{ Failed = [bool]$done.Failed; ErrorId = $done.ErrorId }
+'@
+        $result.Failed | Should -BeTrue
+        $result.ErrorId | Should -Be 'RecordAuthenticationFailed'
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
+    }
+}

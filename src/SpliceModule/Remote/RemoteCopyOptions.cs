@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace SpliceModule.Transfer;
 
@@ -10,6 +11,7 @@ namespace SpliceModule.Transfer;
 /// </summary>
 internal sealed record RemoteCopyOptions
 {
+    [JsonConverter(typeof(JsonStringEnumConverter))]
     public RemoteTransport Transport { get; init; } = RemoteTransport.Encrypted;
 
     public string Secret { get; init; } = string.Empty;
@@ -20,6 +22,7 @@ internal sealed record RemoteCopyOptions
 
     public bool Force { get; init; }
 
+    [JsonConverter(typeof(JsonStringEnumConverter))]
     public CopyPreserve Preserve { get; init; } = CopyPreserve.Mode | CopyPreserve.Timestamps;
 
     public bool Verify { get; init; }
