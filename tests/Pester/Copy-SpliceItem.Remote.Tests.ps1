@@ -296,3 +296,143 @@ $right.Client.Dispose()
         Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Faults during a remote copy' {
+    BeforeAll {
+        $script:NetemSkip = if ($SkipReason) { $SkipReason } else {
+            $probe = "smrq$(Get-Random -Maximum 99999)"
+            ip link add $probe type dummy 2>$null
+            tc qdisc add dev $probe root netem delay 1ms 2>$null
+            $netem = $LASTEXITCODE -eq 0
+            ip link del $probe 2>$null
+            $global:LASTEXITCODE = 0
+            if (-not $netem) { 'this kernel has no netem qdisc (sch_netem), so delay and loss cannot be made' }
+        }
+
+        # A copy slowed by a token bucket on the copying host's end of the link, running in the background.
+        function Start-SlowCopy([string] $Source, [string] $Transport, [string] $Body = $null) {
+            $copy = "Copy-SpliceItem -LiteralPath '$Source' -Destination `$HostRoot -ToSession `$session -Transport $Transport -ErrorVariable failed -ErrorAction SilentlyContinue"
+            $script = @"
+Import-Module `$env:SPLICEMODULE_TEST_MODULE
+`$PSStyle.OutputRendering = 'PlainText'
+`$HostRoot = `$env:SM_ROOT
+`$session = New-PSSession -HostName `$env:SM_HOST -UserName root -KeyFilePath `$env:SM_KEY -Options @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = `$env:SM_KNOWN; BatchMode = 'yes'; LogLevel = 'ERROR'; ServerAliveInterval = '2'; ServerAliveCountMax = '3' } -ErrorAction Stop
+Copy-SpliceItem -LiteralPath (Join-Path `$env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1') -Destination "`$HostRoot/warmup" -ToSession `$session -Transport Session
+Remove-Item "`$HostRoot/warmup"
+'started'
+`$watch = [Diagnostics.Stopwatch]::StartNew()
+$(if ($Body) { $Body } else { $copy })
+"ERRORID=`$(`$failed[0].FullyQualifiedErrorId)"
+"MESSAGE=`$(`$failed[0].Exception.Message)"
+"@
+            Invoke-FreshPwsh -Background -Script $script -Environment @{
+                SPLICEMODULE_TEST_MODULE = $env:SPLICEMODULE_TEST_MODULE
+                SM_HOST = $Remote.Address; SM_KEY = $Remote.KeyFile; SM_KNOWN = $Remote.KnownHosts; SM_ROOT = $Remote.Root
+            }
+        }
+
+        function Wait-Started($fresh) {
+            foreach ($try in 1..300) {
+                if ($fresh.Process.HasExited) { throw "The copy ended early: $($fresh.Output.Result) $($fresh.Error.Result)" }
+                if (@(ip netns exec $Remote.Namespace ss -Htn state established | Where-Object { $_ -notmatch ':22\s' }).Count -gt 0) { return }
+                Start-Sleep -Milliseconds 100
+            }
+            throw 'The data connection never opened.'
+        }
+
+        # Waits until the host has nothing listening but sshd (its far half has ended), at most 30 s.
+        function Wait-NoListener {
+            foreach ($try in 1..300) {
+                if (@(Get-ExtraListener).Count -eq 0) { return $true }
+                Start-Sleep -Milliseconds 100
+            }
+            $false
+        }
+    }
+
+    BeforeEach {
+        if ($SkipReason) { return }
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+        $script:Fresh = $null
+        $script:Source = (New-TestFile (Join-Path $TestDrive 'slow.bin') 24MB).FullName
+        tc qdisc add dev $Remote.Veth root tbf rate 24mbit burst 64kbit latency 2s
+    }
+
+    AfterEach {
+        if ($SkipReason) { return }
+        ip link set $Remote.Veth up
+        tc qdisc del dev $Remote.Veth root 2>$null
+        $global:LASTEXITCODE = 0
+        $null = Stop-FreshPwsh $Fresh
+    }
+
+    It 'fails with a clear error when the link goes down mid-transfer, leaving nothing on the host' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $script:Fresh = Start-SlowCopy $Source Plain
+        Wait-Started $Fresh
+        ip link set $Remote.Veth down
+        Start-Sleep -Seconds 20
+        ip link set $Remote.Veth up
+        $run = Stop-FreshPwsh $Fresh -WaitSeconds 90
+        $run.TimedOut | Should -BeFalse
+        $run.Output | Should -Match 'ERRORID=(DataConnection\w+|Timeout|BrokenPipe|RemoteScriptFailed),'
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
+        Wait-NoListener | Should -BeTrue
+    }
+
+    It 'fails with a clear error when the far pwsh is killed, leaving nothing on the host' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $script:Fresh = Start-SlowCopy $Source Encrypted
+        Wait-Started $Fresh
+        foreach ($id in Get-NamespaceProcessId $Remote.Namespace) {
+            if ((Get-Content -LiteralPath "/proc/$id/comm" -ErrorAction Ignore) -eq 'pwsh') { kill -9 $id }
+        }
+        $run = Stop-FreshPwsh $Fresh -WaitSeconds 60
+        $run.TimedOut | Should -BeFalse
+        $run.Output | Should -Match 'ERRORID=(DataConnection\w+|BrokenPipe|RemoteScriptFailed),'
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
+        Wait-NoListener | Should -BeTrue
+    }
+
+    It 'stops both ends on Ctrl+C, leaving no file, no listening port and no descriptor' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $body = @"
+`$shell = [powershell]::Create()
+`$null = `$shell.AddScript('Import-Module `$env:SPLICEMODULE_TEST_MODULE').Invoke()
+`$shell.Commands.Clear()
+`$before = @(Get-ChildItem /proc/self/fd).Count
+`$null = `$shell.AddCommand('Copy-SpliceItem').AddParameter('LiteralPath', '$Source').AddParameter('Destination', `$HostRoot).AddParameter('ToSession', `$session).AddParameter('Transport', 'Plain')
+`$running = `$shell.BeginInvoke()
+foreach (`$try in 1..300) {
+    if (@(ss -Htn state established dst $($Remote.Address) | Where-Object { `$_ -notmatch ':22(\s|$)' }).Count -gt 0) { break }
+    Start-Sleep -Milliseconds 50
+}
+Start-Sleep -Milliseconds 500
+`$watch.Restart()
+`$shell.Stop()
+"STOPPEDMS=`$(`$watch.ElapsedMilliseconds)"
+"STATE=`$(`$shell.InvocationStateInfo.State)"
+`$shell.Dispose()
+[GC]::Collect(); [GC]::WaitForPendingFinalizers()
+"FDDELTA=`$(@(Get-ChildItem /proc/self/fd).Count - `$before)"
+`$failed = @()
+"@
+        $script:Fresh = Start-SlowCopy $Source Plain $body
+        $run = Stop-FreshPwsh $Fresh -WaitSeconds 60
+        $run.TimedOut | Should -BeFalse
+        $run.Output | Should -Match 'STATE=Stopped'
+        [int]($run.Output | Select-String 'STOPPEDMS=(\d+)').Matches[0].Groups[1].Value | Should -BeLessThan 5000 -Because 'the stop does not wait for the far end'
+        [int]($run.Output | Select-String 'FDDELTA=(-?\d+)').Matches[0].Groups[1].Value | Should -BeLessOrEqual 0
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
+        Wait-NoListener | Should -BeTrue
+    }
+
+    It 'copies byte-identical through delay and packet loss (<Transport>)' -TestCases $Transports {
+        param($Transport)
+        if ($NetemSkip) { Set-ItResult -Skipped -Because $NetemSkip; return }
+        tc qdisc replace dev $Remote.Veth root netem delay 20ms 5ms loss 2%
+        $source = New-TestFile (Join-Path $TestDrive "lossy-$Transport.bin") (4MB + 1)
+        Invoke-WithSession "Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -Transport $Transport; 'ok'" | Should -Be 'ok'
+        Get-Sha (Join-Path $Remote.Root $source.Name) | Should -Be (Get-Sha $source.FullName)
+    }
+}
