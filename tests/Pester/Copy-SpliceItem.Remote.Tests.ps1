@@ -175,6 +175,20 @@ Describe 'Copy-SpliceItem -FromSession' {
         @(Get-ChildItem -LiteralPath $local -Force).Count | Should -Be 1
     }
 
+    It 'resolves wildcards on the far host, where the files are; one that matches nothing is silent' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        foreach ($name in 'a1.log', 'a2.log', 'b.log') { Set-Content -LiteralPath (Join-Path $Remote.Root $name) -Value $name }
+        $local = Join-Path $TestDrive 'globbed'
+        New-Item -ItemType Directory -Path $local | Out-Null
+        $result = Invoke-WithSession @"
+Copy-SpliceItem -Path "`$HostRoot/a*.log", "`$HostRoot/none*.txt" -Destination '$local' -FromSession `$session -ErrorVariable failed
+`$failed.Count
+"@
+        $result | Should -Be 0
+        @(Get-ChildItem -LiteralPath $local -Name | Sort-Object) | Should -Be @('a1.log', 'a2.log')
+        Get-Content -LiteralPath (Join-Path $local 'a2.log') | Should -Be 'a2.log'
+    }
+
     It 'reports a missing remote file as PathNotFound and writes nothing' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         $local = Join-Path $TestDrive 'nothing'
@@ -317,7 +331,7 @@ Import-Module `$env:SPLICEMODULE_TEST_MODULE
 `$PSStyle.OutputRendering = 'PlainText'
 `$HostRoot = `$env:SM_ROOT
 `$session = New-PSSession -HostName `$env:SM_HOST -UserName root -KeyFilePath `$env:SM_KEY -Options @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = `$env:SM_KNOWN; BatchMode = 'yes'; LogLevel = 'ERROR'; ServerAliveInterval = '2'; ServerAliveCountMax = '3' } -ErrorAction Stop
-Copy-SpliceItem -LiteralPath (Join-Path `$env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1') -Destination "`$HostRoot/warmup" -ToSession `$session -Transport Session
+Copy-SpliceItem -LiteralPath (Join-Path `$env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1') -Destination "`$HostRoot/warmup" -ToSession `$session -Transport Plain
 Remove-Item "`$HostRoot/warmup"
 'started'
 `$watch = [Diagnostics.Stopwatch]::StartNew()
@@ -400,11 +414,16 @@ $(if ($Body) { $Body } else { $copy })
 `$shell = [powershell]::Create()
 `$null = `$shell.AddScript('Import-Module `$env:SPLICEMODULE_TEST_MODULE').Invoke()
 `$shell.Commands.Clear()
-`$before = @(Get-ChildItem /proc/self/fd).Count
+# What the copy opens here: its source and sockets (pipes and the runtime's own files are left
+# out: the commands that list the descriptors hold pipes until collected, the runtime maps its dlls).
+`$before = @(find /proc/`$PID/fd -mindepth 1 -printf '%f>%l\n' 2>`$null | Where-Object { `$_ -match '>socket:' -or `$_ -like '*>$Source' })
 `$null = `$shell.AddCommand('Copy-SpliceItem').AddParameter('LiteralPath', '$Source').AddParameter('Destination', `$HostRoot).AddParameter('ToSession', `$session).AddParameter('Transport', 'Plain')
 `$running = `$shell.BeginInvoke()
 foreach (`$try in 1..300) {
-    if (@(ss -Htn state established dst $($Remote.Address) | Where-Object { `$_ -notmatch ':22(\s|$)' }).Count -gt 0) { break }
+    # Read from /proc/net/tcp in this process: a command started here would hold pipes until collected.
+    `$open = [Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties().GetActiveTcpConnections() |
+        Where-Object { "`$(`$_.RemoteEndPoint.Address)" -eq '$($Remote.Address)' -and `$_.RemoteEndPoint.Port -ne 22 -and "`$(`$_.State)" -eq 'Established' }
+    if (`$open) { break }
     Start-Sleep -Milliseconds 50
 }
 Start-Sleep -Milliseconds 500
@@ -414,7 +433,9 @@ Start-Sleep -Milliseconds 500
 "STATE=`$(`$shell.InvocationStateInfo.State)"
 `$shell.Dispose()
 [GC]::Collect(); [GC]::WaitForPendingFinalizers()
-"FDDELTA=`$(@(Get-ChildItem /proc/self/fd).Count - `$before)"
+`$after = @(find /proc/`$PID/fd -mindepth 1 -printf '%f>%l\n' 2>`$null | Where-Object { `$_ -match '>socket:' -or `$_ -like '*>$Source' })
+"FDDELTA=`$(`$after.Count - `$before.Count)"
+"NEWFDS=`$(Compare-Object `$before `$after | Where-Object SideIndicator -EQ '=>' | ForEach-Object InputObject)"
 `$failed = @()
 "@
         $script:Fresh = Start-SlowCopy $Source Plain $body
@@ -422,7 +443,7 @@ Start-Sleep -Milliseconds 500
         $run.TimedOut | Should -BeFalse
         $run.Output | Should -Match 'STATE=Stopped'
         [int]($run.Output | Select-String 'STOPPEDMS=(\d+)').Matches[0].Groups[1].Value | Should -BeLessThan 5000 -Because 'the stop does not wait for the far end'
-        [int]($run.Output | Select-String 'FDDELTA=(-?\d+)').Matches[0].Groups[1].Value | Should -BeLessOrEqual 0
+        [int]($run.Output | Select-String 'FDDELTA=(-?\d+)').Matches[0].Groups[1].Value | Should -BeLessOrEqual 0 -Because $run.Output
         Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
         Wait-NoListener | Should -BeTrue
     }
@@ -434,5 +455,43 @@ Start-Sleep -Milliseconds 500
         $source = New-TestFile (Join-Path $TestDrive "lossy-$Transport.bin") (4MB + 1)
         Invoke-WithSession "Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -Transport $Transport; 'ok'" | Should -Be 'ok'
         Get-Sha (Join-Path $Remote.Root $source.Name) | Should -Be (Get-Sha $source.FullName)
+    }
+}
+
+Describe 'Copy-SpliceItem -ToSession to several hosts at once' {
+    BeforeAll {
+        $script:Others = @()
+        if ($SkipReason) { return }
+        # The second extra host's directory is a tiny tmpfs: a copy there runs out of space.
+        $script:Others = @((Start-RemoteHost -Label fa), (Start-RemoteHost -Label fb -RootSize 256k))
+    }
+
+    AfterAll {
+        Stop-RemoteHost $Others
+    }
+
+    It 'sends one file to every host at once; a host that fails is an error for that host only' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+        $source = New-TestFile (Join-Path $TestDrive 'fan.bin') (2MB + 5)
+        $all = @($Remote) + $Others
+        $result = Invoke-FreshPwsh -Json -TimeoutSeconds 120 -Environment @{
+            SPLICEMODULE_TEST_MODULE = $env:SPLICEMODULE_TEST_MODULE
+            SM_HOSTS = ConvertTo-Json -Compress @($all | Select-Object Address, KeyFile, KnownHosts)
+        } -Script @"
+Import-Module `$env:SPLICEMODULE_TEST_MODULE
+`$PSStyle.OutputRendering = 'PlainText'
+`$sessions = @(foreach (`$h in (`$env:SM_HOSTS | ConvertFrom-Json)) { New-PSSession -HostName `$h.Address -UserName root -KeyFilePath `$h.KeyFile -Options @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = `$h.KnownHosts; BatchMode = 'yes'; LogLevel = 'ERROR' } -ErrorAction Stop })
+try {
+    `$copied = @(Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination '$($Remote.SharedRoot)' -ToSession `$sessions -PassThru -ErrorVariable failed -ErrorAction SilentlyContinue)
+    @{ Copied = @(`$copied | ForEach-Object PSComputerName); Failed = @(`$failed | ForEach-Object { "`$(`$_.FullyQualifiedErrorId)|`$(`$_.Exception.Message)" }) }
+}
+finally { `$sessions | Remove-PSSession }
+"@
+        @($result.Copied | Sort-Object) | Should -Be @(@($Remote, $Others[0]) | ForEach-Object Address | Sort-Object)
+        @($result.Failed).Count | Should -Be 1
+        $result.Failed[0] | Should -BeLike "SystemCallFailed,*|On '$($Others[1].Address)':*"
+        foreach ($h in $Remote, $Others[0]) { Get-Sha (Join-Path $h.Root 'fan.bin') | Should -Be (Get-Sha $source.FullName) }
+        Get-ChildItem -LiteralPath $Others[1].Root -Force | Should -BeNullOrEmpty -Because 'the host that ran out of space keeps nothing of the copy'
     }
 }

@@ -81,14 +81,50 @@ public sealed partial class CopySpliceItemCommand
 
             foreach (string source in sources.Where(s => IsNamedItemIncluded(NameOf(s))))
             {
-                foreach (var session in ToSession!)
-                {
-                    if (ShouldProcess($"Item: {source} Destination: {Destination} ComputerName: {session.ComputerName}", "Copy File"))
-                    {
-                        RemoteStep(source, session, host => RemoteFileCopy.ToHost(host, source, Destination, Options(), Cancellation, bytes => _progress!.Report(source, bytes)), result => WriteRemoteItem(result, session.ComputerName));
-                    }
-                }
+                CopyToHosts(source, ToSession!.Where(s => ShouldProcess($"Item: {source} Destination: {Destination} ComputerName: {s.ComputerName}", "Copy File")).ToList());
             }
+        }
+    }
+
+    /// <summary>One file to every host at once (RemoteFileCopy.ToHosts); a host that fails is an
+    /// error for that host, and the others complete.</summary>
+    private void CopyToHosts(string source, List<PSSession> sessions)
+    {
+        var ready = new List<(PSSession Session, RemoteHost Host)>();
+        foreach (var session in sessions)
+        {
+            try
+            {
+                ready.Add((session, HostFor(session)));
+            }
+            catch (Exception e) when (IsItemError(e) || e is ArgumentException)
+            {
+                WriteRemoteFailure(e, source);
+            }
+        }
+
+        if (ready.Count == 0)
+        {
+            return;
+        }
+
+        var progress = _progress!;
+        long before = progress.CompletedBytes;
+        progress.TotalBytes = before + (SizeOf(source) * ready.Count);
+        var outcomes = RemoteFileCopy.ToHosts(ready.Select(r => r.Host).ToArray(), source, Destination!, Options, Cancellation, sent => progress.Report(source, sent));
+        for (int i = 0; i < outcomes.Length; i++)
+        {
+            if (outcomes[i].Failure is { } failure)
+            {
+                WriteRemoteFailure(failure, source);
+                continue;
+            }
+
+            var result = outcomes[i].Result!;
+            progress.CompletedBytes += result.Bytes;
+            WriteVerbose($"Copied '{source}' to '{ready[i].Session.ComputerName}': {result.Bytes} bytes by {Transport} ({result.Method}) in {result.Duration.TotalMilliseconds:0.#} ms.");
+            TellAbout(result.DestinationPath, result.Metadata);
+            WriteRemoteItem(result, ready[i].Session.ComputerName);
         }
     }
 
@@ -99,12 +135,14 @@ public sealed partial class CopySpliceItemCommand
             return;
         }
 
-        foreach (string source in ParameterSetName == LiteralPathSet ? LiteralPath : Path)
+        bool literal = ParameterSetName == LiteralPathSet;
+        foreach (string source in (literal ? LiteralPath : Path).Where(RequireAbsolute).SelectMany(p => ResolveRemote(session, p, literal)))
         {
-            if (RequireAbsolute(source) && ShouldProcess($"Item: {source} Destination: {destination} ComputerName: {session.ComputerName}", "Copy File"))
+            if (IsNamedItemIncluded(NameOf(source)) && ShouldProcess($"Item: {source} Destination: {destination} ComputerName: {session.ComputerName}", "Copy File"))
             {
-                RemoteStep(source, session, host => RemoteFileCopy.FromHost(host, source, destination, Options(), Cancellation, bytes => _progress!.Report(source, bytes)), result =>
+                RemoteStep(source, session, host => RemoteFileCopy.FromHost(host, source, destination, Options(), Cancellation, bytes => _progress!.Report($"{source} from {session.ComputerName}", bytes)), result =>
                 {
+                    _progress!.CompletedBytes += result.Bytes;
                     TellAbout(result.DestinationPath, result.Metadata);
                     if (PassThru)
                     {
@@ -131,6 +169,38 @@ public sealed partial class CopySpliceItemCommand
         }
     }
 
+    /// <summary>-Path on the far host: wildcards are resolved there, where the files are (a
+    /// pattern that matches nothing is silent, as in Copy-Item); a literal path goes as it is.</summary>
+    private IEnumerable<string> ResolveRemote(PSSession session, string path, bool literal)
+    {
+        if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
+        {
+            return new[] { path };
+        }
+
+        try
+        {
+            var host = HostFor(session);
+            return RemoteFileCopy.Resolve(host, path, Cancellation);
+        }
+        catch (Exception e) when (IsItemError(e))
+        {
+            WriteRemoteFailure(e, path);
+            return Array.Empty<string>();
+        }
+    }
+
+    private RemoteHost HostFor(PSSession session)
+    {
+        if (!_hosts.TryGetValue(session, out var host))
+        {
+            host = RemoteHost.Prepare(session, Cancellation);
+            _hosts[session] = host;
+        }
+
+        return host;
+    }
+
     private RemoteCopyOptions Options() => RemoteCopyOptions.Fresh(Transport) with { Force = Force, Preserve = Preserve, Verify = Verify, Sync = Sync };
 
     /// <summary>Prepares the session's host once, runs one copy, reports its failure as an item's.</summary>
@@ -138,26 +208,28 @@ public sealed partial class CopySpliceItemCommand
     {
         try
         {
-            if (!_hosts.TryGetValue(session, out var host))
-            {
-                host = RemoteHost.Prepare(session, Cancellation);
-                _hosts[session] = host;
-            }
-
-            var result = copy(host);
+            var result = copy(HostFor(session));
             WriteVerbose($"Copied '{source}' {(FromSession is null ? "to" : "from")} '{session.ComputerName}': {result.Bytes} bytes by {Transport} ({result.Method}) in {result.Duration.TotalMilliseconds:0.#} ms.");
             done(result);
         }
-        catch (RemoteCopyException e)
-        {
-            var category = Enum.TryParse<ErrorCategory>(e.Category, out var given) ? given
-                : e.ErrorId is "SessionIsNotAvailable" or "RemoteNotLinux" or "RemoteModuleConflict" ? ErrorCategory.InvalidOperation : ErrorCategory.ConnectionError;
-            WriteItemError(e, source, e.ErrorId, category);
-        }
         catch (Exception e) when (IsItemError(e) || e is ArgumentException)
         {
-            WriteFailure(e, source);
+            WriteRemoteFailure(e, source);
         }
+    }
+
+    /// <summary>A remote copy's own failures keep their ids (and the far end's category); the rest as for a local copy.</summary>
+    private void WriteRemoteFailure(Exception e, string source)
+    {
+        if (e is not RemoteCopyException remote)
+        {
+            WriteFailure(e, source);
+            return;
+        }
+
+        var category = Enum.TryParse<ErrorCategory>(remote.Category, out var given) ? given
+            : remote.ErrorId is "SessionIsNotAvailable" or "RemoteNotLinux" or "RemoteModuleConflict" ? ErrorCategory.InvalidOperation : ErrorCategory.ConnectionError;
+        WriteItemError(remote, source, remote.ErrorId, category);
     }
 
     private bool RequireAbsolute(string remotePath)

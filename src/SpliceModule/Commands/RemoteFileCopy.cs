@@ -1,6 +1,8 @@
 using System;
 using System.Collections;
+using System.Linq;
 using System.Threading;
+using System.Threading.Tasks;
 using SpliceModule.Transfer;
 
 namespace SpliceModule.Commands;
@@ -13,6 +15,35 @@ namespace SpliceModule.Commands;
 /// </summary>
 internal static class RemoteFileCopy
 {
+    /// <summary>One file to several hosts at once, each on its own connection (the source is read
+    /// from the page cache by each): the copying thread waits, reporting the bytes sent to all of
+    /// them together, and gets each host's result or failure.</summary>
+    public static (FileCopyResult? Result, Exception? Failure)[] ToHosts(RemoteHost[] hosts, string source, string destination, Func<RemoteCopyOptions> options, CancellationToken cancellation, Action<long> report)
+    {
+        long[] sent = new long[hosts.Length];
+        var copies = hosts.Select((host, i) => Task.Run(() => ToHost(host, source, destination, options(), cancellation, bytes => Interlocked.Exchange(ref sent[i], bytes)))).ToArray();
+        long Total() => Enumerable.Range(0, sent.Length).Sum(i => Interlocked.Read(ref sent[i]));
+
+        // A continuation that never faults, to wait on without an AggregateException.
+        var all = Task.WhenAll(copies).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        try
+        {
+            while (!all.Wait(200))
+            {
+                report(Total());
+            }
+
+            report(Total());
+        }
+        finally
+        {
+            // Reporting throws once the pipeline stops (Ctrl+C): the copies see the same
+            // cancellation and close their files and connections within a wait slice; let them.
+            all.Wait(TimeSpan.FromSeconds(5));
+        }
+        return copies.Select(c => c.IsCompletedSuccessfully ? (c.Result, (Exception?)null) : ((FileCopyResult?)null, c.Exception?.GetBaseException() ?? new OperationCanceledException())).ToArray();
+    }
+
     public static FileCopyResult ToHost(RemoteHost host, string source, string destination, RemoteCopyOptions options, CancellationToken cancellation, Action<long> progress)
     {
         using var outgoing = new OutgoingFile(source, options.Verify, cancellation);
@@ -120,6 +151,15 @@ internal static class RemoteFileCopy
 
         far.Finish(cancellation);
         return result;
+    }
+
+    /// <summary>The far host's full paths for a -Path with wildcards.</summary>
+    public static string[] Resolve(RemoteHost host, string pattern, CancellationToken cancellation)
+    {
+        using var far = new RemoteInvocation(host.Session, RemoteScripts.Resolve, new Hashtable { ["Pattern"] = pattern });
+        object answer = far.Next(cancellation);
+        far.Finish(cancellation);
+        return answer is IEnumerable names and not string ? names.Cast<object>().Select(n => n.ToString()!).ToArray() : new[] { answer.ToString()! };
     }
 
     /// <summary>The far half's answer, or its failure as a RemoteCopyException with its error id.</summary>

@@ -38,6 +38,12 @@ internal static class RemoteScripts
         Move-Item -LiteralPath $temporary -Destination $file -Force
         """;
 
+    /// <summary>What a -Path with wildcards names on the far host (its full paths); nothing when it matches nothing.</summary>
+    public const string Resolve = """
+        param([string] $Pattern)
+        , @(Get-Item -Path $Pattern -Force -ErrorAction SilentlyContinue | ForEach-Object FullName)
+        """;
+
     /// <summary>The receiving end of one file (ToSession).</summary>
     public const string Receive = """
         param([string] $Destination, [string] $Header, [string] $Options)

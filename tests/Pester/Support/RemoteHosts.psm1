@@ -18,6 +18,9 @@
 #>
 Set-StrictMode -Version Latest
 
+# Where every host sees its own root (a bind mount in sshd's mount namespace); an empty directory here.
+$script:SharedRoot = Join-Path ([IO.Path]::GetTempPath()) 'splicemodule-remote-destination'
+
 function Get-RemoteHostSkipReason {
     if ((id -u) -ne '0') { return 'network namespaces and sshd need root' }
     if (-not (Test-Path /usr/sbin/sshd)) { return 'sshd is missing (apt-get install openssh-server; .ci/run does)' }
@@ -51,7 +54,9 @@ function Start-RemoteHost {
     [CmdletBinding()]
     param(
         # A short word for the names (letters only).
-        [string] $Label = 'h'
+        [string] $Label = 'h',
+        # Make the host's root a tmpfs of this size (for example 256k), to run a copy out of space.
+        [string] $RootSize
     )
 
     $tag = 'smr' + (-join ((0..4) | ForEach-Object { '{0:x}' -f (Get-Random -Maximum 16) })) + $Label.Substring(0, [Math]::Min(3, $Label.Length))
@@ -60,10 +65,16 @@ function Start-RemoteHost {
         Tag = $tag; Namespace = $tag; Veth = "$tag"; Peer = "${tag}p"; Directory = $dir
         Root = Join-Path $dir 'root'; Address = $null; LocalAddress = $null; KeyFile = Join-Path $dir 'client_key'
         KnownHosts = Join-Path $dir 'known_hosts'; SshdPid = $null; Subnet = $null
+        SharedRoot = $script:SharedRoot; RootMounted = $false
     }
     try {
         New-Item -ItemType Directory -Path $dir, $remoteHost.Root | Out-Null
         Invoke-Checked chmod @('700', $dir)
+        if ($RootSize) {
+            Invoke-Checked mount @('-t', 'tmpfs', '-o', "size=$RootSize", 'tmpfs', $remoteHost.Root)
+            $remoteHost.RootMounted = $true
+        }
+        New-Item -ItemType Directory -Path $script:SharedRoot -Force | Out-Null
         $subnet = Get-FreeSubnet
         $remoteHost.Subnet = $subnet
         $remoteHost.Address = "10.213.$subnet.2"
@@ -96,8 +107,18 @@ function Start-RemoteHost {
             'UsePAM no'
             'StrictModes no'
             "Subsystem powershell $(Get-SubsystemPwsh) -sshs -NoLogo -NoProfile"
+            # scp (SFTP since OpenSSH 9) and rsync -e ssh, for the benchmark's comparisons.
+            'Subsystem sftp internal-sftp'
         ) | Set-Content -LiteralPath $config
-        $sshd = Start-Process -FilePath ip -ArgumentList @('netns', 'exec', $remoteHost.Namespace, '/usr/sbin/sshd', '-D', '-e', '-f', $config) -PassThru -RedirectStandardError (Join-Path $dir 'sshd.log')
+        # sshd runs in a mount namespace of its own where the host's root is also at SharedRoot, so
+        # that one -Destination names each host's own directory (a fan-out to several hosts).
+        $launch = Join-Path $dir 'launch.sh'
+        @(
+            'set -e'
+            "mount --bind '$($remoteHost.Root)' '$($script:SharedRoot)'"
+            "exec /usr/sbin/sshd -D -e -f '$config'"
+        ) | Set-Content -LiteralPath $launch
+        $sshd = Start-Process -FilePath ip -ArgumentList @('netns', 'exec', $remoteHost.Namespace, 'unshare', '--mount', '--propagation', 'private', 'sh', $launch) -PassThru -RedirectStandardError (Join-Path $dir 'sshd.log')
         $remoteHost.SshdPid = $sshd.Id
         # Wait until sshd listens (it writes its pid file once bound).
         foreach ($try in 1..100) {
@@ -152,6 +173,7 @@ function Stop-RemoteHost {
         if ($one.SshdPid) { kill -9 $one.SshdPid 2>$null }
         # The root end of the pair goes with the namespace's end; delete it in case it did not.
         if (ip link show $one.Veth 2>$null) { ip link del $one.Veth 2>$null }
+        if ($one.RootMounted) { umount $one.Root 2>$null }
         if ($one.Directory -and (Test-Path -LiteralPath $one.Directory)) { Remove-Item -LiteralPath $one.Directory -Recurse -Force -ErrorAction SilentlyContinue }
         $global:LASTEXITCODE = 0
     }
