@@ -108,14 +108,14 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
     protected override void ProcessRecord()
     {
         bool literal = ParameterSetName == LiteralPathSet;
-        string destination;
-        try
+        if (IsRemote)
         {
-            destination = Destination is null ? _paths!.CurrentDirectory : _paths!.ResolveNew(Destination);
+            ProcessRemote(literal);
+            return;
         }
-        catch (Exception e) when (IsItemError(e))
+
+        if (!TryResolveDestination(out string destination))
         {
-            WriteItemError(e, Destination);
             return;
         }
 
@@ -124,7 +124,7 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
             string[] sources;
             try
             {
-                sources = _paths.ResolveExisting(input, literal, includeHidden: Force).ToArray();
+                sources = _paths!.ResolveExisting(input, literal, includeHidden: Force).ToArray();
             }
             catch (Exception e) when (IsItemError(e))
             {

@@ -1,0 +1,172 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Copy-SpliceItem -ToSession against Copy-Item -ToSession, scp and rsync -e ssh, to a real
+    OpenSSH host in a network namespace joined by a veth pair (root only).
+.DESCRIPTION
+    The host is made by tests/Pester/Support/RemoteHosts.psm1 (sshd with a pwsh subsystem) and
+    torn down at the end. All contenders run in this one pwsh session, module imported and the
+    session warmed up (the module is already on the host) first. Each round runs the contenders
+    in a rotated order, removes the previous copy and runs `sync` before every copy; the table
+    shows medians, best and worst, and throughput.
+
+    1. Large file: -Size (1 GiB; Quick: 64 MiB) of random bytes by Copy-SpliceItem -Transport
+       Encrypted and Plain, scp and rsync -e ssh.
+    2. Slow contenders: Copy-Item -ToSession and Copy-SpliceItem -Transport Session move a few
+       MiB a second here, so they copy -SlowSize (128 MiB; Quick: 16 MiB) instead, and are
+       compared by throughput with scp on the same file.
+    Results: Remote.md and Remote.json in -ResultsPath. Not measured yet (the copies do not do
+    them): trees, and one read fanned out to several hosts.
+.EXAMPLE
+    ./build.ps1 -Task Bench -BenchName Remote
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $ResultsPath,
+    [switch] $Quick,
+    [long] $Size = 1GB,
+    [long] $SlowSize = 128MB,
+    [string] $WorkPath = [IO.Path]::GetTempPath()
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+Import-Module (Resolve-Path -LiteralPath $ModulePath).Path -Force
+Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Support/RemoteHosts.psm1') -Force
+if ($why = Get-RemoteHostSkipReason) { throw "The remote benchmark cannot run here: $why." }
+
+$rounds = if ($Quick) { 3 } else { 7 }
+if ($Quick) { $Size = 64MB; $SlowSize = 16MB }
+
+function Get-Median([double[]] $Values) {
+    $sorted = @($Values | Sort-Object)
+    $middle = [int][Math]::Floor($sorted.Count / 2)
+    if ($sorted.Count % 2) { $sorted[$middle] } else { ($sorted[$middle - 1] + $sorted[$middle]) / 2 }
+}
+
+# Each contender once per round (plus an untimed warm-up round), rotated; $Target is removed first.
+function Measure-Contenders([Collections.Specialized.OrderedDictionary] $Contenders, [string] $Source, [string] $Target) {
+    $names = @($Contenders.Keys)
+    $samples = @{}
+    foreach ($name in $names) { $samples[$name] = [Collections.Generic.List[double]]::new() }
+    foreach ($round in 0..$rounds) {
+        $order = foreach ($i in 0..($names.Count - 1)) { $names[($i + $round) % $names.Count] }
+        foreach ($name in $order) {
+            if (Test-Path -LiteralPath $Target) { Remove-Item -LiteralPath $Target -Force }
+            sync
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            & $Contenders[$name] $Source
+            $clock.Stop()
+            if ((Get-Item -LiteralPath $Target).Length -ne (Get-Item -LiteralPath $Source).Length) { throw "$name did not copy all of '$Source'." }
+            if ($round -gt 0) { $samples[$name].Add($clock.Elapsed.TotalSeconds) }
+        }
+        Write-Host ("  round {0}: {1}" -f $(if ($round) { $round } else { 'warm-up' }), ($order -join ', '))
+    }
+    $bytes = (Get-Item -LiteralPath $Source).Length
+    foreach ($name in $names) {
+        $median = Get-Median $samples[$name]
+        [pscustomobject]@{
+            Contender = $name; MedianSeconds = [Math]::Round($median, 3)
+            Best = [Math]::Round(($samples[$name] | Measure-Object -Minimum).Minimum, 3)
+            Worst = [Math]::Round(($samples[$name] | Measure-Object -Maximum).Maximum, 3)
+            MiBPerSecond = [Math]::Round($bytes / 1MB / $median, 1)
+            Samples = @($samples[$name] | ForEach-Object { [Math]::Round($_, 3) })
+        }
+    }
+}
+
+$work = Join-Path $WorkPath "splicemodule-remotebench-$PID"
+New-Item -ItemType Directory -Path $work | Out-Null
+$remoteHost = $null
+$session = $null
+$sections = [ordered]@{}
+$previousProgress = $ProgressPreference
+try {
+    $ProgressPreference = 'SilentlyContinue'
+    $remoteHost = Start-RemoteHost -Label bench
+    $session = New-RemoteHostSession $remoteHost
+    $ssh = Get-RemoteHostSshArgument $remoteHost
+    $sshCommand = "ssh $($ssh -join ' ')"
+    $to = "root@$($remoteHost.Address):$($remoteHost.Root)/"
+    $root = $remoteHost.Root
+
+    $large = Join-Path $work 'large.bin'
+    $slow = Join-Path $work 'slow.bin'
+    Write-Host "Making $($Size / 1MB) MiB and $($SlowSize / 1MB) MiB files ..."
+    bash -c "head -c $Size /dev/urandom > '$large'; head -c $SlowSize /dev/urandom > '$slow'"
+    Copy-SpliceItem -LiteralPath $slow -Destination $root -ToSession $session -Transport Plain
+    Remove-Item -LiteralPath (Join-Path $root 'slow.bin')
+
+    $fast = [ordered]@{
+        'Copy-SpliceItem -Transport Plain' = { param($s) Copy-SpliceItem -LiteralPath $s -Destination $root -ToSession $session -Transport Plain }
+        'Copy-SpliceItem -Transport Encrypted' = { param($s) Copy-SpliceItem -LiteralPath $s -Destination $root -ToSession $session -Transport Encrypted }
+        'scp' = { param($s) scp -q @ssh $s $to; if ($LASTEXITCODE) { throw 'scp failed' } }
+        'rsync -e ssh' = { param($s) rsync -q --inplace -e $sshCommand $s $to; if ($LASTEXITCODE) { throw 'rsync failed' } }
+    }
+    Write-Host "Large file ($($Size / 1MB) MiB):"
+    $measured = @(Measure-Contenders $fast $large (Join-Path $root 'large.bin'))
+    $scp = ($measured | Where-Object Contender -EQ 'scp').MedianSeconds
+    $sections['Large'] = @{
+        Title = "One $($Size / 1MB) MiB file to one host (VsScp: scp's median over this one; above 1 is faster)"
+        Rows = @($measured | ForEach-Object { $_ | Add-Member -PassThru VsScp ([Math]::Round($scp / $_.MedianSeconds, 2)) })
+    }
+
+    $slowContenders = [ordered]@{
+        'Copy-Item -ToSession' = { param($s) Copy-Item -LiteralPath $s -Destination $root -ToSession $session }
+        'Copy-SpliceItem -Transport Session' = { param($s) Copy-SpliceItem -LiteralPath $s -Destination $root -ToSession $session -Transport Session }
+        'scp' = { param($s) scp -q @ssh $s $to; if ($LASTEXITCODE) { throw 'scp failed' } }
+    }
+    Write-Host "Slow contenders ($($SlowSize / 1MB) MiB):"
+    $measuredSlow = @(Measure-Contenders $slowContenders $slow (Join-Path $root 'slow.bin'))
+    $copyItemRate = ($measuredSlow | Where-Object Contender -EQ 'Copy-Item -ToSession').MiBPerSecond
+    $sections['Slow'] = @{
+        Title = "One $($SlowSize / 1MB) MiB file to one host (VsCopyItem: throughput over Copy-Item -ToSession's)"
+        Rows = @($measuredSlow | ForEach-Object { $_ | Add-Member -PassThru VsCopyItem ([Math]::Round($_.MiBPerSecond / $copyItemRate, 2)) })
+    }
+    $encryptedRate = ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Encrypted').MiBPerSecond
+    $plainRate = ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Plain').MiBPerSecond
+    $sections['Goals'] = @{
+        Title = 'Against the goals of the issue (throughput ratios; Copy-Item measured on the smaller file)'
+        Rows = @(
+            [pscustomobject]@{ Goal = 'Encrypted >= 3x scp'; Ratio = [Math]::Round($scp / ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Encrypted').MedianSeconds, 2) }
+            [pscustomobject]@{ Goal = 'Encrypted >= 50x Copy-Item -ToSession'; Ratio = [Math]::Round($encryptedRate / $copyItemRate, 1) }
+            [pscustomobject]@{ Goal = 'Plain >= 8x scp'; Ratio = [Math]::Round($scp / ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Plain').MedianSeconds, 2) }
+            [pscustomobject]@{ Goal = 'Plain over Copy-Item -ToSession'; Ratio = [Math]::Round($plainRate / $copyItemRate, 1) }
+        )
+    }
+}
+finally {
+    $ProgressPreference = $previousProgress
+    if ($session) { Remove-PSSession $session }
+    Stop-RemoteHost $remoteHost
+    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
+}
+
+$meta = [ordered]@{
+    Date = (Get-Date).ToUniversalTime().ToString('u')
+    Quick = [bool]$Quick
+    Rounds = $rounds
+    Load = (Get-Content -LiteralPath /proc/loadavg -ErrorAction Ignore)
+    Kernel = (uname -r)
+    Cores = [Environment]::ProcessorCount
+    Ssh = ((ssh -V 2>&1) | Out-String).Trim()
+}
+New-Item -ItemType Directory -Path $ResultsPath -Force | Out-Null
+$markdown = [Text.StringBuilder]::new()
+$null = $markdown.AppendLine('# Remote benchmark').AppendLine()
+$null = $markdown.AppendLine("$($meta.Date), a host in a network namespace over a veth pair, $($meta.Ssh), kernel $($meta.Kernel), $($meta.Cores) cores, load $($meta.Load), medians of $rounds rounds$(if ($Quick) { ' (-Quick: small sizes, not for numbers)' })").AppendLine()
+foreach ($key in $sections.Keys) {
+    $section = $sections[$key]
+    Write-Host "`n$($section.Title)"
+    $section.Rows | Select-Object * -ExcludeProperty Samples | Format-Table -AutoSize | Out-String | Write-Host
+    $null = $markdown.AppendLine("## $($section.Title)").AppendLine()
+    $columns = @($section.Rows[0].PSObject.Properties.Name | Where-Object { $_ -ne 'Samples' })
+    $null = $markdown.AppendLine('| ' + ($columns -join ' | ') + ' |').AppendLine('|' + (($columns | ForEach-Object { '---' }) -join '|') + '|')
+    foreach ($row in $section.Rows) { $null = $markdown.AppendLine('| ' + (($columns | ForEach-Object { $row.$_ }) -join ' | ') + ' |') }
+    $null = $markdown.AppendLine()
+}
+$name = 'Remote'
+Set-Content -LiteralPath (Join-Path $ResultsPath "$name.md") -Value $markdown.ToString()
+[ordered]@{ Meta = $meta; Sections = $sections } | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath (Join-Path $ResultsPath "$name.json")
+Write-Host "Results in $(Join-Path $ResultsPath "$name.md")"

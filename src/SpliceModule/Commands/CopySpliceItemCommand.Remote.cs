@@ -1,0 +1,269 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using SpliceModule.Transfer;
+
+namespace SpliceModule.Commands;
+
+/// <summary>
+/// Copy-SpliceItem -ToSession / -FromSession: Copy-Item's remote copy, with the PSSession as the
+/// control channel only (RemoteHost, RemoteAgent) and the bytes on a direct data connection
+/// (Remote/DataPath) or, with -Transport Session, through the session in binary chunks.
+/// Remote paths are absolute, as Copy-Item requires; its error ids where it has one.
+/// </summary>
+public sealed partial class CopySpliceItemCommand
+{
+    private readonly Dictionary<PSSession, RemoteHost> _hosts = new();
+
+    /// <summary>Copy to these sessions' hosts; -Destination is a path there.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public PSSession[]? ToSession { get; set; }
+
+    /// <summary>Copy from this session's host; -Path is a path there.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNull]
+    public PSSession? FromSession { get; set; }
+
+    /// <summary>How the bytes travel to or from a session's host.</summary>
+    [Parameter]
+    public RemoteTransport Transport { get; set; } = RemoteTransport.Encrypted;
+
+    private bool IsRemote => ToSession is not null || FromSession is not null;
+
+    private void ProcessRemote(bool literal)
+    {
+        if (ToSession is not null && FromSession is not null)
+        {
+            WriteError(new ErrorRecord(new ArgumentException("Copy-SpliceItem takes -FromSession or -ToSession, not both."), "InvalidInput", ErrorCategory.InvalidArgument, null));
+            return;
+        }
+
+        if (ToSession is not null)
+        {
+            CopyToSessions(literal);
+        }
+        else
+        {
+            CopyFromSession(FromSession!);
+        }
+    }
+
+    private void CopyToSessions(bool literal)
+    {
+        if (string.IsNullOrEmpty(Destination))
+        {
+            WriteError(new ErrorRecord(new ArgumentNullException(nameof(Destination), "The remote path Destination must be given for a copy to a session."), "CopyItemRemoteDestinationIsNullOrEmpty", ErrorCategory.InvalidArgument, null));
+            return;
+        }
+
+        if (!RequireAbsolute(Destination))
+        {
+            return;
+        }
+
+        foreach (string input in literal ? LiteralPath : Path)
+        {
+            string[] sources;
+            try
+            {
+                sources = _paths!.ResolveExisting(input, literal).ToArray();
+            }
+            catch (Exception e) when (IsItemError(e))
+            {
+                WriteItemError(e, input);
+                continue;
+            }
+
+            foreach (string source in sources.Where(s => IsNamedItemIncluded(NameOf(s))))
+            {
+                CopyToHosts(source, ToSession!.Where(s => ShouldProcess($"Item: {source} Destination: {Destination} ComputerName: {s.ComputerName}", "Copy File")).ToList());
+            }
+        }
+    }
+
+    /// <summary>One file to every host at once (RemoteFileCopy.ToHosts); a host that fails is an
+    /// error for that host, and the others complete.</summary>
+    private void CopyToHosts(string source, List<PSSession> sessions)
+    {
+        var ready = new List<(PSSession Session, RemoteHost Host)>();
+        foreach (var session in sessions)
+        {
+            try
+            {
+                ready.Add((session, HostFor(session)));
+            }
+            catch (Exception e) when (IsItemError(e) || e is ArgumentException)
+            {
+                WriteRemoteFailure(e, source);
+            }
+        }
+
+        if (ready.Count == 0)
+        {
+            return;
+        }
+
+        var progress = _progress!;
+        long before = progress.CompletedBytes;
+        progress.TotalBytes = before + (SizeOf(source) * ready.Count);
+        var outcomes = RemoteFileCopy.ToHosts(ready.Select(r => r.Host).ToArray(), source, Destination!, Options, Cancellation, sent => progress.Report(source, sent));
+        for (int i = 0; i < outcomes.Length; i++)
+        {
+            if (outcomes[i].Failure is { } failure)
+            {
+                WriteRemoteFailure(failure, source);
+                continue;
+            }
+
+            var result = outcomes[i].Result!;
+            progress.CompletedBytes += result.Bytes;
+            WriteVerbose($"Copied '{source}' to '{ready[i].Session.ComputerName}': {result.Bytes} bytes by {Transport} ({result.Method}) in {result.Duration.TotalMilliseconds:0.#} ms.");
+            TellAbout(result.DestinationPath, result.Metadata);
+            WriteRemoteItem(result, ready[i].Session.ComputerName);
+        }
+    }
+
+    private void CopyFromSession(PSSession session)
+    {
+        if (!TryResolveDestination(out string destination))
+        {
+            return;
+        }
+
+        bool literal = ParameterSetName == LiteralPathSet;
+        foreach (string source in (literal ? LiteralPath : Path).Where(RequireAbsolute).SelectMany(p => ResolveRemote(session, p, literal)))
+        {
+            if (IsNamedItemIncluded(NameOf(source)) && ShouldProcess($"Item: {source} Destination: {destination} ComputerName: {session.ComputerName}", "Copy File"))
+            {
+                RemoteStep(source, session, host => RemoteFileCopy.FromHost(host, source, destination, Options(), Cancellation, bytes => _progress!.Report($"{source} from {session.ComputerName}", bytes)), result =>
+                {
+                    _progress!.CompletedBytes += result.Bytes;
+                    TellAbout(result.DestinationPath, result.Metadata);
+                    if (PassThru)
+                    {
+                        WriteCopiedItem(result.DestinationPath, result);
+                    }
+                });
+            }
+        }
+    }
+
+    /// <summary>The local destination (PowerShell's location when none is given); false after reporting why not.</summary>
+    private bool TryResolveDestination(out string destination)
+    {
+        try
+        {
+            destination = Destination is null ? _paths!.CurrentDirectory : _paths!.ResolveNew(Destination);
+            return true;
+        }
+        catch (Exception e) when (IsItemError(e))
+        {
+            WriteItemError(e, Destination);
+            destination = string.Empty;
+            return false;
+        }
+    }
+
+    /// <summary>-Path on the far host: wildcards are resolved there, where the files are (a
+    /// pattern that matches nothing is silent, as in Copy-Item); a literal path goes as it is.</summary>
+    private IEnumerable<string> ResolveRemote(PSSession session, string path, bool literal)
+    {
+        if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
+        {
+            return new[] { path };
+        }
+
+        try
+        {
+            var host = HostFor(session);
+            return RemoteFileCopy.Resolve(host, path, Cancellation);
+        }
+        catch (Exception e) when (IsItemError(e))
+        {
+            WriteRemoteFailure(e, path);
+            return Array.Empty<string>();
+        }
+    }
+
+    private RemoteHost HostFor(PSSession session)
+    {
+        if (!_hosts.TryGetValue(session, out var host))
+        {
+            host = RemoteHost.Prepare(session, Cancellation);
+            _hosts[session] = host;
+        }
+
+        return host;
+    }
+
+    private RemoteCopyOptions Options() => RemoteCopyOptions.Fresh(Transport) with { Force = Force, Preserve = Preserve, Verify = Verify, Sync = Sync };
+
+    /// <summary>Prepares the session's host once, runs one copy, reports its failure as an item's.</summary>
+    private void RemoteStep(string source, PSSession session, Func<RemoteHost, FileCopyResult> copy, Action<FileCopyResult> done)
+    {
+        try
+        {
+            var result = copy(HostFor(session));
+            WriteVerbose($"Copied '{source}' {(FromSession is null ? "to" : "from")} '{session.ComputerName}': {result.Bytes} bytes by {Transport} ({result.Method}) in {result.Duration.TotalMilliseconds:0.#} ms.");
+            done(result);
+        }
+        catch (Exception e) when (IsItemError(e) || e is ArgumentException)
+        {
+            WriteRemoteFailure(e, source);
+        }
+    }
+
+    /// <summary>A remote copy's own failures keep their ids (and the far end's category); the rest as for a local copy.</summary>
+    private void WriteRemoteFailure(Exception e, string source)
+    {
+        if (e is not RemoteCopyException remote)
+        {
+            WriteFailure(e, source);
+            return;
+        }
+
+        var category = Enum.TryParse<ErrorCategory>(remote.Category, out var given) ? given
+            : remote.ErrorId is "SessionIsNotAvailable" or "RemoteNotLinux" or "RemoteModuleConflict" ? ErrorCategory.InvalidOperation : ErrorCategory.ConnectionError;
+        WriteItemError(remote, source, remote.ErrorId, category);
+    }
+
+    private bool RequireAbsolute(string remotePath)
+    {
+        if (remotePath.StartsWith('/'))
+        {
+            return true;
+        }
+
+        WriteError(new ErrorRecord(new ArgumentException($"The remote path '{remotePath}' is not absolute; paths on a session's host must start with '/'."), "RemotePathIsNotAbsolute", ErrorCategory.InvalidArgument, remotePath));
+        return false;
+    }
+
+    /// <summary>The file made on the far host, as -PassThru shows it, with the host's name.</summary>
+    private void WriteRemoteItem(FileCopyResult result, string computer)
+    {
+        if (!PassThru)
+        {
+            return;
+        }
+
+        var item = new PSObject();
+        item.TypeNames.Insert(0, "SpliceModule.RemoteCopiedFile");
+        item.Properties.Add(new PSNoteProperty("Name", System.IO.Path.GetFileName(result.DestinationPath)));
+        item.Properties.Add(new PSNoteProperty("FullName", result.DestinationPath));
+        item.Properties.Add(new PSNoteProperty("Length", result.Bytes));
+        item.Properties.Add(new PSNoteProperty("CopyMethod", result.Method));
+        item.Properties.Add(new PSNoteProperty("BytesCopied", result.Bytes));
+        item.Properties.Add(new PSNoteProperty("Duration", result.Duration));
+        item.Properties.Add(new PSNoteProperty("BytesPerSecond", result.Duration.TotalSeconds > 0 ? (long)(result.Bytes / result.Duration.TotalSeconds) : 0L));
+        item.Properties.Add(new PSNoteProperty("SourcePath", result.SourcePath));
+        item.Properties.Add(new PSNoteProperty("Sha256", result.Sha256));
+        item.Properties.Add(new PSNoteProperty("Transport", Transport));
+        item.Properties.Add(new PSNoteProperty("PSComputerName", computer));
+        WriteObject(item);
+    }
+}

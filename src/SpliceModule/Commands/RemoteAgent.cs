@@ -1,0 +1,165 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Net;
+using System.Threading;
+using SpliceModule.Transfer;
+
+namespace SpliceModule.Commands;
+
+/// <summary>
+/// The far end of Copy-SpliceItem -ToSession/-FromSession: what the scripts that the copying host
+/// runs through the PSSession call on the remote host (RemoteScripts). Not for scripts of users.
+/// Nothing here throws for a failed item: the first failure is kept and <see cref="Finish"/>
+/// returns it with its error id, so that the copying host reports it as Copy-Item would.
+/// </summary>
+public sealed class RemoteAgent : IDisposable
+{
+    private readonly RemoteCopyOptions _options;
+    private readonly CancellationTokenSource _stopping = new();
+    private IncomingFile? _incoming;
+    private OutgoingFile? _outgoing;
+    private DataListener? _listener;
+    private Hashtable? _failure;
+
+    private RemoteAgent(string optionsJson) => _options = RemoteCopyOptions.FromJson(optionsJson);
+
+    /// <summary>What the copying host waits for first: the listener's address:port (direct
+    /// transports, receiving), the file header (sending), "ready" (Session, receiving), or the failure.</summary>
+    public object? Ready { get; private set; }
+
+    /// <summary>The bytes go through the session (output chunks, or pipeline input).</summary>
+    public bool ThroughSession => _options.Transport == RemoteTransport.Session;
+
+    /// <summary>The receiving end (ToSession): resolves and checks the destination, and for a direct
+    /// transport listens on the address this host has on the SSH connection.</summary>
+    public static RemoteAgent Receive(string destination, string headerJson, string optionsJson)
+    {
+        var agent = new RemoteAgent(optionsJson);
+        agent.Try(() =>
+        {
+            var header = RemoteFileHeader.FromJson(headerJson);
+            agent._incoming = new IncomingFile(destination, header, agent._options.RequestFor(header.SourcePath, destination, agent._stopping.Token));
+            if (agent._options.Transport == RemoteTransport.Session)
+            {
+                agent.Ready = "ready";
+                return;
+            }
+
+            agent._listener = new DataListener(SshConnection.ThisHost());
+            agent.Ready = agent._listener.EndPoint.ToString();
+        });
+        return agent;
+    }
+
+    /// <summary>The sending end (FromSession): opens the source and announces it.</summary>
+    public static RemoteAgent Send(string path, string optionsJson)
+    {
+        var agent = new RemoteAgent(optionsJson);
+        agent.Try(() =>
+        {
+            agent._outgoing = new OutgoingFile(path, agent._options.Verify, agent._stopping.Token);
+            agent.Ready = agent._outgoing.Header.ToJson();
+        });
+        return agent;
+    }
+
+    /// <summary>Session transport, receiving: one chunk that came through the session.</summary>
+    public void Write(byte[] chunk) => Try(() => _incoming?.Write(chunk));
+
+    /// <summary>Session transport, sending: the file in chunks, each a new array (the session serializes it).</summary>
+    public IEnumerable<byte[]> Chunks()
+    {
+        if (_outgoing is null || _failure is not null)
+        {
+            yield break;
+        }
+
+        using var chunks = _outgoing.Chunks(OutgoingFile.SessionChunk, _stopping.Token).GetEnumerator();
+        while (true)
+        {
+            byte[]? next = null;
+            Try(() => next = chunks.MoveNext() ? chunks.Current.ToArray() : null);
+            if (next is null)
+            {
+                yield break;
+            }
+
+            yield return next;
+        }
+    }
+
+    /// <summary>Receiving: takes the data connection (direct transports), checks and commits the
+    /// file. Sending: connects to the copying host and sends (direct transports). Returns what
+    /// was done, or the failure.</summary>
+    public Hashtable Finish()
+    {
+        Hashtable? done = null;
+        Try(() =>
+        {
+            if (_incoming is not null)
+            {
+                var result = _listener is null ? _incoming.Commit() : DataPath.Receive(_incoming, _options, _listener, _stopping.Token);
+                _listener?.Dispose();
+                done = new Hashtable
+                {
+                    ["Path"] = result.DestinationPath,
+                    ["Bytes"] = result.Bytes,
+                    ["Method"] = result.Method.ToString(),
+                    ["Sha256"] = result.Sha256,
+                    ["Warning"] = result.Metadata.Failure,
+                };
+            }
+            else if (_outgoing is not null)
+            {
+                long sent = _options.Transport == RemoteTransport.Session
+                    ? _outgoing.Header.Size
+                    : DataPath.Send(_outgoing, _options, DataConnection.Parse(_options.EndPoint ?? string.Empty), _stopping.Token, null);
+                done = new Hashtable { ["Bytes"] = sent, ["Method"] = _outgoing.Method.ToString() };
+            }
+        });
+        return _failure ?? done ?? Failure(new InvalidOperationException("Nothing to finish."));
+    }
+
+    private void Try(Action step)
+    {
+        if (_failure is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            step();
+        }
+        catch (Exception e) when (SpliceCmdlet.IsItemError(e) || e is ArgumentException or System.Net.Sockets.SocketException)
+        {
+            _failure = Failure(e);
+            Ready ??= _failure;
+            _listener?.Dispose();
+        }
+    }
+
+    private static Hashtable Failure(Exception e) => new()
+    {
+        ["Failed"] = true,
+        ["ErrorId"] = e switch
+        {
+            RemoteCopyException remote => remote.ErrorId,
+            CopyVerificationException => "VerifyMismatch",
+            OperationCanceledException => "OperationStopped",
+            _ => SpliceCmdlet.ErrorIdFor(e),
+        },
+        ["Category"] = (e is CopyVerificationException ? System.Management.Automation.ErrorCategory.InvalidResult : SpliceCmdlet.CategoryFor(e)).ToString(),
+        ["Message"] = e.Message,
+    };
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _listener?.Dispose();
+        _incoming?.Dispose();
+        _outgoing?.Dispose();
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,178 @@
+using System;
+using System.Collections;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using SpliceModule.Transfer;
+
+namespace SpliceModule.Commands;
+
+/// <summary>
+/// The copying host's half of one remote file copy: starts the far half through the session
+/// (RemoteScripts.Receive or Send), waits for it to say it is ready, moves the bytes with the
+/// transport asked for, and collects the far half's result or failure. The far half and the
+/// data connection are stopped and closed on every way out.
+/// </summary>
+internal static class RemoteFileCopy
+{
+    /// <summary>One file to several hosts at once, each on its own connection (the source is read
+    /// from the page cache by each): the copying thread waits, reporting the bytes sent to all of
+    /// them together, and gets each host's result or failure.</summary>
+    public static (FileCopyResult? Result, Exception? Failure)[] ToHosts(RemoteHost[] hosts, string source, string destination, Func<RemoteCopyOptions> options, CancellationToken cancellation, Action<long> report)
+    {
+        long[] sent = new long[hosts.Length];
+        var copies = hosts.Select((host, i) => Task.Run(() => ToHost(host, source, destination, options(), cancellation, bytes => Interlocked.Exchange(ref sent[i], bytes)))).ToArray();
+        long Total() => Enumerable.Range(0, sent.Length).Sum(i => Interlocked.Read(ref sent[i]));
+
+        // A continuation that never faults, to wait on without an AggregateException.
+        var all = Task.WhenAll(copies).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        try
+        {
+            while (!all.Wait(200))
+            {
+                report(Total());
+            }
+
+            report(Total());
+        }
+        finally
+        {
+            // Reporting throws once the pipeline stops (Ctrl+C): the copies see the same
+            // cancellation and close their files and connections within a wait slice; let them.
+            all.Wait(TimeSpan.FromSeconds(5));
+        }
+        return copies.Select(c => c.IsCompletedSuccessfully ? (c.Result, (Exception?)null) : ((FileCopyResult?)null, c.Exception?.GetBaseException() ?? new OperationCanceledException())).ToArray();
+    }
+
+    public static FileCopyResult ToHost(RemoteHost host, string source, string destination, RemoteCopyOptions options, CancellationToken cancellation, Action<long> progress)
+    {
+        using var outgoing = new OutgoingFile(source, options.Verify, cancellation);
+        bool throughSession = options.Transport == RemoteTransport.Session;
+        var parameters = new Hashtable { ["Destination"] = destination, ["Header"] = outgoing.Header.ToJson(), ["Options"] = options.ToJson() };
+        using var far = new RemoteInvocation(host.Session, RemoteScripts.Receive, parameters, withInput: throughSession);
+        object ready = Succeeded(far.Next(cancellation), host);
+        try
+        {
+            Send(far, outgoing, options, ready, cancellation, progress);
+        }
+        catch (Exception e) when (SpliceCmdlet.IsItemError(e) && !cancellation.IsCancellationRequested)
+        {
+            // The far end closing the connection is how its own failure (no space, say) shows
+            // here: report that rather than the broken connection.
+            ThrowFarFailure(far, host, cancellation);
+            throw;
+        }
+
+        var done = (Hashtable)Succeeded(far.Next(cancellation), host);
+        far.Finish(cancellation);
+        return new FileCopyResult(source, (string)done["Path"]!, outgoing.Method, Convert.ToInt64(done["Bytes"]), outgoing.Elapsed)
+        {
+            Sha256 = done["Sha256"] as string,
+            Metadata = new MetadataReport(false, done["Warning"] as string),
+        };
+    }
+
+    private static void Send(RemoteInvocation far, OutgoingFile outgoing, RemoteCopyOptions options, object ready, CancellationToken cancellation, Action<long> progress)
+    {
+        if (options.Transport == RemoteTransport.Session)
+        {
+            long sent = 0;
+            foreach (var chunk in outgoing.Chunks(OutgoingFile.SessionChunk, cancellation))
+            {
+                far.Input!.Add(chunk.ToArray());
+                sent += chunk.Length;
+                progress(sent);
+            }
+
+            far.Input!.Complete();
+        }
+        else
+        {
+            DataPath.Send(outgoing, options, DataConnection.Parse(ready.ToString()!), cancellation, progress);
+        }
+    }
+
+    /// <summary>Throws the far end's failure when it gives one within a moment.</summary>
+    private static void ThrowFarFailure(RemoteInvocation far, RemoteHost host, CancellationToken cancellation)
+    {
+        using var moment = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        moment.CancelAfter(TimeSpan.FromSeconds(2));
+        object answer;
+        try
+        {
+            answer = far.Next(moment.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        Succeeded(answer, host);
+    }
+
+    public static FileCopyResult FromHost(RemoteHost host, string source, string destination, RemoteCopyOptions options, CancellationToken cancellation, Action<long> progress)
+    {
+        bool throughSession = options.Transport == RemoteTransport.Session;
+        using var listener = throughSession ? null : new DataListener(host.ClientAddress ?? SshConnection.Parse(null).Client);
+        options = options with { EndPoint = listener?.EndPoint.ToString() };
+        using var far = new RemoteInvocation(host.Session, RemoteScripts.Send, new Hashtable { ["Path"] = source, ["Options"] = options.ToJson() });
+        var header = RemoteFileHeader.FromJson((string)Succeeded(far.Next(cancellation), host));
+        using var incoming = new IncomingFile(destination, header, options.RequestFor(source, destination, cancellation, progress));
+        FileCopyResult result;
+        if (listener is not null)
+        {
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellation, far.FarFailed);
+            try
+            {
+                result = DataPath.Receive(incoming, options, listener, either.Token);
+            }
+            catch (Exception e) when ((e is OperationCanceledException || SpliceCmdlet.IsItemError(e)) && !cancellation.IsCancellationRequested)
+            {
+                ThrowFarFailure(far, host, cancellation);
+                throw;
+            }
+        }
+        else
+        {
+            object next;
+            while ((next = far.Next(cancellation)) is byte[] chunk)
+            {
+                incoming.Write(chunk);
+            }
+
+            Succeeded(next, host);
+            result = incoming.Commit();
+        }
+
+        if (listener is not null)
+        {
+            Succeeded(far.Next(cancellation), host);
+        }
+
+        far.Finish(cancellation);
+        return result;
+    }
+
+    /// <summary>The far host's full paths for a -Path with wildcards.</summary>
+    public static string[] Resolve(RemoteHost host, string pattern, CancellationToken cancellation)
+    {
+        using var far = new RemoteInvocation(host.Session, RemoteScripts.Resolve, new Hashtable { ["Pattern"] = pattern });
+        object answer = far.Next(cancellation);
+        far.Finish(cancellation);
+        return answer is IEnumerable names and not string ? names.Cast<object>().Select(n => n.ToString()!).ToArray() : new[] { answer.ToString()! };
+    }
+
+    /// <summary>The far half's answer, or its failure as a RemoteCopyException with its error id.</summary>
+    private static object Succeeded(object answer, RemoteHost host)
+    {
+        if (answer is Hashtable { } failure && failure["Failed"] is true)
+        {
+            throw new RemoteCopyException((string)failure["ErrorId"]!, $"On '{host.ComputerName}': {failure["Message"]}")
+            {
+                Category = failure["Category"] as string,
+            };
+        }
+
+        return answer;
+    }
+}

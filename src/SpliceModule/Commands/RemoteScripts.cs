@@ -1,0 +1,66 @@
+namespace SpliceModule.Commands;
+
+/// <summary>The scripts the copying host runs on the far one through the session. Each calls
+/// <see cref="RemoteAgent"/>; `clean` releases what it holds on every way out (Ctrl+C too).</summary>
+internal static class RemoteScripts
+{
+    /// <summary>What the copying host must know about the far one before anything is sent.</summary>
+    public const string Probe = """
+        $loaded = Get-Module SpliceModule
+        $info = @{ Linux = [bool]$IsLinux; PSVersion = "$($PSVersionTable.PSVersion)"; SshConnection = "$env:SSH_CONNECTION" }
+        if ($loaded) {
+            $info.LoadedVersion = "$($loaded.Version)"
+            $info.LoadedHash = (Get-FileHash -Algorithm SHA256 -LiteralPath (Join-Path $loaded.ModuleBase 'SpliceModule.dll')).Hash
+        }
+        $info
+        """;
+
+    /// <summary>Imports the module from the per-user cache when every file there has the expected
+    /// hash; otherwise returns the names that are missing or differ.</summary>
+    public const string ImportCached = """
+        param([string] $Version, [hashtable] $Hashes)
+        $dir = Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) "SpliceModule/$Version"
+        $missing = @(foreach ($name in $Hashes.Keys) {
+            $file = Join-Path $dir $name
+            if (-not (Test-Path -LiteralPath $file) -or (Get-FileHash -Algorithm SHA256 -LiteralPath $file).Hash -ne $Hashes[$name]) { $name }
+        })
+        if ($missing.Count -eq 0) { Import-Module (Join-Path $dir 'SpliceModule.psd1') -ErrorAction Stop; 'imported' } else { , $missing }
+        """;
+
+    /// <summary>Writes one module file into the cache: a new private file, renamed into place.</summary>
+    public const string CacheFile = """
+        param([string] $Version, [string] $Name, [byte[]] $Bytes)
+        $dir = Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) "SpliceModule/$Version"
+        $file = Join-Path $dir $Name
+        $null = New-Item -ItemType Directory -Force -Path (Split-Path -Parent $file)
+        $temporary = "$file.$([guid]::NewGuid().ToString('N')).partial"
+        [IO.File]::WriteAllBytes($temporary, $Bytes)
+        Move-Item -LiteralPath $temporary -Destination $file -Force
+        """;
+
+    /// <summary>What a -Path with wildcards names on the far host (its full paths); nothing when it matches nothing.</summary>
+    public const string Resolve = """
+        param([string] $Pattern)
+        , @(Get-Item -Path $Pattern -Force -ErrorAction SilentlyContinue | ForEach-Object FullName)
+        """;
+
+    /// <summary>The receiving end of one file (ToSession).</summary>
+    public const string Receive = """
+        param([string] $Destination, [string] $Header, [string] $Options)
+        begin { $agent = [SpliceModule.Commands.RemoteAgent]::Receive($Destination, $Header, $Options); $agent.Ready }
+        process { if ($_ -is [byte[]]) { $agent.Write($_) } }
+        end { $agent.Finish() }
+        clean { if ($agent) { $agent.Dispose() } }
+        """;
+
+    /// <summary>The sending end of one file (FromSession); Session chunks go out as output, one array each.</summary>
+    public const string Send = """
+        param([string] $Path, [string] $Options)
+        begin { $agent = [SpliceModule.Commands.RemoteAgent]::Send($Path, $Options); $agent.Ready }
+        end {
+            if ($agent.ThroughSession) { foreach ($chunk in $agent.Chunks()) { , $chunk } }
+            $agent.Finish()
+        }
+        clean { if ($agent) { $agent.Dispose() } }
+        """;
+}

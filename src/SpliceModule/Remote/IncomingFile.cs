@@ -1,0 +1,134 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// The receiving end of one file: the destination resolved once through the safe path
+/// (<see cref="DestinationSlot"/>: an existing directory receives the file under its own name),
+/// refused before anything is written when it must not be replaced, and the bytes written to an
+/// unnamed <see cref="TemporaryFile"/> that takes the name only when every announced byte has
+/// arrived, verified and given its metadata. Whatever way it ends otherwise (a short stream, a
+/// record that does not authenticate, Ctrl+C, the link down), Dispose leaves the old destination.
+/// </summary>
+internal sealed class IncomingFile : IDisposable
+{
+    private readonly DestinationSlot _slot;
+    private readonly TemporaryFile _temporary;
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private CopyMethod _method = CopyMethod.ReadWrite;
+
+    public IncomingFile(string destination, RemoteFileHeader header, FileCopyRequest request)
+    {
+        Header = header;
+        Request = request;
+        _slot = DestinationSlot.ForItem(destination, header.Name);
+        try
+        {
+            _slot.Refuse(null, header.SourcePath, request.Force);
+            _temporary = _slot.CreateFile(readable: request.Verify);
+        }
+        catch
+        {
+            _slot.Dispose();
+            throw;
+        }
+    }
+
+    public RemoteFileHeader Header { get; }
+
+    public FileCopyRequest Request { get; }
+
+    public string Path => _slot.Path;
+
+    public long Received { get; private set; }
+
+    /// <summary>Plain: the bytes straight from the socket into the file, by splice through a kernel pipe.</summary>
+    public void ReceiveFrom(SocketStream stream)
+    {
+        var transfer = new ByteTransfer(stream.Socket.SafeHandle, FileKind.Socket, stream.Display, _temporary.Handle, FileKind.File, Path)
+        {
+            Limit = Header.Size,
+            Wait = stream.Wait,
+            Progress = Request.Progress,
+        };
+        if (Header.Size > 0)
+        {
+            _method = CopyEngine.Run(transfer, CopyMethod.Auto);
+        }
+
+        Received = transfer.Copied;
+    }
+
+    /// <summary>Encrypted: each record opened, then written; the stream must end where the header said.</summary>
+    public void ReceiveFrom(SealedRecords records)
+    {
+        byte[] plain = new byte[SealedRecords.MaxRecord];
+        int length;
+        while ((length = records.Receive(plain)) > 0)
+        {
+            Write(plain.AsSpan(0, length));
+        }
+    }
+
+    /// <summary>Bytes that came another way (Session: through the PSSession), in order.</summary>
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        Request.Cancellation.ThrowIfCancellationRequested();
+        if (Received + bytes.Length > Header.Size)
+        {
+            throw new RemoteCopyException("DataConnectionLost", $"More bytes arrived for '{Path}' than the {Header.Size} announced; the copy was abandoned.");
+        }
+
+        while (!bytes.IsEmpty)
+        {
+            int written = (int)Sys.Write(_temporary.Handle, bytes, Path);
+            bytes = bytes[written..];
+            Received += written;
+        }
+
+        Request.Progress?.Invoke(Received);
+    }
+
+    /// <summary>Checks the bytes, applies the metadata and puts the file in place.</summary>
+    public FileCopyResult Commit()
+    {
+        if (Received != Header.Size)
+        {
+            throw new RemoteCopyException("DataConnectionLost", $"Only {Received} of the {Header.Size} bytes of '{Header.SourcePath}' arrived; '{Path}' was left as it was.");
+        }
+
+        string? hash = null;
+        if (Request.Verify && Header.Sha256 is { } expected)
+        {
+            hash = ContentVerifier.Hash(_temporary.Handle, Request.Cancellation);
+            if (!string.Equals(hash, expected, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new CopyVerificationException($"The copy of '{Header.SourcePath}' to '{Path}' does not match its source (SHA-256 {hash} instead of {expected}); the destination was left as it was.", expected, hash);
+            }
+        }
+
+        var metadata = MetadataCopier.Apply(null, Header.ToStatus(), _temporary.Handle, Request.Preserve, Header.SourcePath, Path);
+        if (Request.Sync)
+        {
+            Sys.Flush(_temporary.Handle, Path);
+        }
+
+        Request.Cancellation.ThrowIfCancellationRequested();
+        _temporary.Commit();
+        return new FileCopyResult(Header.SourcePath, Path, _method, Received, Stopwatch.GetElapsedTime(_started))
+        {
+            Sha256 = hash,
+            Metadata = metadata,
+        };
+    }
+
+    /// <summary>For bytes written by this process (Encrypted, Session) the method is read/write.</summary>
+    public void Dispose()
+    {
+        _temporary.Dispose();
+        _slot.Dispose();
+    }
+}

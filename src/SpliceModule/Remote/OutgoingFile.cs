@@ -1,0 +1,103 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using Microsoft.Win32.SafeHandles;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// The sending end of one file: opened once by <see cref="SourceFile.OpenNamed"/> (never blocking,
+/// a FIFO or directory refused), announced by its <see cref="RemoteFileHeader"/>, then sent by
+/// one of the transports. Exactly the announced size is sent; a source that shrank meanwhile
+/// leaves the receiver short, which fails the copy there.
+/// </summary>
+internal sealed class OutgoingFile : IDisposable
+{
+    /// <summary>Bytes one Session chunk carries: large enough that the session's per-message cost
+    /// is small, small enough to keep memory and Ctrl+C latency low.</summary>
+    public const int SessionChunk = 1024 * 1024;
+
+    private readonly SafeFileHandle _source;
+    private readonly long _started = Stopwatch.GetTimestamp();
+
+    public OutgoingFile(string sourcePath, bool verify, System.Threading.CancellationToken cancellation)
+    {
+        var (source, status) = SourceFile.OpenNamed(sourcePath);
+        _source = source;
+        if (status.Kind != FileKind.File)
+        {
+            source.Dispose();
+            throw new SpliceRefusedException(status.Kind == FileKind.Directory ? Refusal.SourceIsDirectory : Refusal.UnsupportedInput, $"'{sourcePath}' is not a regular file; a remote copy sends regular files{(status.Kind == FileKind.Directory ? " (use -Recurse for a directory)" : string.Empty)}.");
+        }
+
+        Header = RemoteFileHeader.For(sourcePath, status) with
+        {
+            Sha256 = verify ? ContentVerifier.Hash(source, cancellation) : null,
+        };
+    }
+
+    public RemoteFileHeader Header { get; }
+
+    public CopyMethod Method { get; private set; } = CopyMethod.ReadWrite;
+
+    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_started);
+
+    /// <summary>Plain: sendfile from the page cache straight into the socket.</summary>
+    public long SendTo(SocketStream stream, Action<long>? progress)
+    {
+        if (Header.Size == 0)
+        {
+            return 0;
+        }
+
+        var transfer = new ByteTransfer(_source, FileKind.File, Header.SourcePath, stream.Socket.SafeHandle, FileKind.Socket, stream.Display)
+        {
+            SourceSize = Header.Size,
+            Limit = Header.Size,
+            SourceOffset = 0,
+            Wait = stream.Wait,
+            Progress = progress,
+        };
+        Method = CopyEngine.Run(transfer, CopyMethod.SendFile);
+        return transfer.Copied;
+    }
+
+    /// <summary>Encrypted: the file in sealed records, then the empty record that ends the stream.</summary>
+    public long SendTo(SealedRecords records, Action<long>? progress, System.Threading.CancellationToken cancellation)
+    {
+        long sent = 0;
+        foreach (var chunk in Chunks(SealedRecords.MaxRecord, cancellation))
+        {
+            records.Send(chunk.Span);
+            sent += chunk.Length;
+            progress?.Invoke(sent);
+        }
+
+        records.Send(ReadOnlySpan<byte>.Empty);
+        return sent;
+    }
+
+    /// <summary>The announced bytes in pieces, read by pread from the start; the piece is reused,
+    /// so each must be consumed before the next is asked for.</summary>
+    public System.Collections.Generic.IEnumerable<ReadOnlyMemory<byte>> Chunks(int size, System.Threading.CancellationToken cancellation)
+    {
+        byte[] buffer = new byte[size];
+        long offset = 0;
+        while (offset < Header.Size)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int want = (int)Math.Min(size, Header.Size - offset);
+            int read = (int)Sys.Read(_source, buffer.AsSpan(0, want), offset, Header.SourcePath);
+            if (read == 0)
+            {
+                throw new IOException($"'{Header.SourcePath}' shrank while it was sent ({offset} of {Header.Size} bytes); the far side keeps its old destination.");
+            }
+
+            offset += read;
+            yield return buffer.AsMemory(0, read);
+        }
+    }
+
+    public void Dispose() => _source.Dispose();
+}

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// What one end of a remote copy tells the other over the PSSession: the transport, the one-time
+/// secret a data connection must present and the key of its records (both fresh for this file,
+/// hexadecimal), where the sender connects (FromSession: the listener on the copying host), and
+/// the copy's own options.
+/// </summary>
+internal sealed record RemoteCopyOptions
+{
+    [JsonConverter(typeof(JsonStringEnumConverter))]
+    public RemoteTransport Transport { get; init; } = RemoteTransport.Encrypted;
+
+    public string Secret { get; init; } = string.Empty;
+
+    public string Key { get; init; } = string.Empty;
+
+    public string? EndPoint { get; init; }
+
+    public bool Force { get; init; }
+
+    [JsonConverter(typeof(JsonStringEnumConverter))]
+    public CopyPreserve Preserve { get; init; } = CopyPreserve.Mode | CopyPreserve.Timestamps;
+
+    public bool Verify { get; init; }
+
+    public bool Sync { get; init; }
+
+    public static RemoteCopyOptions Fresh(RemoteTransport transport) => new()
+    {
+        Transport = transport,
+        Secret = ChannelSecret.NewText(),
+        Key = ChannelSecret.NewText(),
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this);
+
+    public static RemoteCopyOptions FromJson(string json) =>
+        JsonSerializer.Deserialize<RemoteCopyOptions>(json) ?? throw new System.ArgumentException("Empty remote copy options.");
+
+    public FileCopyRequest RequestFor(string source, string destination, System.Threading.CancellationToken cancellation, System.Action<long>? progress = null) =>
+        new(source, destination) { Force = Force, Preserve = Preserve, Verify = Verify, Sync = Sync, Cancellation = cancellation, Progress = progress };
+}

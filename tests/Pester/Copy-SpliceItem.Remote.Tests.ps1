@@ -1,0 +1,497 @@
+BeforeDiscovery {
+    $script:Transports = @('Encrypted', 'Plain', 'Session') | ForEach-Object { @{ Transport = $_ } }
+}
+
+BeforeAll {
+    Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/RemoteHosts.psm1') -Force
+    $script:SkipReason = Get-RemoteHostSkipReason
+    $script:Remote = $null
+    if (-not $SkipReason) { $script:Remote = Start-RemoteHost -Label cp }
+
+    function Get-Sha([string] $Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash }
+
+    function New-TestFile([string] $Path, [long] $Size, [int] $Seed = 1) {
+        $bytes = [byte[]]::new($Size)
+        [Random]::new($Seed).NextBytes($bytes)
+        [IO.File]::WriteAllBytes($Path, $bytes)
+        Get-Item -LiteralPath $Path
+    }
+
+    # Runs $Body in a fresh pwsh with the built module and $session, a PSSession to the test host;
+    # returns what $Body returns (through JSON). $Body sees $HostRoot, the host's own directory.
+    function Invoke-WithSession([string] $Body) {
+        $script = @"
+Import-Module `$env:SPLICEMODULE_TEST_MODULE
+`$PSStyle.OutputRendering = 'PlainText'
+`$HostRoot = `$env:SM_ROOT
+`$session = New-PSSession -HostName `$env:SM_HOST -UserName root -KeyFilePath `$env:SM_KEY -Options @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = `$env:SM_KNOWN; BatchMode = 'yes'; LogLevel = 'ERROR' } -ErrorAction Stop
+try {
+$Body
+}
+finally { Remove-PSSession `$session }
+"@
+        Invoke-FreshPwsh -Json -Script $script -TimeoutSeconds 120 -Environment @{
+            SPLICEMODULE_TEST_MODULE = $env:SPLICEMODULE_TEST_MODULE
+            SM_HOST = $Remote.Address; SM_KEY = $Remote.KeyFile; SM_KNOWN = $Remote.KnownHosts; SM_ROOT = $Remote.Root
+        }
+    }
+
+    # What is left in a host's directory besides the expected names (temporary files, half copies).
+    function Get-Leftover([string] $Directory, [string[]] $Expected) {
+        @(Get-ChildItem -LiteralPath $Directory -Force -Recurse | Where-Object Name -NotIn $Expected | ForEach-Object FullName)
+    }
+
+    # TCP ports listening in the host's namespace, other than sshd's.
+    function Get-ExtraListener {
+        @(ip netns exec $Remote.Namespace ss -Hltn | Where-Object { $_ -and $_ -notmatch ':22\s' })
+    }
+}
+
+AfterAll {
+    Stop-RemoteHost $Remote
+}
+
+Describe 'Copy-SpliceItem -ToSession' {
+    BeforeEach {
+        if ($SkipReason) { return }
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+    }
+
+    It 'sends a file byte-identical with mode and times, into a directory under its own name (<Transport>)' -TestCases $Transports {
+        param($Transport)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive "to-$Transport.bin") (3MB + 17)
+        chmod 640 $source.FullName
+        touch -d '2001-02-03 04:05:06.789' $source.FullName
+        $result = Invoke-WithSession @"
+`$item = Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -Transport $Transport -PassThru
+@{ FullName = `$item.FullName; Computer = `$item.PSComputerName; Bytes = `$item.BytesCopied; Transport = "`$(`$item.Transport)" }
+"@
+        $copy = Join-Path $Remote.Root $source.Name
+        $result.FullName | Should -Be $copy
+        $result.Computer | Should -Be $Remote.Address
+        $result.Bytes | Should -Be $source.Length
+        $result.Transport | Should -Be $Transport
+        Get-Sha $copy | Should -Be (Get-Sha $source.FullName)
+        stat -c '%a %Y.%y' $copy | Should -Be (stat -c '%a %Y.%y' $source.FullName)
+        Get-Leftover $Remote.Root @($source.Name) | Should -BeNullOrEmpty
+        Get-ExtraListener | Should -BeNullOrEmpty -Because 'the data listener closes when the copy ends'
+    }
+
+    It 'copies an empty file and names a new file (<Transport>)' -TestCases $Transports {
+        param($Transport)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive "empty-$Transport") 0
+        Invoke-WithSession "Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `"`$HostRoot/renamed`" -ToSession `$session -Transport $Transport; 'ok'" | Should -Be 'ok'
+        (Get-Item -LiteralPath (Join-Path $Remote.Root 'renamed')).Length | Should -Be 0
+    }
+
+    It 'refuses a read-only destination without -Force and replaces it with -Force, as Copy-Item' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive 'ro.bin') 70000
+        $target = Join-Path $Remote.Root 'ro.bin'
+        Set-Content -LiteralPath $target -Value 'old'
+        chmod 444 $target
+        $result = Invoke-WithSession @"
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -ErrorVariable failed -ErrorAction SilentlyContinue
+`$first = @{ Id = `$failed[0].FullyQualifiedErrorId; Target = "`$(`$failed[0].TargetObject)" }
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -Force
+`$first
+"@
+        $result.Id | Should -BeLike 'DestinationReadOnly,*'
+        $result.Target | Should -Be $source.FullName
+        Get-Sha $target | Should -Be (Get-Sha $source.FullName)
+        Get-Leftover $Remote.Root @('ro.bin') | Should -BeNullOrEmpty
+    }
+
+    It 'writes nothing with -WhatIf' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive 'whatif.bin') 100
+        Invoke-WithSession "Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -WhatIf; 'ok'" | Should -Be 'ok'
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
+    }
+
+    It 'fails a missing remote directory with nothing left and no port open' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive 'nowhere.bin') 100
+        $result = Invoke-WithSession @"
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination "`$HostRoot/missing/x.bin" -ToSession `$session -ErrorVariable failed -ErrorAction SilentlyContinue
+@{ Id = `$failed[0].FullyQualifiedErrorId; Message = `$failed[0].Exception.Message }
+"@
+        $result.Id | Should -BeLike 'PathNotFound,*'
+        $result.Message | Should -BeLike "On '$($Remote.Address)':*"
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
+        Get-ExtraListener | Should -BeNullOrEmpty
+    }
+
+    It 'gives Copy-Item''s error ids for a relative remote path, no destination, and both sessions' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive 'ids.bin') 10
+        $result = Invoke-WithSession @"
+`$ids = @()
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination 'relative/x' -ToSession `$session -ErrorVariable failed -ErrorAction SilentlyContinue
+`$ids += `$failed[0].FullyQualifiedErrorId
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -ToSession `$session -ErrorVariable failed -ErrorAction SilentlyContinue
+`$ids += `$failed[0].FullyQualifiedErrorId
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -FromSession `$session -ErrorVariable failed -ErrorAction SilentlyContinue
+`$ids += `$failed[0].FullyQualifiedErrorId
+, `$ids
+"@
+        $result[0] | Should -BeLike 'RemotePathIsNotAbsolute,*'
+        $result[1] | Should -BeLike 'CopyItemRemoteDestinationIsNullOrEmpty,*'
+        $result[2] | Should -BeLike 'InvalidInput,*'
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
+    }
+
+    It 'checks the copy against the source''s SHA-256 with -Verify' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive 'verify.bin') 123457
+        $result = Invoke-WithSession "(Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -Verify -PassThru).Sha256"
+        $result | Should -Be (Get-Sha $source.FullName)
+    }
+}
+
+Describe 'Copy-SpliceItem -FromSession' {
+    BeforeEach {
+        if ($SkipReason) { return }
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+    }
+
+    It 'fetches a file byte-identical with mode and times, into a local directory under its own name (<Transport>)' -TestCases $Transports {
+        param($Transport)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $remoteFile = New-TestFile (Join-Path $Remote.Root "from-$Transport.bin") (2MB + 3)
+        chmod 600 $remoteFile.FullName
+        touch -d '1999-12-31 23:59:58.5' $remoteFile.FullName
+        $local = Join-Path $TestDrive "fetched-$Transport"
+        New-Item -ItemType Directory -Path $local | Out-Null
+        $result = Invoke-WithSession "(Copy-SpliceItem -Path '$($remoteFile.FullName)' -Destination '$local' -FromSession `$session -Transport $Transport -PassThru).FullName"
+        $copy = Join-Path $local $remoteFile.Name
+        $result | Should -Be $copy
+        Get-Sha $copy | Should -Be (Get-Sha $remoteFile.FullName)
+        stat -c '%a %Y.%y' $copy | Should -Be (stat -c '%a %Y.%y' $remoteFile.FullName)
+        @(Get-ChildItem -LiteralPath $local -Force).Count | Should -Be 1
+    }
+
+    It 'resolves wildcards on the far host, where the files are; one that matches nothing is silent' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        foreach ($name in 'a1.log', 'a2.log', 'b.log') { Set-Content -LiteralPath (Join-Path $Remote.Root $name) -Value $name }
+        $local = Join-Path $TestDrive 'globbed'
+        New-Item -ItemType Directory -Path $local | Out-Null
+        $result = Invoke-WithSession @"
+Copy-SpliceItem -Path "`$HostRoot/a*.log", "`$HostRoot/none*.txt" -Destination '$local' -FromSession `$session -ErrorVariable failed
+`$failed.Count
+"@
+        $result | Should -Be 0
+        @(Get-ChildItem -LiteralPath $local -Name | Sort-Object) | Should -Be @('a1.log', 'a2.log')
+        Get-Content -LiteralPath (Join-Path $local 'a2.log') | Should -Be 'a2.log'
+    }
+
+    It 'reports a missing remote file as PathNotFound and writes nothing' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $local = Join-Path $TestDrive 'nothing'
+        New-Item -ItemType Directory -Path $local | Out-Null
+        $result = Invoke-WithSession @"
+Copy-SpliceItem -Path "`$HostRoot/absent.bin" -Destination '$local' -FromSession `$session -ErrorVariable failed -ErrorAction SilentlyContinue
+`$failed[0].FullyQualifiedErrorId
+"@
+        $result | Should -BeLike 'PathNotFound,*'
+        Get-ChildItem -LiteralPath $local -Force | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'The module on a host that lacks it' {
+    It 'is sent over the session into a per-user cache checked by SHA-256, and found there the next time' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $version = (Import-PowerShellDataFile (Join-Path $env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1')).ModuleVersion
+        $cache = Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) "SpliceModule/$version"
+        if (Test-Path -LiteralPath $cache) { Remove-Item -LiteralPath $cache -Recurse -Force }
+        $source = New-TestFile (Join-Path $TestDrive 'boot.bin') 5000
+        $result = Invoke-WithSession @"
+`$before = (Invoke-Command -Session `$session { [bool](Get-Module SpliceModule) }) -eq `$true
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -Transport Plain
+`$base = Invoke-Command -Session `$session { (Get-Module SpliceModule).ModuleBase }
+@{ Before = `$before; Base = `$base }
+"@
+        $result.Before | Should -BeFalse
+        $result.Base | Should -Be $cache
+        Get-Sha (Join-Path $cache 'SpliceModule.dll') | Should -Be (Get-Sha (Join-Path $env:SPLICEMODULE_TEST_MODULE 'SpliceModule.dll'))
+        Get-Sha (Join-Path $Remote.Root 'boot.bin') | Should -Be (Get-Sha $source.FullName)
+
+        # A file in the cache that does not match is sent again.
+        Set-Content -LiteralPath (Join-Path $cache 'SpliceModule.psd1') -Value '# tampered'
+        Invoke-WithSession "Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -Force; 'ok'" | Should -Be 'ok'
+        Get-Sha (Join-Path $cache 'SpliceModule.psd1') | Should -Be (Get-Sha (Join-Path $env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1'))
+    }
+}
+
+Describe 'The data connection''s listener' {
+    # Drives the far half (RemoteAgent) by hand through a session, so that a test can connect to
+    # its listener as a stranger would: with a wrong secret, a replayed one, a tampered record.
+    BeforeAll {
+        function Invoke-Listener([string] $Transport, [string] $Probe) {
+            Invoke-WithSession @"
+`$version = (Import-PowerShellDataFile (Join-Path `$env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1')).ModuleVersion
+Copy-SpliceItem -LiteralPath (Join-Path `$env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1') -Destination "`$HostRoot/warmup" -ToSession `$session -Transport Session
+Remove-Item "`$HostRoot/warmup"
+`$secret = [byte[]]::new(32); [Security.Cryptography.RandomNumberGenerator]::Fill(`$secret)
+`$key = [byte[]]::new(32); [Security.Cryptography.RandomNumberGenerator]::Fill(`$key)
+`$options = @{ Transport = '$Transport'; Secret = [Convert]::ToHexString(`$secret); Key = [Convert]::ToHexString(`$key) } | ConvertTo-Json -Compress
+`$header = @{ SourcePath = '/src/probe.bin'; Name = 'probe.bin'; Size = 100; Mode = 33188; Uid = 0; Gid = 0; AccessSeconds = 0; AccessNanoseconds = 0; ModifySeconds = 0; ModifyNanoseconds = 0 } | ConvertTo-Json -Compress
+`$endPoint = Invoke-Command -Session `$session { param(`$d, `$h, `$o) `$global:agent = [SpliceModule.Commands.RemoteAgent]::Receive(`$d, `$h, `$o); "`$(`$global:agent.Ready)" } -ArgumentList `$HostRoot, `$header, `$options
+`$listening = @(ss -Hltn | Out-String)
+function Connect([byte[]] `$first) {
+    `$client = [Net.Sockets.TcpClient]::new()
+    `$client.Connect([Net.IPEndPoint]::Parse(`$endPoint))
+    `$stream = `$client.GetStream()
+    `$stream.Write(`$first, 0, `$first.Length)
+    `$stream.Flush()
+    [pscustomobject]@{ Client = `$client; Stream = `$stream }
+}
+# A stranger's connection is closed without the listener reading past 32 bytes.
+function Test-Dropped(`$connection) {
+    `$connection.Stream.ReadTimeout = 10000
+    try { `$connection.Stream.Read([byte[]]::new(1), 0, 1) -eq 0 } catch [IO.IOException] { `$true } finally { `$connection.Client.Dispose() }
+}
+$Probe
+"@
+        }
+    }
+
+    BeforeEach {
+        if ($SkipReason) { return }
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+    }
+
+    It 'listens on the session''s address only, drops a wrong secret, takes the right one, then refuses it replayed' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $result = Invoke-Listener Plain @'
+$wrong = [byte[]]::new(32)
+$droppedWrong = Test-Dropped (Connect $wrong)
+$droppedSilent = Test-Dropped (Connect ([byte[]]::new(0)))
+$right = Connect $secret
+$payload = [byte[]](1..100)
+$right.Stream.Write($payload, 0, 100); $right.Client.Dispose()
+$done = Invoke-Command -Session $session { $global:agent.Finish(); $global:agent.Dispose() }
+$replayRefused = try { $c = Connect $secret; -not (Test-Dropped $c) -and $false } catch [Net.Sockets.SocketException] { $true }
+@{ EndPoint = $endPoint; DroppedWrong = $droppedWrong; DroppedSilent = $droppedSilent; Failed = [bool]$done.Failed; Path = $done.Path; ReplayRefused = $replayRefused }
+'@
+        $result.EndPoint | Should -BeLike "$($Remote.Address):*" -Because 'the listener binds to the address of the session, not to every address'
+        $listening = @(ip netns exec $Remote.Namespace ss -Hltn | Where-Object { $_ -notmatch ':22\s' })
+        $listening | Should -BeNullOrEmpty -Because 'the port closes once the right peer is in'
+        $result.DroppedWrong | Should -BeTrue
+        $result.DroppedSilent | Should -BeTrue -Because 'a connection that sends nothing is dropped after the handshake time-out'
+        $result.Failed | Should -BeFalse
+        $result.Path | Should -Be (Join-Path $Remote.Root 'probe.bin')
+        [IO.File]::ReadAllBytes((Join-Path $Remote.Root 'probe.bin')) | Should -Be ([byte[]](1..100))
+        $result.ReplayRefused | Should -BeTrue -Because 'the secret is good for one connection, after which nothing listens'
+    }
+
+    It 'fails the copy on a tampered record and writes nothing' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $result = Invoke-Listener Encrypted @'
+$aes = [Security.Cryptography.AesGcm]::new($key, 16)
+$plain = [byte[]](1..100)
+$header = [byte[]](0, 0, 0, 100)
+$nonce = [byte[]](0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0)
+$cipher = [byte[]]::new(100); $tag = [byte[]]::new(16)
+$aes.Encrypt($nonce, $plain, $cipher, $tag, $header)
+$cipher[42] = $cipher[42] -bxor 1
+$right = Connect $secret
+$right.Stream.Write($header, 0, 4); $right.Stream.Write($cipher, 0, 100); $right.Stream.Write($tag, 0, 16); $right.Stream.Flush()
+$done = Invoke-Command -Session $session { $global:agent.Finish(); $global:agent.Dispose() }
+$right.Client.Dispose()
+@{ Failed = [bool]$done.Failed; ErrorId = $done.ErrorId }
+'@
+        $result.Failed | Should -BeTrue
+        $result.ErrorId | Should -Be 'RecordAuthenticationFailed'
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Faults during a remote copy' {
+    BeforeAll {
+        $script:NetemSkip = if ($SkipReason) { $SkipReason } else {
+            $probe = "smrq$(Get-Random -Maximum 99999)"
+            ip link add $probe type dummy 2>$null
+            tc qdisc add dev $probe root netem delay 1ms 2>$null
+            $netem = $LASTEXITCODE -eq 0
+            ip link del $probe 2>$null
+            $global:LASTEXITCODE = 0
+            if (-not $netem) { 'this kernel has no netem qdisc (sch_netem), so delay and loss cannot be made' }
+        }
+
+        # A copy slowed by a token bucket on the copying host's end of the link, running in the background.
+        function Start-SlowCopy([string] $Source, [string] $Transport, [string] $Body = $null) {
+            $copy = "Copy-SpliceItem -LiteralPath '$Source' -Destination `$HostRoot -ToSession `$session -Transport $Transport -ErrorVariable failed -ErrorAction SilentlyContinue"
+            $script = @"
+Import-Module `$env:SPLICEMODULE_TEST_MODULE
+`$PSStyle.OutputRendering = 'PlainText'
+`$HostRoot = `$env:SM_ROOT
+`$session = New-PSSession -HostName `$env:SM_HOST -UserName root -KeyFilePath `$env:SM_KEY -Options @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = `$env:SM_KNOWN; BatchMode = 'yes'; LogLevel = 'ERROR'; ServerAliveInterval = '2'; ServerAliveCountMax = '3' } -ErrorAction Stop
+Copy-SpliceItem -LiteralPath (Join-Path `$env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1') -Destination "`$HostRoot/warmup" -ToSession `$session -Transport Plain
+Remove-Item "`$HostRoot/warmup"
+'started'
+`$watch = [Diagnostics.Stopwatch]::StartNew()
+$(if ($Body) { $Body } else { $copy })
+"ERRORID=`$(`$failed[0].FullyQualifiedErrorId)"
+"MESSAGE=`$(`$failed[0].Exception.Message)"
+"@
+            Invoke-FreshPwsh -Background -Script $script -Environment @{
+                SPLICEMODULE_TEST_MODULE = $env:SPLICEMODULE_TEST_MODULE
+                SM_HOST = $Remote.Address; SM_KEY = $Remote.KeyFile; SM_KNOWN = $Remote.KnownHosts; SM_ROOT = $Remote.Root
+            }
+        }
+
+        function Wait-Started($fresh) {
+            foreach ($try in 1..300) {
+                if ($fresh.Process.HasExited) { throw "The copy ended early: $($fresh.Output.Result) $($fresh.Error.Result)" }
+                if (@(ip netns exec $Remote.Namespace ss -Htn state established | Where-Object { $_ -notmatch ':22\s' }).Count -gt 0) { return }
+                Start-Sleep -Milliseconds 100
+            }
+            throw 'The data connection never opened.'
+        }
+
+        # Waits until the host has nothing listening but sshd (its far half has ended), at most 30 s.
+        function Wait-NoListener {
+            foreach ($try in 1..300) {
+                if (@(Get-ExtraListener).Count -eq 0) { return $true }
+                Start-Sleep -Milliseconds 100
+            }
+            $false
+        }
+    }
+
+    BeforeEach {
+        if ($SkipReason) { return }
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+        $script:Fresh = $null
+        $script:Source = (New-TestFile (Join-Path $TestDrive 'slow.bin') 24MB).FullName
+        tc qdisc add dev $Remote.Veth root tbf rate 24mbit burst 64kbit latency 2s
+    }
+
+    AfterEach {
+        if ($SkipReason) { return }
+        ip link set $Remote.Veth up
+        tc qdisc del dev $Remote.Veth root 2>$null
+        $global:LASTEXITCODE = 0
+        $null = Stop-FreshPwsh $Fresh
+    }
+
+    It 'fails with a clear error when the link goes down mid-transfer, leaving nothing on the host' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $script:Fresh = Start-SlowCopy $Source Plain
+        Wait-Started $Fresh
+        ip link set $Remote.Veth down
+        Start-Sleep -Seconds 20
+        ip link set $Remote.Veth up
+        $run = Stop-FreshPwsh $Fresh -WaitSeconds 90
+        $run.TimedOut | Should -BeFalse
+        $run.Output | Should -Match 'ERRORID=(DataConnection\w+|Timeout|BrokenPipe|RemoteScriptFailed),'
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
+        Wait-NoListener | Should -BeTrue
+    }
+
+    It 'fails with a clear error when the far pwsh is killed, leaving nothing on the host' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $script:Fresh = Start-SlowCopy $Source Encrypted
+        Wait-Started $Fresh
+        foreach ($id in Get-NamespaceProcessId $Remote.Namespace) {
+            if ((Get-Content -LiteralPath "/proc/$id/comm" -ErrorAction Ignore) -eq 'pwsh') { kill -9 $id }
+        }
+        $run = Stop-FreshPwsh $Fresh -WaitSeconds 60
+        $run.TimedOut | Should -BeFalse
+        $run.Output | Should -Match 'ERRORID=(DataConnection\w+|BrokenPipe|RemoteScriptFailed),'
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
+        Wait-NoListener | Should -BeTrue
+    }
+
+    It 'stops both ends on Ctrl+C, leaving no file, no listening port and no descriptor' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $body = @"
+`$shell = [powershell]::Create()
+`$null = `$shell.AddScript('Import-Module `$env:SPLICEMODULE_TEST_MODULE').Invoke()
+`$shell.Commands.Clear()
+# What the copy opens here: its source and sockets (pipes and the runtime's own files are left
+# out: the commands that list the descriptors hold pipes until collected, the runtime maps its dlls).
+`$before = @(find /proc/`$PID/fd -mindepth 1 -printf '%f>%l\n' 2>`$null | Where-Object { `$_ -match '>socket:' -or `$_ -like '*>$Source' })
+`$null = `$shell.AddCommand('Copy-SpliceItem').AddParameter('LiteralPath', '$Source').AddParameter('Destination', `$HostRoot).AddParameter('ToSession', `$session).AddParameter('Transport', 'Plain')
+`$running = `$shell.BeginInvoke()
+foreach (`$try in 1..300) {
+    # Read from /proc/net/tcp in this process: a command started here would hold pipes until collected.
+    `$open = [Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties().GetActiveTcpConnections() |
+        Where-Object { "`$(`$_.RemoteEndPoint.Address)" -eq '$($Remote.Address)' -and `$_.RemoteEndPoint.Port -ne 22 -and "`$(`$_.State)" -eq 'Established' }
+    if (`$open) { break }
+    Start-Sleep -Milliseconds 50
+}
+Start-Sleep -Milliseconds 500
+`$watch.Restart()
+`$shell.Stop()
+"STOPPEDMS=`$(`$watch.ElapsedMilliseconds)"
+"STATE=`$(`$shell.InvocationStateInfo.State)"
+`$shell.Dispose()
+[GC]::Collect(); [GC]::WaitForPendingFinalizers()
+`$after = @(find /proc/`$PID/fd -mindepth 1 -printf '%f>%l\n' 2>`$null | Where-Object { `$_ -match '>socket:' -or `$_ -like '*>$Source' })
+"FDDELTA=`$(`$after.Count - `$before.Count)"
+"NEWFDS=`$(Compare-Object `$before `$after | Where-Object SideIndicator -EQ '=>' | ForEach-Object InputObject)"
+`$failed = @()
+"@
+        $script:Fresh = Start-SlowCopy $Source Plain $body
+        $run = Stop-FreshPwsh $Fresh -WaitSeconds 60
+        $run.TimedOut | Should -BeFalse
+        $run.Output | Should -Match 'STATE=Stopped'
+        [int]($run.Output | Select-String 'STOPPEDMS=(\d+)').Matches[0].Groups[1].Value | Should -BeLessThan 5000 -Because 'the stop does not wait for the far end'
+        [int]($run.Output | Select-String 'FDDELTA=(-?\d+)').Matches[0].Groups[1].Value | Should -BeLessOrEqual 0 -Because $run.Output
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
+        Wait-NoListener | Should -BeTrue
+    }
+
+    It 'copies byte-identical through delay and packet loss (<Transport>)' -TestCases $Transports {
+        param($Transport)
+        if ($NetemSkip) { Set-ItResult -Skipped -Because $NetemSkip; return }
+        tc qdisc replace dev $Remote.Veth root netem delay 20ms 5ms loss 2%
+        $source = New-TestFile (Join-Path $TestDrive "lossy-$Transport.bin") (4MB + 1)
+        Invoke-WithSession "Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -Transport $Transport; 'ok'" | Should -Be 'ok'
+        Get-Sha (Join-Path $Remote.Root $source.Name) | Should -Be (Get-Sha $source.FullName)
+    }
+}
+
+Describe 'Copy-SpliceItem -ToSession to several hosts at once' {
+    BeforeAll {
+        $script:Others = @()
+        if ($SkipReason) { return }
+        # The second extra host's directory is a tiny tmpfs: a copy there runs out of space.
+        $script:Others = @((Start-RemoteHost -Label fa), (Start-RemoteHost -Label fb -RootSize 256k))
+    }
+
+    AfterAll {
+        Stop-RemoteHost $Others
+    }
+
+    It 'sends one file to every host at once; a host that fails is an error for that host only' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+        $source = New-TestFile (Join-Path $TestDrive 'fan.bin') (2MB + 5)
+        $all = @($Remote) + $Others
+        $result = Invoke-FreshPwsh -Json -TimeoutSeconds 120 -Environment @{
+            SPLICEMODULE_TEST_MODULE = $env:SPLICEMODULE_TEST_MODULE
+            SM_HOSTS = ConvertTo-Json -Compress @($all | Select-Object Address, KeyFile, KnownHosts)
+        } -Script @"
+Import-Module `$env:SPLICEMODULE_TEST_MODULE
+`$PSStyle.OutputRendering = 'PlainText'
+`$sessions = @(foreach (`$h in (`$env:SM_HOSTS | ConvertFrom-Json)) { New-PSSession -HostName `$h.Address -UserName root -KeyFilePath `$h.KeyFile -Options @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = `$h.KnownHosts; BatchMode = 'yes'; LogLevel = 'ERROR' } -ErrorAction Stop })
+try {
+    `$copied = @(Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination '$($Remote.SharedRoot)' -ToSession `$sessions -PassThru -ErrorVariable failed -ErrorAction SilentlyContinue)
+    @{ Copied = @(`$copied | ForEach-Object PSComputerName); Failed = @(`$failed | ForEach-Object { "`$(`$_.FullyQualifiedErrorId)|`$(`$_.Exception.Message)" }) }
+}
+finally { `$sessions | Remove-PSSession }
+"@
+        @($result.Copied | Sort-Object) | Should -Be @(@($Remote, $Others[0]) | ForEach-Object Address | Sort-Object)
+        @($result.Failed).Count | Should -Be 1
+        $result.Failed[0] | Should -BeLike "SystemCallFailed,*|On '$($Others[1].Address)':*"
+        foreach ($h in $Remote, $Others[0]) { Get-Sha (Join-Path $h.Root 'fan.bin') | Should -Be (Get-Sha $source.FullName) }
+        Get-ChildItem -LiteralPath $Others[1].Root -Force | Should -BeNullOrEmpty -Because 'the host that ran out of space keeps nothing of the copy'
+    }
+}
