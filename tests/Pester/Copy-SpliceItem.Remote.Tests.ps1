@@ -139,9 +139,9 @@ Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSe
 `$ids += `$failed[0].FullyQualifiedErrorId
 , `$ids
 "@
-        $result[0] | Should -BeLike 'RemotePathIsNotAbsolute,*'
-        $result[1] | Should -BeLike 'CopyItemRemoteDestinationIsNullOrEmpty,*'
-        $result[2] | Should -BeLike 'InvalidInput,*'
+        $result[0] | Should -Be 'RemotePathIsNotAbsolute,SpliceModule.Commands.CopySpliceItemCommand'
+        $result[1] | Should -Be 'CopyItemRemoteDestinationIsNullOrEmpty,SpliceModule.Commands.CopySpliceItemCommand'
+        $result[2] | Should -Be 'InvalidInput,SpliceModule.Commands.CopySpliceItemCommand'
         Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
     }
 

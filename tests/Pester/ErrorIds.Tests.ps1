@@ -17,6 +17,16 @@ BeforeAll {
         SourceChanged      = 'raised only when another process swaps a source between the walk and the copy'
         DestinationChanged = 'raised only when another process swaps a node the copy made while it runs'
         SpliceFailed       = 'an I/O error without errno, from the platform copy on Windows and macOS'
+        RemoteNotLinux     = 'needs a session to a host that does not run Linux'
+        RemoteModuleConflict = 'needs a session that already has another build of the module loaded'
+        RemoteModuleNotLoaded = 'needs module files that change on their way to the host'
+        DirectConnectionUnavailable = 'needs a session that is not over SSH (WinRM)'
+        DataConnectionRefused = 'needs a firewall between the hosts; the fault tests accept it among the DataConnection ids'
+        DataConnectionTimeout = 'needs a firewall that drops packets; the fault tests accept it among the DataConnection ids'
+        DataConnectionLost = 'the fault tests (link down, far pwsh killed) accept it among the DataConnection ids'
+        RemoteScriptFailed = 'the fault tests accept it when the far pwsh is killed'
+        RecordAuthenticationFailed = 'Copy-SpliceItem.Remote.Tests tampers a record against the real listener, below the cmdlet'
+        SessionIsNotAvailable = 'needs a session that breaks between the check and the copy'
     }
 
     # The ids the code can raise.
@@ -39,7 +49,11 @@ BeforeAll {
     foreach ($file in Get-ChildItem (Join-Path $source 'Commands') -Filter '*.cs') {
         $script:OwnIds[$file.BaseName] = Get-NamedId (Get-Content -Raw $file.FullName)
     }
-    $script:SourceIds = @($fromEnum + $fromErrorIdFor + ($script:OwnIds.Values | ForEach-Object { $_ }) | Sort-Object -Unique)
+    # Remote copies name their ids where they fail: new RemoteCopyException("Id", ...) and, where
+    # the type is known, new("Id", $"...").
+    $remote = (Get-ChildItem (Join-Path $source 'Remote'), (Join-Path $source 'Commands') -Filter '*.cs' | ForEach-Object { Get-Content -Raw $_.FullName }) -join "`n"
+    $fromRemote = @([regex]::Matches($remote, 'RemoteCopyException\("(\w+)"|\bnew\("([A-Z]\w+)", \$"') | ForEach-Object { if ($_.Groups[1].Success) { $_.Groups[1].Value } else { $_.Groups[2].Value } })
+    $script:SourceIds = @($fromRemote + $fromEnum + $fromErrorIdFor + ($script:OwnIds.Values | ForEach-Object { $_ }) | Sort-Object -Unique)
 
     # The ids each page documents: the list after the NOTES paragraph "Error ids ...".
     $modelPath = Join-Path $TestDrive 'help-model.json'
