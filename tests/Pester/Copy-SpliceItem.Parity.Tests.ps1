@@ -165,8 +165,8 @@ Describe 'Copy-SpliceItem on many files' {
         New-Item -ItemType Directory -Path $work | Out-Null
     }
 
-    It 'copies two files at a time by default and writes each item once, in the order they finish' {
-        [SpliceModule.Commands.CopySpliceItemCommand]::new().ThrottleLimit | Should -Be 2
+    It 'copies with one worker per processor by default (-ThrottleLimit only caps it) and writes each item once, in the order they finish' {
+        [SpliceModule.Commands.CopySpliceItemCommand]::new().ThrottleLimit | Should -Be 64
         $items = @(Copy-SpliceItem -LiteralPath $src -Destination "$work/copy" -Recurse -PassThru -ErrorAction Stop)
         $names = @($items | Where-Object FullName -NE "$work/copy" | ForEach-Object { $_.FullName.Substring("$work/copy".Length + 1) } | Sort-Object)
         $names | Should -Be @(Get-TreeNames $src)

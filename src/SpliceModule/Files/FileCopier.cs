@@ -49,8 +49,36 @@ internal static class FileCopier
     public static FileCopyResult CopyInTree(FileCopyRequest request, DirectoryHandle sourceDirectory, EntryName name, in FileStatus expected, bool followSymlink, DestinationSlot slot)
     {
         long started = Stopwatch.GetTimestamp();
+        if (slot.Existing is null && IsKnownEmpty(expected, slot) && request is { Method: CopyMethod.Auto, Verify: false } && (request.Preserve & CopyPreserve.ExtendedAttributes) == 0)
+        {
+            return CreateEmpty(request, expected, slot, started);
+        }
+
         using var source = SourceFile.OpenInTree(sourceDirectory, name, expected, followSymlink);
         return CopyTo(request, source, expected, slot, started);
+    }
+
+    /// <summary>A regular file the walk saw empty on the destination's own file system (so not a
+    /// /proc or /sys file that reports size 0 and has content).</summary>
+    private static bool IsKnownEmpty(in FileStatus source, DestinationSlot slot) =>
+        source.Kind == FileKind.File && source.Size == 0 && slot.Device == source.Device;
+
+    /// <summary>An empty file of a tree, made without opening its source: the content copied is
+    /// what the walk saw (nothing), as it would be after an open; its mode, owner and times come
+    /// from the walk too, and a file swapped in since has no bytes to leak. The copy is still an
+    /// unnamed file that takes its name only with its metadata on.</summary>
+    private static FileCopyResult CreateEmpty(FileCopyRequest request, in FileStatus sourceStatus, DestinationSlot slot, long started)
+    {
+        using var temporary = slot.CreateFile();
+        var metadata = MetadataCopier.Apply(null, sourceStatus, temporary.Handle, request.Preserve, request.SourcePath, slot.Path);
+        if (request.Sync)
+        {
+            Sys.Flush(temporary.Handle, slot.Path);
+        }
+
+        request.Cancellation.ThrowIfCancellationRequested();
+        temporary.Commit();
+        return new FileCopyResult(request.SourcePath, slot.Path, CopyMethod.CopyFileRange, 0, Stopwatch.GetElapsedTime(started)) { Metadata = metadata };
     }
 
     private static FileCopyResult CopyTo(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, DestinationSlot slot, long started)
@@ -110,7 +138,7 @@ internal static class FileCopier
         var transfer = new ByteTransfer(source, sourceStatus.Kind, request.SourcePath, destination, destinationKind, slot.Path)
         {
             SourceSize = sourceStatus.Kind == FileKind.File ? sourceStatus.Size : 0,
-            SourceIsKnownEmpty = sourceStatus.Kind == FileKind.File && sourceStatus.Size == 0 && slot.Device == sourceStatus.Device,
+            SourceIsKnownEmpty = IsKnownEmpty(sourceStatus, slot),
             Wait = new ReadinessWait(request.Cancellation),
             Progress = request.Progress,
         };

@@ -42,7 +42,9 @@ internal sealed class TreeRun
         _root = root;
         _destinationRoot = destinationRoot;
         _options = options;
-        _workers = throttleLimit > 1 && plan.FileCount > throttleLimit ? throttleLimit : 1;
+        // One worker per processor the process may use, -ThrottleLimit at most: more only queue for the same cores.
+        int cap = Math.Min(throttleLimit, Sys.AllowedProcessors());
+        _workers = cap > 1 && plan.FileCount > cap ? cap : 1;
         _reports = new TreeReports(observer, _workers);
         _madeEarly = new FileStatus?[plan.Entries.Count];
         _begunIndex = new bool[plan.Entries.Count];
