@@ -25,15 +25,7 @@ BeforeAll {
 
     function Get-Stat([string] $format, [string] $path) { (stat -c $format -- $path) }
 
-    # bash -c SCRIPT as a process of its own, argv passed exactly.
-    function Start-Bash([string] $script) {
-        $info = [Diagnostics.ProcessStartInfo]::new('bash')
-        $info.ArgumentList.Add('-c')
-        $info.ArgumentList.Add($script)
-        $info.UseShellExecute = $false
-        [Diagnostics.Process]::Start($info)
-    }
-
+    . (Join-Path $PSScriptRoot 'Support/BashProcess.ps1')
     . (Join-Path $PSScriptRoot 'Support/ModuleRunspace.ps1')
     . (Join-Path $PSScriptRoot 'Support/UnnamedFiles.ps1')
 }

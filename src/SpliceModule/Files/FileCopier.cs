@@ -65,19 +65,47 @@ internal static class FileCopier
 
     /// <summary>An empty file of a tree, made without opening its source: the content copied is
     /// what the walk saw (nothing), as it would be after an open; its mode, owner and times come
-    /// from the walk too, and a file swapped in since has no bytes to leak. The copy is still an
-    /// unnamed file that takes its name only with its metadata on.</summary>
+    /// from the walk too, and a file swapped in since has no bytes to leak. There is no content to
+    /// be seen half-written, so the file is made under its name at once (O_EXCL, never through a
+    /// link) and private (0600) until its metadata is set through its descriptor a moment later:
+    /// what another process can see meanwhile is an empty file, never wider than the source's,
+    /// with the time of its making. Where the name is taken it goes the unnamed way.</summary>
     private static FileCopyResult CreateEmpty(FileCopyRequest request, in FileStatus sourceStatus, DestinationSlot slot, long started)
     {
-        using var temporary = slot.CreateFile();
-        var metadata = MetadataCopier.Apply(null, sourceStatus, temporary.Handle, request.Preserve, request.SourcePath, slot.Path);
-        if (request.Sync)
+        request.Cancellation.ThrowIfCancellationRequested();
+        MetadataReport metadata;
+        if (slot.TryCreateEmpty() is { } created)
         {
-            Sys.Flush(temporary.Handle, slot.Path);
+            using (created)
+            {
+                try
+                {
+                    metadata = MetadataCopier.Apply(null, sourceStatus, created, request.Preserve, request.SourcePath, slot.Path);
+                    if (request.Sync)
+                    {
+                        Sys.Flush(created, slot.Path);
+                    }
+                }
+                catch
+                {
+                    slot.RemoveCreated(created);
+                    throw;
+                }
+            }
+        }
+        else
+        {
+            using var temporary = slot.CreateFile();
+            metadata = MetadataCopier.Apply(null, sourceStatus, temporary.Handle, request.Preserve, request.SourcePath, slot.Path);
+            if (request.Sync)
+            {
+                Sys.Flush(temporary.Handle, slot.Path);
+            }
+
+            request.Cancellation.ThrowIfCancellationRequested();
+            temporary.Commit();
         }
 
-        request.Cancellation.ThrowIfCancellationRequested();
-        temporary.Commit();
         return new FileCopyResult(request.SourcePath, slot.Path, CopyMethod.CopyFileRange, 0, Stopwatch.GetElapsedTime(started)) { Metadata = metadata };
     }
 
