@@ -27,8 +27,10 @@
        Copy-SpliceItem, Copy-Item, cp; with the allocated size of each copy (stat %b).
     3. Progress: one 1 GiB file (Quick: 128 MiB) copied by Copy-SpliceItem with
        $ProgressPreference Continue and SilentlyContinue.
-    Results: CopyTree.md and CopyTree.json in -ResultsPath. The full run takes about half an hour
-    on two cores.
+    The sparse image and progress run first, the tree shapes after them with Flat100k last, and
+    the results are saved after every table, so a run cut short keeps what it measured.
+    Results: CopyTree.md and CopyTree.json in -ResultsPath. The full run takes 30-60 minutes on
+    two cores, most of it Copy-Item on 100,000 files.
 .EXAMPLE
     ./bench/CopyTree.Bench.ps1 -ModulePath ./out/SpliceModule -ResultsPath ./bench/results -Quick
 .EXAMPLE
@@ -184,16 +186,97 @@ function Get-PwshPeak([string] $Script) {
     [long](@($output)[-1])
 }
 
+# Writes CopyTree.md and CopyTree.json with every table so far (after each one, and at the end).
+function Save-Results([switch] $Final) {
+    $meta = [ordered]@{
+        Date = (Get-Date).ToUniversalTime().ToString('u')
+        Quick = [bool]$Quick
+        Rounds = $rounds
+        FileSystem = $fileSystem
+        TreeFileSystems = $treeFileSystems
+        Load = (Get-Content -LiteralPath /proc/loadavg -ErrorAction Ignore)
+        Kernel = (uname -r)
+        Cores = [Environment]::ProcessorCount
+        DiskScale = $DiskScale
+        Timing = 'Copy-SpliceItem and Copy-Item: Stopwatch inside the benchmark''s pwsh, after a warm-up round; cp and rsync: around their process, from that pwsh'
+    }
+    New-Item -ItemType Directory -Path $ResultsPath -Force | Out-Null
+    $markdown = [Text.StringBuilder]::new()
+    $null = $markdown.AppendLine('# CopyTree benchmark').AppendLine()
+    $null = $markdown.AppendLine("$($meta.Date), $($meta.FileSystem), kernel $($meta.Kernel), $($meta.Cores) cores, load $($meta.Load) at the end, medians of $rounds rounds$(if ($Quick) { ' (-Quick: small sizes, not for numbers)' })").AppendLine()
+    $null = $markdown.AppendLine("$($meta.Timing). Before every copy: rm -rf of the last destination and sync; cold rounds then drop the page, dentry and inode caches. Off tmpfs the shapes' file counts are divided by $DiskScale (-DiskScale) and Real copies $DiskRealTree.").AppendLine()
+    function Add-Table([object[]] $Rows, [string] $Title) {
+        if ($Final) {
+            Write-Host "`n$Title"
+            $Rows | Select-Object * -ExcludeProperty Samples | Format-Table -AutoSize | Out-String | Write-Host
+        }
+        $null = $markdown.AppendLine("## $Title").AppendLine()
+        $columns = @($Rows[0].PSObject.Properties.Name | Where-Object { $_ -ne 'Samples' })
+        $null = $markdown.AppendLine('| ' + ($columns -join ' | ') + ' |').AppendLine('|' + ('---|' * $columns.Count))
+        foreach ($row in $Rows) { $null = $markdown.AppendLine('| ' + (($columns | ForEach-Object { $row.$_ }) -join ' | ') + ' |') }
+        $null = $markdown.AppendLine()
+    }
+    if ($summary.Count) { Add-Table $summary.ToArray() 'Summary: Copy-SpliceItem -Recurse against cp -r (VsCpR below 1 is faster; SpeedUpOverCpR is its inverse)' }
+    if ($memory.Count) { Add-Table $memory.ToArray() 'Peak working set (VmHWM) of a fresh pwsh copying the tree, against one that copied a one-file tree; cp -r by GNU time' }
+    foreach ($key in $sections.Keys) { Add-Table $sections[$key].Rows $sections[$key].Title }
+    Set-Content -LiteralPath (Join-Path $ResultsPath 'CopyTree.md') -Value $markdown.ToString()
+    [ordered]@{ Meta = $meta; Summary = $summary; Memory = $memory; Sections = $sections } | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath (Join-Path $ResultsPath 'CopyTree.json')
+    if ($Final) { Write-Host "Results in $(Join-Path $ResultsPath 'CopyTree.md')" }
+}
+
 $sections = [ordered]@{}
+$fileSystem = $null
+$treeFileSystems = [ordered]@{}
 $summary = [Collections.Generic.List[object]]::new()
 $memory = [Collections.Generic.List[object]]::new()
 $previousProgress = $ProgressPreference
 try {
     $ProgressPreference = 'SilentlyContinue'
     $fileSystem = (findmnt -n -o FSTYPE -T $work 2>$null | Select-Object -Last 1)
-    $treeFileSystems = [ordered]@{}
 
-    # 1. Tree shapes, on each tree path, warm and cold.
+    # Sparse image and progress first: short, and kept when a long tree run is cut short.
+    if ('Sparse' -in $Part) {
+        $image = Join-Path $work 'sparse.img'
+        Write-Host "Making a $($sparseSize / 1MB) MiB sparse image with 4 MiB of data ..."
+        truncate -s $sparseSize $image
+        foreach ($i in 0..3) {
+            $seek = [long]($sparseSize / 1MB / 4 * $i)
+            dd if=/dev/urandom "of=$image" bs=1M count=1 "seek=$seek" conv=notrunc status=none
+        }
+        $sparseContenders = [ordered]@{
+            'Copy-SpliceItem' = { param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d }
+            'Copy-Item' = { param($s, $d) Copy-Item -LiteralPath $s -Destination $d }
+            'cp' = { param($s, $d) cp -- $s $d }
+        }
+        Write-Host 'Sparse image:'
+        $measured = Measure-Contenders $sparseContenders $image (Join-Path $work 'sparse.copy') { param($d) '{0:0.0} MiB' -f ([long](stat -c %b -- $d) * 512 / 1MB) }
+        $sections['Sparse'] = @{
+            Title = "$($sparseSize / 1MB) MiB image with 4 MiB of data (source allocates $('{0:0.0}' -f ([long](stat -c %b -- $image) * 512 / 1MB)) MiB; ratio against cp)"
+            Rows = @(Format-Rows $measured 'cp' 'Allocated')
+        }
+        Save-Results
+        Remove-Item -LiteralPath $image
+    }
+
+    # The cost of progress reporting.
+    if ('Progress' -in $Part) {
+        $large = Join-Path $work 'large.bin'
+        Write-Host "Making a $($progressSize / 1MB) MiB file ..."
+        bash -c "head -c $progressSize /dev/urandom > '$large'"
+        $progressContenders = [ordered]@{
+            'ProgressPreference SilentlyContinue' = { param($s, $d) $ProgressPreference = 'SilentlyContinue'; Copy-SpliceItem -LiteralPath $s -Destination $d }
+            'ProgressPreference Continue' = { param($s, $d) $ProgressPreference = 'Continue'; Copy-SpliceItem -LiteralPath $s -Destination $d }
+        }
+        Write-Host 'Progress:'
+        $measured = Measure-Contenders $progressContenders $large (Join-Path $work 'large.copy') $null
+        $sections['Progress'] = @{
+            Title = "One $($progressSize / 1MB) MiB file by Copy-SpliceItem (ratio against no progress)"
+            Rows = @(Format-Rows $measured 'ProgressPreference SilentlyContinue' $null)
+        }
+        Save-Results
+    }
+
+    # Tree shapes, on each tree path, warm and cold.
     $treeContenders = [ordered]@{
         'Copy-SpliceItem -Recurse' = { param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d -Recurse }
         'Copy-Item -Recurse' = { param($s, $d) Copy-Item -LiteralPath $s -Destination $d -Recurse }
@@ -203,13 +286,16 @@ try {
     }
     if (-not (Get-Command rsync -CommandType Application -ErrorAction Ignore)) { $treeContenders.Remove('rsync -a'); Write-Warning 'rsync is not installed: left out.' }
     $treeRoots = @($TreePath | Where-Object { $_ -and (Test-Path -LiteralPath $_ -PathType Container) } | Select-Object -Unique)
-    foreach ($treeRoot in $(if ('Tree' -in $Part) { $treeRoots })) {
+    # The longest shape last, so that a run cut short keeps the others (results are saved after each table).
+    $shapeOrder = @($Shape | Sort-Object { $_ -eq 'Flat100k' })
+    foreach ($shapeName in $(if ('Tree' -in $Part) { $shapeOrder })) {
+      foreach ($treeRoot in $treeRoots) {
         $treeWork = if ($treeRoot -eq $WorkPath) { $work } else { Join-Path $treeRoot "splicemodule-treebench-$PID" }
         $null = New-Item -ItemType Directory -Path $treeWork -Force
         try {
             $treeFs = (findmnt -n -o FSTYPE -T $treeWork 2>$null | Select-Object -Last 1)
             $treeFileSystems[$treeRoot] = $treeFs
-            foreach ($shapeName in $Shape) {
+            & {
                 $tree = Join-Path $treeWork $shapeName
                 $copy = Join-Path $treeWork "$shapeName.copy"
                 Write-Host "Making the $shapeName tree in $tree ($treeFs) ..."
@@ -240,6 +326,7 @@ try {
                             VsCpA = [Math]::Round($splice.MedianSeconds / ($rows | Where-Object Contender -EQ 'cp -a').MedianSeconds, 2)
                             VsCopyItem = [Math]::Round($splice.MedianSeconds / ($rows | Where-Object Contender -EQ 'Copy-Item -Recurse').MedianSeconds, 2)
                         })
+                    Save-Results
                 }
                 if ($entries -ge 100000 -or ($Quick -and $shapeName -eq 'Flat100k')) {
                     Write-Host "  peak working set for $shapeName on $treeRoot ..."
@@ -259,6 +346,7 @@ try {
                             IdlePwshMiB = [Math]::Round($idle / 1KB, 1); CopyPwshMiB = [Math]::Round($busy / 1KB, 1)
                             AboveIdleMiB = [Math]::Round(($busy - $idle) / 1KB, 1); CpRMiB = if ($cpPeak) { [Math]::Round($cpPeak / 1KB, 1) }
                         })
+                    Save-Results
                 }
                 rm -rf -- $tree $copy
             }
@@ -266,82 +354,13 @@ try {
         finally {
             if ($treeWork -eq $work) { Get-ChildItem -LiteralPath $work | ForEach-Object { rm -rf -- $_.FullName } } else { rm -rf -- $treeWork }
         }
+      }
     }
 
-    # 2. Sparse image.
-    if ('Sparse' -in $Part) {
-        $image = Join-Path $work 'sparse.img'
-        Write-Host "Making a $($sparseSize / 1MB) MiB sparse image with 4 MiB of data ..."
-        truncate -s $sparseSize $image
-        foreach ($i in 0..3) {
-            $seek = [long]($sparseSize / 1MB / 4 * $i)
-            dd if=/dev/urandom "of=$image" bs=1M count=1 "seek=$seek" conv=notrunc status=none
-        }
-        $sparseContenders = [ordered]@{
-            'Copy-SpliceItem' = { param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d }
-            'Copy-Item' = { param($s, $d) Copy-Item -LiteralPath $s -Destination $d }
-            'cp' = { param($s, $d) cp -- $s $d }
-        }
-        Write-Host 'Sparse image:'
-        $measured = Measure-Contenders $sparseContenders $image (Join-Path $work 'sparse.copy') { param($d) '{0:0.0} MiB' -f ([long](stat -c %b -- $d) * 512 / 1MB) }
-        $sections['Sparse'] = @{
-            Title = "$($sparseSize / 1MB) MiB image with 4 MiB of data (source allocates $('{0:0.0}' -f ([long](stat -c %b -- $image) * 512 / 1MB)) MiB; ratio against cp)"
-            Rows = @(Format-Rows $measured 'cp' 'Allocated')
-        }
-        Remove-Item -LiteralPath $image
-    }
-
-    # 3. The cost of progress reporting.
-    if ('Progress' -in $Part) {
-        $large = Join-Path $work 'large.bin'
-        Write-Host "Making a $($progressSize / 1MB) MiB file ..."
-        bash -c "head -c $progressSize /dev/urandom > '$large'"
-        $progressContenders = [ordered]@{
-            'ProgressPreference SilentlyContinue' = { param($s, $d) $ProgressPreference = 'SilentlyContinue'; Copy-SpliceItem -LiteralPath $s -Destination $d }
-            'ProgressPreference Continue' = { param($s, $d) $ProgressPreference = 'Continue'; Copy-SpliceItem -LiteralPath $s -Destination $d }
-        }
-        Write-Host 'Progress:'
-        $measured = Measure-Contenders $progressContenders $large (Join-Path $work 'large.copy') $null
-        $sections['Progress'] = @{
-            Title = "One $($progressSize / 1MB) MiB file by Copy-SpliceItem (ratio against no progress)"
-            Rows = @(Format-Rows $measured 'ProgressPreference SilentlyContinue' $null)
-        }
-    }
 }
 finally {
     $ProgressPreference = $previousProgress
     rm -rf -- $work
 }
 
-$meta = [ordered]@{
-    Date = (Get-Date).ToUniversalTime().ToString('u')
-    Quick = [bool]$Quick
-    Rounds = $rounds
-    FileSystem = $fileSystem
-    TreeFileSystems = $treeFileSystems
-    Load = (Get-Content -LiteralPath /proc/loadavg -ErrorAction Ignore)
-    Kernel = (uname -r)
-    Cores = [Environment]::ProcessorCount
-    DiskScale = $DiskScale
-    Timing = 'Copy-SpliceItem and Copy-Item: Stopwatch inside the benchmark''s pwsh, after a warm-up round; cp and rsync: around their process, from that pwsh'
-}
-New-Item -ItemType Directory -Path $ResultsPath -Force | Out-Null
-$markdown = [Text.StringBuilder]::new()
-$null = $markdown.AppendLine('# CopyTree benchmark').AppendLine()
-$null = $markdown.AppendLine("$($meta.Date), $($meta.FileSystem), kernel $($meta.Kernel), $($meta.Cores) cores, load $($meta.Load) at the end, medians of $rounds rounds$(if ($Quick) { ' (-Quick: small sizes, not for numbers)' })").AppendLine()
-$null = $markdown.AppendLine("$($meta.Timing). Before every copy: rm -rf of the last destination and sync; cold rounds then drop the page, dentry and inode caches. Off tmpfs the shapes' file counts are divided by $DiskScale (-DiskScale) and Real copies $DiskRealTree.").AppendLine()
-function Add-Table([object[]] $Rows, [string] $Title) {
-    Write-Host "`n$Title"
-    $Rows | Select-Object * -ExcludeProperty Samples | Format-Table -AutoSize | Out-String | Write-Host
-    $null = $markdown.AppendLine("## $Title").AppendLine()
-    $columns = @($Rows[0].PSObject.Properties.Name | Where-Object { $_ -ne 'Samples' })
-    $null = $markdown.AppendLine('| ' + ($columns -join ' | ') + ' |').AppendLine('|' + ('---|' * $columns.Count))
-    foreach ($row in $Rows) { $null = $markdown.AppendLine('| ' + (($columns | ForEach-Object { $row.$_ }) -join ' | ') + ' |') }
-    $null = $markdown.AppendLine()
-}
-if ($summary.Count) { Add-Table $summary.ToArray() 'Summary: Copy-SpliceItem -Recurse against cp -r (VsCpR below 1 is faster; SpeedUpOverCpR is its inverse)' }
-if ($memory.Count) { Add-Table $memory.ToArray() 'Peak working set (VmHWM) of a fresh pwsh copying the tree, against one that copied a one-file tree; cp -r by GNU time' }
-foreach ($key in $sections.Keys) { Add-Table $sections[$key].Rows $sections[$key].Title }
-Set-Content -LiteralPath (Join-Path $ResultsPath 'CopyTree.md') -Value $markdown.ToString()
-[ordered]@{ Meta = $meta; Summary = $summary; Memory = $memory; Sections = $sections } | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath (Join-Path $ResultsPath 'CopyTree.json')
-Write-Host "Results in $(Join-Path $ResultsPath 'CopyTree.md')"
+Save-Results -Final
