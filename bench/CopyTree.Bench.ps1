@@ -9,8 +9,8 @@
     are timed inside this process with a Stopwatch after an untimed warm-up round (JIT, probes);
     cp and rsync are timed around their process from here. Each round runs the contenders in a
     rotated order; before every copy the previous destination is removed (rm -rf) and `sync`
-    runs, and for a cold round `echo 3 > /proc/sys/vm/drop_caches` follows (root only; skipped on
-    tmpfs, whose files live in the page cache and cannot be dropped). Tables give medians, best
+    runs, and for a cold round `echo 3 > /proc/sys/vm/drop_caches` follows (root only, through sh;
+    skipped on tmpfs, whose files live in the page cache and cannot be dropped). Tables give medians, best
     and worst of -Rounds rounds and the ratio against cp -r (below 1 is faster).
     1. Tree shapes (-Shape), each on every -TreePath (tmpfs and the work path by default):
        Empty10k   10,000 empty files in 100 directories        (Quick: 1,000 in 10)
@@ -78,7 +78,9 @@ $sparseSize = if ($Quick) { 512MB } else { 4GB }
 $progressSize = if ($Quick) { 128MB } else { 1GB }
 $pwsh = Join-Path $PSHOME 'pwsh'
 $timeTool = if (Test-Path /usr/bin/time) { '/usr/bin/time' }
-$canDropCaches = (id -u) -eq '0' -and (Test-Path /proc/sys/vm/drop_caches)
+# Written through the shell: .NET's open of /proc/sys/vm/drop_caches is refused (EACCES) where echo works.
+function Clear-Caches { sh -c 'echo 3 > /proc/sys/vm/drop_caches' 2>$null; $LASTEXITCODE -eq 0 }
+$canDropCaches = (id -u) -eq '0' -and (Clear-Caches)
 
 # name -> @{ Dirs; Files; Bytes; Entries; Text }
 $shapeSpecs = [ordered]@{
@@ -101,7 +103,7 @@ function Get-Median([double[]] $Values) {
 function Reset-Destination([string] $Destination, [switch] $Cold) {
     if (Test-Path -LiteralPath $Destination) { rm -rf -- $Destination }
     sync
-    if ($Cold) { Set-Content -LiteralPath /proc/sys/vm/drop_caches -Value 3 }
+    if ($Cold -and -not (Clear-Caches)) { throw 'Dropping the caches failed.' }
 }
 
 # Runs each contender once per round (plus an untimed warm-up round) in rotated order.
