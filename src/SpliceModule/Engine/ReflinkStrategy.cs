@@ -22,12 +22,7 @@ internal sealed class ReflinkStrategy : CopyStrategy
             return "reflinks clone whole files";
         }
 
-        if (transfer.SourceIsKnownEmpty)
-        {
-            return "an empty file has no extents to share"; // without a refused ioctl and its exception per file
-        }
-
-        if (transfer.SourceSize == 0)
+        if (transfer.SourceSize == 0 && !transfer.SourceIsKnownEmpty)
         {
             return "the source reports size 0 (a /proc or /sys file has content a reflink cannot see)";
         }
