@@ -25,15 +25,7 @@ BeforeAll {
 
     function Get-Stat([string] $format, [string] $path) { (stat -c $format -- $path) }
 
-    # bash -c SCRIPT as a process of its own, argv passed exactly.
-    function Start-Bash([string] $script) {
-        $info = [Diagnostics.ProcessStartInfo]::new('bash')
-        $info.ArgumentList.Add('-c')
-        $info.ArgumentList.Add($script)
-        $info.UseShellExecute = $false
-        [Diagnostics.Process]::Start($info)
-    }
-
+    . (Join-Path $PSScriptRoot 'Support/BashProcess.ps1')
     . (Join-Path $PSScriptRoot 'Support/ModuleRunspace.ps1')
     . (Join-Path $PSScriptRoot 'Support/UnnamedFiles.ps1')
 }
@@ -166,8 +158,8 @@ Describe 'Copy-SpliceItem on many files' {
         New-Item -ItemType Directory -Path $work | Out-Null
     }
 
-    It 'copies two files at a time by default and writes each item once, in the order they finish' {
-        [SpliceModule.Commands.CopySpliceItemCommand]::new().ThrottleLimit | Should -Be 2
+    It 'copies with one worker per processor by default (-ThrottleLimit only caps it) and writes each item once, in the order they finish' {
+        [SpliceModule.Commands.CopySpliceItemCommand]::new().ThrottleLimit | Should -Be 64
         $items = @(Copy-SpliceItem -LiteralPath $src -Destination "$work/copy" -Recurse -PassThru -ErrorAction Stop)
         $names = @($items | Where-Object FullName -NE "$work/copy" | ForEach-Object { $_.FullName.Substring("$work/copy".Length + 1) } | Sort-Object)
         $names | Should -Be @(Get-TreeNames $src)

@@ -89,11 +89,11 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
     [Parameter]
     public SwitchParameter Verify { get; set; }
 
-    /// <summary>Files of a tree copied at once. Two by default: measured on two cores, the second
-    /// worker cut a tree of 5,000 small files by about a fifth on tmpfs and ext4 (bench/CopyTree).</summary>
+    /// <summary>At most this many files of a tree copied at once; the copy uses one worker per
+    /// processor the process may run on (sched_getaffinity), so the default is only the cap.</summary>
     [Parameter]
     [ValidateRange(1, 64)]
-    public int ThrottleLimit { get; set; } = 2;
+    public int ThrottleLimit { get; set; } = 64;
 
     protected override void BeginProcessing()
     {

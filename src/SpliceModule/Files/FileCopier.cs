@@ -49,6 +49,11 @@ internal static class FileCopier
     public static FileCopyResult CopyInTree(FileCopyRequest request, DirectoryHandle sourceDirectory, EntryName name, FileStatus expected, bool followSymlink, DestinationSlot slot) => TransientRetry.Run(request, () =>
     {
         long started = Stopwatch.GetTimestamp();
+        if (slot.Existing is null && IsKnownEmpty(expected, slot) && request is { Method: CopyMethod.Auto, Verify: false } && (request.Preserve & CopyPreserve.ExtendedAttributes) == 0)
+        {
+            return CreateEmpty(request, expected, slot, started);
+        }
+
         using var source = SourceFile.OpenInTree(sourceDirectory, name, expected, followSymlink);
         return CopyTo(request, source, expected, slot, started);
     });
@@ -61,6 +66,57 @@ internal static class FileCopier
             Unchanged = true,
             Metadata = ChangeCheck.Refresh(request, sourcePath, sourceStatus, slot),
         };
+
+    /// <summary>A regular file the walk saw empty on the destination's own file system (so not a
+    /// /proc or /sys file that reports size 0 and has content).</summary>
+    private static bool IsKnownEmpty(in FileStatus source, DestinationSlot slot) =>
+        source.Kind == FileKind.File && source.Size == 0 && slot.Device == source.Device;
+
+    /// <summary>An empty file of a tree, made without opening its source: the content copied is
+    /// what the walk saw (nothing), as it would be after an open; its mode, owner and times come
+    /// from the walk too, and a file swapped in since has no bytes to leak. There is no content to
+    /// be seen half-written, so the file is made under its name at once (O_EXCL, never through a
+    /// link) and private (0600) until its metadata is set through its descriptor a moment later:
+    /// what another process can see meanwhile is an empty file, never wider than the source's,
+    /// with the time of its making. Where the name is taken it goes the unnamed way.</summary>
+    private static FileCopyResult CreateEmpty(FileCopyRequest request, in FileStatus sourceStatus, DestinationSlot slot, long started)
+    {
+        request.Cancellation.ThrowIfCancellationRequested();
+        MetadataReport metadata;
+        if (slot.TryCreateEmpty() is { } created)
+        {
+            using (created)
+            {
+                try
+                {
+                    metadata = MetadataCopier.Apply(null, sourceStatus, created, request.Preserve, request.SourcePath, slot.Path);
+                    if (request.Sync)
+                    {
+                        Sys.Flush(created, slot.Path);
+                    }
+                }
+                catch
+                {
+                    slot.RemoveCreated(created);
+                    throw;
+                }
+            }
+        }
+        else
+        {
+            using var temporary = slot.CreateFile();
+            metadata = MetadataCopier.Apply(null, sourceStatus, temporary.Handle, request.Preserve, request.SourcePath, slot.Path);
+            if (request.Sync)
+            {
+                Sys.Flush(temporary.Handle, slot.Path);
+            }
+
+            request.Cancellation.ThrowIfCancellationRequested();
+            temporary.Commit();
+        }
+
+        return new FileCopyResult(request.SourcePath, slot.Path, CopyMethod.CopyFileRange, 0, Stopwatch.GetElapsedTime(started)) { Metadata = metadata };
+    }
 
     private static FileCopyResult CopyTo(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, DestinationSlot slot, long started)
     {
@@ -147,7 +203,7 @@ internal static class FileCopier
         var transfer = new ByteTransfer(source, sourceStatus.Kind, request.SourcePath, destination, destinationKind, slot.Path)
         {
             SourceSize = sourceStatus.Kind == FileKind.File ? sourceStatus.Size : 0,
-            SourceIsKnownEmpty = sourceStatus.Kind == FileKind.File && sourceStatus.Size == 0 && slot.Device == sourceStatus.Device,
+            SourceIsKnownEmpty = IsKnownEmpty(sourceStatus, slot),
             Wait = new ReadinessWait(request.Cancellation),
             Progress = request.Progress,
         };

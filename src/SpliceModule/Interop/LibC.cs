@@ -19,6 +19,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     internal static partial int Close(int fd);
 
+    [LibraryImport(Library, EntryPoint = "sched_getaffinity", SetLastError = true)]
+    internal static partial int SchedGetAffinity(int pid, nuint size, byte* mask);
+
     [LibraryImport(Library, EntryPoint = "pipe2", SetLastError = true)]
     internal static partial int Pipe2(int* fds, int flags);
 

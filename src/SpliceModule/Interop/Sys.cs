@@ -49,6 +49,26 @@ internal static unsafe partial class Sys
         }
     }
 
+    /// <summary>How many processors this process may run on (sched_getaffinity: taskset and a
+    /// container's CPU set count); the runtime's count when the call fails.</summary>
+    internal static int AllowedProcessors()
+    {
+        const int MaskBytes = 128; // 1024 processors
+        byte* mask = stackalloc byte[MaskBytes];
+        if (LibC.SchedGetAffinity(0, MaskBytes, mask) != 0)
+        {
+            return Math.Max(1, Environment.ProcessorCount);
+        }
+
+        int count = 0;
+        for (int i = 0; i < MaskBytes; i++)
+        {
+            count += System.Numerics.BitOperations.PopCount(mask[i]);
+        }
+
+        return Math.Max(1, count);
+    }
+
     /// <summary>An anonymous file in memory (memfd_create): scratch space that needs no writable
     /// directory and leaves nothing behind.</summary>
     internal static SafeFileHandle MemoryFile(string name)

@@ -15,6 +15,7 @@ namespace SpliceModule.Transfer;
 internal sealed class DestinationSlot : IDisposable
 {
     private const int AnyWriteBit = 0b010_010_010;
+    private const int PrivateMode = 0b110_000_000;
     private const int InPlaceFlags = Flags.O_WRONLY | Flags.O_NOCTTY | Flags.O_NOFOLLOW | Flags.O_NONBLOCK;
 
     private readonly bool _ownsDirectory;
@@ -205,6 +206,39 @@ internal sealed class DestinationSlot : IDisposable
 
     /// <summary>A new, private file that takes this name only when committed.</summary>
     public TemporaryFile CreateFile(bool readable = false) => TemporaryFile.In(this, readable);
+
+    /// <summary>The name made at once as a new empty file (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600),
+    /// for a copy with no content that could be seen half-written; null when something stands
+    /// there now (the caller then goes through <see cref="CreateFile"/>).</summary>
+    public SafeFileHandle? TryCreateEmpty()
+    {
+        try
+        {
+            return Sys.OpenAt(Directory.Handle, Name, Flags.O_WRONLY | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW | Flags.O_NOCTTY, PrivateMode, Path);
+        }
+        catch (SpliceException e) when (e.Errno == Errno.EEXIST)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Takes back a file from <see cref="TryCreateEmpty"/> whose metadata failed: removed
+    /// only while the name still holds that very file, and quietly (the failure is the error).</summary>
+    public void RemoveCreated(SafeFileHandle created)
+    {
+        try
+        {
+            var made = Sys.Stat(created, Path);
+            if (Sys.TryStatAt(Directory.Handle, Name, followSymlinks: false, Path) is { } there && there.IsSameFile(made))
+            {
+                TemporaryFile.RemoveQuietly(Directory, Name, Path);
+            }
+        }
+        catch (SpliceException)
+        {
+            // Left as it is: private (0600) and empty.
+        }
+    }
 
     /// <summary>The destination's file system (to pick a method, to find tmpfs).</summary>
     public ulong Device => Directory.Status.Device;

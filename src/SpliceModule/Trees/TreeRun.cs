@@ -43,7 +43,9 @@ internal sealed class TreeRun
         _plan = plan;
         _root = root;
         _destinationRoot = destinationRoot;
-        _workers = throttleLimit > 1 && plan.FileCount > throttleLimit && mirror?.MayRemove is null ? throttleLimit : 1;
+        // One worker per processor the process may use, -ThrottleLimit at most: more only queue for the same cores.
+        int cap = Math.Min(throttleLimit, Sys.AllowedProcessors());
+        _workers = cap > 1 && plan.FileCount > cap && mirror?.MayRemove is null ? cap : 1;
         _reports = new TreeReports(observer, _workers);
         _options = options.Retries > 0 ? options with { OnRetry = _reports.Tell } : options;
         _mirror = mirror is not null && plan.KeepsContainers ? new MirrorPruner(mirror, _reports.Add) : null;

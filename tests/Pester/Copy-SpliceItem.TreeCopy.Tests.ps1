@@ -1,0 +1,129 @@
+# What the fast tree copy must keep: the tree cp -a makes (content, mode, times, symlink targets),
+# nothing written outside the destination while its directories are swapped for symlinks, and a
+# prompt stop on Ctrl+C during a copy of 100,000 files that leaves no temporary file, named or
+# unnamed. The trees live on /dev/shm where there is one (thousands of files are made and removed).
+BeforeAll {
+    Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
+    . (Join-Path $PSScriptRoot 'Support/ModuleRunspace.ps1')
+    . (Join-Path $PSScriptRoot 'Support/UnnamedFiles.ps1')
+    . (Join-Path $PSScriptRoot 'Support/BashProcess.ps1')
+    $base = if (Test-Path -LiteralPath /dev/shm -PathType Container) { '/dev/shm' } else { [IO.Path]::GetTempPath() }
+    $script:Work = Join-Path $base "splicemod14-$([guid]::NewGuid().ToString('N'))"
+    $null = New-Item -ItemType Directory -Path $Work
+
+    # Every entry below $Root as 'path|type|mode|size|mtime' (links: 'path|l|target'), sorted.
+    function Get-TreeListing([string] $Root) {
+        @(find $Root -mindepth 1 -not -type l -printf '%P|%y|%m|%s|%T@\n') + @(find $Root -mindepth 1 -type l -printf '%P|l|%l\n') | Sort-Object
+    }
+
+    # Every regular file below $Root as 'sha256  path', sorted.
+    function Get-TreeContent([string] $Root) {
+        @(bash -c "cd '$Root' && find . -type f -print0 | xargs -0 -r sha256sum") | Sort-Object
+    }
+}
+
+AfterAll {
+    if ($Work) { rm -rf -- $Work }
+}
+
+Describe 'A tree copy makes what cp -a makes' {
+    BeforeAll {
+        $script:Source = Join-Path $Work 'parity-src'
+        bash -c @"
+set -e
+mkdir -p '$Source'/d1/deep '$Source'/d2 '$Source'/empty '$Source'/many
+cd '$Source'
+: > e600; : > e644; : > e755; chmod 600 e600; chmod 644 e644; chmod 755 e755
+head -c 4096 /dev/urandom > d1/small.bin; chmod 640 d1/small.bin
+head -c 1048576 /dev/urandom > d1/deep/large.bin
+head -c 1000 /dev/urandom > d2/odd.bin; chmod 4755 d2/odd.bin
+seq -f 'many/e%g' 600 | xargs touch
+for n in `$(seq 40); do head -c `$((n * 97)) /dev/urandom > many/c`$n; done
+ln -s d1/small.bin rel-link; ln -s /etc/hostname abs-link; ln -s nowhere/at/all dangling; ln -s d1 dir-link
+chmod 750 d1; chmod 700 d1/deep; chmod 711 empty
+find . -not -type l -exec touch -d '2001-02-03 04:05:06.123456789' {} +
+touch -d '1999-12-31 23:59:58.5' many/e7 d1/deep; touch -d '2011-05-06 07:08:09.987654321' d1 .
+"@
+        if ($LASTEXITCODE) { throw 'Making the parity tree failed.' }
+    }
+
+    It 'gives the same content, modes, times and symlink targets as cp -a (default -Preserve Mode, Timestamps)' {
+        $copy = Join-Path $Work 'parity-copy'
+        $reference = Join-Path $Work 'parity-cp'
+        cp -a -- $Source $reference
+        $run = Invoke-FreshPwsh -TimeoutSeconds 120 -Script "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath '$Source' -Destination '$copy' -Recurse"
+        $run.ExitCode | Should -Be 0 -Because "$($run.Error)"
+        $run.Error | Should -BeNullOrEmpty
+        Get-TreeListing $copy | Should -Be @(Get-TreeListing $reference)
+        Get-TreeContent $copy | Should -Be @(Get-TreeContent $reference)
+        stat -c '%a %Y' -- $copy | Should -Be (stat -c '%a %Y' -- $reference)
+        (Get-TreeListing $copy).Count | Should -Be (Get-TreeListing $Source).Count -Because 'every entry of the source is there'
+        @(Get-ChildItem -LiteralPath $copy -Recurse -Force -Filter '*.splicetmp').Count | Should -Be 0
+    }
+}
+
+Describe 'A tree copy while a directory of its destination is swapped for a symlink in a loop' {
+    BeforeAll {
+        $script:Source = Join-Path $Work 'swap-src'
+        $script:Outside = Join-Path $Work 'swap-outside'
+        # 40 directories of 150 small files; outside holds directories of the same names, so
+        # writes that followed a link would land there.
+        bash -c "set -e; mkdir '$Source' '$Outside'; cd '$Source'; for d in `$(seq 40); do mkdir d`$d; mkdir '$Outside'/d`$d; seq -f d`$d/f%g 150 | while read -r f; do echo `$f > `$f; done; done"
+        if ($LASTEXITCODE) { throw 'Making the swap tree failed.' }
+        $script:OutsideBefore = @(find $Outside -printf '%P|%y|%m|%s\n' | Sort-Object)
+    }
+
+    It 'writes nothing outside the destination (the swapped directories may be reported as errors)' {
+        $copy = Join-Path $Work 'swap-copy'
+        # Each destination directory that exists and is not yet a link becomes a link to its twin outside.
+        $racer = Start-Bash "end=`$((SECONDS + 60)); while [ `$SECONDS -lt `$end ]; do for n in `$(seq 40); do d='$copy'/d`$n; if [ -d `"`$d`" ] && [ ! -L `"`$d`" ]; then mv -- `"`$d`" `"`$d.moved`" 2>/dev/null && ln -s -- '$Outside'/d`$n `"`$d`"; fi; done; done"
+        try {
+            $run = Invoke-Stoppable -RunSeconds 60 -Script { param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d -Recurse -ErrorAction Continue } -ArgumentList $Source, $copy
+        }
+        finally { Stop-Bash $racer }
+        $run.Finished | Should -BeTrue -Because 'the copy ends by itself, errors or not'
+        Write-Host "    ($($run.Errors.Count) errors under the swaps: $(@($run.Errors | ForEach-Object { $_.FullyQualifiedErrorId.Split(',')[0] } | Sort-Object -Unique) -join ', '))"
+        @(find $copy -maxdepth 1 -type l).Count | Should -BeGreaterThan 0 -Because 'the racer swapped directories of the destination'
+        @(find $Outside -printf '%P|%y|%m|%s\n' | Sort-Object) | Should -Be $OutsideBefore
+        @(find $copy -name '*.splicetmp') | Should -BeNullOrEmpty
+        (Get-UnnamedFile $copy).Count | Should -Be 0
+    }
+
+    It 'twin: without the racer the copy is the tree, without an error' {
+        $copy = Join-Path $Work 'swap-twin'
+        $run = Invoke-Stoppable -RunSeconds 60 -Script { param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d -Recurse } -ArgumentList $Source, $copy
+        $run.Finished | Should -BeTrue
+        $run.Errors | Should -BeNullOrEmpty
+        Get-TreeContent $copy | Should -Be @(Get-TreeContent $Source)
+    }
+}
+
+Describe 'Ctrl+C during a copy of 100,000 files' {
+    BeforeAll {
+        $script:Source = Join-Path $Work 'stop-src'
+        # 100,000 files in one directory, one in ten with content (so that unnamed files are in flight).
+        bash -c "set -e; mkdir '$Source'; cd '$Source'; seq -f e%g 100000 | xargs touch; for n in `$(seq 0 10 99990); do echo `$n > e`$n; done"
+        if ($LASTEXITCODE) { throw 'Making the 100,000 files failed.' }
+    }
+
+    It 'returns within a generous bound and leaves no temporary file, named or unnamed' {
+        $copy = Join-Path $Work 'stop-copy'
+        $ps = New-ModuleShell
+        try {
+            $null = $ps.AddScript({ param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d -Recurse }).AddArgument($Source).AddArgument($copy)
+            $async = $ps.BeginInvoke()
+            # Stop once the copy is under way: some files are in place.
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not $async.IsCompleted -and [DateTime]::UtcNow -lt $deadline -and -not ((Test-Path -LiteralPath $copy) -and [IO.Directory]::EnumerateFileSystemEntries($copy).GetEnumerator().MoveNext())) { Start-Sleep -Milliseconds 10 }
+            $async.IsCompleted | Should -BeFalse -Because 'the copy of 100,000 files is still running'
+            $ps.BeginStop($null, $null).AsyncWaitHandle.WaitOne(10000) | Should -BeTrue -Because 'Ctrl+C stops the copy'
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally { if ($ps.InvocationStateInfo.State -notin 'Running', 'Stopping') { $ps.Dispose() } }
+        [int](bash -c "find '$copy' -mindepth 1 | wc -l") | Should -BeLessThan 100000 -Because 'the copy was stopped before its end'
+        @(find $copy -name '*.splicetmp') | Should -BeNullOrEmpty
+        (Get-UnnamedFile $copy).Count | Should -Be 0
+        stat -c '%a' -- $copy | Should -Be (stat -c '%a' -- $Source) -Because 'a stopped copy gets its directories'' modes all the same'
+    }
+}
