@@ -34,7 +34,7 @@ internal static class FileCopier
     }
 
     /// <summary>Copies a named source to a destination already resolved (<see cref="DestinationSlot.ForItem"/>).</summary>
-    public static FileCopyResult Copy(FileCopyRequest request, DestinationSlot slot) => TransientRetry.Run(request, () =>
+    public static FileCopyResult Copy(FileCopyRequest request, DestinationSlot destination) => TransientRetry.Run(request, destination, slot =>
     {
         long started = Stopwatch.GetTimestamp();
         var (source, sourceStatus) = SourceFile.OpenNamed(request.SourcePath);
@@ -46,7 +46,7 @@ internal static class FileCopier
 
     /// <summary>Copies a file of a walked tree from its held source directory into a held destination
     /// directory; the source must still be the file the walk saw.</summary>
-    public static FileCopyResult CopyInTree(FileCopyRequest request, DirectoryHandle sourceDirectory, EntryName name, FileStatus expected, bool followSymlink, DestinationSlot slot) => TransientRetry.Run(request, () =>
+    public static FileCopyResult CopyInTree(FileCopyRequest request, DirectoryHandle sourceDirectory, EntryName name, FileStatus expected, bool followSymlink, DestinationSlot destination) => TransientRetry.Run(request, destination, slot =>
     {
         long started = Stopwatch.GetTimestamp();
         if (slot.Existing is null && IsKnownEmpty(expected, slot) && request is { Method: CopyMethod.Auto, Verify: false } && (request.Preserve & CopyPreserve.ExtendedAttributes) == 0)

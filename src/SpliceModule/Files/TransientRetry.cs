@@ -11,13 +11,16 @@ namespace SpliceModule.Transfer;
 /// </summary>
 internal static class TransientRetry
 {
-    public static T Run<T>(FileCopyRequest request, Func<T> attempt)
+    /// <summary>Makes <paramref name="attempt"/> into <paramref name="slot"/>, and each further try
+    /// into the slot looked at again (<see cref="DestinationSlot.LookedAtAgain"/>).</summary>
+    public static T Run<T>(FileCopyRequest request, DestinationSlot slot, Func<DestinationSlot, T> attempt)
     {
+        var target = slot;
         for (int tried = 1; ; tried++)
         {
             try
             {
-                return attempt();
+                return attempt(target);
             }
             catch (SpliceException e) when (tried <= request.Retries && IsTransient(e.Errno))
             {
@@ -26,6 +29,8 @@ internal static class TransientRetry
                 {
                     request.Cancellation.ThrowIfCancellationRequested();
                 }
+
+                target = slot.LookedAtAgain();
             }
         }
     }

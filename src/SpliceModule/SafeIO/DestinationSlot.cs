@@ -99,6 +99,12 @@ internal sealed class DestinationSlot : IDisposable
         }
     }
 
+    /// <summary>The same name in the same held directory, looked at afresh: a try after a transient
+    /// failure (-Retry) must decide on what stands there now (a mount taken away, a file replaced),
+    /// not on what stood there at the first try.</summary>
+    public DestinationSlot LookedAtAgain() =>
+        new(Directory, ownsDirectory: false, Name, Path, Sys.TryStatAt(Directory.Handle, Name, followSymlinks: false, Path));
+
     /// <summary>A name in a directory a tree copy holds; in a directory the copy made itself nothing
     /// else can stand there, so there is no look unless <paramref name="lookFirst"/> (items of
     /// several directories going into one).</summary>
