@@ -279,6 +279,16 @@ Describe 'Copy-SpliceItem -Mirror, as rsync -a --delete' -Skip:(-not $hasRsync) 
         Get-SyncSnapshot "$case/mirror" -NoDirectoryTimes | Should -Be (Get-SyncSnapshot "$case/rmirror" -NoDirectoryTimes)
     }
 
+    It 'refuses -Container:$false, under which no destination directory is the copy of one source directory, before anything is copied or removed' {
+        $case = New-Case
+        Copy-SpliceItem -LiteralPath "$case/src" -Destination "$case/mirror" -Mirror
+        Set-Content -LiteralPath "$case/mirror/extra.txt" -Value 'extra'
+        $before = Get-SyncSnapshot "$case/mirror"
+        { Copy-SpliceItem -LiteralPath "$case/src" -Destination "$case/mirror" -Mirror -Container:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MirrorNeedsContainer,SpliceModule.Commands.CopySpliceItemCommand'
+        Get-SyncSnapshot "$case/mirror" | Should -Be $before
+    }
+
     It '-WhatIf lists each removal and changes nothing' {
         $case = New-Case
         Copy-SpliceItem -LiteralPath "$case/src" -Destination "$case/mirror" -Mirror

@@ -54,9 +54,20 @@ public sealed partial class CopySpliceItemCommand
 
     /// <summary>-Update and the rest compare and remove through held descriptors, which only the
     /// Linux path has: elsewhere (and with -Method PlatformCopy) they are refused before anything
-    /// is copied, never silently ignored.</summary>
+    /// is copied, never silently ignored; so is -Mirror without -Container.</summary>
     private void RefuseSyncWithoutKernel()
     {
+        if (Mirror && !Container)
+        {
+            // Without containers the items of several directories meet in one: no directory of the
+            // destination is the copy of one of the source, so nothing could be mirrored safely.
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException("-Mirror makes the destination equal to the source directory, which needs -Container (the default); -Container:$false would merge directories, so nothing was copied or removed."),
+                "MirrorNeedsContainer",
+                ErrorCategory.InvalidArgument,
+                null));
+        }
+
         if ((Update || Checksum || NoClobber || Mirror) && (!KernelFeatures.LinuxKernel || Method == CopyMethod.PlatformCopy))
         {
             ThrowTerminatingError(new ErrorRecord(
