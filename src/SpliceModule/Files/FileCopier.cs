@@ -140,10 +140,7 @@ internal static class FileCopier
     {
         using var temporary = slot.CreateFile(readable: request.Verify);
         var destination = temporary.Handle;
-        bool sparse = sourceStatus.IsSparse && request.Method != CopyMethod.PlatformCopy;
-        var (method, bytes, shrunk) = sparse
-            ? SparseCopier.Copy(request, source, sourceStatus, destination, slot.Path)
-            : CopyContent(request, source, sourceStatus, destination, FileKind.File, slot);
+        var (method, bytes, shrunk, sparse) = CopyIntoFile(request, source, sourceStatus, destination, slot);
         string? hash = request.Verify && sourceStatus.Kind == FileKind.File
             ? ContentVerifier.Verify(source, request.SourcePath, destination, slot.Path, request.Cancellation)
             : null;
@@ -196,6 +193,17 @@ internal static class FileCopier
         using var destination = slot.OpenInPlace(new ReadinessWait(request.Cancellation));
         var (method, bytes, _) = CopyContent(request, source, sourceStatus, destination, slot.Existing!.Value.Kind, slot);
         return new FileCopyResult(request.SourcePath, slot.Path, method, bytes, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>The content into a regular file: extent by extent when the source has holes, else by
+    /// the fastest method.</summary>
+    internal static (CopyMethod Method, long Bytes, string? Shrunk, bool Sparse) CopyIntoFile(FileCopyRequest request, SafeFileHandle source, in FileStatus sourceStatus, SafeFileHandle destination, DestinationSlot slot)
+    {
+        bool sparse = sourceStatus.IsSparse && request.Method != CopyMethod.PlatformCopy;
+        var (method, bytes, shrunk) = sparse
+            ? SparseCopier.Copy(request, source, sourceStatus, destination, slot.Path)
+            : CopyContent(request, source, sourceStatus, destination, FileKind.File, slot);
+        return (method, bytes, shrunk, sparse);
     }
 
     internal static (CopyMethod Method, long Bytes, string? Shrunk) CopyContent(FileCopyRequest request, SafeFileHandle source, in FileStatus sourceStatus, SafeFileHandle destination, FileKind destinationKind, DestinationSlot slot)

@@ -18,10 +18,7 @@ internal static class InPlaceCopier
     {
         using var destination = slot.OpenExistingFile(write: true, read: request.Verify);
         Sys.Truncate(destination, 0, slot.Path);
-        bool sparse = sourceStatus.IsSparse && request.Method != CopyMethod.PlatformCopy;
-        var (method, bytes, shrunk) = sparse
-            ? SparseCopier.Copy(request, source, sourceStatus, destination, slot.Path)
-            : FileCopier.CopyContent(request, source, sourceStatus, destination, FileKind.File, slot);
+        var (method, bytes, shrunk, sparse) = FileCopier.CopyIntoFile(request, source, sourceStatus, destination, slot);
         string? hash = request.Verify
             ? ContentVerifier.Verify(source, request.SourcePath, destination, slot.Path, request.Cancellation)
             : null;
