@@ -86,8 +86,8 @@ public sealed partial class CopySpliceItemCommand
         }
     }
 
-    /// <summary>One file to every host at once (RemoteFileCopy.ToHosts); a host that fails is an
-    /// error for that host, and the others complete.</summary>
+    /// <summary>One file to every host at once, read once (RemoteFileCopy.ToHosts); a host that
+    /// fails is an error for that host, and the others complete.</summary>
     private void CopyToHosts(string source, List<PSSession> sessions)
     {
         var ready = new List<(PSSession Session, RemoteHost Host)>();
@@ -109,9 +109,22 @@ public sealed partial class CopySpliceItemCommand
         }
 
         var progress = _progress!;
-        long before = progress.CompletedBytes;
-        progress.TotalBytes = before + (SizeOf(source) * ready.Count);
-        var outcomes = RemoteFileCopy.ToHosts(ready.Select(r => r.Host).ToArray(), source, Destination!, Options, Cancellation, sent => progress.Report(source, sent));
+        long size = SizeOf(source);
+        progress.TotalBytes = progress.CompletedBytes + (size * ready.Count);
+        string[] names = ready.Select(r => r.Session.ComputerName).ToArray();
+        (FileCopyResult? Result, Exception? Failure)[] outcomes;
+        try
+        {
+            outcomes = RemoteFileCopy.ToHosts(ready.Select(r => r.Host).ToArray(), source, Destination!, Options(), Cancellation, sent =>
+                progress.ReportHosts(source, sent.Sum(), sent.Select((bytes, i) => (names[i], bytes, size)).ToArray()));
+        }
+        catch (Exception e) when (IsItemError(e) || e is ArgumentException)
+        {
+            // The source itself could not be read: one error, whatever the number of hosts.
+            WriteRemoteFailure(e, source);
+            return;
+        }
+
         for (int i = 0; i < outcomes.Length; i++)
         {
             if (outcomes[i].Failure is { } failure)
@@ -122,9 +135,9 @@ public sealed partial class CopySpliceItemCommand
 
             var result = outcomes[i].Result!;
             progress.CompletedBytes += result.Bytes;
-            WriteVerbose($"Copied '{source}' to '{ready[i].Session.ComputerName}': {result.Bytes} bytes by {Transport} ({result.Method}) in {result.Duration.TotalMilliseconds:0.#} ms.");
+            WriteVerbose($"Copied '{source}' to '{names[i]}': {result.Bytes} bytes by {Transport} ({result.Method}) in {result.Duration.TotalMilliseconds:0.#} ms.");
             TellAbout(result.DestinationPath, result.Metadata);
-            WriteRemoteItem(result, ready[i].Session.ComputerName);
+            WriteRemoteItem(result, names[i]);
         }
     }
 
@@ -140,7 +153,11 @@ public sealed partial class CopySpliceItemCommand
         {
             if (IsNamedItemIncluded(NameOf(source)) && ShouldProcess($"Item: {source} Destination: {destination} ComputerName: {session.ComputerName}", "Copy File"))
             {
-                RemoteStep(source, session, host => RemoteFileCopy.FromHost(host, source, destination, Options(), Cancellation, bytes => _progress!.Report($"{source} from {session.ComputerName}", bytes)), result =>
+                RemoteStep(source, session, host => RemoteFileCopy.FromHost(host, source, destination, Options(), Cancellation, (bytes, expected) =>
+                {
+                    _progress!.TotalBytes = _progress.CompletedBytes + expected;
+                    _progress.Report($"{source} from {session.ComputerName}", bytes);
+                }), result =>
                 {
                     _progress!.CompletedBytes += result.Bytes;
                     TellAbout(result.DestinationPath, result.Metadata);

@@ -113,7 +113,7 @@ public sealed class RemoteAgent : IDisposable
             else if (_outgoing is not null)
             {
                 long sent = _options.Transport == RemoteTransport.Session
-                    ? _outgoing.Header.Size
+                    ? _outgoing.Header.DataBytes
                     : DataPath.Send(_outgoing, _options, DataConnection.Parse(_options.EndPoint ?? string.Empty), _stopping.Token, null);
                 done = new Hashtable { ["Bytes"] = sent, ["Method"] = _outgoing.Method.ToString() };
             }

@@ -15,14 +15,30 @@ namespace SpliceModule.Commands;
 /// </summary>
 internal static class RemoteFileCopy
 {
-    /// <summary>One file to several hosts at once, each on its own connection (the source is read
-    /// from the page cache by each): the copying thread waits, reporting the bytes sent to all of
-    /// them together, and gets each host's result or failure.</summary>
-    public static (FileCopyResult? Result, Exception? Failure)[] ToHosts(RemoteHost[] hosts, string source, string destination, Func<RemoteCopyOptions> options, CancellationToken cancellation, Action<long> report)
+    /// <summary>One file to one or several hosts at once, read (and hashed for -Verify) once:
+    /// Plain sends it from the page cache by sendfile on each host's connection, Encrypted seals
+    /// each record once for all of them (SealedFanOut), Session sends it through each session. The
+    /// copying thread waits, reporting the bytes each host has been sent, and gets each host's
+    /// result or failure: a host that fails is that host's error only.</summary>
+    public static (FileCopyResult? Result, Exception? Failure)[] ToHosts(RemoteHost[] hosts, string source, string destination, RemoteCopyOptions options, CancellationToken cancellation, Action<long[]> report)
     {
+        using var outgoing = new OutgoingFile(source, options.Verify, cancellation);
+        using var fan = options.Transport == RemoteTransport.Encrypted ? new SealedFanOut(outgoing, ChannelSecret.Parse(options.Key, "key"), hosts.Length, cancellation) : null;
+        var sealing = fan is null ? Task.CompletedTask : Task.Run(fan.Produce);
         long[] sent = new long[hosts.Length];
-        var copies = hosts.Select((host, i) => Task.Run(() => ToHost(host, source, destination, options(), cancellation, bytes => Interlocked.Exchange(ref sent[i], bytes)))).ToArray();
-        long Total() => Enumerable.Range(0, sent.Length).Sum(i => Interlocked.Read(ref sent[i]));
+        var copies = hosts.Select((host, i) => Task.Run(() =>
+        {
+            try
+            {
+                // Each host's connection has its own secret; the records' key is the copy's.
+                return ToHost(host, outgoing, destination, options with { Secret = ChannelSecret.NewText() }, fan, i, cancellation, bytes => Interlocked.Exchange(ref sent[i], bytes));
+            }
+            finally
+            {
+                fan?.Leave(i);
+            }
+        })).ToArray();
+        long[] Sent() => sent.Select((_, i) => Interlocked.Read(ref sent[i])).ToArray();
 
         // A continuation that never faults, to wait on without an AggregateException.
         var all = Task.WhenAll(copies).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
@@ -30,30 +46,31 @@ internal static class RemoteFileCopy
         {
             while (!all.Wait(200))
             {
-                report(Total());
+                report(Sent());
             }
 
-            report(Total());
+            report(Sent());
         }
         finally
         {
             // Reporting throws once the pipeline stops (Ctrl+C): the copies see the same
             // cancellation and close their files and connections within a wait slice; let them.
             all.Wait(TimeSpan.FromSeconds(5));
+            sealing.ContinueWith(_ => { }, TaskScheduler.Default).Wait(TimeSpan.FromSeconds(5));
         }
+
         return copies.Select(c => c.IsCompletedSuccessfully ? (c.Result, (Exception?)null) : ((FileCopyResult?)null, c.Exception?.GetBaseException() ?? new OperationCanceledException())).ToArray();
     }
 
-    public static FileCopyResult ToHost(RemoteHost host, string source, string destination, RemoteCopyOptions options, CancellationToken cancellation, Action<long> progress)
+    private static FileCopyResult ToHost(RemoteHost host, OutgoingFile outgoing, string destination, RemoteCopyOptions options, SealedFanOut? fan, int member, CancellationToken cancellation, Action<long> progress)
     {
-        using var outgoing = new OutgoingFile(source, options.Verify, cancellation);
         bool throughSession = options.Transport == RemoteTransport.Session;
         var parameters = new Hashtable { ["Destination"] = destination, ["Header"] = outgoing.Header.ToJson(), ["Options"] = options.ToJson() };
         using var far = new RemoteInvocation(host.Session, RemoteScripts.Receive, parameters, withInput: throughSession);
         object ready = Succeeded(far.Next(cancellation), host);
         try
         {
-            Send(far, outgoing, options, ready, cancellation, progress);
+            Send(far, outgoing, options, ready, fan, member, cancellation, progress);
         }
         catch (Exception e) when (SpliceCmdlet.IsItemError(e) && !cancellation.IsCancellationRequested)
         {
@@ -65,14 +82,14 @@ internal static class RemoteFileCopy
 
         var done = (Hashtable)Succeeded(far.Next(cancellation), host);
         far.Finish(cancellation);
-        return new FileCopyResult(source, (string)done["Path"]!, outgoing.Method, Convert.ToInt64(done["Bytes"]), outgoing.Elapsed)
+        return new FileCopyResult(outgoing.Header.SourcePath, (string)done["Path"]!, outgoing.Method, Convert.ToInt64(done["Bytes"]), outgoing.Elapsed)
         {
             Sha256 = done["Sha256"] as string,
             Metadata = new MetadataReport(false, done["Warning"] as string),
         };
     }
 
-    private static void Send(RemoteInvocation far, OutgoingFile outgoing, RemoteCopyOptions options, object ready, CancellationToken cancellation, Action<long> progress)
+    private static void Send(RemoteInvocation far, OutgoingFile outgoing, RemoteCopyOptions options, object ready, SealedFanOut? fan, int member, CancellationToken cancellation, Action<long> progress)
     {
         if (options.Transport == RemoteTransport.Session)
         {
@@ -88,7 +105,7 @@ internal static class RemoteFileCopy
         }
         else
         {
-            DataPath.Send(outgoing, options, DataConnection.Parse(ready.ToString()!), cancellation, progress);
+            DataPath.Send(outgoing, options, DataConnection.Parse(ready.ToString()!), cancellation, progress, fan, member);
         }
     }
 
@@ -110,14 +127,16 @@ internal static class RemoteFileCopy
         Succeeded(answer, host);
     }
 
-    public static FileCopyResult FromHost(RemoteHost host, string source, string destination, RemoteCopyOptions options, CancellationToken cancellation, Action<long> progress)
+    /// <summary>One file from the host; <paramref name="progress"/> gets the bytes received and the
+    /// bytes the far end announced.</summary>
+    public static FileCopyResult FromHost(RemoteHost host, string source, string destination, RemoteCopyOptions options, CancellationToken cancellation, Action<long, long> progress)
     {
         bool throughSession = options.Transport == RemoteTransport.Session;
         using var listener = throughSession ? null : new DataListener(host.ClientAddress ?? SshConnection.Parse(null).Client);
         options = options with { EndPoint = listener?.EndPoint.ToString() };
         using var far = new RemoteInvocation(host.Session, RemoteScripts.Send, new Hashtable { ["Path"] = source, ["Options"] = options.ToJson() });
         var header = RemoteFileHeader.FromJson((string)Succeeded(far.Next(cancellation), host));
-        using var incoming = new IncomingFile(destination, header, options.RequestFor(source, destination, cancellation, progress));
+        using var incoming = new IncomingFile(destination, header, options.RequestFor(source, destination, cancellation, bytes => progress(bytes, header.DataBytes)));
         FileCopyResult result;
         if (listener is not null)
         {

@@ -38,7 +38,10 @@ internal static class DataPath
         return file.Commit();
     }
 
-    public static long Send(OutgoingFile file, RemoteCopyOptions options, IPEndPoint to, CancellationToken cancellation, Action<long>? progress)
+    /// <summary>The sending end: connects to the receiver and sends the file, Plain by sendfile,
+    /// Encrypted in records sealed once by <paramref name="fan"/> for every host it sends to (or by
+    /// a sealer of this connection's own when null).</summary>
+    public static long Send(OutgoingFile file, RemoteCopyOptions options, IPEndPoint to, CancellationToken cancellation, Action<long>? progress, SealedFanOut? fan = null, int member = 0)
     {
         var stream = DataConnection.Connect(to, ChannelSecret.Parse(options.Secret, "secret"), WaitFor(cancellation));
         using (stream.Socket)
@@ -48,8 +51,9 @@ internal static class DataPath
                 return file.SendTo(stream, progress);
             }
 
-            using var records = new SealedRecords(stream, ChannelSecret.Parse(options.Key, "key"), ToReceiver);
-            return file.SendTo(records, progress, cancellation);
+            return fan is not null
+                ? fan.Send(member, stream, progress)
+                : SealedFanOut.SendAlone(file, ChannelSecret.Parse(options.Key, "key"), stream, cancellation, progress);
         }
     }
 }

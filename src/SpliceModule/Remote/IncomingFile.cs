@@ -12,18 +12,24 @@ namespace SpliceModule.Transfer;
 /// unnamed <see cref="TemporaryFile"/> that takes the name only when every announced byte has
 /// arrived, verified and given its metadata. Whatever way it ends otherwise (a short stream, a
 /// record that does not authenticate, Ctrl+C, the link down), Dispose leaves the old destination.
+/// A sparse file's data arrives extent after extent (<see cref="DataExtents"/>): each is written
+/// at its offset and the file is given its full size at the end, so its holes stay holes.
 /// </summary>
 internal sealed class IncomingFile : IDisposable
 {
     private readonly DestinationSlot _slot;
     private readonly TemporaryFile _temporary;
     private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly (long Offset, long Length)[] _pieces;
     private CopyMethod _method = CopyMethod.ReadWrite;
+    private int _piece;
+    private long _intoPiece;
 
     public IncomingFile(string destination, RemoteFileHeader header, FileCopyRequest request)
     {
         Header = header;
         Request = request;
+        _pieces = System.Linq.Enumerable.ToArray(DataExtents.Pieces(header.Extents, header.Size));
         _slot = DestinationSlot.ForItem(destination, header.Name);
         try
         {
@@ -45,21 +51,27 @@ internal sealed class IncomingFile : IDisposable
 
     public long Received { get; private set; }
 
-    /// <summary>Plain: the bytes straight from the socket into the file, by splice through a kernel pipe.</summary>
+    /// <summary>Plain: the bytes straight from the socket into the file, by splice through a kernel
+    /// pipe, each extent at its offset.</summary>
     public void ReceiveFrom(SocketStream stream)
     {
-        var transfer = new ByteTransfer(stream.Socket.SafeHandle, FileKind.Socket, stream.Display, _temporary.Handle, FileKind.File, Path)
+        foreach (var (offset, length) in _pieces)
         {
-            Limit = Header.Size,
-            Wait = stream.Wait,
-            Progress = Request.Progress,
-        };
-        if (Header.Size > 0)
-        {
+            long before = Received;
+            var transfer = new ByteTransfer(stream.Socket.SafeHandle, FileKind.Socket, stream.Display, _temporary.Handle, FileKind.File, Path)
+            {
+                Limit = length,
+                DestinationOffset = offset,
+                Wait = stream.Wait,
+                Progress = Request.Progress is { } report ? bytes => report(before + bytes) : null,
+            };
             _method = CopyEngine.Run(transfer, CopyMethod.Auto);
+            Received += transfer.Copied;
+            if (transfer.Copied < length)
+            {
+                return;
+            }
         }
-
-        Received = transfer.Copied;
     }
 
     /// <summary>Encrypted: each record opened, then written; the stream must end where the header said.</summary>
@@ -77,16 +89,24 @@ internal sealed class IncomingFile : IDisposable
     public void Write(ReadOnlySpan<byte> bytes)
     {
         Request.Cancellation.ThrowIfCancellationRequested();
-        if (Received + bytes.Length > Header.Size)
+        if (Received + bytes.Length > Header.DataBytes)
         {
-            throw new RemoteCopyException("DataConnectionLost", $"More bytes arrived for '{Path}' than the {Header.Size} announced; the copy was abandoned.");
+            throw new RemoteCopyException("DataConnectionLost", $"More bytes arrived for '{Path}' than the {Header.DataBytes} announced; the copy was abandoned.");
         }
 
         while (!bytes.IsEmpty)
         {
-            int written = (int)Sys.Write(_temporary.Handle, bytes, Path);
+            var (offset, length) = _pieces[_piece];
+            int want = (int)Math.Min(bytes.Length, length - _intoPiece);
+            int written = (int)Sys.Write(_temporary.Handle, bytes[..want], offset + _intoPiece, Path);
             bytes = bytes[written..];
             Received += written;
+            _intoPiece += written;
+            if (_intoPiece == length)
+            {
+                _piece++;
+                _intoPiece = 0;
+            }
         }
 
         Request.Progress?.Invoke(Received);
@@ -95,11 +115,13 @@ internal sealed class IncomingFile : IDisposable
     /// <summary>Checks the bytes, applies the metadata and puts the file in place.</summary>
     public FileCopyResult Commit()
     {
-        if (Received != Header.Size)
+        if (Received != Header.DataBytes)
         {
-            throw new RemoteCopyException("DataConnectionLost", $"Only {Received} of the {Header.Size} bytes of '{Header.SourcePath}' arrived; '{Path}' was left as it was.");
+            throw new RemoteCopyException("DataConnectionLost", $"Only {Received} of the {Header.DataBytes} bytes of '{Header.SourcePath}' arrived; '{Path}' was left as it was.");
         }
 
+        // The holes after the last extent (and a file of holes only) take no space either.
+        Sys.Truncate(_temporary.Handle, Header.Size, Path);
         string? hash = null;
         if (Request.Verify && Header.Sha256 is { } expected)
         {

@@ -9,8 +9,10 @@ namespace SpliceModule.Transfer;
 /// <summary>
 /// The sending end of one file: opened once by <see cref="SourceFile.OpenNamed"/> (never blocking,
 /// a FIFO or directory refused), announced by its <see cref="RemoteFileHeader"/>, then sent by
-/// one of the transports. Exactly the announced size is sent; a source that shrank meanwhile
-/// leaves the receiver short, which fails the copy there.
+/// one of the transports: only its data extents when it is sparse (<see cref="DataExtents"/>).
+/// Exactly the announced bytes are sent; a source that shrank meanwhile leaves the receiver short,
+/// which fails the copy there. Every read gives its offset (pread, sendfile with an offset), so
+/// several hosts' senders may share one open file (a fan-out reads and hashes it once).
 /// </summary>
 internal sealed class OutgoingFile : IDisposable
 {
@@ -33,6 +35,7 @@ internal sealed class OutgoingFile : IDisposable
 
         Header = RemoteFileHeader.For(sourcePath, status) with
         {
+            Extents = DataExtents.Of(source, status, sourcePath),
             Sha256 = verify ? ContentVerifier.Hash(source, cancellation) : null,
         };
     }
@@ -43,59 +46,54 @@ internal sealed class OutgoingFile : IDisposable
 
     public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_started);
 
-    /// <summary>Plain: sendfile from the page cache straight into the socket.</summary>
+    /// <summary>Plain: sendfile from the page cache straight into the socket, extent by extent.</summary>
     public long SendTo(SocketStream stream, Action<long>? progress)
     {
-        if (Header.Size == 0)
-        {
-            return 0;
-        }
-
-        var transfer = new ByteTransfer(_source, FileKind.File, Header.SourcePath, stream.Socket.SafeHandle, FileKind.Socket, stream.Display)
-        {
-            SourceSize = Header.Size,
-            Limit = Header.Size,
-            SourceOffset = 0,
-            Wait = stream.Wait,
-            Progress = progress,
-        };
-        Method = CopyEngine.Run(transfer, CopyMethod.SendFile);
-        return transfer.Copied;
-    }
-
-    /// <summary>Encrypted: the file in sealed records, then the empty record that ends the stream.</summary>
-    public long SendTo(SealedRecords records, Action<long>? progress, System.Threading.CancellationToken cancellation)
-    {
         long sent = 0;
-        foreach (var chunk in Chunks(SealedRecords.MaxRecord, cancellation))
+        foreach (var (offset, length) in DataExtents.Pieces(Header.Extents, Header.Size))
         {
-            records.Send(chunk.Span);
-            sent += chunk.Length;
-            progress?.Invoke(sent);
+            long before = sent;
+            var transfer = new ByteTransfer(_source, FileKind.File, Header.SourcePath, stream.Socket.SafeHandle, FileKind.Socket, stream.Display)
+            {
+                SourceSize = Header.Size,
+                Limit = length,
+                SourceOffset = offset,
+                Wait = stream.Wait,
+                Progress = progress is null ? null : bytes => progress(before + bytes),
+            };
+            Method = CopyEngine.Run(transfer, CopyMethod.SendFile);
+            sent += transfer.Copied;
+            if (transfer.Copied < length)
+            {
+                break;
+            }
         }
 
-        records.Send(ReadOnlySpan<byte>.Empty);
         return sent;
     }
 
-    /// <summary>The announced bytes in pieces, read by pread from the start; the piece is reused,
-    /// so each must be consumed before the next is asked for.</summary>
+    /// <summary>The announced bytes in pieces of at most <paramref name="size"/>, read by pread,
+    /// extent after extent; the piece is reused, so each must be consumed before the next is asked for.</summary>
     public System.Collections.Generic.IEnumerable<ReadOnlyMemory<byte>> Chunks(int size, System.Threading.CancellationToken cancellation)
     {
         byte[] buffer = new byte[size];
-        long offset = 0;
-        while (offset < Header.Size)
+        foreach (var (start, length) in DataExtents.Pieces(Header.Extents, Header.Size))
         {
-            cancellation.ThrowIfCancellationRequested();
-            int want = (int)Math.Min(size, Header.Size - offset);
-            int read = (int)Sys.Read(_source, buffer.AsSpan(0, want), offset, Header.SourcePath);
-            if (read == 0)
+            long offset = start;
+            long end = start + length;
+            while (offset < end)
             {
-                throw new IOException($"'{Header.SourcePath}' shrank while it was sent ({offset} of {Header.Size} bytes); the far side keeps its old destination.");
-            }
+                cancellation.ThrowIfCancellationRequested();
+                int want = (int)Math.Min(size, end - offset);
+                int read = (int)Sys.Read(_source, buffer.AsSpan(0, want), offset, Header.SourcePath);
+                if (read == 0)
+                {
+                    throw new IOException($"'{Header.SourcePath}' shrank while it was sent (at {offset} of {Header.Size} bytes); the far side keeps its old destination.");
+                }
 
-            offset += read;
-            yield return buffer.AsMemory(0, read);
+                offset += read;
+                yield return buffer.AsMemory(0, read);
+            }
         }
     }
 

@@ -6,11 +6,18 @@ namespace SpliceModule.Transfer;
 
 /// <summary>
 /// What the receiving end learns about a file before its bytes, over the PSSession: its name,
-/// size, mode, owner and times (for -Preserve) and, with -Verify, the SHA-256 the sender read.
+/// size, mode, owner and times (for -Preserve), where a sparse file's data lies (its holes are
+/// not sent) and, with -Verify, the SHA-256 the sender read.
 /// </summary>
 internal sealed record RemoteFileHeader(string SourcePath, string Name, long Size, uint Mode, uint Uid, uint Gid, long AccessSeconds, long AccessNanoseconds, long ModifySeconds, long ModifyNanoseconds)
 {
     public string? Sha256 { get; init; }
+
+    /// <summary>A sparse file's data extents (<see cref="DataExtents"/>); null: the whole file.</summary>
+    public long[]? Extents { get; init; }
+
+    /// <summary>Bytes the data stream carries: the whole size, or only the extents of a sparse file.</summary>
+    public long DataBytes => DataExtents.DataBytes(Extents, Size);
 
     public static RemoteFileHeader For(string sourcePath, in FileStatus status) => new(
         sourcePath,
@@ -34,8 +41,8 @@ internal sealed record RemoteFileHeader(string SourcePath, string Name, long Siz
     public static RemoteFileHeader FromJson(string json)
     {
         var header = JsonSerializer.Deserialize<RemoteFileHeader>(json) ?? throw new ArgumentException("An empty file header.");
-        return header.Name.Length == 0 || header.Name is "." or ".." || header.Name.Contains('/') || header.Size < 0
-            ? throw new ArgumentException($"The file header names '{header.Name}' of {header.Size} bytes, which no copy sends.")
+        return header.Name.Length == 0 || header.Name is "." or ".." || header.Name.Contains('/') || header.Size < 0 || !DataExtents.AreValid(header.Extents, header.Size)
+            ? throw new ArgumentException($"The file header names '{header.Name}' of {header.Size} bytes (or data extents outside it), which no copy sends.")
             : header;
     }
 }
