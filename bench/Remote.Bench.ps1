@@ -15,8 +15,12 @@
     2. Slow contenders: Copy-Item -ToSession and Copy-SpliceItem -Transport Session move a few
        MiB a second here, so they copy -SlowSize (128 MiB; Quick: 16 MiB) instead, and are
        compared by throughput with scp on the same file.
+    3. Fan-out: the large file to three hosts at once (-ToSession with three sessions, one read),
+       Encrypted and Plain, against three scp one after another and three scp at once; the
+       ratio of each to the same transport's one-host median (the goal: at most 1.3).
+       The hosts are namespaces of this one machine: they share its cores and its disk.
     Results: Remote.md and Remote.json in -ResultsPath. Not measured yet (the copies do not do
-    them): trees, and one read fanned out to several hosts.
+    them): trees.
 .EXAMPLE
     ./build.ps1 -Task Bench -BenchName Remote
 #>
@@ -45,20 +49,20 @@ function Get-Median([double[]] $Values) {
     if ($sorted.Count % 2) { $sorted[$middle] } else { ($sorted[$middle - 1] + $sorted[$middle]) / 2 }
 }
 
-# Each contender once per round (plus an untimed warm-up round), rotated; $Target is removed first.
-function Measure-Contenders([Collections.Specialized.OrderedDictionary] $Contenders, [string] $Source, [string] $Target) {
+# Each contender once per round (plus an untimed warm-up round), rotated; each of $Target is removed first.
+function Measure-Contenders([Collections.Specialized.OrderedDictionary] $Contenders, [string] $Source, [string[]] $Target) {
     $names = @($Contenders.Keys)
     $samples = @{}
     foreach ($name in $names) { $samples[$name] = [Collections.Generic.List[double]]::new() }
     foreach ($round in 0..$rounds) {
         $order = foreach ($i in 0..($names.Count - 1)) { $names[($i + $round) % $names.Count] }
         foreach ($name in $order) {
-            if (Test-Path -LiteralPath $Target) { Remove-Item -LiteralPath $Target -Force }
+            foreach ($one in $Target) { if (Test-Path -LiteralPath $one) { Remove-Item -LiteralPath $one -Force } }
             sync
             $clock = [Diagnostics.Stopwatch]::StartNew()
             & $Contenders[$name] $Source
             $clock.Stop()
-            if ((Get-Item -LiteralPath $Target).Length -ne (Get-Item -LiteralPath $Source).Length) { throw "$name did not copy all of '$Source'." }
+            foreach ($one in $Target) { if ((Get-Item -LiteralPath $one).Length -ne (Get-Item -LiteralPath $Source).Length) { throw "$name did not copy all of '$Source' to '$one'." } }
             if ($round -gt 0) { $samples[$name].Add($clock.Elapsed.TotalSeconds) }
         }
         Write-Host ("  round {0}: {1}" -f $(if ($round) { $round } else { 'warm-up' }), ($order -join ', '))
@@ -80,6 +84,8 @@ $work = Join-Path $WorkPath "splicemodule-remotebench-$PID"
 New-Item -ItemType Directory -Path $work | Out-Null
 $remoteHost = $null
 $session = $null
+$others = @()
+$otherSessions = @()
 $sections = [ordered]@{}
 $previousProgress = $ProgressPreference
 try {
@@ -124,6 +130,35 @@ try {
         Title = "One $($SlowSize / 1MB) MiB file to one host (VsCopyItem: throughput over Copy-Item -ToSession's)"
         Rows = @($measuredSlow | ForEach-Object { $_ | Add-Member -PassThru VsCopyItem ([Math]::Round($_.MiBPerSecond / $copyItemRate, 2)) })
     }
+    $others = @((Start-RemoteHost -Label benchb), (Start-RemoteHost -Label benchc))
+    $otherSessions = @($others | ForEach-Object { New-RemoteHostSession $_ })
+    $three = @($session) + $otherSessions
+    $threeHosts = @($remoteHost) + $others
+    Copy-SpliceItem -LiteralPath $slow -Destination $remoteHost.SharedRoot -ToSession $otherSessions -Transport Plain
+    foreach ($h in $others) { Remove-Item -LiteralPath (Join-Path $h.Root 'slow.bin') }
+    # Each host has its own client key and known-hosts file.
+    $scpTo = @($threeHosts | ForEach-Object { , @((Get-RemoteHostSshArgument $_) + "root@$($_.Address):$($_.Root)/") })
+    # One scp as a line of shell, for three at once.
+    function Get-ScpLine([string] $From, [string[]] $To) { 'scp -q ' + ((@($To[0..($To.Count - 2)]) + $From + $To[-1] | ForEach-Object { "'$_'" }) -join ' ') }
+    $fanOut = [ordered]@{
+        'Copy-SpliceItem -Transport Plain, 3 hosts' = { param($s) Copy-SpliceItem -LiteralPath $s -Destination $remoteHost.SharedRoot -ToSession $three -Transport Plain -ErrorAction Stop }
+        'Copy-SpliceItem -Transport Encrypted, 3 hosts' = { param($s) Copy-SpliceItem -LiteralPath $s -Destination $remoteHost.SharedRoot -ToSession $three -Transport Encrypted -ErrorAction Stop }
+        'scp to 3 hosts, one after another' = { param($s) foreach ($to in $scpTo) { scp -q @($to[0..($to.Count - 2)]) $s $to[-1]; if ($LASTEXITCODE) { throw 'scp failed' } } }
+        'scp to 3 hosts at once' = { param($s) bash -c ((@($scpTo | ForEach-Object { (Get-ScpLine $s $_) + ' &' }) + 'for p in $(jobs -p); do wait $p || exit 1; done') -join "`n"); if ($LASTEXITCODE) { throw 'scp failed' } }
+    }
+    Write-Host "Large file to three hosts ($($Size / 1MB) MiB):"
+    $measuredFan = @(Measure-Contenders $fanOut $large @($threeHosts | ForEach-Object { Join-Path $_.Root 'large.bin' }))
+    $oneHost = @{
+        'Copy-SpliceItem -Transport Plain, 3 hosts' = ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Plain').MedianSeconds
+        'Copy-SpliceItem -Transport Encrypted, 3 hosts' = ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Encrypted').MedianSeconds
+        'scp to 3 hosts, one after another' = $scp
+        'scp to 3 hosts at once' = $scp
+    }
+    $sections['FanOut'] = @{
+        Title = "One $($Size / 1MB) MiB file to three hosts (VsOneHost: this median over the same contender's to one host; the goal is at most 1.3)"
+        Rows = @($measuredFan | ForEach-Object { $_ | Add-Member -PassThru VsOneHost ([Math]::Round($_.MedianSeconds / $oneHost[$_.Contender], 2)) })
+    }
+
     $encryptedRate = ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Encrypted').MiBPerSecond
     $plainRate = ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Plain').MiBPerSecond
     $sections['Goals'] = @{
@@ -133,13 +168,17 @@ try {
             [pscustomobject]@{ Goal = 'Encrypted >= 50x Copy-Item -ToSession'; Ratio = [Math]::Round($encryptedRate / $copyItemRate, 1) }
             [pscustomobject]@{ Goal = 'Plain >= 8x scp'; Ratio = [Math]::Round($scp / ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Plain').MedianSeconds, 2) }
             [pscustomobject]@{ Goal = 'Plain over Copy-Item -ToSession'; Ratio = [Math]::Round($plainRate / $copyItemRate, 1) }
+            [pscustomobject]@{ Goal = 'Encrypted, 3 hosts <= 1.3x one host (time)'; Ratio = ($sections['FanOut'].Rows | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Encrypted, 3 hosts').VsOneHost }
+            [pscustomobject]@{ Goal = 'Plain, 3 hosts <= 1.3x one host (time)'; Ratio = ($sections['FanOut'].Rows | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Plain, 3 hosts').VsOneHost }
         )
     }
 }
 finally {
     $ProgressPreference = $previousProgress
     if ($session) { Remove-PSSession $session }
+    $otherSessions | Remove-PSSession
     Stop-RemoteHost $remoteHost
+    Stop-RemoteHost $others
     Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
 }
 

@@ -91,11 +91,11 @@ public sealed partial class CopySpliceItemCommand
     private void CopyToHosts(string source, List<PSSession> sessions)
     {
         var ready = new List<(PSSession Session, RemoteHost Host)>();
-        foreach (var session in sessions)
+        foreach (var (session, prepared) in PrepareAll(sessions))
         {
             try
             {
-                ready.Add((session, HostFor(session)));
+                ready.Add((session, prepared.GetAwaiter().GetResult()));
             }
             catch (Exception e) when (IsItemError(e) || e is ArgumentException)
             {
@@ -137,7 +137,7 @@ public sealed partial class CopySpliceItemCommand
             progress.CompletedBytes += result.Bytes;
             WriteVerbose($"Copied '{source}' to '{names[i]}': {result.Bytes} bytes by {Transport} ({result.Method}) in {result.Duration.TotalMilliseconds:0.#} ms.");
             TellAbout(result.DestinationPath, result.Metadata);
-            WriteRemoteItem(result, names[i]);
+            WriteRemoteItem(result, names[i], size);
         }
     }
 
@@ -207,6 +207,29 @@ public sealed partial class CopySpliceItemCommand
         }
     }
 
+    /// <summary>The sessions' hosts made ready at once (each probe is a round trip, and a host
+    /// that lacks the module is sent it); each task gives the host or its failure.</summary>
+    private List<(PSSession Session, System.Threading.Tasks.Task<RemoteHost> Host)> PrepareAll(List<PSSession> sessions)
+    {
+        var prepared = sessions.Select(session => (session, _hosts.TryGetValue(session, out var known)
+            ? System.Threading.Tasks.Task.FromResult(known)
+            : System.Threading.Tasks.Task.Run(() => RemoteHost.Prepare(session, Cancellation)))).ToList();
+        foreach (var (session, host) in prepared)
+        {
+            try
+            {
+                host.Wait(Cancellation);
+                _hosts[session] = host.Result;
+            }
+            catch (AggregateException)
+            {
+                // The caller reports it, from the task.
+            }
+        }
+
+        return prepared;
+    }
+
     private RemoteHost HostFor(PSSession session)
     {
         if (!_hosts.TryGetValue(session, out var host))
@@ -260,8 +283,9 @@ public sealed partial class CopySpliceItemCommand
         return false;
     }
 
-    /// <summary>The file made on the far host, as -PassThru shows it, with the host's name.</summary>
-    private void WriteRemoteItem(FileCopyResult result, string computer)
+    /// <summary>The file made on the far host, as -PassThru shows it, with the host's name
+    /// (its length is the source's: a sparse file's holes are not among the bytes copied).</summary>
+    private void WriteRemoteItem(FileCopyResult result, string computer, long length)
     {
         if (!PassThru)
         {
@@ -272,7 +296,7 @@ public sealed partial class CopySpliceItemCommand
         item.TypeNames.Insert(0, "SpliceModule.RemoteCopiedFile");
         item.Properties.Add(new PSNoteProperty("Name", System.IO.Path.GetFileName(result.DestinationPath)));
         item.Properties.Add(new PSNoteProperty("FullName", result.DestinationPath));
-        item.Properties.Add(new PSNoteProperty("Length", result.Bytes));
+        item.Properties.Add(new PSNoteProperty("Length", length));
         item.Properties.Add(new PSNoteProperty("CopyMethod", result.Method));
         item.Properties.Add(new PSNoteProperty("BytesCopied", result.Bytes));
         item.Properties.Add(new PSNoteProperty("Duration", result.Duration));
