@@ -32,13 +32,17 @@ internal sealed class SealedRecords : IDisposable
     /// <summary>Bytes a sealed record takes on the wire at most.</summary>
     public const int MaxWire = HeaderSize + MaxRecord + TagSize;
 
-    /// <param name="stream">Where records are received from; null for a sealer (<see cref="Seal"/>), whose records the caller sends.</param>
+    /// <param name="stream">Where records are sent (<see cref="Send"/>) and received; null for a sealer (<see cref="Seal"/>), whose records the caller sends.</param>
     public SealedRecords(SocketStream? stream, byte[] key, uint direction)
     {
         _stream = stream;
         _aes = new AesGcm(key, TagSize);
         _direction = direction;
     }
+
+    /// <summary>Seals and sends <paramref name="plain"/> (at most <see cref="MaxRecord"/> bytes;
+    /// empty ends the stream) on this connection's own stream, on the calling thread.</summary>
+    public void Send(ReadOnlySpan<byte> plain) => _stream!.WriteAll(_wire.AsSpan(0, Seal(plain, _wire)));
 
     /// <summary>Seals <paramref name="plain"/> (at most <see cref="MaxRecord"/> bytes; empty ends the stream) as the next record into <paramref name="wire"/>
     /// (<see cref="MaxWire"/> bytes or more); returns the record's length there.</summary>
