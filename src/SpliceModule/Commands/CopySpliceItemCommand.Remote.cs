@@ -283,9 +283,9 @@ public sealed partial class CopySpliceItemCommand
         return false;
     }
 
-    /// <summary>The file made on the far host, as -PassThru shows it, with the host's name
-    /// (its length is the source's: a sparse file's holes are not among the bytes copied).</summary>
-    private void WriteRemoteItem(FileCopyResult result, string computer, long length)
+    /// <summary>The file made on the far host, as -PassThru shows it, with the host's name; its
+    /// length is the source's when given (a sparse file's holes are not among the bytes copied).</summary>
+    private void WriteRemoteItem(FileCopyResult result, string computer, long? length = null)
     {
         if (!PassThru)
         {
@@ -296,7 +296,7 @@ public sealed partial class CopySpliceItemCommand
         item.TypeNames.Insert(0, "SpliceModule.RemoteCopiedFile");
         item.Properties.Add(new PSNoteProperty("Name", System.IO.Path.GetFileName(result.DestinationPath)));
         item.Properties.Add(new PSNoteProperty("FullName", result.DestinationPath));
-        item.Properties.Add(new PSNoteProperty("Length", length));
+        item.Properties.Add(new PSNoteProperty("Length", length ?? result.Bytes));
         item.Properties.Add(new PSNoteProperty("CopyMethod", result.Method));
         item.Properties.Add(new PSNoteProperty("BytesCopied", result.Bytes));
         item.Properties.Add(new PSNoteProperty("Duration", result.Duration));
