@@ -121,6 +121,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "fsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Fsetxattr(int fd, string name, byte* value, nuint size, int flags);
 
+    [LibraryImport(Library, EntryPoint = "fremovexattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Fremovexattr(int fd, string name);
+
     [StructLayout(LayoutKind.Sequential)]
     internal struct IoVec
     {
