@@ -346,9 +346,11 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
             TreeReporter reporter;
             if (KernelFeatures.LinuxKernel)
             {
-                using var plan = TreeWalker.Walk(source, walk);
+                var options = Options(source, target);
+                using var unchanged = Container ? UnchangedInWalk.Open(target, options, Mirror) : null;
+                using var plan = TreeWalker.Walk(source, walk with { Unchanged = unchanged });
                 reporter = new TreeReporter(this, _progress!, plan.RootPath, plan.FileCount, plan.TotalBytes);
-                TreeCopier.Copy(plan, target, Options(source, target), ThrottleLimit, reporter, MirrorFor());
+                TreeCopier.Copy(plan, target, options, ThrottleLimit, reporter, MirrorFor());
             }
             else
             {

@@ -2,6 +2,7 @@ using System;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using System.Runtime.CompilerServices;
 
 namespace SpliceModule.Interop;
 
@@ -160,6 +161,7 @@ internal static unsafe partial class Sys
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static FileStatus ToStatus(byte* b) => new(
         Mode: *(ushort*)(b + 28),
         Size: *(long*)(b + 40),

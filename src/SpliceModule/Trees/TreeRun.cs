@@ -6,6 +6,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using SpliceModule.Interop;
+using System.Runtime.CompilerServices;
 
 namespace SpliceModule.Transfer;
 
@@ -61,6 +62,9 @@ internal sealed class TreeRun
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_options.Cancellation);
         var options = _options with { Cancellation = stop.Token };
         var helpers = new Task[_workers - 1];
+        // Leaves the walk found unchanged (TreeWalkOptions.Unchanged) are done before anything starts.
+        _reports.Workers[0].Finish(_plan.UntouchedBytes);
+        _reports.AddUntouched(_plan.UntouchedCount, _plan.UntouchedBytes);
         Push(new Work(null, 0, 0, 0));
         for (int h = 0; h < helpers.Length; h++)
         {
@@ -242,6 +246,7 @@ internal sealed class TreeRun
         Release(work);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CopyLeaves(FileCopyRequest options, DirectoryWork directory, int from, int to, int worker)
     {
         for (int index = from; index < to; index++)
