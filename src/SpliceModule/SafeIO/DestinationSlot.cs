@@ -169,6 +169,44 @@ internal sealed class DestinationSlot : IDisposable
         return Checked(handle, expected, blocking: write);
     }
 
+    /// <summary>The item seen at the name, opened with <paramref name="flags"/> to look at it (never
+    /// through a link), or null when it is gone or no longer the one seen: for a caller to which a
+    /// change only means copying over it as over any other.</summary>
+    public SafeFileHandle? TryOpenSeen(int flags)
+    {
+        if (Existing is not { } expected)
+        {
+            return null;
+        }
+
+        SafeFileHandle handle;
+        try
+        {
+            handle = Sys.OpenAt(Directory.Handle, Name, flags | Flags.O_NOFOLLOW, 0, Path);
+        }
+        catch (SpliceException e) when (e.Errno is Errno.ELOOP or Errno.ENOENT or Errno.ENXIO)
+        {
+            return null;
+        }
+
+        try
+        {
+            var opened = Sys.Stat(handle, Path);
+            if (opened.IsSameFile(expected) && opened.Kind == expected.Kind)
+            {
+                return handle;
+            }
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+
+        handle.Dispose();
+        return null;
+    }
+
     /// <summary>The node at the name, never through a symlink: a link swapped in since it was seen is
     /// the destination having changed, and so is a FIFO, socket or directory where a regular file was.</summary>
     private SafeFileHandle OpenSeenNode(int flags, bool regularFile)
