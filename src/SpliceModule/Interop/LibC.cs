@@ -95,10 +95,6 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "ftruncate", SetLastError = true)]
     internal static partial int Ftruncate(int fd, long length);
 
-
-    [LibraryImport(Library, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int Unlink(string path);
-
     [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]
     internal static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, long offset);
 

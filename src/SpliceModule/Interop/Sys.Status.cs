@@ -123,15 +123,6 @@ internal static unsafe partial class Sys
         }
     }
 
-    /// <summary>Removes a file; a file that is already gone is not an error.</summary>
-    internal static void Unlink(string path)
-    {
-        if (LibC.Unlink(path) != 0 && LastErrno != Errno.ENOENT)
-        {
-            throw new SpliceException(LastErrno, "unlink", path);
-        }
-    }
-
     /// <summary>Fresh private anonymous memory, page-aligned and already faulted in. Pages that
     /// vmsplice handed to a pipe stay alive after <see cref="UnmapMemory"/> for as long as the
     /// kernel still holds them, so unmapping (never reusing) keeps the pipe's bytes intact.
