@@ -29,6 +29,12 @@ internal sealed record RemoteCopyOptions
 
     public bool Sync { get; init; }
 
+    /// <summary>A tree's sending side follows the symbolic links inside it (-FollowSymlink).</summary>
+    public bool FollowSymlinks { get; init; }
+
+    /// <summary>A tree's receiving side lists what it made (-PassThru).</summary>
+    public bool ListItems { get; init; }
+
     public static RemoteCopyOptions Fresh(RemoteTransport transport) => new()
     {
         Transport = transport,
