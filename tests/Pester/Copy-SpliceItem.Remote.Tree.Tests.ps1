@@ -147,6 +147,22 @@ Copy-SpliceItem -Recurse -Path '$($Remote.Root)/logs-*', '$($Remote.Root)/none-*
         Get-TreeFact (Join-Path $local 'logs-b') | Should -Be (Get-TreeFact (Join-Path $Remote.Root 'logs-b'))
     }
 
+    It 'takes only what -Filter and -Exclude leave, walked on the side that holds the tree, either way' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = Join-Path $TestDrive 'filtered'
+        New-SourceTree $source
+        New-SourceTree (Join-Path $Remote.Root 'far-filtered')
+        Invoke-Tree @"
+Copy-SpliceItem -Recurse -LiteralPath '$source' -Destination '$($Remote.Root)/to' -ToSession `$session -Filter 'f1*' -Exclude 'deeper', 'f12*' -ErrorAction Stop
+Copy-SpliceItem -Recurse -Path '$($Remote.Root)/far-filtered' -Destination '$TestDrive/filtered-back' -FromSession `$session -Filter 'f1*' -Exclude 'deeper', 'f12*' -ErrorAction Stop
+'ok'
+"@ | Should -Be 'ok'
+        $expected = @('empty-dir', 'sub', 'sub/f1.bin', 'sub/f10.bin', 'sub/f11.bin', 'sub/f13.bin', 'sub/f14.bin', 'sub/f15.bin', 'sub/f16.bin', 'sub/f17.bin', 'sub/f18.bin', 'sub/f19.bin')
+        foreach ($copy in "$($Remote.Root)/to", "$TestDrive/filtered-back") {
+            @(find $copy -mindepth 1 -printf '%P\n' | Sort-Object) | Should -Be @($expected | Sort-Object)
+        }
+    }
+
     It 'never writes through a symbolic link planted in the far destination (<Transport>)' -TestCases $Transports {
         param($Transport)
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }

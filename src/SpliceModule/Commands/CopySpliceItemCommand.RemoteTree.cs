@@ -27,7 +27,7 @@ public sealed partial class CopySpliceItemCommand
         OutgoingTree tree;
         try
         {
-            tree = new OutgoingTree(source, FollowSymlink, Preserve, Verify, Cancellation);
+            tree = new OutgoingTree(source, WalkOptions(), Preserve, Verify);
         }
         catch (Exception e) when (IsItemError(e))
         {
@@ -81,7 +81,7 @@ public sealed partial class CopySpliceItemCommand
         return true;
     }
 
-    private RemoteCopyOptions TreeOptions() => Options() with { FollowSymlinks = FollowSymlink, ListItems = PassThru };
+    private RemoteCopyOptions TreeOptions() => Options() with { FollowSymlinks = FollowSymlink, Filter = Filter, Exclude = Exclude, ListItems = PassThru };
 
     /// <summary>What the far host made of a tree: each failed item an error naming it and the host,
     /// its warnings, and with -PassThru each item made.</summary>

@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
+using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using SpliceModule.Transfer;
@@ -80,11 +81,16 @@ public sealed class RemoteTreeAgent : IDisposable
                 return;
             }
 
-            agent._outgoing = new OutgoingTree(path, agent._options.FollowSymlinks, agent._options.Preserve, agent._options.Verify, agent._stopping.Token);
+            agent._outgoing = new OutgoingTree(path, agent.WalkOptions(), agent._options.Preserve, agent._options.Verify);
             agent.Ready = agent._outgoing.Header.ToJson();
         });
         return agent;
     }
+
+    /// <summary>The copying host's -FollowSymlink, -Filter and -Exclude, as its own walk takes them.</summary>
+    private TreeWalkOptions WalkOptions() =>
+        CopySpliceItemCommand.FilteredWalk(_options.Filter is { } filter ? new WildcardPattern(filter, WildcardOptions.IgnoreCase) : null, CopySpliceItemCommand.Patterns(_options.Exclude))
+            with { FollowSymlinks = _options.FollowSymlinks, Cancellation = _stopping.Token };
 
     /// <summary>Session, receiving: one chunk; once the writer has stopped (a failure), the rest is dropped.</summary>
     public void Write(byte[] chunk)

@@ -23,9 +23,10 @@ internal sealed class OutgoingTree : IDisposable
     private readonly Dictionary<(ulong Device, ulong Inode), uint> _groups = new();
     private long _sent;
 
-    public OutgoingTree(string root, bool followSymlinks, CopyPreserve preserve, bool verify, CancellationToken cancellation)
+    /// <param name="walk">What to take (links followed or not, -Filter and -Exclude); always recursive.</param>
+    public OutgoingTree(string root, TreeWalkOptions walk, CopyPreserve preserve, bool verify)
     {
-        _plan = TreeWalker.Walk(root, new TreeWalkOptions { Recurse = true, FollowSymlinks = followSymlinks, Cancellation = cancellation });
+        _plan = TreeWalker.Walk(root, walk with { Recurse = true, KeepContainers = true });
         _verify = verify;
         _links = (preserve & CopyPreserve.Links) != 0;
     }
