@@ -7,6 +7,9 @@ using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
 
+// Longer than 300 lines: the receiving side's whole life of a tree (enter, files, leaves, leave,
+// abandon) reads as one story, as TreeRun's does; the framing is TreeFrame's and the bytes TreeWire's.
+
 /// <summary>
 /// The receiving end of a tree: the destination resolved once as Copy-Item resolves it (an
 /// existing directory receives the tree under its own name, else the tree becomes that name) and

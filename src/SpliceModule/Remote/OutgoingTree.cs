@@ -81,11 +81,7 @@ internal sealed class OutgoingTree : IDisposable
                 continue;
             }
 
-            if (ItemFrame(directory, item, path, cancellation) is not { } frame)
-            {
-                continue;
-            }
-
+            var frame = ItemFrame(directory, item, path, cancellation);
             frame.Frame.Write(wire);
             if (frame.Content is { } content)
             {
@@ -103,7 +99,7 @@ internal sealed class OutgoingTree : IDisposable
 
     /// <summary>The frame for a leaf and, for a file, its open source; what cannot be read here
     /// becomes a failure frame instead (and no content).</summary>
-    private (TreeFrame Frame, SafeFileHandle? Content)? ItemFrame(DirectoryHandle directory, TreeEntry item, string path, CancellationToken cancellation)
+    private (TreeFrame Frame, SafeFileHandle? Content) ItemFrame(DirectoryHandle directory, TreeEntry item, string path, CancellationToken cancellation)
     {
         var name = item.Name.Bytes.ToArray();
         try
