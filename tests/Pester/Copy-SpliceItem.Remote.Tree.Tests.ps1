@@ -283,13 +283,46 @@ Describe 'Ctrl+C during a remote tree copy' {
     BeforeEach {
         if ($SkipReason) { return }
         Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+        # Both ways slowed: this end's veth shapes what is sent to the host, the host's what comes back.
         tc qdisc add dev $Remote.Veth root tbf rate 16mbit burst 64kbit latency 2s
+        ip netns exec $Remote.Namespace tc qdisc add dev $Remote.Peer root tbf rate 16mbit burst 64kbit latency 2s
     }
 
     AfterEach {
         if ($SkipReason) { return }
         tc qdisc del dev $Remote.Veth root 2>$null
+        ip netns exec $Remote.Namespace tc qdisc del dev $Remote.Peer root 2>$null
         $global:LASTEXITCODE = 0
+    }
+
+    It 'stops a fetch on both ends, leaving only whole files here and no listening port' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = Join-Path $Remote.Root 'far-stopped'
+        New-Item -ItemType Directory -Path "$source/d" | Out-Null
+        foreach ($i in 1..6) { [IO.File]::WriteAllBytes("$source/d/part$i.bin", [byte[]]::new(4MB)) }
+        $local = Join-Path $TestDrive 'fetch-stopped'
+        New-Item -ItemType Directory -Path $local | Out-Null
+        $result = Invoke-Tree @"
+`$shell = [powershell]::Create()
+`$null = `$shell.AddScript('Import-Module `$env:SPLICEMODULE_TEST_MODULE').Invoke()
+`$shell.Commands.Clear()
+`$null = `$shell.AddCommand('Copy-SpliceItem').AddParameter('Recurse').AddParameter('Path', '$source').AddParameter('Destination', '$local').AddParameter('FromSession', `$session).AddParameter('Transport', 'Plain')
+`$running = `$shell.BeginInvoke()
+foreach (`$try in 1..300) {
+    if (Test-Path -LiteralPath '$local/far-stopped/d/part1.bin') { break }
+    Start-Sleep -Milliseconds 50
+}
+`$shell.Stop()
+`$listening = @(ss -Hltn | Where-Object { `$_ -match [regex]::Escape('$($Remote.LocalAddress):') })
+"`$(`$shell.InvocationStateInfo.State)|`$(`$listening.Count)"
+"@
+        $result | Should -Be 'Stopped|0' -Because 'the stop ends the copy and closes the listener on this host'
+        $files = @(Get-ChildItem -LiteralPath $local -Recurse -File -Force)
+        $files.Count | Should -BeLessThan 6 -Because 'the copy was stopped before its end'
+        foreach ($file in $files) {
+            $file.Name | Should -Not -BeLike '*.splicetmp'
+            (Get-FileHash -LiteralPath $file.FullName).Hash | Should -Be (Get-FileHash -LiteralPath "$source/d/$($file.Name)").Hash -Because 'a file is there whole or not at all'
+        }
     }
 
     It 'stops both ends, leaving only whole files and no listening port (<Transport>)' -TestCases @(@{ Transport = 'Plain' }, @{ Transport = 'Encrypted' }) {
