@@ -81,6 +81,12 @@ public sealed partial class CopySpliceItemCommand
 
             foreach (string source in sources.Where(s => IsNamedItemIncluded(NameOf(s))))
             {
+                if (Recurse && Directory.Exists(source))
+                {
+                    CopyTreeToSessions(source);
+                    continue;
+                }
+
                 CopyToHosts(source, ToSession!.Where(s => ShouldProcess($"Item: {source} Destination: {Destination} ComputerName: {s.ComputerName}", "Copy File")).ToList());
             }
         }
@@ -140,6 +146,11 @@ public sealed partial class CopySpliceItemCommand
         {
             if (IsNamedItemIncluded(NameOf(source)) && ShouldProcess($"Item: {source} Destination: {destination} ComputerName: {session.ComputerName}", "Copy File"))
             {
+                if (Recurse && TryCopyTreeFromSession(source, session, destination))
+                {
+                    continue;
+                }
+
                 RemoteStep(source, session, host => RemoteFileCopy.FromHost(host, source, destination, Options(), Cancellation, bytes => _progress!.Report($"{source} from {session.ComputerName}", bytes)), result =>
                 {
                     _progress!.CompletedBytes += result.Bytes;

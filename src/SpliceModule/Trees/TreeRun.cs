@@ -470,7 +470,7 @@ internal sealed class TreeRun
     /// <summary>A destination directory's mode and times once its contents are in (or the copy
     /// stopped). One this copy made is 0700 until then: without -Preserve Mode it gets what mkdir
     /// would have given it, never more than the source.</summary>
-    private static MetadataReport SetDirectoryMetadata(System.Runtime.InteropServices.SafeHandle? source, TreeEntry entry, DirectoryHandle destination, bool madeByThisCopy, CopyPreserve preserve, string sourcePath, string destinationPath)
+    internal static MetadataReport SetDirectoryMetadata(System.Runtime.InteropServices.SafeHandle? source, TreeEntry entry, DirectoryHandle destination, bool madeByThisCopy, CopyPreserve preserve, string sourcePath, string destinationPath)
     {
         if ((preserve & CopyPreserve.Mode) == 0 && madeByThisCopy)
         {
