@@ -15,7 +15,7 @@ namespace SpliceModule.Transfer;
 internal sealed class DestinationSlot : IDisposable
 {
     private const int AnyWriteBit = 0b010_010_010;
-    private const int PrivateMode = 0b110_000_000;
+    private const int PrivateMode = MetadataCopier.PrivateFileMode;
     private const int InPlaceFlags = Flags.O_WRONLY | Flags.O_NOCTTY | Flags.O_NOFOLLOW | Flags.O_NONBLOCK;
 
     private readonly bool _ownsDirectory;
@@ -248,17 +248,18 @@ internal sealed class DestinationSlot : IDisposable
         }
     }
 
-    /// <summary>A new, private file that takes this name only when committed.</summary>
-    public TemporaryFile CreateFile(bool readable = false) => TemporaryFile.In(this, readable);
+    /// <summary>A new file (private unless <paramref name="mode"/> says otherwise) that takes this name only when committed.</summary>
+    public TemporaryFile CreateFile(bool readable = false, int mode = MetadataCopier.PrivateFileMode) => TemporaryFile.In(this, readable, mode);
 
-    /// <summary>The name made at once as a new empty file (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600),
+    /// <summary>The name made at once as a new empty file (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600 or
+    /// the <paramref name="mode"/> it is to have, see <see cref="MetadataCopier.CreationMode"/>),
     /// for a copy with no content that could be seen half-written; null when something stands
     /// there now (the caller then goes through <see cref="CreateFile"/>).</summary>
-    public SafeFileHandle? TryCreateEmpty()
+    public SafeFileHandle? TryCreateEmpty(int mode = PrivateMode)
     {
         try
         {
-            return Sys.OpenAt(Directory.Handle, Name, Flags.O_WRONLY | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW | Flags.O_NOCTTY, PrivateMode, Path);
+            return Sys.OpenAt(Directory.Handle, Name, Flags.O_WRONLY | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW | Flags.O_NOCTTY, mode, Path);
         }
         catch (SpliceException e) when (e.Errno == Errno.EEXIST)
         {

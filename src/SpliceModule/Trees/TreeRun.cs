@@ -39,6 +39,10 @@ internal sealed class TreeRun
     private readonly MirrorPruner? _mirror;
     private Exception? _fault;
 
+    /// <summary>The hidden name the new top directory has until the copy ends (<see cref="DirectoryHandle.MakeHiddenChild"/>).</summary>
+    private EntryName? _hiddenRoot;
+    private readonly bool _hidesNewRoot;
+
     public TreeRun(TreePlan plan, DestinationSlot root, string destinationRoot, FileCopyRequest options, int throttleLimit, ITreeCopyObserver observer, MirrorOptions? mirror = null)
     {
         _plan = plan;
@@ -53,6 +57,7 @@ internal sealed class TreeRun
         _madeEarly = new FileStatus?[plan.Entries.Count];
         _begunIndex = new bool[plan.Entries.Count];
         _links = HardLinkGroups.For(plan, options.Preserve);
+        _hidesNewRoot = !observer.NeedsItemsInPlace;
     }
 
     public void Run()
@@ -72,6 +77,7 @@ internal sealed class TreeRun
             helpers[h] = Task.Factory.StartNew(() => Help(options, worker), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
 
+        bool ended = false;
         try
         {
             while (Next(main: true) is { } work)
@@ -82,6 +88,7 @@ internal sealed class TreeRun
             }
 
             _reports.Deliver();
+            ended = true;
         }
         finally
         {
@@ -90,6 +97,7 @@ internal sealed class TreeRun
             Task.WaitAll(helpers);
             FinishAbandoned();
             _links?.Dispose();
+            PutRootInPlace(throwOnFailure: ended);
         }
 
         if (_fault is not null)
@@ -180,7 +188,7 @@ internal sealed class TreeRun
 
             source = parent is null ? _plan.Root : parent.Source.OpenChild(entry.Name, _plan.FollowsSymlinks, entry.Status);
             destination = parent is null
-                ? _root.Directory.MakeOrOpenChild(_root.Name, sourcePath)
+                ? MakeRoot(sourcePath)
                 : _plan.KeepsContainers ? parent.Destination.MakeOrOpenChild(entry.Name, sourcePath, madeEarlyAs: _madeEarly[index]) : parent.Destination;
         }
         catch (Exception e) when (ItemFailure.IsExpected(e))
@@ -389,6 +397,55 @@ internal sealed class TreeRun
                 work.Finished = 1;
                 work.Dispose();
             }
+        }
+    }
+
+    /// <summary>The destination's top directory. A new one (nothing stood there when the copy began)
+    /// is made under a hidden name and given its own when the copy ends, whichever way it ends
+    /// (<see cref="PutRootInPlace"/>): until then nothing of it can be seen at its final path, so the
+    /// files inside are made at their names at once rather than unnamed and linked in.
+    /// Without -Container every file goes into the top directory, where names may repeat, and with
+    /// -PassThru each item is shown as it comes: the usual way.</summary>
+    private DirectoryHandle MakeRoot(string sourcePath)
+    {
+        if (_root.Existing is not null || !_plan.KeepsContainers || !_hidesNewRoot)
+        {
+            return _root.Directory.MakeOrOpenChild(_root.Name, sourcePath);
+        }
+
+        var made = _root.Directory.MakeHiddenChild(_root.Name, sourcePath, out var hidden);
+        _hiddenRoot = hidden;
+        return made;
+    }
+
+    /// <summary>Gives the new top directory its name: after an error or Ctrl+C too, as every file in
+    /// it is complete by then (one being written was removed) and every directory has its mode.
+    /// Something that took the name meanwhile is not replaced: the copy is left at its hidden name
+    /// and said so (an error of the copy, unless it already ends with one).</summary>
+    private void PutRootInPlace(bool throwOnFailure)
+    {
+        if (_hiddenRoot is not { } hidden)
+        {
+            return;
+        }
+
+        _hiddenRoot = null;
+        Exception? failure = null;
+        try
+        {
+            if (!_root.Directory.PutInPlace(hidden, _root.Name))
+            {
+                failure = new SpliceRefusedException(Refusal.DestinationChanged, $"'{_root.Path}' appeared while the copy ran, and it was not replaced: the copy is at '{_root.Directory.PathOf(hidden)}'.");
+            }
+        }
+        catch (SpliceException e)
+        {
+            failure = e;
+        }
+
+        if (failure is not null && throwOnFailure)
+        {
+            throw failure;
         }
     }
 
