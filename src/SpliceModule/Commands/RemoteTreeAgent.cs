@@ -222,6 +222,10 @@ public sealed class RemoteTreeAgent : IDisposable
 
         public Outcomes(bool listItems) => _listItems = listItems;
 
+        /// <summary>The far side writes the stream itself (IncomingTree), not through a tree run;
+        /// items listed for -PassThru stand at their paths when they are listed.</summary>
+        public bool NeedsItemsInPlace => _listItems;
+
         public List<Hashtable> Items { get; } = new();
 
         public List<Hashtable> Failures { get; } = new();
