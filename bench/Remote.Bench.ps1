@@ -15,12 +15,15 @@
     2. Slow contenders: Copy-Item -ToSession and Copy-SpliceItem -Transport Session move a few
        MiB a second here, so they copy -SlowSize (128 MiB; Quick: 16 MiB) instead, and are
        compared by throughput with scp on the same file.
-    3. Fan-out: the large file to three hosts at once (-ToSession with three sessions, one read),
-       Encrypted and Plain, against three scp one after another and three scp at once; the
-       ratio of each to the same transport's one-host median (the goal: at most 1.3).
+    3. Tree: -TreeFiles (5,000; Quick: 500) files of 4 KiB in directories of 100, by
+       Copy-SpliceItem -Recurse with each transport, rsync -a -e ssh and scp -r, rotated, to a
+       second host whose directory is a tmpfs; Copy-Item -ToSession -Recurse on its own, with
+       -CopyItemTreeRounds (3) rounds, as it takes far longer.
+    4. Fan-out (part Files): the large file to three hosts at once (-ToSession with three
+       sessions, one read), Encrypted and Plain, against three scp one after another and three
+       scp at once; the ratio of each to the same contender's one-host median (goal: at most 1.3).
        The hosts are namespaces of this one machine: they share its cores and its disk.
-    Results: Remote.md and Remote.json in -ResultsPath. Not measured yet (the copies do not do
-    them): trees.
+    Results: Remote.md and Remote.json in -ResultsPath.
 .EXAMPLE
     ./build.ps1 -Task Bench -BenchName Remote
 #>
@@ -31,6 +34,10 @@ param(
     [switch] $Quick,
     [long] $Size = 1GB,
     [long] $SlowSize = 128MB,
+    [int] $TreeFiles = 5000,
+    [int] $CopyItemTreeRounds = 3,
+    # Files (the large and slow sections), Tree, or All; a part alone goes to Remote<Part>.md.
+    [ValidateSet('All', 'Files', 'Tree')] [string] $Part = 'All',
     [string] $WorkPath = [IO.Path]::GetTempPath()
 )
 
@@ -41,7 +48,7 @@ Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Support/RemoteHosts.psm1
 if ($why = Get-RemoteHostSkipReason) { throw "The remote benchmark cannot run here: $why." }
 
 $rounds = if ($Quick) { 3 } else { 7 }
-if ($Quick) { $Size = 64MB; $SlowSize = 16MB }
+if ($Quick) { $Size = 64MB; $SlowSize = 16MB; $TreeFiles = 500; $CopyItemTreeRounds = 1 }
 
 function Get-Median([double[]] $Values) {
     $sorted = @($Values | Sort-Object)
@@ -49,25 +56,33 @@ function Get-Median([double[]] $Values) {
     if ($sorted.Count % 2) { $sorted[$middle] } else { ($sorted[$middle - 1] + $sorted[$middle]) / 2 }
 }
 
+# What a copy of $Source at $Target must have: a file's length, or a tree's number of files.
+function Get-CopiedSize([string] $Path) {
+    $item = Get-Item -LiteralPath $Path
+    if ($item.PSIsContainer) { @(Get-ChildItem -LiteralPath $Path -Recurse -File -Force).Count } else { $item.Length }
+}
+
 # Each contender once per round (plus an untimed warm-up round), rotated; each of $Target is removed first.
-function Measure-Contenders([Collections.Specialized.OrderedDictionary] $Contenders, [string] $Source, [string[]] $Target) {
+function Measure-Contenders([Collections.Specialized.OrderedDictionary] $Contenders, [string] $Source, [string[]] $Target, [int] $Rounds = $rounds) {
     $names = @($Contenders.Keys)
     $samples = @{}
+    $expected = Get-CopiedSize $Source
     foreach ($name in $names) { $samples[$name] = [Collections.Generic.List[double]]::new() }
-    foreach ($round in 0..$rounds) {
+    foreach ($round in 0..$Rounds) {
         $order = foreach ($i in 0..($names.Count - 1)) { $names[($i + $round) % $names.Count] }
         foreach ($name in $order) {
-            foreach ($one in $Target) { if (Test-Path -LiteralPath $one) { Remove-Item -LiteralPath $one -Force } }
+            foreach ($one in $Target) { if (Test-Path -LiteralPath $one) { Remove-Item -LiteralPath $one -Recurse -Force } }
             sync
             $clock = [Diagnostics.Stopwatch]::StartNew()
             & $Contenders[$name] $Source
             $clock.Stop()
-            foreach ($one in $Target) { if ((Get-Item -LiteralPath $one).Length -ne (Get-Item -LiteralPath $Source).Length) { throw "$name did not copy all of '$Source' to '$one'." } }
+            foreach ($one in $Target) { if ((Get-CopiedSize $one) -ne $expected) { throw "$name did not copy all of '$Source' to '$one'." } }
             if ($round -gt 0) { $samples[$name].Add($clock.Elapsed.TotalSeconds) }
         }
         Write-Host ("  round {0}: {1}" -f $(if ($round) { $round } else { 'warm-up' }), ($order -join ', '))
     }
-    $bytes = (Get-Item -LiteralPath $Source).Length
+    $item = Get-Item -LiteralPath $Source
+    $bytes = if ($item.PSIsContainer) { (Get-ChildItem -LiteralPath $Source -Recurse -File -Force | Measure-Object -Sum Length).Sum } else { $item.Length }
     foreach ($name in $names) {
         $median = Get-Median $samples[$name]
         [pscustomobject]@{
@@ -84,6 +99,8 @@ $work = Join-Path $WorkPath "splicemodule-remotebench-$PID"
 New-Item -ItemType Directory -Path $work | Out-Null
 $remoteHost = $null
 $session = $null
+$treeHost = $null
+$treeSession = $null
 $others = @()
 $otherSessions = @()
 $sections = [ordered]@{}
@@ -97,73 +114,112 @@ try {
     $to = "root@$($remoteHost.Address):$($remoteHost.Root)/"
     $root = $remoteHost.Root
 
-    $large = Join-Path $work 'large.bin'
-    $slow = Join-Path $work 'slow.bin'
-    Write-Host "Making $($Size / 1MB) MiB and $($SlowSize / 1MB) MiB files ..."
-    bash -c "head -c $Size /dev/urandom > '$large'; head -c $SlowSize /dev/urandom > '$slow'"
-    Copy-SpliceItem -LiteralPath $slow -Destination $root -ToSession $session -Transport Plain
-    Remove-Item -LiteralPath (Join-Path $root 'slow.bin')
+    if ($Part -ne 'Tree') {
+        $large = Join-Path $work 'large.bin'
+        $slow = Join-Path $work 'slow.bin'
+        Write-Host "Making $($Size / 1MB) MiB and $($SlowSize / 1MB) MiB files ..."
+        bash -c "head -c $Size /dev/urandom > '$large'; head -c $SlowSize /dev/urandom > '$slow'"
+        Copy-SpliceItem -LiteralPath $slow -Destination $root -ToSession $session -Transport Plain
+        Remove-Item -LiteralPath (Join-Path $root 'slow.bin')
 
-    $fast = [ordered]@{
-        'Copy-SpliceItem -Transport Plain' = { param($s) Copy-SpliceItem -LiteralPath $s -Destination $root -ToSession $session -Transport Plain }
-        'Copy-SpliceItem -Transport Encrypted' = { param($s) Copy-SpliceItem -LiteralPath $s -Destination $root -ToSession $session -Transport Encrypted }
-        'scp' = { param($s) scp -q @ssh $s $to; if ($LASTEXITCODE) { throw 'scp failed' } }
-        'rsync -e ssh' = { param($s) rsync -q --inplace -e $sshCommand $s $to; if ($LASTEXITCODE) { throw 'rsync failed' } }
-    }
-    Write-Host "Large file ($($Size / 1MB) MiB):"
-    $measured = @(Measure-Contenders $fast $large (Join-Path $root 'large.bin'))
-    $scp = ($measured | Where-Object Contender -EQ 'scp').MedianSeconds
-    $sections['Large'] = @{
-        Title = "One $($Size / 1MB) MiB file to one host (VsScp: scp's median over this one; above 1 is faster)"
-        Rows = @($measured | ForEach-Object { $_ | Add-Member -PassThru VsScp ([Math]::Round($scp / $_.MedianSeconds, 2)) })
+        $fast = [ordered]@{
+            'Copy-SpliceItem -Transport Plain' = { param($s) Copy-SpliceItem -LiteralPath $s -Destination $root -ToSession $session -Transport Plain }
+            'Copy-SpliceItem -Transport Encrypted' = { param($s) Copy-SpliceItem -LiteralPath $s -Destination $root -ToSession $session -Transport Encrypted }
+            'scp' = { param($s) scp -q @ssh $s $to; if ($LASTEXITCODE) { throw 'scp failed' } }
+            'rsync -e ssh' = { param($s) rsync -q --inplace -e $sshCommand $s $to; if ($LASTEXITCODE) { throw 'rsync failed' } }
+        }
+        Write-Host "Large file ($($Size / 1MB) MiB):"
+        $measured = @(Measure-Contenders $fast $large (Join-Path $root 'large.bin'))
+        $scp = ($measured | Where-Object Contender -EQ 'scp').MedianSeconds
+        $sections['Large'] = @{
+            Title = "One $($Size / 1MB) MiB file to one host (VsScp: scp's median over this one; above 1 is faster)"
+            Rows = @($measured | ForEach-Object { $_ | Add-Member -PassThru VsScp ([Math]::Round($scp / $_.MedianSeconds, 2)) })
+        }
+
+        $slowContenders = [ordered]@{
+            'Copy-Item -ToSession' = { param($s) Copy-Item -LiteralPath $s -Destination $root -ToSession $session }
+            'Copy-SpliceItem -Transport Session' = { param($s) Copy-SpliceItem -LiteralPath $s -Destination $root -ToSession $session -Transport Session }
+            'scp' = { param($s) scp -q @ssh $s $to; if ($LASTEXITCODE) { throw 'scp failed' } }
+        }
+        Write-Host "Slow contenders ($($SlowSize / 1MB) MiB):"
+        $measuredSlow = @(Measure-Contenders $slowContenders $slow (Join-Path $root 'slow.bin'))
+        $copyItemRate = ($measuredSlow | Where-Object Contender -EQ 'Copy-Item -ToSession').MiBPerSecond
+        $sections['Slow'] = @{
+            Title = "One $($SlowSize / 1MB) MiB file to one host (VsCopyItem: throughput over Copy-Item -ToSession's)"
+            Rows = @($measuredSlow | ForEach-Object { $_ | Add-Member -PassThru VsCopyItem ([Math]::Round($_.MiBPerSecond / $copyItemRate, 2)) })
+        }
+
+        $others = @((Start-RemoteHost -Label benchb), (Start-RemoteHost -Label benchc))
+        $otherSessions = @($others | ForEach-Object { New-RemoteHostSession $_ })
+        $three = @($session) + $otherSessions
+        $threeHosts = @($remoteHost) + $others
+        Copy-SpliceItem -LiteralPath $slow -Destination $remoteHost.SharedRoot -ToSession $otherSessions -Transport Plain
+        foreach ($h in $others) { Remove-Item -LiteralPath (Join-Path $h.Root 'slow.bin') }
+        # Each host has its own client key and known-hosts file.
+        $scpTo = @($threeHosts | ForEach-Object { , @((Get-RemoteHostSshArgument $_) + "root@$($_.Address):$($_.Root)/") })
+        # One scp as a line of shell, for three at once.
+        function Get-ScpLine([string] $From, [string[]] $To) { 'scp -q ' + ((@($To[0..($To.Count - 2)]) + $From + $To[-1] | ForEach-Object { "'$_'" }) -join ' ') }
+        $fanOut = [ordered]@{
+            'Copy-SpliceItem -Transport Plain, 3 hosts' = { param($s) Copy-SpliceItem -LiteralPath $s -Destination $remoteHost.SharedRoot -ToSession $three -Transport Plain -ErrorAction Stop }
+            'Copy-SpliceItem -Transport Encrypted, 3 hosts' = { param($s) Copy-SpliceItem -LiteralPath $s -Destination $remoteHost.SharedRoot -ToSession $three -Transport Encrypted -ErrorAction Stop }
+            'scp to 3 hosts, one after another' = { param($s) foreach ($to in $scpTo) { scp -q @($to[0..($to.Count - 2)]) $s $to[-1]; if ($LASTEXITCODE) { throw 'scp failed' } } }
+            'scp to 3 hosts at once' = { param($s) bash -c ((@($scpTo | ForEach-Object { (Get-ScpLine $s $_) + ' &' }) + 'for p in $(jobs -p); do wait $p || exit 1; done') -join "`n"); if ($LASTEXITCODE) { throw 'scp failed' } }
+        }
+        Write-Host "Large file to three hosts ($($Size / 1MB) MiB):"
+        $measuredFan = @(Measure-Contenders $fanOut $large @($threeHosts | ForEach-Object { Join-Path $_.Root 'large.bin' }))
+        $oneHost = @{
+            'Copy-SpliceItem -Transport Plain, 3 hosts' = ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Plain').MedianSeconds
+            'Copy-SpliceItem -Transport Encrypted, 3 hosts' = ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Encrypted').MedianSeconds
+            'scp to 3 hosts, one after another' = $scp
+            'scp to 3 hosts at once' = $scp
+        }
+        $sections['FanOut'] = @{
+            Title = "One $($Size / 1MB) MiB file to three hosts (VsOneHost: this median over the same contender's to one host; the goal is at most 1.3)"
+            Rows = @($measuredFan | ForEach-Object { $_ | Add-Member -PassThru VsOneHost ([Math]::Round($_.MedianSeconds / $oneHost[$_.Contender], 2)) })
+        }
     }
 
-    $slowContenders = [ordered]@{
-        'Copy-Item -ToSession' = { param($s) Copy-Item -LiteralPath $s -Destination $root -ToSession $session }
-        'Copy-SpliceItem -Transport Session' = { param($s) Copy-SpliceItem -LiteralPath $s -Destination $root -ToSession $session -Transport Session }
-        'scp' = { param($s) scp -q @ssh $s $to; if ($LASTEXITCODE) { throw 'scp failed' } }
-    }
-    Write-Host "Slow contenders ($($SlowSize / 1MB) MiB):"
-    $measuredSlow = @(Measure-Contenders $slowContenders $slow (Join-Path $root 'slow.bin'))
-    $copyItemRate = ($measuredSlow | Where-Object Contender -EQ 'Copy-Item -ToSession').MiBPerSecond
-    $sections['Slow'] = @{
-        Title = "One $($SlowSize / 1MB) MiB file to one host (VsCopyItem: throughput over Copy-Item -ToSession's)"
-        Rows = @($measuredSlow | ForEach-Object { $_ | Add-Member -PassThru VsCopyItem ([Math]::Round($_.MiBPerSecond / $copyItemRate, 2)) })
-    }
-    $others = @((Start-RemoteHost -Label benchb), (Start-RemoteHost -Label benchc))
-    $otherSessions = @($others | ForEach-Object { New-RemoteHostSession $_ })
-    $three = @($session) + $otherSessions
-    $threeHosts = @($remoteHost) + $others
-    Copy-SpliceItem -LiteralPath $slow -Destination $remoteHost.SharedRoot -ToSession $otherSessions -Transport Plain
-    foreach ($h in $others) { Remove-Item -LiteralPath (Join-Path $h.Root 'slow.bin') }
-    # Each host has its own client key and known-hosts file.
-    $scpTo = @($threeHosts | ForEach-Object { , @((Get-RemoteHostSshArgument $_) + "root@$($_.Address):$($_.Root)/") })
-    # One scp as a line of shell, for three at once.
-    function Get-ScpLine([string] $From, [string[]] $To) { 'scp -q ' + ((@($To[0..($To.Count - 2)]) + $From + $To[-1] | ForEach-Object { "'$_'" }) -join ' ') }
-    $fanOut = [ordered]@{
-        'Copy-SpliceItem -Transport Plain, 3 hosts' = { param($s) Copy-SpliceItem -LiteralPath $s -Destination $remoteHost.SharedRoot -ToSession $three -Transport Plain -ErrorAction Stop }
-        'Copy-SpliceItem -Transport Encrypted, 3 hosts' = { param($s) Copy-SpliceItem -LiteralPath $s -Destination $remoteHost.SharedRoot -ToSession $three -Transport Encrypted -ErrorAction Stop }
-        'scp to 3 hosts, one after another' = { param($s) foreach ($to in $scpTo) { scp -q @($to[0..($to.Count - 2)]) $s $to[-1]; if ($LASTEXITCODE) { throw 'scp failed' } } }
-        'scp to 3 hosts at once' = { param($s) bash -c ((@($scpTo | ForEach-Object { (Get-ScpLine $s $_) + ' &' }) + 'for p in $(jobs -p); do wait $p || exit 1; done') -join "`n"); if ($LASTEXITCODE) { throw 'scp failed' } }
-    }
-    Write-Host "Large file to three hosts ($($Size / 1MB) MiB):"
-    $measuredFan = @(Measure-Contenders $fanOut $large @($threeHosts | ForEach-Object { Join-Path $_.Root 'large.bin' }))
-    $oneHost = @{
-        'Copy-SpliceItem -Transport Plain, 3 hosts' = ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Plain').MedianSeconds
-        'Copy-SpliceItem -Transport Encrypted, 3 hosts' = ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Encrypted').MedianSeconds
-        'scp to 3 hosts, one after another' = $scp
-        'scp to 3 hosts at once' = $scp
-    }
-    $sections['FanOut'] = @{
-        Title = "One $($Size / 1MB) MiB file to three hosts (VsOneHost: this median over the same contender's to one host; the goal is at most 1.3)"
-        Rows = @($measuredFan | ForEach-Object { $_ | Add-Member -PassThru VsOneHost ([Math]::Round($_.MedianSeconds / $oneHost[$_.Contender], 2)) })
+    if ($Part -ne 'Files') {
+        # Trees go to a host of their own whose directory is a tmpfs: on this machine's ext4 making
+        # 5,000 files costs several seconds whoever makes them (cp -r included), which would hide
+        # what the copies themselves cost.
+        $treeHost = Start-RemoteHost -Label tree -RootSize 256m
+        $treeSession = New-RemoteHostSession $treeHost
+        $treeSsh = Get-RemoteHostSshArgument $treeHost
+        $treeSshCommand = "ssh $($treeSsh -join ' ')"
+        $treeTo = "root@$($treeHost.Address):$($treeHost.Root)/"
+        $treeRoot = $treeHost.Root
+        $tree = Join-Path $work 'tree'
+        Write-Host "Making a tree of $TreeFiles files of 4 KiB ..."
+        bash -c "mkdir -p '$tree' && cd '$tree' && for d in `$(seq 1 $([Math]::Max(1, $TreeFiles / 100))); do mkdir d`$d; for f in `$(seq 1 100); do head -c 4096 /dev/urandom > d`$d/f`$f; done; done"
+        # The module goes over once, before anything is timed.
+        Copy-SpliceItem -LiteralPath "$tree/d1/f1" -Destination $treeRoot -ToSession $treeSession -Transport Plain
+        Remove-Item -LiteralPath (Join-Path $treeRoot 'f1')
+        $treeContenders = [ordered]@{
+            'Copy-SpliceItem -Recurse -Transport Plain' = { param($s) Copy-SpliceItem -Recurse -LiteralPath $s -Destination $treeRoot -ToSession $treeSession -Transport Plain }
+            'Copy-SpliceItem -Recurse -Transport Encrypted' = { param($s) Copy-SpliceItem -Recurse -LiteralPath $s -Destination $treeRoot -ToSession $treeSession -Transport Encrypted }
+            'Copy-SpliceItem -Recurse -Transport Session' = { param($s) Copy-SpliceItem -Recurse -LiteralPath $s -Destination $treeRoot -ToSession $treeSession -Transport Session }
+            'rsync -a -e ssh' = { param($s) rsync -a -e $treeSshCommand $s $treeTo; if ($LASTEXITCODE) { throw 'rsync failed' } }
+            'scp -r' = { param($s) scp -q -r @treeSsh $s $treeTo; if ($LASTEXITCODE) { throw 'scp failed' } }
+        }
+        Write-Host "Tree ($TreeFiles files of 4 KiB):"
+        $measuredTree = @(Measure-Contenders $treeContenders $tree (Join-Path $treeRoot 'tree'))
+        # Copy-Item sends file after file with a round trip each: fewer rounds, measured on its own.
+        Write-Host "Tree by Copy-Item -ToSession -Recurse ($CopyItemTreeRounds rounds):"
+        $measuredTree += @(Measure-Contenders ([ordered]@{ 'Copy-Item -ToSession -Recurse' = { param($s) Copy-Item -Recurse -LiteralPath $s -Destination $treeRoot -ToSession $treeSession } }) $tree (Join-Path $treeRoot 'tree') -Rounds $CopyItemTreeRounds)
+        $rsync = ($measuredTree | Where-Object Contender -EQ 'rsync -a -e ssh').MedianSeconds
+        $sections['Tree'] = @{
+            Title = "A tree of $TreeFiles files of 4 KiB to one host's tmpfs (VsRsync: rsync -a -e ssh's median over this one; Copy-Item: $CopyItemTreeRounds rounds, alone)"
+            Rows = @($measuredTree | ForEach-Object { $_ | Add-Member -PassThru VsRsync ([Math]::Round($rsync / $_.MedianSeconds, 2)) })
+        }
+
     }
 
-    $encryptedRate = ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Encrypted').MiBPerSecond
-    $plainRate = ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Plain').MiBPerSecond
-    $sections['Goals'] = @{
-        Title = 'Against the goals of the issue (throughput ratios; Copy-Item measured on the smaller file)'
-        Rows = @(
+    $goals = @()
+    if ($Part -ne 'Tree') {
+        $encryptedRate = ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Encrypted').MiBPerSecond
+        $plainRate = ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Plain').MiBPerSecond
+        $goals += @(
             [pscustomobject]@{ Goal = 'Encrypted >= 3x scp'; Ratio = [Math]::Round($scp / ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Encrypted').MedianSeconds, 2) }
             [pscustomobject]@{ Goal = 'Encrypted >= 50x Copy-Item -ToSession'; Ratio = [Math]::Round($encryptedRate / $copyItemRate, 1) }
             [pscustomobject]@{ Goal = 'Plain >= 8x scp'; Ratio = [Math]::Round($scp / ($measured | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Plain').MedianSeconds, 2) }
@@ -172,12 +228,21 @@ try {
             [pscustomobject]@{ Goal = 'Plain, 3 hosts <= 1.3x one host (time)'; Ratio = ($sections['FanOut'].Rows | Where-Object Contender -EQ 'Copy-SpliceItem -Transport Plain, 3 hosts').VsOneHost }
         )
     }
+    if ($Part -ne 'Files') {
+        $goals += @(
+            [pscustomobject]@{ Goal = 'Tree (Plain) >= 3x rsync -e ssh'; Ratio = [Math]::Round($rsync / ($measuredTree | Where-Object Contender -EQ 'Copy-SpliceItem -Recurse -Transport Plain').MedianSeconds, 2) }
+            [pscustomobject]@{ Goal = 'Tree (Encrypted) >= 3x rsync -e ssh'; Ratio = [Math]::Round($rsync / ($measuredTree | Where-Object Contender -EQ 'Copy-SpliceItem -Recurse -Transport Encrypted').MedianSeconds, 2) }
+        )
+    }
+    $sections['Goals'] = @{ Title = "Against the goals of the issue (ratios of medians$(if ($Part -ne 'Tree') { '; Copy-Item measured on the smaller file, by throughput' }))"; Rows = $goals }
 }
 finally {
     $ProgressPreference = $previousProgress
     if ($session) { Remove-PSSession $session }
+    if ($treeSession) { Remove-PSSession $treeSession }
     $otherSessions | Remove-PSSession
     Stop-RemoteHost $remoteHost
+    Stop-RemoteHost $treeHost
     Stop-RemoteHost $others
     Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
 }
@@ -205,7 +270,7 @@ foreach ($key in $sections.Keys) {
     foreach ($row in $section.Rows) { $null = $markdown.AppendLine('| ' + (($columns | ForEach-Object { $row.$_ }) -join ' | ') + ' |') }
     $null = $markdown.AppendLine()
 }
-$name = 'Remote'
+$name = if ($Part -eq 'All') { 'Remote' } else { "Remote$Part" }
 Set-Content -LiteralPath (Join-Path $ResultsPath "$name.md") -Value $markdown.ToString()
 [ordered]@{ Meta = $meta; Sections = $sections } | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath (Join-Path $ResultsPath "$name.json")
 Write-Host "Results in $(Join-Path $ResultsPath "$name.md")"

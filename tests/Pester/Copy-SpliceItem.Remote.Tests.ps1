@@ -199,7 +199,8 @@ Describe 'The module on a host that lacks it' {
     It 'is sent over the session into a per-user cache checked by SHA-256, and found there the next time' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         $version = (Import-PowerShellDataFile (Join-Path $env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1')).ModuleVersion
-        $cache = Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) "SpliceModule/$version"
+        $build = (Get-Sha (Join-Path $env:SPLICEMODULE_TEST_MODULE 'SpliceModule.dll')).Substring(0, 16).ToLowerInvariant()
+        $cache = Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) "SpliceModule/$version-$build"
         if (Test-Path -LiteralPath $cache) { Remove-Item -LiteralPath $cache -Recurse -Force }
         $source = New-TestFile (Join-Path $TestDrive 'boot.bin') 5000
         $result = Invoke-WithSession @"

@@ -84,6 +84,29 @@ Describe 'A replaced file keeps who may read it, as cp keeps it (root)' -Skip:(-
         $warned | Should -BeNullOrEmpty
     }
 
+    It 'gives a replaced file that had no ACL none, though its directory has a default ACL (as cp)' {
+        # A default ACL granting nobody rwx: a new file made in this directory inherits it.
+        $shared = Join-Path $dir 'shared'
+        New-Item -ItemType Directory $shared | Out-Null
+        python3 -c @'
+import os, struct, sys
+entries = [(1, 7, 0xffffffff), (2, 7, 65534), (4, 5, 0xffffffff), (0x10, 7, 0xffffffff), (0x20, 0, 0xffffffff)]
+os.setxattr(sys.argv[1], 'system.posix_acl_default', struct.pack('<I', 2) + b''.join(struct.pack('<HHI', *e) for e in entries))
+for name in sys.argv[2:]:
+    path = os.path.join(sys.argv[1], name)
+    open(path, 'w').write('secret\n')
+    os.removexattr(path, 'system.posix_acl_access')
+    os.chmod(path, 0o640)
+'@ $shared 'by-cp.key' 'by-splice.key'
+        if ($LASTEXITCODE -ne 0) { throw 'setting up the default ACL failed' }
+        cp -- $new "$shared/by-cp.key"
+        Copy-SpliceItem -LiteralPath $new -Destination "$shared/by-splice.key" -ErrorAction Stop
+        Get-KeptAttributes "$shared/by-cp.key" | Should -Match '^- ' -Because 'cp writes into the old file, which has no ACL'
+        Get-KeptAttributes "$shared/by-splice.key" | Should -Match '^- ' -Because 'an inherited ACL would let nobody read a 0640 file'
+        ((Get-Identity "$shared/by-splice.key") -split ' ')[1] | Should -Be '640'
+        Get-Content -LiteralPath "$shared/by-splice.key" | Should -Be 'new'
+    }
+
     It 'keeps them for a file replaced inside a tree copied into an existing directory' {
         $tree = Join-Path $dir 'tree'
         New-Item -ItemType Directory "$tree/etc" -Force | Out-Null

@@ -368,6 +368,44 @@ Describe 'Copy-SpliceItem -Retry' {
     }
 }
 
+Describe 'Copy-SpliceItem -Retry inside a tree' {
+    It 'tries a busy file of a tree again while the others are copied; without -Retry only that file fails' {
+        if (-not $isRoot) { Set-ItResult -Skipped -Because 'bind mounts need root'; return }
+        $case = New-Case
+        Copy-SpliceItem -LiteralPath "$case/src" -Destination "$case/into" -Recurse -ErrorAction Stop
+        $busy = "$case/into/src/sub/c.txt"
+        Set-Content -LiteralPath "$case/src/sub/c.txt" -Value 'changed since'
+        Set-Content -LiteralPath "$case/over.txt" -Value 'mounted over'
+        mount --bind "$case/over.txt" $busy
+        if ($LASTEXITCODE -ne 0) { Set-ItResult -Skipped -Because 'mount --bind is not allowed here'; return }
+        $log = "$case/retry.log"
+        $process = $null
+        try {
+            Copy-SpliceItem -LiteralPath "$case/src" -Destination "$case/into" -Recurse -ErrorVariable failed -ErrorAction SilentlyContinue
+            @($failed).Count | Should -Be 1
+            $failed[0].Exception.ErrnoName | Should -Be 'EBUSY'
+            $failed[0].TargetObject | Should -Be "$case/src/sub/c.txt"
+            Get-Content -LiteralPath "$case/into/src/sub/deep/d.txt" | Should -Be (Get-Content -LiteralPath "$case/src/sub/deep/d.txt")
+
+            $script = "Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath '$case/src' -Destination '$case/into' -Recurse -Retry 100 -RetryDelay 0.2 -ErrorAction Stop *>&1 | Out-File -LiteralPath '$log'"
+            $pwsh = Get-FreshPwshCommand
+            $process = Start-Process $pwsh[0] -ArgumentList (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $script)) -PassThru
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not ((Test-Path -LiteralPath $log) -and (Get-Content -LiteralPath $log -Raw) -match 'EBUSY') -and [DateTime]::UtcNow -lt $deadline -and -not $process.HasExited) { Start-Sleep -Milliseconds 100 }
+            umount $busy
+            $process.WaitForExit(60000) | Should -BeTrue
+            $process.ExitCode | Should -Be 0
+            Get-Content -LiteralPath $busy | Should -Be 'changed since'
+            Get-Content -LiteralPath $log -Raw | Should -Match 'EBUSY \(try 1 of 101\)'
+            Get-ChildItem -LiteralPath "$case/into/src" -Recurse -Force -Name | Should -Not -Match '^\.|/\.' -Because 'no temporary file is left'
+        }
+        finally {
+            if ($process -and -not $process.HasExited) { $process.Kill() }
+            if ((findmnt -n $busy) -ne $null) { umount $busy }
+        }
+    }
+}
+
 Describe 'Copy-SpliceItem -Summary' {
     It 'emits one summary per call, after the items of -PassThru, shown on one line within 80 columns' {
         $case = New-Case

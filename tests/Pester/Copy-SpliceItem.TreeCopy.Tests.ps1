@@ -34,7 +34,8 @@ Describe 'A tree copy makes what cp -a makes' {
 set -e
 mkdir -p '$Source'/d1/deep '$Source'/d2 '$Source'/empty '$Source'/many
 cd '$Source'
-: > e600; : > e644; : > e755; chmod 600 e600; chmod 644 e644; chmod 755 e755
+: > e600; : > e644; : > e755; : > e664; : > e400; chmod 600 e600; chmod 644 e644; chmod 755 e755; chmod 664 e664; chmod 400 e400
+head -c 300 /dev/urandom > w666; head -c 300 /dev/urandom > r444; chmod 666 w666; chmod 444 r444
 head -c 4096 /dev/urandom > d1/small.bin; chmod 640 d1/small.bin
 head -c 1048576 /dev/urandom > d1/deep/large.bin
 head -c 1000 /dev/urandom > d2/odd.bin; chmod 4755 d2/odd.bin
@@ -60,6 +61,17 @@ touch -d '1999-12-31 23:59:58.5' many/e7 d1/deep; touch -d '2011-05-06 07:08:09.
         stat -c '%a %Y' -- $copy | Should -Be (stat -c '%a %Y' -- $reference)
         (Get-TreeListing $copy).Count | Should -Be (Get-TreeListing $Source).Count -Because 'every entry of the source is there'
         @(Get-ChildItem -LiteralPath $copy -Recurse -Force -Filter '*.splicetmp').Count | Should -Be 0
+        @(Get-ChildItem -LiteralPath $Work -Force -Filter '*.splicetmp').Count | Should -Be 0 -Because 'the new tree took its name'
+    }
+
+    It 'with -PassThru, each item it writes stands at its path already (the new tree is not made under a hidden name)' {
+        $copy = Join-Path $Work 'parity-passthru'
+        $run = Invoke-FreshPwsh -TimeoutSeconds 120 -Script "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath '$Source' -Destination '$copy' -Recurse -PassThru | ForEach-Object { '{0}|{1}' -f (Test-Path -LiteralPath `$_.FullName), `$_.FullName }"
+        $run.ExitCode | Should -Be 0 -Because "$($run.Error)"
+        $said = @($run.Output -split "`n" | Where-Object { $_ })
+        $said.Count | Should -BeGreaterOrEqual (Get-TreeListing $Source).Count -Because 'every item is written out'
+        @($said | Where-Object { -not $_.StartsWith('True|') }) | Should -BeNullOrEmpty
+        Get-TreeListing $copy | Should -Be @(Get-TreeListing $Source)
     }
 }
 
@@ -113,16 +125,27 @@ Describe 'Ctrl+C during a copy of 100,000 files' {
         try {
             $null = $ps.AddScript({ param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d -Recurse }).AddArgument($Source).AddArgument($copy)
             $async = $ps.BeginInvoke()
-            # Stop once the copy is under way: some files are in place.
+            # Stop once the copy is under way: some files are in place in the new tree, which
+            # has a hidden name beside the destination until the copy ends.
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while (-not $async.IsCompleted -and [DateTime]::UtcNow -lt $deadline -and -not ((Test-Path -LiteralPath $copy) -and [IO.Directory]::EnumerateFileSystemEntries($copy).GetEnumerator().MoveNext())) { Start-Sleep -Milliseconds 10 }
+            $hidden = $null
+            while (-not $async.IsCompleted -and [DateTime]::UtcNow -lt $deadline -and -not ($hidden -and [IO.Directory]::EnumerateFileSystemEntries($hidden).GetEnumerator().MoveNext())) {
+                $hidden = @([IO.Directory]::GetDirectories($Work, '.stop-copy.*.splicetmp'))[0]
+                Start-Sleep -Milliseconds 10
+            }
             $async.IsCompleted | Should -BeFalse -Because 'the copy of 100,000 files is still running'
+            $hidden | Should -Not -BeNullOrEmpty -Because 'a new tree is made under a hidden name'
+            Test-Path -LiteralPath $copy | Should -BeFalse -Because 'nothing of the copy stands at its final path before it ends'
             $ps.BeginStop($null, $null).AsyncWaitHandle.WaitOne(10000) | Should -BeTrue -Because 'Ctrl+C stops the copy'
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
         }
         finally { if ($ps.InvocationStateInfo.State -notin 'Running', 'Stopping') { $ps.Dispose() } }
+        Test-Path -LiteralPath $copy -PathType Container | Should -BeTrue -Because 'what was copied is put in place when the copy stops'
         [int](bash -c "find '$copy' -mindepth 1 | wc -l") | Should -BeLessThan 100000 -Because 'the copy was stopped before its end'
+        @(find $Work -maxdepth 1 -name '*.splicetmp') | Should -BeNullOrEmpty -Because 'the hidden name is gone'
         @(find $copy -name '*.splicetmp') | Should -BeNullOrEmpty
+        # Files e0, e10, ... e99990 hold their number: none in place is empty or half-written.
+        @(bash -c "cd '$copy' && find . -name 'e*0' ! -name e100000 -size -1c; find . -name 'e*0' ! -name e100000 -print0 | xargs -0 -r awk 'FNR == 1 && `$0 != substr(FILENAME, 4) { print FILENAME }'") | Should -BeNullOrEmpty -Because 'every file in place is complete'
         (Get-UnnamedFile $copy).Count | Should -Be 0
         stat -c '%a' -- $copy | Should -Be (stat -c '%a' -- $Source) -Because 'a stopped copy gets its directories'' modes all the same'
     }

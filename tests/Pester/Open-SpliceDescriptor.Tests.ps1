@@ -310,6 +310,22 @@ Describe 'Open-SpliceDescriptor by URI' {
         Test-Path $socketPath | Should -BeFalse
     }
 
+    It 'leaves a file that took the socket''s name alone: only its own socket file is removed' {
+        $dir = Join-Path $TestDrive 'shared-listen'
+        New-Item -ItemType Directory $dir | Out-Null
+        $socketPath = Join-Path $dir 'l.sock'
+        $peer = Start-Peer { param($uri) $server = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 20; try { Start-Sleep -Milliseconds 300 } finally { $server.Close() } } "unix://$socketPath"
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        while (-not (Test-Path -LiteralPath $socketPath) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        # Another user of the directory moves the socket away and puts a file of theirs at its name.
+        Move-Item -LiteralPath $socketPath -Destination "$dir/moved.sock"
+        Set-Content -LiteralPath $socketPath -Value 'not the listener''s'
+        $client = Connect-Peer "unix://$dir/moved.sock"
+        try { $client.Kind | Should -Be 'Socket' } finally { $client.Close() }
+        Wait-Peer $peer
+        Get-Content -LiteralPath $socketPath | Should -Be 'not the listener''s'
+    }
+
     It 'refuses a socket file given as a path (PathIsSocket)' {
         $socketPath = Join-Path $TestDrive 'file.sock'
         $listener = [Net.Sockets.Socket]::new('Unix', 'Stream', 'Unspecified')

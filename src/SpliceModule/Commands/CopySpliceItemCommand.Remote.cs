@@ -81,6 +81,12 @@ public sealed partial class CopySpliceItemCommand
 
             foreach (string source in sources.Where(s => IsNamedItemIncluded(NameOf(s))))
             {
+                if (Recurse && Directory.Exists(source))
+                {
+                    CopyTreeToSessions(source);
+                    continue;
+                }
+
                 CopyToHosts(source, ToSession!.Where(s => ShouldProcess($"Item: {source} Destination: {Destination} ComputerName: {s.ComputerName}", "Copy File")).ToList());
             }
         }
@@ -153,6 +159,11 @@ public sealed partial class CopySpliceItemCommand
         {
             if (IsNamedItemIncluded(NameOf(source)) && ShouldProcess($"Item: {source} Destination: {destination} ComputerName: {session.ComputerName}", "Copy File"))
             {
+                if (Recurse && TryCopyTreeFromSession(source, session, destination))
+                {
+                    continue;
+                }
+
                 RemoteStep(source, session, host => RemoteFileCopy.FromHost(host, source, destination, Options(), Cancellation, (bytes, expected) =>
                 {
                     _progress!.TotalBytes = _progress.CompletedBytes + expected;

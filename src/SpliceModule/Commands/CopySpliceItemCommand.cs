@@ -161,7 +161,7 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
         WriteSummary();
     }
 
-    private static WildcardPattern[] Patterns(string[]? patterns) =>
+    internal static WildcardPattern[] Patterns(string[]? patterns) =>
         patterns?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToArray() ?? Array.Empty<WildcardPattern>();
 
     private static string NameOf(string path) => System.IO.Path.GetFileName(path.TrimEnd('/'));
@@ -170,9 +170,6 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
     private bool IsNamedItemIncluded(string name) =>
         (_include.Length == 0 || _include.Any(p => p.IsMatch(name))) && !_exclude.Any(p => p.IsMatch(name));
 
-    /// <summary>Inside a tree, -Filter and -Exclude pick the files; -Exclude also leaves out whole directories.</summary>
-    private bool IsFileInTreeIncluded(string name) =>
-        (_filter is null || _filter.IsMatch(name)) && !_exclude.Any(p => p.IsMatch(name));
 
     private FileCopyRequest Options(string source, string target) => new(source, target)
     {
@@ -319,17 +316,7 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
 
         // -Mirror makes the destination itself the source's copy (robocopy /MIR, rsync src/ dst/).
         string target = destinationIsDirectory && Container && !Mirror ? System.IO.Path.Combine(destination, NameOf(source)) : destination;
-        var walk = new TreeWalkOptions
-        {
-            Recurse = Recurse || Mirror,
-            Parallelism = ThrottleLimit,
-            FollowSymlinks = FollowSymlink,
-            KeepContainers = Container,
-            // No filter: no name made a string for each item of the walk.
-            IncludeLeaf = _filter is null && _exclude.Length == 0 ? null : IsFileInTreeIncluded,
-            IncludeDirectory = _exclude.Length == 0 ? null : name => !_exclude.Any(p => p.IsMatch(name)),
-            Cancellation = Cancellation,
-        };
+        var walk = WalkOptions() with { Recurse = Recurse || Mirror, KeepContainers = Container };
         if (!ShouldProcess($"Item: {source} Destination: {target}", "Copy Directory"))
         {
             PreviewMirror(source, target, walk);
@@ -346,9 +333,11 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
             TreeReporter reporter;
             if (KernelFeatures.LinuxKernel)
             {
-                using var plan = TreeWalker.Walk(source, walk);
+                var options = Options(source, target);
+                using var unchanged = Container ? UnchangedInWalk.Open(target, options, Mirror) : null;
+                using var plan = TreeWalker.Walk(source, walk with { Unchanged = unchanged });
                 reporter = new TreeReporter(this, _progress!, plan.RootPath, plan.FileCount, plan.TotalBytes);
-                TreeCopier.Copy(plan, target, Options(source, target), ThrottleLimit, reporter, MirrorFor());
+                TreeCopier.Copy(plan, target, options, ThrottleLimit, reporter, MirrorFor());
             }
             else
             {
@@ -365,6 +354,19 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
             WriteFailure(e, source);
         }
     }
+
+    /// <summary>How a tree is walked here: links, -Filter, -Exclude, -ThrottleLimit, Ctrl+C.</summary>
+    internal TreeWalkOptions WalkOptions() =>
+        FilteredWalk(_filter, _exclude) with { Parallelism = ThrottleLimit, FollowSymlinks = FollowSymlink, Cancellation = Cancellation };
+
+    /// <summary>Inside a tree, -Filter and -Exclude pick the files; -Exclude also leaves out whole
+    /// directories. (Also the far host's walk of a remote tree.)</summary>
+    internal static TreeWalkOptions FilteredWalk(WildcardPattern? filter, WildcardPattern[] exclude) => new()
+    {
+        // No filter: no name made a string for each item of the walk.
+        IncludeLeaf = filter is null && exclude.Length == 0 ? null : name => (filter is null || filter.IsMatch(name)) && !exclude.Any(p => p.IsMatch(name)),
+        IncludeDirectory = exclude.Length == 0 ? null : name => !exclude.Any(p => p.IsMatch(name)),
+    };
 
     /// <summary>Error ids of a copy that went wrong; -Verify's mismatch gets its own, and a self-copy is
     /// Copy-Item's CopyError (a file's record names the destination, a directory's the source, as in

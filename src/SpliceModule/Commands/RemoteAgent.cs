@@ -140,7 +140,7 @@ public sealed class RemoteAgent : IDisposable
         }
     }
 
-    private static Hashtable Failure(Exception e) => new()
+    internal static Hashtable Failure(Exception e) => new()
     {
         ["Failed"] = true,
         ["ErrorId"] = e switch

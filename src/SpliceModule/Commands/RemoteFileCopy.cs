@@ -110,7 +110,7 @@ internal static class RemoteFileCopy
     }
 
     /// <summary>Throws the far end's failure when it gives one within a moment.</summary>
-    private static void ThrowFarFailure(RemoteInvocation far, RemoteHost host, CancellationToken cancellation)
+    internal static void ThrowFarFailure(RemoteInvocation far, RemoteHost host, CancellationToken cancellation)
     {
         using var moment = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         moment.CancelAfter(TimeSpan.FromSeconds(2));
@@ -182,7 +182,7 @@ internal static class RemoteFileCopy
     }
 
     /// <summary>The far half's answer, or its failure as a RemoteCopyException with its error id.</summary>
-    private static object Succeeded(object answer, RemoteHost host)
+    internal static object Succeeded(object answer, RemoteHost host)
     {
         if (answer is Hashtable { } failure && failure["Failed"] is true)
         {

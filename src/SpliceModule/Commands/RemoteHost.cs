@@ -14,7 +14,7 @@ namespace SpliceModule.Commands;
 /// A PSSession made ready for remote copies, once per session and command: open, in full language
 /// mode, on Linux, and with this module at this very build loaded there. Nothing has to be
 /// installed on the far host: when the module is missing it is sent over the session into a
-/// per-user cache (LocalApplicationData/SpliceModule/VERSION), each file checked by SHA-256, and
+/// per-user cache (LocalApplicationData/SpliceModule/VERSION-BUILD, BUILD the start of the dll's SHA-256), each file checked by SHA-256, and
 /// imported from there; a later copy finds it cached.
 /// </summary>
 internal sealed class RemoteHost
@@ -56,7 +56,9 @@ internal sealed class RemoteHost
 
         if (probe["LoadedVersion"] is not string)
         {
-            Bootstrap(session, version, files, cancellation);
+            // One cache per build, not per version: hosts shared by builds of one version (a CI
+            // machine, several checkouts) must not replace each other's files under a loaded module.
+            Bootstrap(session, $"{version}-{dllHash[..16].ToLowerInvariant()}", files, cancellation);
         }
 
         IPAddress? client = null;

@@ -63,4 +63,27 @@ internal static class RemoteScripts
         }
         clean { if ($agent) { $agent.Dispose() } }
         """;
+
+    /// <summary>The receiving end of a tree (ToSession): one stream, then what was made and what failed.</summary>
+    public const string ReceiveTree = """
+        param([string] $Destination, [string] $Header, [string] $Options)
+        begin { $agent = [SpliceModule.Commands.RemoteTreeAgent]::Receive($Destination, $Header, $Options); $agent.Ready }
+        process { if ($_ -is [byte[]]) { $agent.Write($_) } }
+        end { $agent.Finish() }
+        clean { if ($agent) { $agent.Dispose() } }
+        """;
+
+    /// <summary>The sending end of a tree (FromSession): its header ("file" when the path is no
+    /// directory), then the stream; Session chunks go out as output, one array each.</summary>
+    public const string SendTree = """
+        param([string] $Path, [string] $Options)
+        begin { $agent = [SpliceModule.Commands.RemoteTreeAgent]::Send($Path, $Options); $agent.Ready }
+        end {
+            if ($agent.IsTree) {
+                if ($agent.ThroughSession) { foreach ($chunk in $agent.Chunks()) { , $chunk } }
+                $agent.Finish()
+            }
+        }
+        clean { if ($agent) { $agent.Dispose() } }
+        """;
 }

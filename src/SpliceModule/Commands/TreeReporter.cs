@@ -29,6 +29,8 @@ internal sealed class TreeReporter : ITreeCopyObserver
 
     public int Items { get; private set; }
 
+    public bool NeedsItemsInPlace => _cmdlet.PassThru;
+
     public void ItemCopied(string sourcePath, string destinationPath, FileCopyResult? file, MetadataReport metadata)
     {
         Items++;

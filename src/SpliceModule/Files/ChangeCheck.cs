@@ -2,6 +2,7 @@ using System;
 using System.Threading;
 using Microsoft.Win32.SafeHandles;
 using SpliceModule.Interop;
+using System.Runtime.CompilerServices;
 
 namespace SpliceModule.Transfer;
 
@@ -35,6 +36,7 @@ internal static class ChangeCheck
     public static bool? Decide(ExistingItems rule, in FileStatus source, DestinationSlot slot) => Decide(rule, source, slot.Existing);
 
     /// <summary>As the other, from what stands at the destination's name (null: nothing).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool? Decide(ExistingItems rule, in FileStatus source, FileStatus? destination)
     {
         if (rule == ExistingItems.Replace || destination is not { } existing)
@@ -85,7 +87,7 @@ internal static class ChangeCheck
         }
 
         using var from = Sys.OpenAt(sourceDirectory.Handle, name, Flags.O_PATH | Flags.O_NOFOLLOW, 0, sourcePath);
-        using var to = OpenExisting(slot, Flags.O_PATH);
+        using var to = slot.TryOpenSeen(Flags.O_PATH);
         return to is not null && Sys.DeviceNumber(from, sourcePath) == Sys.DeviceNumber(to, slot.Path);
     }
 
@@ -98,11 +100,12 @@ internal static class ChangeCheck
             return default;
         }
 
-        using var node = OpenExisting(slot, Flags.O_PATH);
+        using var node = slot.TryOpenSeen(Flags.O_PATH);
         return node is null ? default : MetadataCopier.Apply(null, source, node, request.Preserve & Refreshed, sourcePath, slot.Path, pathOnly: true);
     }
 
     /// <summary>A file left alone whose mode, owner or times (as far as -Preserve asks) are not its source's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool NeedsRefresh(FileCopyRequest request, in FileStatus source, in FileStatus existing)
     {
         var preserve = request.Preserve & Refreshed;
@@ -116,7 +119,7 @@ internal static class ChangeCheck
 
     private static bool SameContent(SafeFileHandle? source, Func<SafeFileHandle>? openSource, DestinationSlot slot, CancellationToken cancellation)
     {
-        using var destination = OpenExisting(slot, Flags.O_RDONLY | Flags.O_NONBLOCK | Flags.O_NOCTTY);
+        using var destination = slot.TryOpenSeen(Flags.O_RDONLY | Flags.O_NONBLOCK | Flags.O_NOCTTY);
         if (destination is null)
         {
             return false;
@@ -131,29 +134,5 @@ internal static class ChangeCheck
         {
             opened?.Dispose();
         }
-    }
-
-    /// <summary>The item at the slot's name, never through a link, and only if it is still the one
-    /// statx saw; null when it changed meanwhile (then it is copied over as any other).</summary>
-    private static SafeFileHandle? OpenExisting(DestinationSlot slot, int flags)
-    {
-        SafeFileHandle handle;
-        try
-        {
-            handle = Sys.OpenAt(slot.Directory.Handle, slot.Name, flags | Flags.O_NOFOLLOW, 0, slot.Path);
-        }
-        catch (SpliceException e) when (e.Errno is Errno.ELOOP or Errno.ENOENT or Errno.ENXIO)
-        {
-            return null;
-        }
-
-        var seen = Sys.Stat(handle, slot.Path);
-        if (slot.Existing is { } expected && seen.IsSameFile(expected) && seen.Kind == expected.Kind)
-        {
-            return handle;
-        }
-
-        handle.Dispose();
-        return null;
     }
 }

@@ -83,13 +83,14 @@ internal static class FileCopier
     {
         request.Cancellation.ThrowIfCancellationRequested();
         MetadataReport metadata;
-        if (slot.TryCreateEmpty() is { } created)
+        int mode = MetadataCopier.CreationMode(sourceStatus, request.Preserve);
+        if (slot.TryCreateEmpty(mode) is { } created)
         {
             using (created)
             {
                 try
                 {
-                    metadata = MetadataCopier.Apply(null, sourceStatus, created, request.Preserve, request.SourcePath, slot.Path);
+                    metadata = MetadataCopier.Apply(null, sourceStatus, created, request.Preserve, request.SourcePath, slot.Path, createdWith: mode);
                     if (request.Sync)
                     {
                         Sys.Flush(created, slot.Path);
@@ -104,8 +105,8 @@ internal static class FileCopier
         }
         else
         {
-            using var temporary = slot.CreateFile();
-            metadata = MetadataCopier.Apply(null, sourceStatus, temporary.Handle, request.Preserve, request.SourcePath, slot.Path);
+            using var temporary = slot.CreateFile(mode: mode);
+            metadata = MetadataCopier.Apply(null, sourceStatus, temporary.Handle, request.Preserve, request.SourcePath, slot.Path, createdWith: mode);
             if (request.Sync)
             {
                 Sys.Flush(temporary.Handle, slot.Path);
@@ -138,7 +139,9 @@ internal static class FileCopier
 
     private static FileCopyResult CopyViaTemporaryFile(FileCopyRequest request, SafeFileHandle source, FileStatus sourceStatus, DestinationSlot slot, long started)
     {
-        using var temporary = slot.CreateFile(readable: request.Verify);
+        // A file replaced keeps some of the old one's metadata (-KeepReplaced): it starts private.
+        int mode = slot.Existing is null ? MetadataCopier.CreationMode(sourceStatus, request.Preserve) : MetadataCopier.PrivateFileMode;
+        using var temporary = slot.CreateFile(readable: request.Verify, mode: mode);
         var destination = temporary.Handle;
         var (method, bytes, shrunk, sparse) = CopyIntoFile(request, source, sourceStatus, destination, slot);
         string? hash = request.Verify && sourceStatus.Kind == FileKind.File
@@ -153,7 +156,7 @@ internal static class FileCopier
             mine = owned;
         }
 
-        var metadata = MetadataCopier.Apply(source, sourceStatus, destination, request.Preserve & ~keep, request.SourcePath, slot.Path);
+        var metadata = MetadataCopier.Apply(source, sourceStatus, destination, request.Preserve & ~keep, request.SourcePath, slot.Path, createdWith: mode);
         string? modeNotKept = keep != CopyPreserve.None ? ReplacedFileMetadata.KeepModeAndAttributes(slot, slot.Existing!.Value, destination, keep, mine) : null;
         if (request.Sync)
         {

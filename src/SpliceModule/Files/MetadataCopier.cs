@@ -30,11 +30,31 @@ internal static class MetadataCopier
     private const int SetGid = 0b010_000_000_000;
     private const int Sticky = 0b001_000_000_000;
     private const string CapabilityAttribute = "security.capability";
+    private const int PermissionBits = 0b111_111_111;
+    private const int GroupOrOtherWrite = 0b000_010_010;
+
+    /// <summary>Private (0600): a new copy's mode until <see cref="Apply"/> gives it its own.</summary>
+    internal const int PrivateFileMode = 0b110_000_000;
+
+    /// <summary>The mode to create a copy of a regular file with (open(2)'s mode argument): its
+    /// final one where open can give it exactly (-Preserve Mode without attributes to copy first,
+    /// plain permission bits that the umask leaves whole and that let nobody else write), so
+    /// that <see cref="Apply"/>, told so, has no fchmod left to do; else private (0600).</summary>
+    public static int CreationMode(in FileStatus source, CopyPreserve preserve)
+    {
+        int mode = source.Permissions;
+        bool exact = (preserve & (CopyPreserve.Mode | CopyPreserve.ExtendedAttributes)) == CopyPreserve.Mode
+            && source.Kind == FileKind.File
+            && (mode & ~PermissionBits) == 0
+            && (mode & (GroupOrOtherWrite | Sys.Umask)) == 0;
+        return exact ? mode : PrivateFileMode;
+    }
 
     /// <summary>Applies to an open copy. <paramref name="source"/> may be null where there is no source
     /// descriptor (attributes are then not copied). <paramref name="pathOnly"/>: the copy is an O_PATH
-    /// descriptor of a link or node (which fchmod and fsetxattr refuse).</summary>
-    public static MetadataReport Apply(SafeHandle? source, in FileStatus sourceStatus, SafeHandle destination, CopyPreserve preserve, string sourcePath, string destinationPath, bool pathOnly = false)
+    /// descriptor of a link or node (which fchmod and fsetxattr refuse). <paramref name="createdWith"/>:
+    /// the mode the copy was created with (<see cref="CreationMode"/>), not set again.</summary>
+    public static MetadataReport Apply(SafeHandle? source, in FileStatus sourceStatus, SafeHandle destination, CopyPreserve preserve, string sourcePath, string destinationPath, bool pathOnly = false, int createdWith = -1)
     {
         var failures = new List<string>(0);
         // -Preserve All is cp -a: what this user may not keep is left off quietly.
@@ -58,17 +78,10 @@ internal static class MetadataCopier
         {
             int kept = KeptMode(mode, sourceStatus.Kind, ownerKept, groupKept);
             dropped = kept != mode;
-            Tolerate(failures, "mode", () =>
+            if (kept != createdWith || (createdWith & Sys.Umask) != 0 || pathOnly)
             {
-                if (pathOnly)
-                {
-                    Sys.SetPermissionsOf(destination, kept, destinationPath);
-                }
-                else
-                {
-                    Sys.SetPermissions(destination, kept, destinationPath);
-                }
-            });
+                SetMode(destination, kept, destinationPath, pathOnly, failures);
+            }
         }
 
         if ((preserve & CopyPreserve.ExtendedAttributes) != 0 && source is not null && !pathOnly)
@@ -97,6 +110,18 @@ internal static class MetadataCopier
             OwnershipRefused = ownershipRefused,
         };
     }
+
+    private static void SetMode(SafeHandle destination, int mode, string destinationPath, bool pathOnly, List<string> failures) => Tolerate(failures, "mode", () =>
+    {
+        if (pathOnly)
+        {
+            Sys.SetPermissionsOf(destination, mode, destinationPath);
+        }
+        else
+        {
+            Sys.SetPermissions(destination, mode, destinationPath);
+        }
+    });
 
     /// <summary>Gives the copy an owner and group. Best effort (cp -a) where the user may not: the
     /// group alone when the user is in it, else nothing, without a word. Asked for by name, a user

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using SpliceModule.Interop;
@@ -60,59 +61,76 @@ internal static class ReplacedFileMetadata
     }
 
     /// <summary>Gives the new file the old one's mode, access ACL and security attributes (those in
-    /// <paramref name="keep"/>); returns what could not be kept, or null.</summary>
+    /// <paramref name="keep"/>); returns what could not be kept, or null. An access ACL the new
+    /// file inherited from its directory's default ACL goes when the old file had none: cp, writing
+    /// in place, leaves the old file without one.</summary>
     /// <param name="mine">The new file's status from <see cref="KeepOwner"/>, or null to look.</param>
     public static string? KeepModeAndAttributes(DestinationSlot slot, in FileStatus old, SafeFileHandle copy, CopyPreserve keep, FileStatus? mine)
     {
-        var failures = new List<string>(0);
-        if ((keep & CopyPreserve.Mode) != 0)
-        {
-            var owned = mine ?? Sys.Stat(copy, slot.Path);
-            int mode = MetadataCopier.KeptMode(old.Permissions, FileKind.File, owned.Uid == old.Uid, owned.Gid == old.Gid);
-            Sys.SetPermissions(copy, mode, slot.Path);
-        }
-
         if ((keep & (CopyPreserve.Mode | CopyPreserve.ExtendedAttributes)) == 0)
         {
             return null;
         }
 
-        SafeFileHandle existing;
+        SafeFileHandle? existing;
         try
         {
             existing = slot.OpenExistingFile(write: false, read: true);
         }
         catch (SpliceException e) when (e.Errno is Errno.EACCES or Errno.EPERM)
         {
-            return "ACL and security attributes (the old file cannot be read)";
+            existing = null;
         }
 
         using (existing)
         {
-            IReadOnlyList<string> names;
+            IReadOnlyList<string>? names = null;
             try
             {
-                names = Sys.ListExtendedAttributes(existing, slot.Path);
+                names = existing is null ? null : Sys.ListExtendedAttributes(existing, slot.Path);
             }
             catch (SpliceException e) when (e.Errno is Errno.EOPNOTSUPP or Errno.ENOSYS)
             {
-                return null; // no attributes on this file system: nothing to keep
+                // No attributes on this file system: nothing to keep, nothing inherited.
             }
 
-            foreach (string name in names)
+            if ((keep & CopyPreserve.Mode) != 0)
             {
-                bool wanted = name == AccessAcl ? (keep & CopyPreserve.Mode) != 0
-                    : name.StartsWith(SecurityPrefix, System.StringComparison.Ordinal) && name != CapabilityAttribute && (keep & CopyPreserve.ExtendedAttributes) != 0;
-                if (wanted && Sys.GetExtendedAttribute(existing, name, slot.Path) is { } value)
+                if (names is not null && !names.Contains(AccessAcl))
                 {
-                    try
-                    {
-                        Sys.SetExtendedAttribute(copy, name, value, slot.Path);
-                    }
-                    catch (SpliceException e) when (e.Errno is Errno.EPERM or Errno.EACCES or Errno.EOPNOTSUPP)
-                    {
-                        failures.Add($"{name} ({e.ErrnoName})");
-                    }
+                    Sys.RemoveExtendedAttribute(copy, AccessAcl, slot.Path);
+                }
+
+                var owned = mine ?? Sys.Stat(copy, slot.Path);
+                int mode = MetadataCopier.KeptMode(old.Permissions, FileKind.File, owned.Uid == old.Uid, owned.Gid == old.Gid);
+                Sys.SetPermissions(copy, mode, slot.Path);
+            }
+
+            if (existing is null)
+            {
+                return "ACL and security attributes (the old file cannot be read)";
+            }
+
+            return names is null ? null : CopyAttributes(slot, existing, copy, names, keep);
+        }
+    }
+
+    private static string? CopyAttributes(DestinationSlot slot, SafeFileHandle existing, SafeFileHandle copy, IReadOnlyList<string> names, CopyPreserve keep)
+    {
+        var failures = new List<string>(0);
+        foreach (string name in names)
+        {
+            bool wanted = name == AccessAcl ? (keep & CopyPreserve.Mode) != 0
+                : name.StartsWith(SecurityPrefix, System.StringComparison.Ordinal) && name != CapabilityAttribute && (keep & CopyPreserve.ExtendedAttributes) != 0;
+            if (wanted && Sys.GetExtendedAttribute(existing, name, slot.Path) is { } value)
+            {
+                try
+                {
+                    Sys.SetExtendedAttribute(copy, name, value, slot.Path);
+                }
+                catch (SpliceException e) when (e.Errno is Errno.EPERM or Errno.EACCES or Errno.EOPNOTSUPP)
+                {
+                    failures.Add($"{name} ({e.ErrnoName})");
                 }
             }
         }

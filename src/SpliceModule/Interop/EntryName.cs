@@ -1,5 +1,6 @@
 using System;
 using System.Text;
+using System.Runtime.CompilerServices;
 
 namespace SpliceModule.Interop;
 
@@ -35,6 +36,7 @@ internal readonly struct EntryName
         return new EntryName(bytes);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static EntryName From(ReadOnlySpan<byte> name)
     {
         var bytes = new byte[name.Length + 1];

@@ -54,6 +54,9 @@ internal static class Flags
     internal const int AT_FDCWD = -100;
     internal const int AT_SYMLINK_NOFOLLOW = 0x100;
     internal const int AT_EMPTY_PATH = 0x1000;
+
+    /// <summary>renameat2(2): fail with EEXIST rather than replace what stands at the new name.</summary>
+    internal const uint RENAME_NOREPLACE = 1;
     internal const int AT_REMOVEDIR = 0x200;
     internal const int AT_SYMLINK_FOLLOW = 0x400;
 

@@ -32,6 +32,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "renameat", SetLastError = true)]
     internal static partial int RenameAt(int oldDirFd, byte* oldName, int newDirFd, byte* newName);
 
+    [LibraryImport(Library, EntryPoint = "renameat2", SetLastError = true)]
+    internal static partial int RenameAt2(int oldDirFd, byte* oldName, int newDirFd, byte* newName, uint flags);
+
     [LibraryImport(Library, EntryPoint = "unlinkat", SetLastError = true)]
     internal static partial int UnlinkAt(int dirFd, byte* name, int flags);
 

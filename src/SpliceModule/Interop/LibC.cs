@@ -95,10 +95,6 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "ftruncate", SetLastError = true)]
     internal static partial int Ftruncate(int fd, long length);
 
-
-    [LibraryImport(Library, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int Unlink(string path);
-
     [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]
     internal static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, long offset);
 
@@ -120,6 +116,9 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "fsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Fsetxattr(int fd, string name, byte* value, nuint size, int flags);
+
+    [LibraryImport(Library, EntryPoint = "fremovexattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Fremovexattr(int fd, string name);
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct IoVec

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using System.Runtime.CompilerServices;
 
 namespace SpliceModule.Interop;
 
@@ -44,6 +45,7 @@ internal static unsafe partial class Sys
     internal static FileStatus? TryStatIn(SafeHandle directory, string directoryDisplay, EntryName name, bool followSymlinks) =>
         TryStatAt(directory, name, followSymlinks, directoryDisplay, joinName: true);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static FileStatus? TryStatAt(SafeHandle directory, EntryName name, bool followSymlinks, string display, bool joinName)
     {
         using var lease = new FdLease(directory);
@@ -237,6 +239,35 @@ internal static unsafe partial class Sys
                 ThrowUnlessInterrupted("renameat", fromDisplay, toDisplay);
             }
         }
+    }
+
+    /// <summary>renameat2(2) with RENAME_NOREPLACE inside one directory: false when something stands at
+    /// <paramref name="to"/>. Where the file system has no RENAME_NOREPLACE (EINVAL), a plain rename
+    /// after a look.</summary>
+    internal static bool RenameNoReplaceAt(SafeHandle directory, EntryName from, EntryName to, string fromDisplay, string toDisplay)
+    {
+        using var lease = new FdLease(directory);
+        fixed (byte* f = from.Terminated)
+        fixed (byte* t = to.Terminated)
+        {
+            while (LibC.RenameAt2(lease.Fd, f, lease.Fd, t, Flags.RENAME_NOREPLACE) != 0)
+            {
+                switch (LastErrno)
+                {
+                    case Errno.EEXIST:
+                        return false;
+                    case Errno.EINVAL when TryStatAt(directory, to, followSymlinks: false, toDisplay) is null:
+                        RenameAt(directory, from, to, fromDisplay, toDisplay);
+                        return true;
+                    case Errno.EINVAL:
+                        return false;
+                }
+
+                ThrowUnlessInterrupted("renameat2", fromDisplay, toDisplay);
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Removes a name from a directory (never what a link points to); a name already gone is not an error.</summary>

@@ -109,6 +109,24 @@ internal static unsafe partial class Sys
         }
     }
 
+    /// <summary>Removes an attribute from the file; false when it had none (or the file system keeps none).</summary>
+    internal static bool RemoveExtendedAttribute(SafeHandle handle, string name, string? path = null)
+    {
+        using var lease = new FdLease(handle);
+        while (LibC.Fremovexattr(lease.Fd, name) != 0)
+        {
+            int errno = LastErrno;
+            if (errno is ENODATA or Errno.EOPNOTSUPP)
+            {
+                return false;
+            }
+
+            ThrowUnlessInterrupted("fremovexattr", path);
+        }
+
+        return true;
+    }
+
     /// <summary>A size query's answer: the size, -1 for <paramref name="expectedErrno"/> (the size
     /// changed, the attribute vanished, no attributes here), <see cref="Interrupted"/> for EINTR.</summary>
     private static long SizeOrExpected(nint result, string syscall, string? path, int expectedErrno)

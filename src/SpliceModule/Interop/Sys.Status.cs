@@ -2,6 +2,7 @@ using System;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using System.Runtime.CompilerServices;
 
 namespace SpliceModule.Interop;
 
@@ -122,15 +123,6 @@ internal static unsafe partial class Sys
         }
     }
 
-    /// <summary>Removes a file; a file that is already gone is not an error.</summary>
-    internal static void Unlink(string path)
-    {
-        if (LibC.Unlink(path) != 0 && LastErrno != Errno.ENOENT)
-        {
-            throw new SpliceException(LastErrno, "unlink", path);
-        }
-    }
-
     /// <summary>Fresh private anonymous memory, page-aligned and already faulted in. Pages that
     /// vmsplice handed to a pipe stay alive after <see cref="UnmapMemory"/> for as long as the
     /// kernel still holds them, so unmapping (never reusing) keeps the pipe's bytes intact.
@@ -160,6 +152,7 @@ internal static unsafe partial class Sys
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static FileStatus ToStatus(byte* b) => new(
         Mode: *(ushort*)(b + 28),
         Size: *(long*)(b + 40),

@@ -72,6 +72,7 @@ internal static class SocketOpener
     private static Socket Accept(EndPoint endPoint, System.Threading.CancellationToken cancellation)
     {
         using var listener = NewSocket(endPoint);
+        using var socketFile = endPoint is UnixDomainSocketEndPoint unixEndPoint ? new UnixSocketFile(unixEndPoint) : null;
         if (endPoint is IPEndPoint)
         {
             listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
@@ -79,7 +80,14 @@ internal static class SocketOpener
 
         try
         {
-            listener.Bind(endPoint);
+            if (socketFile is null)
+            {
+                listener.Bind(endPoint);
+            }
+            else
+            {
+                socketFile.Bind(listener);
+            }
         }
         catch (SocketException e) when (endPoint is UnixDomainSocketEndPoint unix && e.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
@@ -92,19 +100,10 @@ internal static class SocketOpener
             throw new SocketException((int)e.SocketErrorCode, $"Cannot listen at '{unix}': the directory '{directory}' does not exist (ENOENT).");
         }
 
-        try
-        {
-            listener.Listen(1);
-            return listener.AcceptAsync(cancellation).AsTask().GetAwaiter().GetResult();
-        }
-        finally
-        {
-            // The listening socket's file is ours and useless once the one peer is in.
-            if (endPoint is UnixDomainSocketEndPoint unix)
-            {
-                Sys.Unlink(unix.ToString());
-            }
-        }
+        // The listening socket's file is ours and useless once the one peer is in: socketFile
+        // removes it on the way out, if it is still ours.
+        listener.Listen(1);
+        return listener.AcceptAsync(cancellation).AsTask().GetAwaiter().GetResult();
     }
 
     private static Socket NewSocket(EndPoint endPoint) => endPoint is UnixDomainSocketEndPoint

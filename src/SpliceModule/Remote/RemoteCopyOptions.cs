@@ -29,6 +29,18 @@ internal sealed record RemoteCopyOptions
 
     public bool Sync { get; init; }
 
+    /// <summary>A tree's sending side follows the symbolic links inside it (-FollowSymlink).</summary>
+    public bool FollowSymlinks { get; init; }
+
+    /// <summary>A tree's sending side takes only files whose names match (-Filter).</summary>
+    public string? Filter { get; init; }
+
+    /// <summary>A tree's sending side leaves out files and directories whose names match (-Exclude).</summary>
+    public string[]? Exclude { get; init; }
+
+    /// <summary>A tree's receiving side lists what it made (-PassThru).</summary>
+    public bool ListItems { get; init; }
+
     public static RemoteCopyOptions Fresh(RemoteTransport transport) => new()
     {
         Transport = transport,

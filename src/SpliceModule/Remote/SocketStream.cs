@@ -46,6 +46,15 @@ internal sealed class SocketStream
         return true;
     }
 
+    /// <summary>Whatever has arrived, at least one byte (waiting for it); 0 when the peer closed.</summary>
+    public unsafe int ReadSome(Span<byte> buffer)
+    {
+        fixed (byte* bytes = buffer)
+        {
+            return (int)Wait.Retry(new ReadCall(Socket.SafeHandle, (nint)bytes, buffer.Length, Sys.CurrentPosition, Display), Readiness.ToRead(Socket.SafeHandle, Display));
+        }
+    }
+
     public void ReadExactly(Span<byte> buffer)
     {
         if (!TryReadExactly(buffer))

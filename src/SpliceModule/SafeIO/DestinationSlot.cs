@@ -15,7 +15,7 @@ namespace SpliceModule.Transfer;
 internal sealed class DestinationSlot : IDisposable
 {
     private const int AnyWriteBit = 0b010_010_010;
-    private const int PrivateMode = 0b110_000_000;
+    private const int PrivateMode = MetadataCopier.PrivateFileMode;
     private const int InPlaceFlags = Flags.O_WRONLY | Flags.O_NOCTTY | Flags.O_NOFOLLOW | Flags.O_NONBLOCK;
 
     private readonly bool _ownsDirectory;
@@ -169,6 +169,44 @@ internal sealed class DestinationSlot : IDisposable
         return Checked(handle, expected, blocking: write);
     }
 
+    /// <summary>The item seen at the name, opened with <paramref name="flags"/> to look at it (never
+    /// through a link), or null when it is gone or no longer the one seen: for a caller to which a
+    /// change only means copying over it as over any other.</summary>
+    public SafeFileHandle? TryOpenSeen(int flags)
+    {
+        if (Existing is not { } expected)
+        {
+            return null;
+        }
+
+        SafeFileHandle handle;
+        try
+        {
+            handle = Sys.OpenAt(Directory.Handle, Name, flags | Flags.O_NOFOLLOW, 0, Path);
+        }
+        catch (SpliceException e) when (e.Errno is Errno.ELOOP or Errno.ENOENT or Errno.ENXIO)
+        {
+            return null;
+        }
+
+        try
+        {
+            var opened = Sys.Stat(handle, Path);
+            if (opened.IsSameFile(expected) && opened.Kind == expected.Kind)
+            {
+                return handle;
+            }
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+
+        handle.Dispose();
+        return null;
+    }
+
     /// <summary>The node at the name, never through a symlink: a link swapped in since it was seen is
     /// the destination having changed, and so is a FIFO, socket or directory where a regular file was.</summary>
     private SafeFileHandle OpenSeenNode(int flags, bool regularFile)
@@ -210,17 +248,18 @@ internal sealed class DestinationSlot : IDisposable
         }
     }
 
-    /// <summary>A new, private file that takes this name only when committed.</summary>
-    public TemporaryFile CreateFile(bool readable = false) => TemporaryFile.In(this, readable);
+    /// <summary>A new file (private unless <paramref name="mode"/> says otherwise) that takes this name only when committed.</summary>
+    public TemporaryFile CreateFile(bool readable = false, int mode = MetadataCopier.PrivateFileMode) => TemporaryFile.In(this, readable, mode);
 
-    /// <summary>The name made at once as a new empty file (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600),
+    /// <summary>The name made at once as a new empty file (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600 or
+    /// the <paramref name="mode"/> it is to have, see <see cref="MetadataCopier.CreationMode"/>),
     /// for a copy with no content that could be seen half-written; null when something stands
     /// there now (the caller then goes through <see cref="CreateFile"/>).</summary>
-    public SafeFileHandle? TryCreateEmpty()
+    public SafeFileHandle? TryCreateEmpty(int mode = PrivateMode)
     {
         try
         {
-            return Sys.OpenAt(Directory.Handle, Name, Flags.O_WRONLY | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW | Flags.O_NOCTTY, PrivateMode, Path);
+            return Sys.OpenAt(Directory.Handle, Name, Flags.O_WRONLY | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW | Flags.O_NOCTTY, mode, Path);
         }
         catch (SpliceException e) when (e.Errno == Errno.EEXIST)
         {

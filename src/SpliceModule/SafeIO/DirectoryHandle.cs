@@ -15,12 +15,13 @@ internal sealed class DirectoryHandle : IDisposable
     private const int PrivateMode = 0b111_000_000;
     private const int GroupAndOtherBits = 0b000_111_111;
 
-    private DirectoryHandle(SafeFileHandle handle, string path, FileStatus status, bool created)
+    private DirectoryHandle(SafeFileHandle handle, string path, FileStatus status, bool created, bool unseen)
     {
         Handle = handle;
         Path = path;
         Status = status;
         CreatedByThisCopy = created;
+        Unseen = unseen;
     }
 
     public SafeFileHandle Handle { get; }
@@ -32,6 +33,11 @@ internal sealed class DirectoryHandle : IDisposable
     /// <summary>This copy made the directory and found it empty and private (0700, its own):
     /// nobody else can have put anything in it, so names inside need no look before writing.</summary>
     public bool CreatedByThisCopy { get; }
+
+    /// <summary>This copy made it, and made it (or one above it) under a hidden name that takes the
+    /// real name only when the copy ends (<see cref="MakeHiddenChild"/>): nothing in it can be seen
+    /// at its final path before then, so a new file may be made at its own name at once.</summary>
+    public bool Unseen { get; }
 
     /// <summary>Opens a directory the user named; symbolic links on the way are followed, as every
     /// tool follows them in a path it was given.</summary>
@@ -99,7 +105,7 @@ internal sealed class DirectoryHandle : IDisposable
                 : new SpliceRefusedException(Refusal.DirectoryOntoFile, $"Cannot copy directory '{sourcePath}' onto the existing file '{path}'.");
         }
 
-        var child = Wrap(handle, path, created);
+        var child = Wrap(handle, path, created, unseen: created && Unseen);
         if (madeEarlyAs is { } early ? !child.Status.IsSameFile(early) : created && !child.IsFreshAndPrivate())
         {
             child.Dispose();
@@ -108,6 +114,31 @@ internal sealed class DirectoryHandle : IDisposable
 
         return child;
     }
+
+    /// <summary>
+    /// Makes a new directory for the top of a tree copy under a hidden name beside
+    /// <paramref name="name"/> ('.' + name + random bits + .splicetmp, 0700, checked ours, private
+    /// and empty as <see cref="MakeOrOpenChild"/> checks), to be given its name by
+    /// <see cref="PutInPlace"/> when the copy ends. Its <see cref="Path"/> is the final one (for
+    /// messages) and it is <see cref="Unseen"/>, as is every directory this copy makes in it.
+    /// </summary>
+    public DirectoryHandle MakeHiddenChild(EntryName name, string sourcePath, out EntryName hidden)
+    {
+        do
+        {
+            hidden = TemporaryFile.HiddenNameFor(name);
+        }
+        while (!Sys.MakeDirectoryAt(Handle, hidden, PrivateMode, PathOf(name)));
+
+        var made = MakeOrOpenChild(hidden, sourcePath, madeAlready: true);
+        var child = new DirectoryHandle(made.Handle, PathOf(name), made.Status, created: true, unseen: true);
+        return child;
+    }
+
+    /// <summary>Gives a directory from <see cref="MakeHiddenChild"/> its name, never over anything
+    /// that stands there by now (false then).</summary>
+    public bool PutInPlace(EntryName hidden, EntryName name) =>
+        Sys.RenameNoReplaceAt(Handle, hidden, name, PathOf(hidden), PathOf(name));
 
     /// <summary>Makes a child directory (0700) ahead of its own task, so that the directories of a
     /// tree are made before their files are written (on ext4 that measured faster than filling each
@@ -133,11 +164,11 @@ internal sealed class DirectoryHandle : IDisposable
 
     private static readonly EntryName DotDot = EntryName.From("..");
 
-    private static DirectoryHandle Wrap(SafeFileHandle handle, string path, bool created)
+    private static DirectoryHandle Wrap(SafeFileHandle handle, string path, bool created, bool unseen = false)
     {
         try
         {
-            return new DirectoryHandle(handle, path, Sys.Stat(handle, path), created);
+            return new DirectoryHandle(handle, path, Sys.Stat(handle, path), created, unseen);
         }
         catch
         {

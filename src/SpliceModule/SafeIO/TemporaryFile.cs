@@ -13,12 +13,15 @@ namespace SpliceModule.Transfer;
 /// links it at the destination's name, or, where something stands there, under a hidden name that
 /// is then renamed over it. Elsewhere it is a hidden name made O_EXCL|O_NOFOLLOW (mode 0600) and
 /// share-locked while it is written, so that <see cref="StaleTemporaryFiles"/> can tell a live one.
-/// Disposing before a commit leaves the old destination as it was.
+/// In a directory that nobody can see at its final path yet (<see cref="DirectoryHandle.Unseen"/>:
+/// inside a tree copy's hidden top directory) a new name is made at once (O_CREAT|O_EXCL|O_NOFOLLOW
+/// on the held directory): it cannot be seen half-written either, and the commit is nothing.
+/// Disposing before a commit leaves the old destination as it was (a name made at once is removed).
 /// </summary>
 internal sealed class TemporaryFile : IDisposable
 {
     internal const string Suffix = ".splicetmp";
-    private const int PrivateMode = 0b110_000_000;
+    private const int PrivateMode = MetadataCopier.PrivateFileMode;
     private const int MaxNameBytes = 255;
 
     /// <summary>File systems (by device) that refused O_TMPFILE: they get named files from then on.</summary>
@@ -28,17 +31,22 @@ internal sealed class TemporaryFile : IDisposable
     private EntryName? _name;
     private bool _committed;
 
-    private TemporaryFile(DestinationSlot slot, SafeFileHandle handle, EntryName? name)
+    /// <summary>Made at the destination's own name, in an unseen directory.</summary>
+    private readonly bool _atName;
+
+    private TemporaryFile(DestinationSlot slot, SafeFileHandle handle, EntryName? name, bool atName = false)
     {
         _slot = slot;
         Handle = handle;
         _name = name;
+        _atName = atName;
     }
 
     public SafeFileHandle Handle { get; }
 
     /// <param name="readable">Open it for reading too (to verify what was written).</param>
-    public static TemporaryFile In(DestinationSlot slot, bool readable)
+    /// <param name="mode">Its mode from the start (<see cref="MetadataCopier.CreationMode"/>); private by default.</param>
+    public static TemporaryFile In(DestinationSlot slot, bool readable, int mode = PrivateMode)
     {
         int access = readable ? Flags.O_RDWR : Flags.O_WRONLY;
         var directory = slot.Directory;
@@ -47,11 +55,23 @@ internal sealed class TemporaryFile : IDisposable
             StaleTemporaryFiles.SweepOnce(directory);
         }
 
+        if (directory.Unseen && slot.Existing is null)
+        {
+            try
+            {
+                return new TemporaryFile(slot, Sys.OpenAt(directory.Handle, slot.Name, access | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW, mode, slot.Path), null, atName: true);
+            }
+            catch (SpliceException e) when (e.Errno == Errno.EEXIST)
+            {
+                // Made meanwhile by this copy (names of several directories into one): the usual way.
+            }
+        }
+
         if (!NoAnonymousFiles.ContainsKey(directory.Status.Device))
         {
             try
             {
-                return new TemporaryFile(slot, Sys.OpenAt(directory.Handle, Dot, access | Flags.O_TMPFILE, PrivateMode, slot.Path), null);
+                return new TemporaryFile(slot, Sys.OpenAt(directory.Handle, Dot, access | Flags.O_TMPFILE, mode, slot.Path), null);
             }
             catch (SpliceException e) when (e.Errno is Errno.EOPNOTSUPP or Errno.EISDIR or Errno.EINVAL)
             {
@@ -65,7 +85,7 @@ internal sealed class TemporaryFile : IDisposable
             SafeFileHandle handle;
             try
             {
-                handle = Sys.OpenAt(directory.Handle, name, access | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW, PrivateMode, slot.Path);
+                handle = Sys.OpenAt(directory.Handle, name, access | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW, mode, slot.Path);
             }
             catch (SpliceException e) when (e.Errno == Errno.EEXIST)
             {
@@ -84,7 +104,7 @@ internal sealed class TemporaryFile : IDisposable
     {
         var directory = _slot.Directory;
         var written = checkLanding ? Sys.Stat(Handle, _slot.Path) : default;
-        if (_name is null)
+        if (_name is null && !_atName)
         {
             bool linked = _slot.Existing is null && Sys.LinkAnonymousFileAt(Handle, directory.Handle, _slot.Name, _slot.Path);
             if (!linked)
@@ -106,9 +126,9 @@ internal sealed class TemporaryFile : IDisposable
     public void Dispose()
     {
         Handle.Dispose();
-        if (!_committed && _name is { } hidden)
+        if (!_committed && (_atName ? _slot.Name : _name) is { } made)
         {
-            RemoveQuietly(_slot.Directory, hidden, _slot.Path);
+            RemoveQuietly(_slot.Directory, made, _slot.Path);
         }
     }
 

@@ -109,7 +109,7 @@ internal sealed class HardLinkGroups : IDisposable
     /// <summary>Links the first copy at the slot's name (under a hidden name renamed over whatever
     /// stands there, as a new file would be); false where a link cannot be made (another file system
     /// below the destination), so the name gets a copy of its own.</summary>
-    private static bool TryLink(SafeFileHandle first, in FileStatus source, string sourcePath, DestinationSlot slot, bool force)
+    internal static bool TryLink(SafeFileHandle first, in FileStatus source, string sourcePath, DestinationSlot slot, bool force)
     {
         slot.Refuse(source, sourcePath, force);
         var directory = slot.Directory;
@@ -148,7 +148,7 @@ internal sealed class HardLinkGroups : IDisposable
     /// <summary>The file just copied at the slot's name, held by an O_PATH descriptor, if it is what
     /// the copy wrote: a regular file of the source's size with one name (a file swapped in by
     /// someone else, or a hard link to another, is never linked elsewhere). Null otherwise.</summary>
-    private static SafeFileHandle? OpenWritten(DestinationSlot slot, in FileStatus source)
+    internal static SafeFileHandle? OpenWritten(DestinationSlot slot, in FileStatus source)
     {
         var written = Sys.OpenAt(slot.Directory.Handle, slot.Name, Flags.O_PATH | Flags.O_NOFOLLOW, 0, slot.Path);
         var seen = Sys.Stat(written, slot.Path);

@@ -65,7 +65,7 @@ internal sealed class MirrorPruner
             int child = Find(plan, entry, name);
             bool stays = child >= 0
                 ? plan.Entries[child].Problem is not null || plan.Entries[child].IsDirectory == isDirectory
-                : _options.IsLeftAlone(name.ToString(), isDirectory);
+                : WasLeftOut(entry, name) || _options.IsLeftAlone(name.ToString(), isDirectory);
             if (!stays)
             {
                 Remove(destination, name, isDirectory, cancellation);
@@ -129,6 +129,17 @@ internal sealed class MirrorPruner
     }
 
     /// <summary>The child of <paramref name="entry"/> with this name (children are sorted by bytes, as the walk sorted them), or -1.</summary>
+    /// <summary>A leaf the walk found unchanged and left out of the plan: the source has it.</summary>
+    private static bool WasLeftOut(TreeEntry entry, EntryName name) =>
+        entry.LeftOut is { } leftOut && Array.BinarySearch(leftOut, name, NameOrder.Instance) >= 0;
+
+    private sealed class NameOrder : System.Collections.Generic.IComparer<EntryName>
+    {
+        public static readonly NameOrder Instance = new();
+
+        public int Compare(EntryName x, EntryName y) => x.Bytes.SequenceCompareTo(y.Bytes);
+    }
+
     private static int Find(TreePlan plan, TreeEntry entry, EntryName name)
     {
         int low = entry.FirstChild, high = entry.FirstChild + entry.ChildCount - 1;

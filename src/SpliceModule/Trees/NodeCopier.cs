@@ -20,8 +20,13 @@ internal static class NodeCopier
     public static MetadataReport CopyLink(DirectoryHandle sourceDirectory, EntryName name, in FileStatus linkStatus, DestinationSlot slot, CopyPreserve preserve)
     {
         byte[] target = Sys.ReadLinkAt(sourceDirectory.Handle, name, sourceDirectory.PathOf(name));
-        return Make(slot, linkStatus, preserve, sourceDirectory.PathOf(name), (directory, at) => Sys.MakeSymbolicLinkAt(target, directory, at, slot.Path));
+        return MakeLink(target, linkStatus, slot, preserve, sourcePath: sourceDirectory.PathOf(name));
     }
+
+    /// <summary>A link whose target came from elsewhere (a tree stream from another host):
+    /// <paramref name="terminatedTarget"/> ends with a NUL.</summary>
+    public static MetadataReport MakeLink(byte[] terminatedTarget, in FileStatus linkStatus, DestinationSlot slot, CopyPreserve preserve, string sourcePath) =>
+        Make(slot, linkStatus, preserve, sourcePath, (directory, at) => Sys.MakeSymbolicLinkAt(terminatedTarget, directory, at, slot.Path));
 
     /// <summary>A symbolic link named on the command line, copied as a link (-Preserve Links, cp -d):
     /// read from its own directory, held open, without following it.</summary>
@@ -51,6 +56,13 @@ internal static class NodeCopier
             device = Sys.DeviceNumber(node, sourcePath);
         }
 
+        return MakeNode(status, device, slot, preserve, sourcePath);
+    }
+
+    /// <summary>A FIFO, socket or device node of <paramref name="status"/>'s kind (and
+    /// <paramref name="device"/> number), made private and then given its metadata.</summary>
+    public static MetadataReport MakeNode(in FileStatus status, ulong device, DestinationSlot slot, CopyPreserve preserve, string sourcePath)
+    {
         uint mode = (status.Mode & 0xF000) | PrivateMode;
         return Make(slot, status, preserve, sourcePath, (directory, at) => Sys.MakeNodeAt(directory, at, mode, device, slot.Path));
     }

@@ -13,6 +13,10 @@ namespace SpliceModule.Transfer;
 /// <see cref="TreeCopier.Copy"/>, so a cmdlet may write to the pipeline from here.</summary>
 internal interface ITreeCopyObserver
 {
+    /// <summary>Each item copied must stand at its path when <see cref="ItemCopied"/> tells of it
+    /// (-PassThru sends it down the pipeline at once), so a new tree is not made under a hidden name.</summary>
+    bool NeedsItemsInPlace { get; }
+
     /// <summary>An item is in place; <paramref name="file"/> is null for directories, links and nodes.</summary>
     void ItemCopied(string sourcePath, string destinationPath, FileCopyResult? file, MetadataReport metadata);
 

@@ -28,6 +28,10 @@ internal sealed class TreeEntry
 
     public int ChildCount { get; set; }
 
+    /// <summary>A directory's leaves that the walk left out as unchanged (-Mirror only), in order:
+    /// the source has them, so they stay.</summary>
+    public EntryName[]? LeftOut { get; set; }
+
     /// <summary>Why this item cannot be copied (a symlink loop, an unreadable directory); reported in order.</summary>
     public Exception? Problem { get; set; }
 
@@ -59,6 +63,12 @@ internal sealed class TreePlan : IDisposable
     public long TotalBytes { get; set; }
 
     public int FileCount { get; set; }
+
+    /// <summary>Of <see cref="FileCount"/> and <see cref="TotalBytes"/>: the leaves the walk found
+    /// unchanged and left out of <see cref="Entries"/> (<see cref="TreeWalkOptions.Unchanged"/>).</summary>
+    public int UntouchedCount { get; set; }
+
+    public long UntouchedBytes { get; set; }
 
     /// <summary>Items keep their directories (-Container), so no two items have the same
     /// destination; without it every file lands in the destination root.</summary>

@@ -32,6 +32,9 @@ internal sealed class TreeReports
     private int _itemsDone;
     private long _untouched, _untouchedBytes, _untouchedDelivered, _untouchedBytesDelivered;
 
+    /// <summary>The copy's own thread: made there, it is the only one that may pass things on.</summary>
+    private readonly int _ownThread = Environment.CurrentManagedThreadId;
+
     public TreeReports(ITreeCopyObserver observer, int workers)
     {
         _observer = observer;
@@ -59,14 +62,24 @@ internal sealed class TreeReports
     public void Add(TreeOutcome outcome) => _finished.Enqueue(outcome);
 
     /// <summary>A leaf left alone with nothing to say about it (-Update's no-change path): counted, not queued.</summary>
-    public void AddUntouched(long bytes)
+    public void AddUntouched(long bytes) => AddUntouched(1, bytes);
+
+    public void AddUntouched(long items, long bytes)
     {
-        Interlocked.Increment(ref _untouched);
+        Interlocked.Add(ref _untouched, items);
         Interlocked.Add(ref _untouchedBytes, bytes);
     }
 
-    /// <summary>Passes a message on to the user from any worker, in order with the items.</summary>
-    public void Tell(string notice) => _finished.Enqueue(new TreeOutcome(string.Empty, string.Empty, null, default, null, false) { Notice = notice });
+    /// <summary>Passes a message on to the user from any worker, in order with the items; at once
+    /// when the copy's own thread says it (it may be about to wait before trying a file again).</summary>
+    public void Tell(string notice)
+    {
+        _finished.Enqueue(new TreeOutcome(string.Empty, string.Empty, null, default, null, false) { Notice = notice });
+        if (Environment.CurrentManagedThreadId == _ownThread)
+        {
+            Deliver();
+        }
+    }
 
     /// <summary>Passes on what every worker finished; on the copy's own thread only.</summary>
     public void Deliver()

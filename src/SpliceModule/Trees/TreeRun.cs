@@ -6,6 +6,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using SpliceModule.Interop;
+using System.Runtime.CompilerServices;
 
 namespace SpliceModule.Transfer;
 
@@ -38,6 +39,10 @@ internal sealed class TreeRun
     private readonly MirrorPruner? _mirror;
     private Exception? _fault;
 
+    /// <summary>The hidden name the new top directory has until the copy ends (<see cref="DirectoryHandle.MakeHiddenChild"/>).</summary>
+    private EntryName? _hiddenRoot;
+    private readonly bool _hidesNewRoot;
+
     public TreeRun(TreePlan plan, DestinationSlot root, string destinationRoot, FileCopyRequest options, int throttleLimit, ITreeCopyObserver observer, MirrorOptions? mirror = null)
     {
         _plan = plan;
@@ -52,6 +57,7 @@ internal sealed class TreeRun
         _madeEarly = new FileStatus?[plan.Entries.Count];
         _begunIndex = new bool[plan.Entries.Count];
         _links = HardLinkGroups.For(plan, options.Preserve);
+        _hidesNewRoot = !observer.NeedsItemsInPlace;
     }
 
     public void Run()
@@ -61,6 +67,9 @@ internal sealed class TreeRun
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_options.Cancellation);
         var options = _options with { Cancellation = stop.Token };
         var helpers = new Task[_workers - 1];
+        // Leaves the walk found unchanged (TreeWalkOptions.Unchanged) are done before anything starts.
+        _reports.Workers[0].Finish(_plan.UntouchedBytes);
+        _reports.AddUntouched(_plan.UntouchedCount, _plan.UntouchedBytes);
         Push(new Work(null, 0, 0, 0));
         for (int h = 0; h < helpers.Length; h++)
         {
@@ -68,6 +77,7 @@ internal sealed class TreeRun
             helpers[h] = Task.Factory.StartNew(() => Help(options, worker), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
 
+        bool ended = false;
         try
         {
             while (Next(main: true) is { } work)
@@ -78,6 +88,7 @@ internal sealed class TreeRun
             }
 
             _reports.Deliver();
+            ended = true;
         }
         finally
         {
@@ -86,6 +97,7 @@ internal sealed class TreeRun
             Task.WaitAll(helpers);
             FinishAbandoned();
             _links?.Dispose();
+            PutRootInPlace(throwOnFailure: ended);
         }
 
         if (_fault is not null)
@@ -176,7 +188,7 @@ internal sealed class TreeRun
 
             source = parent is null ? _plan.Root : parent.Source.OpenChild(entry.Name, _plan.FollowsSymlinks, entry.Status);
             destination = parent is null
-                ? _root.Directory.MakeOrOpenChild(_root.Name, sourcePath)
+                ? MakeRoot(sourcePath)
                 : _plan.KeepsContainers ? parent.Destination.MakeOrOpenChild(entry.Name, sourcePath, madeEarlyAs: _madeEarly[index]) : parent.Destination;
         }
         catch (Exception e) when (ItemFailure.IsExpected(e))
@@ -242,6 +254,7 @@ internal sealed class TreeRun
         Release(work);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CopyLeaves(FileCopyRequest options, DirectoryWork directory, int from, int to, int worker)
     {
         for (int index = from; index < to; index++)
@@ -387,6 +400,55 @@ internal sealed class TreeRun
         }
     }
 
+    /// <summary>The destination's top directory. A new one (nothing stood there when the copy began)
+    /// is made under a hidden name and given its own when the copy ends, whichever way it ends
+    /// (<see cref="PutRootInPlace"/>): until then nothing of it can be seen at its final path, so the
+    /// files inside are made at their names at once rather than unnamed and linked in.
+    /// Without -Container every file goes into the top directory, where names may repeat, and with
+    /// -PassThru each item is shown as it comes: the usual way.</summary>
+    private DirectoryHandle MakeRoot(string sourcePath)
+    {
+        if (_root.Existing is not null || !_plan.KeepsContainers || !_hidesNewRoot)
+        {
+            return _root.Directory.MakeOrOpenChild(_root.Name, sourcePath);
+        }
+
+        var made = _root.Directory.MakeHiddenChild(_root.Name, sourcePath, out var hidden);
+        _hiddenRoot = hidden;
+        return made;
+    }
+
+    /// <summary>Gives the new top directory its name: after an error or Ctrl+C too, as every file in
+    /// it is complete by then (one being written was removed) and every directory has its mode.
+    /// Something that took the name meanwhile is not replaced: the copy is left at its hidden name
+    /// and said so (an error of the copy, unless it already ends with one).</summary>
+    private void PutRootInPlace(bool throwOnFailure)
+    {
+        if (_hiddenRoot is not { } hidden)
+        {
+            return;
+        }
+
+        _hiddenRoot = null;
+        Exception? failure = null;
+        try
+        {
+            if (!_root.Directory.PutInPlace(hidden, _root.Name))
+            {
+                failure = new SpliceRefusedException(Refusal.DestinationChanged, $"'{_root.Path}' appeared while the copy ran, and it was not replaced: the copy is at '{_root.Directory.PathOf(hidden)}'.");
+            }
+        }
+        catch (SpliceException e)
+        {
+            failure = e;
+        }
+
+        if (failure is not null && throwOnFailure)
+        {
+            throw failure;
+        }
+    }
+
     /// <summary>Makes every directory of the tree below <paramref name="index"/> before any file,
     /// depth first, each checked new, ours and private when made (its identity is kept for the
     /// check when its task opens it). A directory that cannot be made here is left to its task,
@@ -465,7 +527,7 @@ internal sealed class TreeRun
     /// <summary>A destination directory's mode and times once its contents are in (or the copy
     /// stopped). One this copy made is 0700 until then: without -Preserve Mode it gets what mkdir
     /// would have given it, never more than the source.</summary>
-    private static MetadataReport SetDirectoryMetadata(System.Runtime.InteropServices.SafeHandle? source, TreeEntry entry, DirectoryHandle destination, bool madeByThisCopy, CopyPreserve preserve, string sourcePath, string destinationPath)
+    internal static MetadataReport SetDirectoryMetadata(System.Runtime.InteropServices.SafeHandle? source, TreeEntry entry, DirectoryHandle destination, bool madeByThisCopy, CopyPreserve preserve, string sourcePath, string destinationPath)
     {
         if ((preserve & CopyPreserve.Mode) == 0 && madeByThisCopy)
         {

@@ -4,6 +4,7 @@ using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
 using SpliceModule.Interop;
+using System.Runtime.CompilerServices;
 
 namespace SpliceModule.Transfer;
 
@@ -33,6 +34,10 @@ internal sealed record TreeWalkOptions
 
     /// <summary>Ctrl+C: a walk of a huge tree (or of links that multiply it) stops at once.</summary>
     public CancellationToken Cancellation { get; init; }
+
+    /// <summary>-Update, -NoClobber, -Mirror into an existing destination: leaves already there
+    /// and unchanged are counted instead of planned.</summary>
+    public UnchangedInWalk? Unchanged { get; init; }
 }
 
 /// <summary>
@@ -46,6 +51,8 @@ internal static class TreeWalker
     /// <summary>Walks the directory <paramref name="root"/>; a symbolic link named as the root is followed.</summary>
     public static TreePlan Walk(string root, TreeWalkOptions options)
     {
+        // More listing threads than processors only take turns on the same cores.
+        options = options with { Parallelism = Math.Min(options.Parallelism, Sys.AllowedProcessors()) };
         var rootDirectory = DirectoryHandle.Open(root);
         var plan = new TreePlan(root, rootDirectory, options.KeepContainers, options.FollowSymlinks);
         try
@@ -55,7 +62,7 @@ internal static class TreeWalker
             plan.Entries.Add(rootEntry);
             if (options.Recurse)
             {
-                var listing = ListDirectory(rootEntry, rootDirectory, options, new Ancestor(rootDirectory.Status, null));
+                var listing = ListDirectory(rootEntry, rootDirectory, options, new Ancestor(rootDirectory.Status, null), options.Unchanged?.Root);
                 Place(plan, 0, listing);
             }
 
@@ -76,6 +83,11 @@ internal static class TreeWalker
         public Listing?[] Below = Array.Empty<Listing?>();
         public int FileCount;
         public long TotalBytes;
+        public int UntouchedCount;
+        public long UntouchedBytes;
+
+        /// <summary>-Mirror: names of the leaves left out as unchanged, in order.</summary>
+        public List<EntryName>? LeftOut;
     }
 
     /// <summary>The directories from the root down to one being listed (symlink loops are refused by identity).</summary>
@@ -98,7 +110,10 @@ internal static class TreeWalker
     /// <summary>Lists a directory (null when it cannot be read: the problem is on its entry), then its
     /// subdirectories, several at once with <see cref="TreeWalkOptions.Parallelism"/> above 1 (each
     /// through its own descriptor, opened relative to this one).</summary>
-    private static Listing? ListDirectory(TreeEntry entry, DirectoryHandle directory, TreeWalkOptions options, Ancestor ancestors)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <param name="destination">The destination's counterpart of <paramref name="directory"/>, when
+    /// <see cref="TreeWalkOptions.Unchanged"/> is set and it exists.</param>
+    private static Listing? ListDirectory(TreeEntry entry, DirectoryHandle directory, TreeWalkOptions options, Ancestor ancestors, DirectoryHandle? destination)
     {
         List<(EntryName Name, byte Type)> names;
         try
@@ -141,9 +156,21 @@ internal static class TreeWalker
             {
                 if (options.IncludeLeaf is null || options.IncludeLeaf(name.ToString()))
                 {
-                    listing.Children.Add(new TreeEntry(name, -1, status));
                     listing.FileCount++;
                     listing.TotalBytes += status.Kind == FileKind.File ? status.Size : 0;
+                    if (destination is not null && options.Unchanged!.LeavesOut(destination, name, status))
+                    {
+                        listing.UntouchedCount++;
+                        listing.UntouchedBytes += status.Kind == FileKind.File ? status.Size : 0;
+                        if (options.Unchanged.KeepsNames)
+                        {
+                            (listing.LeftOut ??= new()).Add(name);
+                        }
+
+                        continue;
+                    }
+
+                    listing.Children.Add(new TreeEntry(name, -1, status));
                 }
 
                 continue;
@@ -167,20 +194,20 @@ internal static class TreeWalker
         listing.Below = new Listing?[listing.Children.Count];
         if (options.Parallelism > 1 && subdirectories.Count > 1)
         {
-            RunAll(subdirectories, options, child => listing.Below[child] = ListSubdirectory(listing.Children[child], directory, options, ancestors));
+            RunAll(subdirectories, options, child => listing.Below[child] = ListSubdirectory(listing.Children[child], directory, options, ancestors, destination));
         }
         else
         {
             foreach (int child in subdirectories)
             {
-                listing.Below[child] = ListSubdirectory(listing.Children[child], directory, options, ancestors);
+                listing.Below[child] = ListSubdirectory(listing.Children[child], directory, options, ancestors, destination);
             }
         }
 
         return listing;
     }
 
-    private static Listing? ListSubdirectory(TreeEntry sub, DirectoryHandle directory, TreeWalkOptions options, Ancestor ancestors)
+    private static Listing? ListSubdirectory(TreeEntry sub, DirectoryHandle directory, TreeWalkOptions options, Ancestor ancestors, DirectoryHandle? destination)
     {
         if (ancestors.Includes(sub.Status))
         {
@@ -191,7 +218,8 @@ internal static class TreeWalker
         try
         {
             using var opened = directory.OpenChild(sub.Name, options.FollowSymlinks, sub.Status);
-            return ListDirectory(sub, opened, options, new Ancestor(sub.Status, ancestors));
+            using var counterpart = UnchangedInWalk.OpenChild(destination, sub.Name);
+            return ListDirectory(sub, opened, options, new Ancestor(sub.Status, ancestors), counterpart);
         }
         catch (Exception e) when (ItemFailure.IsExpected(e))
         {
@@ -216,6 +244,7 @@ internal static class TreeWalker
 
     /// <summary>Puts a listing into the plan in the walk's order: a directory's children together,
     /// then, depth first, what each subdirectory holds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Place(TreePlan plan, int index, Listing? listing)
     {
         if (listing is null)
@@ -232,8 +261,11 @@ internal static class TreeWalker
         }
 
         entry.ChildCount = listing.Children.Count;
+        entry.LeftOut = listing.LeftOut?.ToArray();
         plan.FileCount += listing.FileCount;
         plan.TotalBytes += listing.TotalBytes;
+        plan.UntouchedCount += listing.UntouchedCount;
+        plan.UntouchedBytes += listing.UntouchedBytes;
         for (int child = 0; child < listing.Children.Count; child++)
         {
             Place(plan, entry.FirstChild + child, listing.Below[child]);

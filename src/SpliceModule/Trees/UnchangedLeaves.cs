@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
@@ -15,9 +16,13 @@ internal static class UnchangedLeaves
     /// allocated. True only for a leaf left alone that needs nothing at all (not even its mode);
     /// anything else, an error included, goes the whole way (<see cref="Check"/> or a copy), which
     /// looks again and reports.</summary>
-    public static bool IsUntouched(FileCopyRequest options, DirectoryHandle destination, TreeEntry entry)
+    public static bool IsUntouched(FileCopyRequest options, DirectoryHandle destination, TreeEntry entry) =>
+        entry.Problem is null && IsUntouched(options, destination, entry.Name, entry.Status);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool IsUntouched(FileCopyRequest options, DirectoryHandle destination, EntryName name, in FileStatus status)
     {
-        if (entry.Problem is not null || entry.Status.Kind is not (FileKind.File or FileKind.Fifo or FileKind.Socket))
+        if (status.Kind is not (FileKind.File or FileKind.Fifo or FileKind.Socket))
         {
             return false;
         }
@@ -25,16 +30,16 @@ internal static class UnchangedLeaves
         FileStatus? existing;
         try
         {
-            existing = Sys.TryStatIn(destination.Handle, destination.Path, entry.Name, followSymlinks: false);
+            existing = Sys.TryStatIn(destination.Handle, destination.Path, name, followSymlinks: false);
         }
         catch (SpliceException)
         {
             return false;
         }
 
-        return existing is { } there && !there.IsSameFile(entry.Status)
-            && ChangeCheck.Decide(options.Existing, entry.Status, there) == true
-            && !ChangeCheck.NeedsRefresh(options, entry.Status, there);
+        return existing is { } there && !there.IsSameFile(status)
+            && ChangeCheck.Decide(options.Existing, status, there) == true
+            && !ChangeCheck.NeedsRefresh(options, status, there);
     }
 
     public static TreeOutcome? Check(FileCopyRequest options, DirectoryHandle source, TreeEntry entry, DestinationSlot slot, string sourcePath, string destinationPath)

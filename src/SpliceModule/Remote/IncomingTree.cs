@@ -1,0 +1,352 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using Microsoft.Win32.SafeHandles;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+// Longer than 300 lines: the receiving side's whole life of a tree (enter, files, leaves, leave,
+// abandon) reads as one story, as TreeRun's does; the framing is TreeFrame's and the bytes TreeWire's.
+
+/// <summary>
+/// The receiving end of a tree: the destination resolved once as Copy-Item resolves it (an
+/// existing directory receives the tree under its own name, else the tree becomes that name) and
+/// its root made or opened before a byte arrives; then each frame of the stream written through
+/// the same safe path as a local tree copy: directories by <see cref="DirectoryHandle.MakeOrOpenChild"/>
+/// (0700 until complete, never through a link), files as a <see cref="TemporaryFile"/> in a
+/// <see cref="DestinationSlot"/> committed only when all their content arrived (verified, with
+/// their metadata), links and nodes by <see cref="NodeCopier"/>, further names of a hard-link group
+/// by <see cref="HardLinkGroups.TryLink"/>. An item that cannot be written is an error for it (a
+/// directory's whole content is then read past), and the rest goes on. However the stream ends
+/// otherwise, nothing half-written stays and every directory begun gets its mode (never wider
+/// than its source's).
+/// </summary>
+internal sealed class IncomingTree : IDisposable
+{
+    private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(200);
+
+    private readonly DestinationSlot _slot;
+    private readonly RemoteTreeHeader _header;
+    private readonly FileCopyRequest _request;
+    private readonly ITreeCopyObserver _observer;
+    private readonly List<Level> _levels = new();
+    private readonly Dictionary<uint, SafeFileHandle?> _groups = new();
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private DirectoryHandle? _root;
+    private int _skipping;
+    private long _bytes;
+    private int _items;
+    private long _reported;
+
+    public IncomingTree(string destination, RemoteTreeHeader header, FileCopyRequest request, ITreeCopyObserver observer)
+    {
+        _header = header;
+        _request = request;
+        _observer = observer;
+        _slot = DestinationSlot.ForItem(destination, header.Name);
+        try
+        {
+            _root = _slot.Directory.MakeOrOpenChild(_slot.Name, header.SourcePath);
+        }
+        catch
+        {
+            _slot.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The tree's root on this host.</summary>
+    public string Path => _slot.Path;
+
+    public long Bytes => _bytes;
+
+    public void ReceiveFrom(TreeWireIn wire)
+    {
+        var first = TreeFrame.Read(wire);
+        if (first.Kind != TreeFrameKind.Enter || _root is null)
+        {
+            throw TreeFrame.Malformed("no directory at its start");
+        }
+
+        _levels.Add(new Level(_root, first.Status, _header.SourcePath));
+        _root = null;
+        Copied(_header.SourcePath, _slot.Path, null, default, isLeaf: false);
+        while (true)
+        {
+            _request.Cancellation.ThrowIfCancellationRequested();
+            var frame = TreeFrame.Read(wire);
+            if (frame.Kind == TreeFrameKind.Done)
+            {
+                if (_levels.Count != 0)
+                {
+                    throw TreeFrame.Malformed("an end before its last directory was complete");
+                }
+
+                return;
+            }
+
+            if (_levels.Count == 0)
+            {
+                throw TreeFrame.Malformed("an item after its root directory was complete");
+            }
+
+            Take(frame, wire);
+        }
+    }
+
+    private void Take(TreeFrame frame, TreeWireIn wire)
+    {
+        var level = _levels[^1];
+        switch (frame.Kind)
+        {
+            case TreeFrameKind.Failure:
+                _observer.ItemFailed(frame.NameText, level.Handle.Path, frame.ToException());
+                return;
+            case TreeFrameKind.Enter when _skipping > 0:
+                _skipping++;
+                return;
+            case TreeFrameKind.Leave when _skipping > 0:
+                _skipping--;
+                return;
+            case TreeFrameKind.File when _skipping > 0:
+                SkipContent(wire);
+                return;
+            case TreeFrameKind.Enter:
+                Enter(level, frame);
+                return;
+            case TreeFrameKind.Leave:
+                _levels.RemoveAt(_levels.Count - 1);
+                Finish(level);
+                return;
+            case TreeFrameKind.File:
+                ReceiveFile(level, frame, wire);
+                return;
+            default:
+                if (_skipping == 0)
+                {
+                    MakeLeaf(level, frame);
+                }
+
+                return;
+        }
+    }
+
+    private void Enter(Level parent, TreeFrame frame)
+    {
+        var name = EntryName.From(frame.Name);
+        string source = parent.SourceOf(name), destination = parent.Handle.PathOf(name);
+        try
+        {
+            var made = parent.Handle.MakeOrOpenChild(name, source);
+            _levels.Add(new Level(made, frame.Status, source));
+            Copied(source, destination, null, default, isLeaf: false);
+        }
+        catch (Exception e) when (ItemFailure.IsExpected(e))
+        {
+            _observer.ItemFailed(source, destination, e);
+            _skipping = 1;
+        }
+    }
+
+    /// <summary>A directory's contents are in: its mode and times now (so that writing inside did
+    /// not undo them), then its descriptor is let go.</summary>
+    private void Finish(Level level)
+    {
+        try
+        {
+            var report = TreeRun.SetDirectoryMetadata(null, new TreeEntry(EntryName.From("."), -1, level.Status), level.Handle, level.Handle.CreatedByThisCopy, _request.Preserve, level.SourcePath, level.Handle.Path);
+            if (report.Failure is not null || report.PrivilegeBitsDropped)
+            {
+                _observer.MetadataNotice(level.Handle.Path, report);
+            }
+        }
+        catch (Exception e) when (ItemFailure.IsExpected(e))
+        {
+            _observer.ItemFailed(level.SourcePath, level.Handle.Path, e);
+        }
+        finally
+        {
+            level.Handle.Dispose();
+        }
+    }
+
+    private void ReceiveFile(Level level, TreeFrame frame, TreeWireIn wire)
+    {
+        var name = EntryName.From(frame.Name);
+        string source = level.SourceOf(name);
+        DestinationSlot? slot = null;
+        TemporaryFile? temporary = null;
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            slot = DestinationSlot.In(level.Handle, name);
+            slot.Refuse(null, source, _request.Force);
+            temporary = slot.CreateFile(readable: _request.Verify && frame.Sha256 is not null);
+        }
+        catch (Exception e) when (ItemFailure.IsExpected(e))
+        {
+            _observer.ItemFailed(source, level.Handle.PathOf(name), e);
+            slot?.Dispose();
+            SkipContent(wire);
+            return;
+        }
+
+        using (slot)
+        using (temporary)
+        {
+            var (written, length) = ReceiveContent(wire, temporary.Handle, slot.Path);
+            try
+            {
+                if (written < length)
+                {
+                    Sys.Truncate(temporary.Handle, length, slot.Path);
+                }
+
+                string? hash = null;
+                if (frame.Sha256 is { } expected && _request.Verify)
+                {
+                    hash = ContentVerifier.Hash(temporary.Handle, _request.Cancellation);
+                    string sent = Convert.ToHexString(expected);
+                    if (!string.Equals(hash, sent, StringComparison.OrdinalIgnoreCase))
+                    {
+                        throw new CopyVerificationException($"The copy of '{source}' to '{slot.Path}' does not match its source (SHA-256 {hash} instead of {sent}); it was left out.", sent, hash);
+                    }
+                }
+
+                var metadata = MetadataCopier.Apply(null, frame.Status with { Size = length }, temporary.Handle, _request.Preserve, source, slot.Path);
+                if (_request.Sync)
+                {
+                    Sys.Flush(temporary.Handle, slot.Path);
+                }
+
+                _request.Cancellation.ThrowIfCancellationRequested();
+                temporary.Commit();
+                if (frame.Group != 0)
+                {
+                    _groups[frame.Group] = HardLinkGroups.OpenWritten(slot, frame.Status with { Size = length });
+                }
+
+                _bytes += written;
+                Copied(source, slot.Path, new FileCopyResult(source, slot.Path, CopyMethod.ReadWrite, written, Stopwatch.GetElapsedTime(started)) { Sha256 = hash, Metadata = metadata, Sparse = written < length }, metadata, isLeaf: true);
+            }
+            catch (Exception e) when (ItemFailure.IsExpected(e))
+            {
+                _observer.ItemFailed(source, slot.Path, e);
+            }
+        }
+    }
+
+    /// <summary>Writes a file's segments; returns the bytes of data and the file's length.</summary>
+    private (long Written, long Length) ReceiveContent(TreeWireIn wire, SafeFileHandle file, string path)
+    {
+        long written = 0;
+        while (true)
+        {
+            var (offset, length) = TreeFrame.ReadSegment(wire);
+            if (length == TreeFrame.EndOfContent)
+            {
+                return (written, offset);
+            }
+
+            wire.ReceiveContent(file, path, offset, length, _request.Cancellation);
+            written += length;
+        }
+    }
+
+    private static void SkipContent(TreeWireIn wire)
+    {
+        while (TreeFrame.ReadSegment(wire) is { Length: not TreeFrame.EndOfContent } segment)
+        {
+            wire.Skip(segment.Length);
+        }
+    }
+
+    private void MakeLeaf(Level level, TreeFrame frame)
+    {
+        var name = EntryName.From(frame.Name);
+        string source = level.SourceOf(name);
+        try
+        {
+            using var slot = DestinationSlot.In(level.Handle, name);
+            switch (frame.Kind)
+            {
+                case TreeFrameKind.HardLink:
+                    if (!_groups.TryGetValue(frame.Group, out var first) || first is null || !HardLinkGroups.TryLink(first, default, source, slot, _request.Force))
+                    {
+                        throw new IOException($"'{slot.Path}' was not made: it is another name of a file whose first copy is not here (it failed, or another file system is below).");
+                    }
+
+                    Copied(source, slot.Path, null, default, isLeaf: true);
+                    return;
+                case TreeFrameKind.Link:
+                    slot.Refuse(null, source, _request.Force);
+                    byte[] target = new byte[frame.Text.Length + 1];
+                    frame.Text.CopyTo(target, 0);
+                    Copied(source, slot.Path, null, NodeCopier.MakeLink(target, frame.Status, slot, _request.Preserve, source), isLeaf: true);
+                    return;
+                default:
+                    slot.Refuse(null, source, _request.Force);
+                    Copied(source, slot.Path, null, NodeCopier.MakeNode(frame.Status, frame.Number, slot, _request.Preserve, source), isLeaf: true);
+                    return;
+            }
+        }
+        catch (Exception e) when (ItemFailure.IsExpected(e))
+        {
+            _observer.ItemFailed(source, level.Handle.PathOf(name), e);
+        }
+    }
+
+    private void Copied(string source, string destination, FileCopyResult? file, MetadataReport metadata, bool isLeaf)
+    {
+        _observer.ItemCopied(source, destination, file, metadata);
+        _observer.Tally(isLeaf, file);
+        if (isLeaf)
+        {
+            _items++;
+        }
+
+        long now = Stopwatch.GetTimestamp();
+        if (Stopwatch.GetElapsedTime(_reported, now) >= ProgressEvery)
+        {
+            _reported = now;
+            _observer.Progress(_bytes, _items, destination);
+        }
+    }
+
+    /// <summary>Directories begun and not complete (the stream ended early, Ctrl+C) get their modes
+    /// all the same, deepest first.</summary>
+    public void Dispose()
+    {
+        for (int i = _levels.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                TreeRun.SetDirectoryMetadata(null, new TreeEntry(EntryName.From("."), -1, _levels[i].Status), _levels[i].Handle, _levels[i].Handle.CreatedByThisCopy, _request.Preserve & (CopyPreserve.Mode | CopyPreserve.Timestamps), _levels[i].SourcePath, _levels[i].Handle.Path);
+            }
+            catch (Exception e) when (ItemFailure.IsExpected(e))
+            {
+                // Left private (0700): never wider than its source. The copy ends with its own error.
+            }
+            finally
+            {
+                _levels[i].Handle.Dispose();
+            }
+        }
+
+        _levels.Clear();
+        foreach (var first in _groups.Values)
+        {
+            first?.Dispose();
+        }
+
+        _root?.Dispose();
+        _slot.Dispose();
+    }
+
+    private sealed record Level(DirectoryHandle Handle, FileStatus Status, string SourcePath)
+    {
+        public string SourceOf(EntryName name) => SourcePath.EndsWith('/') ? SourcePath + name : SourcePath + "/" + name;
+    }
+}
