@@ -138,6 +138,23 @@ Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSe
         Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
     }
 
+    It 'refuses the switches a copy to a session does not carry out, before copying anything' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive 'local-only.bin') 10
+        $result = Invoke-WithSession @"
+`$out = @()
+foreach (`$switch in @{ Update = `$true }, @{ Mirror = `$true }, @{ InPlace = `$true }, @{ Container = `$false }) {
+    try { Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session @switch -ErrorAction Stop; `$out += 'copied' }
+    catch { `$out += `$_.FullyQualifiedErrorId + ' ' + `$_.Exception.Message }
+}
+, `$out
+"@
+        $result.Count | Should -Be 4
+        $result | ForEach-Object { $_ | Should -BeLike 'NotSupportedForSessions,SpliceModule.Commands.CopySpliceItemCommand *nothing was copied*' }
+        $result[3] | Should -BeLike '*-Container:$false*'
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
+    }
+
     It 'checks the copy against the source''s SHA-256 with -Verify' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         $source = New-TestFile (Join-Path $TestDrive 'verify.bin') 123457

@@ -35,6 +35,27 @@ public sealed partial class CopySpliceItemCommand
 
     private bool IsRemote => ToSession is not null || FromSession is not null;
 
+    /// <summary>Switches the copy to or from a session does not carry out are refused before
+    /// anything is copied, never silently ignored.</summary>
+    private void RefuseLocalOnlySwitchesForSessions()
+    {
+        if (!IsRemote)
+        {
+            return;
+        }
+
+        var given = new[] { (Update.IsPresent, "-Update"), (Checksum.IsPresent, "-Checksum"), (NoClobber.IsPresent, "-NoClobber"), (Mirror.IsPresent, "-Mirror"), (InPlace.IsPresent, "-InPlace"), (!Container, "-Container:$false") }
+            .Where(s => s.Item1).Select(s => s.Item2).ToArray();
+        if (given.Length > 0)
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException($"{string.Join(", ", given)} cannot be used with -ToSession or -FromSession yet; nothing was copied."),
+                "NotSupportedForSessions",
+                ErrorCategory.InvalidArgument,
+                null));
+        }
+    }
+
     private void ProcessRemote(bool literal)
     {
         if (ToSession is not null && FromSession is not null)

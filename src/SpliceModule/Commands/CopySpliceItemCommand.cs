@@ -103,6 +103,7 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
         _exclude = Patterns(Exclude);
         _filter = Filter is null ? null : new WildcardPattern(Filter, WildcardOptions.IgnoreCase);
         RefuseSyncWithoutKernel();
+        RefuseLocalOnlySwitchesForSessions();
     }
 
     protected override void ProcessRecord()
