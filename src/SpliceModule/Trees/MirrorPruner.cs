@@ -128,7 +128,6 @@ internal sealed class MirrorPruner
         }
     }
 
-    /// <summary>The child of <paramref name="entry"/> with this name (children are sorted by bytes, as the walk sorted them), or -1.</summary>
     /// <summary>A leaf the walk found unchanged and left out of the plan: the source has it.</summary>
     private static bool WasLeftOut(TreeEntry entry, EntryName name) =>
         entry.LeftOut is { } leftOut && Array.BinarySearch(leftOut, name, NameOrder.Instance) >= 0;
@@ -140,6 +139,7 @@ internal sealed class MirrorPruner
         public int Compare(EntryName x, EntryName y) => x.Bytes.SequenceCompareTo(y.Bytes);
     }
 
+    /// <summary>The child of <paramref name="entry"/> with this name (children are sorted by bytes, as the walk sorted them), or -1.</summary>
     private static int Find(TreePlan plan, TreeEntry entry, EntryName name)
     {
         int low = entry.FirstChild, high = entry.FirstChild + entry.ChildCount - 1;

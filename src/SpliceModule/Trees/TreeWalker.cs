@@ -110,9 +110,9 @@ internal static class TreeWalker
     /// <summary>Lists a directory (null when it cannot be read: the problem is on its entry), then its
     /// subdirectories, several at once with <see cref="TreeWalkOptions.Parallelism"/> above 1 (each
     /// through its own descriptor, opened relative to this one).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     /// <param name="destination">The destination's counterpart of <paramref name="directory"/>, when
     /// <see cref="TreeWalkOptions.Unchanged"/> is set and it exists.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Listing? ListDirectory(TreeEntry entry, DirectoryHandle directory, TreeWalkOptions options, Ancestor ancestors, DirectoryHandle? destination)
     {
         List<(EntryName Name, byte Type)> names;
