@@ -22,19 +22,8 @@ BeforeAll {
     # Runs $Body in a fresh pwsh that has the built module and $session to the test host; returns
     # what $Body returns (through JSON).
     function Invoke-Tree([string] $Body, [int] $TimeoutSeconds = 120) {
-        Invoke-FreshPwsh -Json -TimeoutSeconds $TimeoutSeconds -Environment @{
-            SPLICEMODULE_TEST_MODULE = $env:SPLICEMODULE_TEST_MODULE; SM_HOST = ($Remote | ConvertTo-Json -Compress); NO_COLOR = '1'
-        } -Script @"
-Import-Module `$env:SPLICEMODULE_TEST_MODULE
-Import-Module '$Support'
-`$PSStyle.OutputRendering = 'PlainText'
-`$ProgressPreference = 'SilentlyContinue'
-`$session = New-RemoteHostSession (`$env:SM_HOST | ConvertFrom-Json)
-try {
-$Body
-}
-finally { Remove-PSSession `$session }
-"@
+        $run = New-RemoteSessionRun $Remote $Body
+        Invoke-FreshPwsh -Json -TimeoutSeconds $TimeoutSeconds @run
     }
 
     # A tree with what a copy must keep: nested and empty directories, small files and one past
@@ -238,6 +227,49 @@ Copy-SpliceItem -Recurse -Path '$($Remote.Root)/linked' -Destination '$TestDrive
             stat -c '%h' (Join-Path $copy 'alone') | Should -Be 1
             Get-TreeFact $copy | Should -Be (Get-TreeFact $source)
         }
+    }
+}
+
+Describe 'Copy-SpliceItem -Recurse -PassThru with sessions: how each file went' {
+    BeforeEach {
+        if ($SkipReason) { return }
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+    }
+
+    # Plain sends content of 64 KiB or more by sendfile and splices it into the file; smaller
+    # content, and every file of the other transports, goes through a buffer (read, write).
+    It 'names how this side sent each file, and the host, with -ToSession (<Transport>)' -TestCases @(
+        @{ Transport = 'Plain'; Large = 'SendFile' }, @{ Transport = 'Encrypted'; Large = 'ReadWrite' }, @{ Transport = 'Session'; Large = 'ReadWrite' }
+    ) {
+        param($Transport, $Large)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = Join-Path $TestDrive "methods-to-$Transport"
+        New-SourceTree $source
+        $result = Invoke-Tree @"
+@(Copy-SpliceItem -Recurse -LiteralPath '$source' -Destination '$($Remote.Root)' -ToSession `$session -Transport $Transport -PassThru -ErrorAction Stop | ForEach-Object { "`$(`$_.FullName)|`$(`$_.CopyMethod)|`$(`$_.PSComputerName)" })
+"@
+        $copy = Join-Path $Remote.Root "methods-to-$Transport"
+        $result | Should -Contain "$copy/sub/deeper/big.bin|$Large|$($Remote.Address)"
+        $result | Should -Contain "$copy/sub/f1.bin|ReadWrite|$($Remote.Address)"
+        $result | Should -Contain "$copy/empty.txt|ReadWrite|$($Remote.Address)"
+        $result | Should -Contain "$copy/sub||$($Remote.Address)" -Because 'a directory is not sent as content'
+        $result | Should -Contain "$copy/link-to-f1||$($Remote.Address)"
+    }
+
+    It 'names how this side wrote each file with -FromSession, as a local copy does (<Transport>)' -TestCases @(
+        @{ Transport = 'Plain'; Large = 'Splice' }, @{ Transport = 'Encrypted'; Large = 'ReadWrite' }, @{ Transport = 'Session'; Large = 'ReadWrite' }
+    ) {
+        param($Transport, $Large)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = Join-Path $Remote.Root "methods-from-$Transport"
+        New-SourceTree $source
+        $local = Join-Path $TestDrive "methods-back-$Transport"
+        $result = Invoke-Tree @"
+@(Copy-SpliceItem -Recurse -Path '$source' -Destination '$local' -FromSession `$session -Transport $Transport -PassThru -ErrorAction Stop | Where-Object CopyMethod | ForEach-Object { "`$(`$_.FullName)|`$(`$_.CopyMethod)" })
+"@
+        $result | Should -Contain "$local/sub/deeper/big.bin|$Large"
+        $result | Should -Contain "$local/sub/f1.bin|ReadWrite"
+        @($result).Count | Should -Be 33 -Because 'each regular file (the 30 small ones, big.bin, empty.txt, sparse.img) and nothing else names its method'
     }
 }
 

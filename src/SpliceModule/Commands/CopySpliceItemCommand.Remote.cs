@@ -316,8 +316,9 @@ public sealed partial class CopySpliceItemCommand
     }
 
     /// <summary>The file made on the far host, as -PassThru shows it, with the host's name; its
-    /// length is the source's when given (a sparse file's holes are not among the bytes copied).</summary>
-    private void WriteRemoteItem(FileCopyResult result, string computer, long? length = null)
+    /// length is the source's when given (a sparse file's holes are not among the bytes copied).
+    /// An item of a tree that is no file sent here (a directory, a link) has no CopyMethod.</summary>
+    private void WriteRemoteItem(FileCopyResult result, string computer, long? length = null, bool isFile = true)
     {
         if (!PassThru)
         {
@@ -329,7 +330,7 @@ public sealed partial class CopySpliceItemCommand
         item.Properties.Add(new PSNoteProperty("Name", System.IO.Path.GetFileName(result.DestinationPath)));
         item.Properties.Add(new PSNoteProperty("FullName", result.DestinationPath));
         item.Properties.Add(new PSNoteProperty("Length", length ?? result.Bytes));
-        item.Properties.Add(new PSNoteProperty("CopyMethod", result.Method));
+        item.Properties.Add(new PSNoteProperty("CopyMethod", isFile ? result.Method : null));
         item.Properties.Add(new PSNoteProperty("BytesCopied", result.Bytes));
         item.Properties.Add(new PSNoteProperty("Duration", result.Duration));
         item.Properties.Add(new PSNoteProperty("BytesPerSecond", result.Duration.TotalSeconds > 0 ? (long)(result.Bytes / result.Duration.TotalSeconds) : 0L));

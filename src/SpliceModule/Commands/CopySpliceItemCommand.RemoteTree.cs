@@ -27,7 +27,7 @@ public sealed partial class CopySpliceItemCommand
         OutgoingTree tree;
         try
         {
-            tree = new OutgoingTree(source, WalkOptions(), Preserve, Verify);
+            tree = new OutgoingTree(source, WalkOptions(), Preserve, Verify, keepMethods: PassThru);
         }
         catch (Exception e) when (IsItemError(e))
         {
@@ -46,7 +46,7 @@ public sealed partial class CopySpliceItemCommand
                 {
                     var done = RemoteTreeCopy.ToHost(HostFor(session), tree, Destination!, TreeOptions(), Cancellation, sent => progress.Report($"{source} to {session.ComputerName}", sent));
                     progress.CompletedBytes += header.Bytes;
-                    ReportFarTree(done, source, session.ComputerName);
+                    ReportFarTree(done, source, session.ComputerName, tree);
                     WriteVerbose($"Copied '{source}' to '{session.ComputerName}': {header.Files} files, {header.Bytes} bytes by {Transport}.");
                 }
                 catch (Exception e) when (IsItemError(e) || e is ArgumentException)
@@ -84,8 +84,8 @@ public sealed partial class CopySpliceItemCommand
     private RemoteCopyOptions TreeOptions() => Options() with { FollowSymlinks = FollowSymlink, Filter = Filter, Exclude = Exclude, ListItems = PassThru };
 
     /// <summary>What the far host made of a tree: each failed item an error naming it and the host,
-    /// its warnings, and with -PassThru each item made.</summary>
-    private void ReportFarTree(Hashtable done, string source, string computer)
+    /// its warnings, and with -PassThru each item made (a file with how this side sent it).</summary>
+    private void ReportFarTree(Hashtable done, string source, string computer, OutgoingTree tree)
     {
         foreach (var failure in Answers(done["Failures"]).OfType<Hashtable>())
         {
@@ -106,7 +106,9 @@ public sealed partial class CopySpliceItemCommand
         foreach (var item in Answers(done["Items"]).OfType<Hashtable>())
         {
             long bytes = item["Bytes"] is { } given ? Convert.ToInt64(given) : 0;
-            WriteRemoteItem(new FileCopyResult(item["Source"] as string ?? source, (string)item["Path"]!, CopyMethod.ReadWrite, bytes, TimeSpan.Zero) { Sha256 = item["Sha256"] as string }, computer);
+            string from = item["Source"] as string ?? source;
+            var method = tree.MethodOf(from);
+            WriteRemoteItem(new FileCopyResult(from, (string)item["Path"]!, method ?? CopyMethod.ReadWrite, bytes, TimeSpan.Zero) { Sha256 = item["Sha256"] as string }, computer, isFile: method is not null);
         }
     }
 

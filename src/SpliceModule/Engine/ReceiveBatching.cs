@@ -39,21 +39,20 @@ internal sealed class ReceiveBatching : IDisposable
 
     /// <summary>Batching for the transfer's source when it is a TCP socket (Unix-domain sockets ignore
     /// SO_RCVLOWAT in poll); null for every other source.</summary>
-    public static ReceiveBatching? For(ByteTransfer transfer)
-    {
-        if (transfer.SourceKind != FileKind.Socket)
-        {
-            return null;
-        }
+    public static ReceiveBatching? For(ByteTransfer transfer) =>
+        transfer.SourceKind == FileKind.Socket ? For(transfer.Source, transfer.SourcePath) : null;
 
+    /// <summary>Batching for a socket read by a loop of its own; null unless it is TCP.</summary>
+    public static ReceiveBatching? For(SafeHandle socket, string path)
+    {
         try
         {
-            if (Sys.GetSocketOption(transfer.Source, Flags.SOL_SOCKET, Flags.SO_PROTOCOL, transfer.SourcePath) != Flags.IPPROTO_TCP)
+            if (Sys.GetSocketOption(socket, Flags.SOL_SOCKET, Flags.SO_PROTOCOL, path) != Flags.IPPROTO_TCP)
             {
                 return null;
             }
 
-            return new ReceiveBatching(transfer.Source, transfer.SourcePath, Sys.GetSocketOption(transfer.Source, Flags.SOL_SOCKET, Flags.SO_RCVLOWAT, transfer.SourcePath));
+            return new ReceiveBatching(socket, path, Sys.GetSocketOption(socket, Flags.SOL_SOCKET, Flags.SO_RCVLOWAT, path));
         }
         catch (SpliceException)
         {

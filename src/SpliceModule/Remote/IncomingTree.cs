@@ -196,7 +196,19 @@ internal sealed class IncomingTree : IDisposable
         using (slot)
         using (temporary)
         {
-            var (written, length) = ReceiveContent(wire, temporary.Handle, slot.Path);
+            long written, length;
+            CopyMethod method;
+            try
+            {
+                (written, length, method) = ReceiveContent(wire, temporary.Handle, slot.Path);
+            }
+            catch (ContentFailure failure)
+            {
+                // The temporary file is dropped with what it had; the stream was read past the rest.
+                _observer.ItemFailed(source, slot.Path, failure.Cause);
+                return;
+            }
+
             try
             {
                 if (written < length)
@@ -229,7 +241,7 @@ internal sealed class IncomingTree : IDisposable
                 }
 
                 _bytes += written;
-                Copied(source, slot.Path, new FileCopyResult(source, slot.Path, CopyMethod.ReadWrite, written, Stopwatch.GetElapsedTime(started)) { Sha256 = hash, Metadata = metadata, Sparse = written < length }, metadata, isLeaf: true);
+                Copied(source, slot.Path, new FileCopyResult(source, slot.Path, method, written, Stopwatch.GetElapsedTime(started)) { Sha256 = hash, Metadata = metadata, Sparse = written < length }, metadata, isLeaf: true);
             }
             catch (Exception e) when (ItemFailure.IsExpected(e))
             {
@@ -238,29 +250,71 @@ internal sealed class IncomingTree : IDisposable
         }
     }
 
-    /// <summary>Writes a file's segments; returns the bytes of data and the file's length.</summary>
-    private (long Written, long Length) ReceiveContent(TreeWireIn wire, SafeFileHandle file, string path)
+    /// <summary>Writes a file's segments; returns the bytes of data, the file's length and how its
+    /// content was written. A content that fails, here (a write) or on the sending side (a read),
+    /// is a <see cref="ContentFailure"/> once the stream has been read past the rest of it.</summary>
+    private (long Written, long Length, CopyMethod Method) ReceiveContent(TreeWireIn wire, SafeFileHandle file, string path)
     {
         long written = 0;
+        var method = CopyMethod.ReadWrite;
         while (true)
         {
             var (offset, length) = TreeFrame.ReadSegment(wire);
             if (length == TreeFrame.EndOfContent)
             {
-                return (written, offset);
+                return (written, offset, method);
             }
 
-            wire.ReceiveContent(file, path, offset, length, _request.Cancellation);
+            if (length == TreeFrame.ContentFailed)
+            {
+                throw new ContentFailure(0, SenderFailure(wire));
+            }
+
+            try
+            {
+                var used = wire.ReceiveContent(file, path, offset, length, _request.Cancellation);
+                if (used != CopyMethod.ReadWrite)
+                {
+                    method = used;
+                }
+            }
+            catch (ContentFailure failure)
+            {
+                wire.Skip(length - failure.Streamed);
+                SkipContent(wire);
+                throw;
+            }
+
             written += length;
         }
     }
 
+    /// <summary>Reads past a file's content nobody will keep, to the end of it.</summary>
     private static void SkipContent(TreeWireIn wire)
     {
-        while (TreeFrame.ReadSegment(wire) is { Length: not TreeFrame.EndOfContent } segment)
+        while (true)
         {
-            wire.Skip(segment.Length);
+            var (_, length) = TreeFrame.ReadSegment(wire);
+            if (length == TreeFrame.EndOfContent)
+            {
+                return;
+            }
+
+            if (length == TreeFrame.ContentFailed)
+            {
+                SenderFailure(wire);
+                return;
+            }
+
+            wire.Skip(length);
         }
+    }
+
+    /// <summary>The failure frame that follows a content ended as failed, as its exception.</summary>
+    private static Exception SenderFailure(TreeWireIn wire)
+    {
+        var frame = TreeFrame.Read(wire);
+        return frame.Kind == TreeFrameKind.Failure ? frame.ToException() : throw TreeFrame.Malformed("a failed content without its failure");
     }
 
     private void MakeLeaf(Level level, TreeFrame frame)

@@ -12,8 +12,8 @@ namespace SpliceModule.Transfer;
 /// each file opened relative to its held directory and checked to be the one the walk saw
 /// (<see cref="SourceFile.OpenInTree"/>). Content goes in segments of data only: a sparse file's
 /// holes (SEEK_DATA/SEEK_HOLE) are not sent. An item that cannot be read here (an unreadable file
-/// or directory, one replaced since the walk) is a failure frame naming it, and the rest goes on.
-/// With -Preserve Links a file's further names in the tree are sent as names of its group.
+/// or directory, one replaced since the walk, one whose content fails to read midway) is a
+/// failure frame naming it, and the rest goes on. With -Preserve Links a file's further names in the tree are sent as names of its group.
 /// </summary>
 internal sealed class OutgoingTree : IDisposable
 {
@@ -21,15 +21,22 @@ internal sealed class OutgoingTree : IDisposable
     private readonly bool _verify;
     private readonly bool _links;
     private readonly Dictionary<(ulong Device, ulong Inode), uint> _groups = new();
+    private readonly Dictionary<string, CopyMethod>? _methods;
     private long _sent;
 
     /// <param name="walk">What to take (links followed or not, -Filter and -Exclude); always recursive.</param>
-    public OutgoingTree(string root, TreeWalkOptions walk, CopyPreserve preserve, bool verify)
+    /// <param name="keepMethods">Remember how each file went, for <see cref="MethodOf"/> (-PassThru).</param>
+    public OutgoingTree(string root, TreeWalkOptions walk, CopyPreserve preserve, bool verify, bool keepMethods = false)
     {
         _plan = TreeWalker.Walk(root, walk with { Recurse = true, KeepContainers = true });
         _verify = verify;
         _links = (preserve & CopyPreserve.Links) != 0;
+        _methods = keepMethods ? new Dictionary<string, CopyMethod>(StringComparer.Ordinal) : null;
     }
+
+    /// <summary>How the file at <paramref name="sourcePath"/> was sent by the last <see cref="SendTo"/>
+    /// (with keepMethods): by sendfile, or read into the stream's buffer; null for what had no content sent.</summary>
+    public CopyMethod? MethodOf(string sourcePath) => _methods is not null && _methods.TryGetValue(sourcePath, out var method) ? method : null;
 
     /// <summary>What the receiving end learns over the session before the stream.</summary>
     public RemoteTreeHeader Header => new(_plan.RootPath, _plan.Entries[0].Name.ToString(), _plan.FileCount, _plan.TotalBytes);
@@ -39,6 +46,7 @@ internal sealed class OutgoingTree : IDisposable
     public void SendTo(TreeWireOut wire, CancellationToken cancellation, Action<long>? progress)
     {
         _groups.Clear();
+        _methods?.Clear();
         _sent = 0;
         SendDirectory(wire, 0, _plan.Root, cancellation, progress);
         new TreeFrame(TreeFrameKind.Done).Write(wire);
@@ -152,43 +160,88 @@ internal sealed class OutgoingTree : IDisposable
     }
 
     /// <summary>The file's data segments, then the end of its content with its length. A file
-    /// that shrank while it was sent is padded to the segment it announced and ends at what it had.</summary>
+    /// that shrank while it was sent is padded to the segment it announced and ends at what it had;
+    /// one that fails to read is padded likewise, ended as failed and followed by its failure.</summary>
     private void SendContent(TreeWireOut wire, SafeFileHandle source, in FileStatus status, string path, CancellationToken cancellation)
     {
         long size = status.Size, length = size;
-        if (status.IsSparse)
+        var method = CopyMethod.ReadWrite;
+        try
         {
-            long position = 0;
-            while (position < size)
+            if (status.IsSparse)
             {
-                long start = Sys.Seek(source, position, Flags.SEEK_DATA, path);
-                if (start < 0 || start >= size)
+                long position = 0;
+                while (position < size)
                 {
-                    break;
-                }
+                    var (start, end) = NextData(source, path, position, size);
+                    if (start >= size || !SendSegment(wire, source, path, start, end - start, cancellation, ref length, ref method))
+                    {
+                        break;
+                    }
 
-                long end = Sys.Seek(source, start, Flags.SEEK_HOLE, path);
-                end = end < 0 || end > size ? size : end;
-                if (!SendSegment(wire, source, path, start, end - start, cancellation, ref length))
-                {
-                    break;
+                    position = end;
                 }
-
-                position = end;
+            }
+            else if (size > 0)
+            {
+                SendSegment(wire, source, path, 0, size, cancellation, ref length, ref method);
             }
         }
-        else if (size > 0)
+        catch (ContentFailure failure)
         {
-            SendSegment(wire, source, path, 0, size, cancellation, ref length);
+            TreeFrame.WriteSegment(wire, 0, TreeFrame.ContentFailed);
+            TreeFrame.ForFailure(path, failure.Cause).Write(wire);
+            return;
         }
 
         TreeFrame.WriteSegment(wire, length, TreeFrame.EndOfContent);
+        if (_methods is not null)
+        {
+            _methods[path] = method;
+        }
     }
 
-    private bool SendSegment(TreeWireOut wire, SafeFileHandle source, string path, long offset, long count, CancellationToken cancellation, ref long length)
+    /// <summary>The next data extent from <paramref name="position"/> (SEEK_DATA, SEEK_HOLE); its
+    /// start is <paramref name="size"/> or more when only a hole is left.</summary>
+    private static (long Start, long End) NextData(SafeFileHandle source, string path, long position, long size)
+    {
+        try
+        {
+            long start = Sys.Seek(source, position, Flags.SEEK_DATA, path);
+            if (start < 0 || start >= size)
+            {
+                return (size, size);
+            }
+
+            long end = Sys.Seek(source, start, Flags.SEEK_HOLE, path);
+            return (start, end < 0 || end > size ? size : end);
+        }
+        catch (Exception e) when (ItemFailure.IsExpected(e))
+        {
+            throw new ContentFailure(0, e);
+        }
+    }
+
+    private bool SendSegment(TreeWireOut wire, SafeFileHandle source, string path, long offset, long count, CancellationToken cancellation, ref long length, ref CopyMethod method)
     {
         TreeFrame.WriteSegment(wire, offset, count);
-        long had = wire.SendContent(source, path, offset, count, cancellation);
+        long had;
+        try
+        {
+            (had, var used) = wire.SendContent(source, path, offset, count, cancellation);
+            if (used != CopyMethod.ReadWrite)
+            {
+                method = used;
+            }
+        }
+        catch (ContentFailure failure)
+        {
+            // The segment as announced, so that the stream stays framed; the receiver throws it away.
+            _sent += failure.Streamed;
+            wire.Pad(count - failure.Streamed);
+            throw;
+        }
+
         _sent += had;
         if (had == count)
         {

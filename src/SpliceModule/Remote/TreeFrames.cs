@@ -40,13 +40,18 @@ internal enum TreeFrameKind : byte
 /// (0: none) and, with -Verify, the SHA-256 of a file's content. A file's content follows its
 /// header as segments (offset, length, bytes), so that holes are not sent; a segment of length
 /// -1 ends it and gives the file's final length (a source that shrank while it was read ends
-/// early). Little-endian, lengths before bytes; nothing in it is trusted by the reader beyond the
+/// early); a segment of length -2 ends it as failed (the sender could not read it), and the
+/// failure frame follows. Little-endian, lengths before bytes; nothing in it is trusted by the reader beyond the
 /// checks in <see cref="Read"/>.
 /// </summary>
 internal sealed record TreeFrame(TreeFrameKind Kind)
 {
     /// <summary>Ends a file's segments.</summary>
     public const long EndOfContent = -1;
+
+    /// <summary>Ends a file's segments as failed: what was sent of it is to be thrown away, and a
+    /// <see cref="TreeFrameKind.Failure"/> frame follows.</summary>
+    public const long ContentFailed = -2;
 
     private const int MaxName = 255;
     private const int MaxText = 4096;
@@ -162,7 +167,7 @@ internal sealed record TreeFrame(TreeFrameKind Kind)
         Span<byte> head = stackalloc byte[16];
         wire.ReadExactly(head);
         long offset = BinaryPrimitives.ReadInt64LittleEndian(head), length = BinaryPrimitives.ReadInt64LittleEndian(head[8..]);
-        return offset < 0 || length < EndOfContent ? throw Malformed("a segment out of range") : (offset, length);
+        return offset < 0 || length < ContentFailed ? throw Malformed("a segment out of range") : (offset, length);
     }
 
     /// <summary>The next frame; names are checked to be one name (no '/', not '.' or '..', no NUL).</summary>

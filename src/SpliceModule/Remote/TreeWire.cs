@@ -32,8 +32,10 @@ internal abstract class TreeWireOut : IDisposable
     public void Advance(int length) => _filled += length;
 
     /// <summary>Sends <paramref name="length"/> bytes of <paramref name="file"/> from
-    /// <paramref name="offset"/>; returns how many it had (fewer when it shrank meanwhile).</summary>
-    public virtual long SendContent(SafeFileHandle file, string path, long offset, long length, CancellationToken cancellation)
+    /// <paramref name="offset"/>; returns how many it had (fewer when it shrank meanwhile) and how
+    /// they went. A read of the file that fails is a <see cref="ContentFailure"/> naming how many
+    /// bytes went before it; a failure of the stream itself is not.</summary>
+    public virtual (long Sent, CopyMethod Method) SendContent(SafeFileHandle file, string path, long offset, long length, CancellationToken cancellation)
     {
         long done = 0;
         while (done < length)
@@ -45,7 +47,16 @@ internal abstract class TreeWireOut : IDisposable
             }
 
             int want = (int)Math.Min(_buffer.Length - _filled, length - done);
-            int read = (int)Sys.Read(file, _buffer.AsSpan(_filled, want), offset + done, path);
+            int read;
+            try
+            {
+                read = (int)Sys.Read(file, _buffer.AsSpan(_filled, want), offset + done, path);
+            }
+            catch (Exception e) when (ItemFailure.IsExpected(e))
+            {
+                throw new ContentFailure(done, e);
+            }
+
             if (read == 0)
             {
                 break;
@@ -55,7 +66,7 @@ internal abstract class TreeWireOut : IDisposable
             done += read;
         }
 
-        return done;
+        return (done, CopyMethod.ReadWrite);
     }
 
     /// <summary>Zeros in place of content a file no longer had, so that the stream stays framed.</summary>
@@ -112,15 +123,19 @@ internal abstract class TreeWireIn : IDisposable
     }
 
     /// <summary>Writes the next <paramref name="length"/> bytes of the stream into
-    /// <paramref name="file"/> at <paramref name="offset"/>.</summary>
-    public virtual void ReceiveContent(SafeFileHandle file, string path, long offset, long length, CancellationToken cancellation)
+    /// <paramref name="file"/> at <paramref name="offset"/>; returns how. A write of the file that
+    /// fails (no space left, say) is a <see cref="ContentFailure"/> naming how many of those bytes
+    /// were taken from the stream, so that the rest can be read past.</summary>
+    public virtual CopyMethod ReceiveContent(SafeFileHandle file, string path, long offset, long length, CancellationToken cancellation)
     {
         long done = 0;
         while (done < length)
         {
             cancellation.ThrowIfCancellationRequested();
-            done += WritePending(file, path, offset + done, length - done);
+            done += WritePending(file, path, offset + done, length - done, done);
         }
+
+        return CopyMethod.ReadWrite;
     }
 
     /// <summary>Reads past <paramref name="length"/> bytes of content nobody will keep.</summary>
@@ -136,19 +151,27 @@ internal abstract class TreeWireIn : IDisposable
     }
 
     /// <summary>Writes what has arrived (waiting for something when nothing has), at most
-    /// <paramref name="length"/> bytes; returns how many.</summary>
-    protected int WritePending(SafeFileHandle file, string path, long offset, long length)
+    /// <paramref name="length"/> bytes; returns how many. <paramref name="taken"/> bytes of the
+    /// same content were taken before, for the <see cref="ContentFailure"/> of a write that fails.</summary>
+    protected int WritePending(SafeFileHandle file, string path, long offset, long length, long taken)
     {
         var piece = Next();
         int now = (int)Math.Min(piece.Length, length);
+        _pending = piece[now..];
         var bytes = piece.Span[..now];
         int written = 0;
-        while (written < now)
+        try
         {
-            written += (int)Sys.Write(file, bytes[written..], offset + written, path);
+            while (written < now)
+            {
+                written += (int)Sys.Write(file, bytes[written..], offset + written, path);
+            }
+        }
+        catch (Exception e) when (ItemFailure.IsExpected(e))
+        {
+            throw new ContentFailure(taken + now, e);
         }
 
-        _pending = piece[now..];
         return now;
     }
 
@@ -175,4 +198,21 @@ internal abstract class TreeWireIn : IDisposable
     public virtual void Dispose()
     {
     }
+}
+
+/// <summary>
+/// One file's content failed on this end of a tree stream (its source could not be read, or its
+/// copy could not be written) while the stream itself is whole: <see cref="Streamed"/> of the
+/// content's bytes went on (or were taken off) the stream before it, so the stream can be kept
+/// framed and the file alone fails. Not an <see cref="System.IO.IOException"/>: nothing may mistake it for
+/// an item's failure without settling the stream first.
+/// </summary>
+internal sealed class ContentFailure : Exception
+{
+    public ContentFailure(long streamed, Exception cause)
+        : base(cause.Message, cause) => Streamed = streamed;
+
+    public long Streamed { get; }
+
+    public Exception Cause => InnerException!;
 }

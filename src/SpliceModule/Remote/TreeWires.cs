@@ -15,6 +15,8 @@ internal static class TreeWires
 
     private const int PlainBuffer = 256 * 1024;
 
+    private const uint FillFlags = Flags.SPLICE_F_MOVE | Flags.SPLICE_F_MORE | Flags.SPLICE_F_NONBLOCK;
+
     /// <summary>Record direction of the tree stream (sender to receiver), as for one file.</summary>
     private const uint ToReceiver = 1;
 
@@ -41,7 +43,7 @@ internal static class TreeWires
         public PlainOut(SocketStream stream)
             : base(PlainBuffer) => _stream = stream;
 
-        public override long SendContent(SafeFileHandle file, string path, long offset, long length, CancellationToken cancellation)
+        public override (long Sent, CopyMethod Method) SendContent(SafeFileHandle file, string path, long offset, long length, CancellationToken cancellation)
         {
             if (length < DirectFrom)
             {
@@ -56,8 +58,17 @@ internal static class TreeWires
                 Limit = length,
                 Wait = _stream.Wait,
             };
-            CopyEngine.Run(transfer, CopyMethod.SendFile);
-            return transfer.Copied;
+            try
+            {
+                var method = CopyEngine.Run(transfer, CopyMethod.SendFile);
+                return (transfer.Copied, method);
+            }
+            catch (Exception e) when (ItemFailure.IsExpected(e) && e is not (TimeoutException or RemoteCopyException))
+            {
+                // sendfile's error may be the file's (EIO) or the socket's: what went is exact
+                // either way, and a broken socket fails the padding that follows.
+                throw new ContentFailure(transfer.Copied, e);
+            }
         }
 
         protected override void Emit(ReadOnlySpan<byte> bytes) => _stream.WriteAll(bytes);
@@ -70,31 +81,69 @@ internal static class TreeWires
 
         public PlainIn(SocketStream stream) => _stream = stream;
 
-        public override void ReceiveContent(SafeFileHandle file, string path, long offset, long length, CancellationToken cancellation)
+        public override CopyMethod ReceiveContent(SafeFileHandle file, string path, long offset, long length, CancellationToken cancellation)
         {
             long done = 0;
             while (done < length && PendingLength > 0)
             {
-                done += WritePending(file, path, offset + done, length - done);
+                done += WritePending(file, path, offset + done, length - done, done);
             }
 
             long rest = length - done;
             if (rest < DirectFrom)
             {
-                base.ReceiveContent(file, path, offset + done, rest, cancellation);
-                return;
+                return rest == 0 ? CopyMethod.ReadWrite : TakeRest(file, path, offset, length, done, cancellation);
             }
 
+            SpliceFromStream(file, path, offset, length, done);
+            return CopyMethod.Splice;
+        }
+
+        /// <summary>The rest of a short content through the buffer, its failure counted from the content's start.</summary>
+        private CopyMethod TakeRest(SafeFileHandle file, string path, long offset, long length, long done, CancellationToken cancellation)
+        {
+            try
+            {
+                return base.ReceiveContent(file, path, offset + done, length - done, cancellation);
+            }
+            catch (ContentFailure e)
+            {
+                throw new ContentFailure(done + e.Streamed, e.Cause);
+            }
+        }
+
+        /// <summary>
+        /// Socket to pipe, pipe to file, as the engine's splice through a pipe does it (one fill,
+        /// then its drain), but with each fill counted here: when the file refuses bytes (no space
+        /// left), those in the pipe are off the socket already, and only that count says how far
+        /// the stream went.
+        /// </summary>
+        private void SpliceFromStream(SafeFileHandle file, string path, long offset, long length, long done)
+        {
             Sys.Seek(file, offset + done, Flags.SEEK_SET, path);
-            var transfer = new ByteTransfer(_stream.Socket.SafeHandle, FileKind.Socket, _stream.Display, file, FileKind.File, path)
+            var socket = _stream.Socket.SafeHandle;
+            using var pipe = KernelPipe.ForTransfer(SpliceStrategy.PreferredPipeCapacity);
+            using var batching = ReceiveBatching.For(socket, _stream.Display);
+            var ready = new Readiness(socket, _stream.Display, null, string.Empty) { WaitFirst = true, Batching = batching };
+            while (done < length)
             {
-                Limit = rest,
-                Wait = _stream.Wait,
-            };
-            CopyEngine.Run(transfer, CopyMethod.Auto);
-            if (transfer.Copied < rest)
-            {
-                throw _stream.Ended(done + transfer.Copied, length);
+                var fill = new SpliceCall(socket, Sys.CurrentPosition, pipe.WriteEnd.Handle, Sys.CurrentPosition, Math.Min(length - done, pipe.Capacity), FillFlags, _stream.Display, path);
+                long filled = _stream.Wait.Retry(fill, ready);
+                if (filled == 0)
+                {
+                    throw _stream.Ended(done, length);
+                }
+
+                done += filled;
+                batching?.Observe(filled, length - done);
+                try
+                {
+                    PipeDrain.Into(pipe, file, path, filled, _stream.Wait);
+                }
+                catch (Exception e) when (ItemFailure.IsExpected(e))
+                {
+                    throw new ContentFailure(done, e);
+                }
             }
         }
 

@@ -146,6 +146,26 @@ function New-RemoteHostSession {
     New-PSSession -HostName $RemoteHost.Address -UserName root -KeyFilePath $RemoteHost.KeyFile -Options (Get-RemoteHostSshOption $RemoteHost) -ErrorAction Stop
 }
 
+# What Invoke-FreshPwsh needs (splat it) to run $Body in a fresh pwsh that has the built module,
+# this module and $session, a PSSession to $RemoteHost, closed afterwards.
+function New-RemoteSessionRun {
+    param([Parameter(Mandatory)] $RemoteHost, [Parameter(Mandatory)] [string] $Body)
+    @{
+        Environment = @{ SPLICEMODULE_TEST_MODULE = $env:SPLICEMODULE_TEST_MODULE; SM_HOST = ($RemoteHost | ConvertTo-Json -Compress); NO_COLOR = '1' }
+        Script = @"
+Import-Module `$env:SPLICEMODULE_TEST_MODULE
+Import-Module '$(Join-Path $PSScriptRoot 'RemoteHosts.psm1')'
+`$PSStyle.OutputRendering = 'PlainText'
+`$ProgressPreference = 'SilentlyContinue'
+`$session = New-RemoteHostSession (`$env:SM_HOST | ConvertFrom-Json)
+try {
+$Body
+}
+finally { Remove-PSSession `$session }
+"@
+    }
+}
+
 # Arguments for ssh, scp and rsync -e to reach this host the same way.
 function Get-RemoteHostSshArgument {
     param([Parameter(Mandatory)] $RemoteHost)
@@ -179,4 +199,4 @@ function Stop-RemoteHost {
     }
 }
 
-Export-ModuleMember -Function Get-RemoteHostSkipReason, Start-RemoteHost, Stop-RemoteHost, New-RemoteHostSession, Get-RemoteHostSshOption, Get-RemoteHostSshArgument, Get-NamespaceProcessId
+Export-ModuleMember -Function Get-RemoteHostSkipReason, Start-RemoteHost, Stop-RemoteHost, New-RemoteHostSession, New-RemoteSessionRun, Get-RemoteHostSshOption, Get-RemoteHostSshArgument, Get-NamespaceProcessId
