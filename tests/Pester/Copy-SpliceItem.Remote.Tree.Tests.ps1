@@ -315,16 +315,11 @@ Describe 'Ctrl+C during a remote tree copy' {
     BeforeEach {
         if ($SkipReason) { return }
         Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
-        # Both ways slowed: this end's veth shapes what is sent to the host, the host's what comes back.
-        tc qdisc add dev $Remote.Veth root tbf rate 16mbit burst 64kbit latency 2s
-        ip netns exec $Remote.Namespace tc qdisc add dev $Remote.Peer root tbf rate 16mbit burst 64kbit latency 2s
+        Set-RemoteHostRate $Remote
     }
 
     AfterEach {
-        if ($SkipReason) { return }
-        tc qdisc del dev $Remote.Veth root 2>$null
-        ip netns exec $Remote.Namespace tc qdisc del dev $Remote.Peer root 2>$null
-        $global:LASTEXITCODE = 0
+        Clear-RemoteHostRate $Remote
     }
 
     It 'stops a fetch on both ends, leaving only whole files here and no listening port' {

@@ -166,6 +166,22 @@ finally { Remove-PSSession `$session }
     }
 }
 
+# Slows the link to $RemoteHost both ways with a token bucket (this end's veth shapes what is
+# sent to the host, the host's end what comes back); Clear-RemoteHostRate takes it off.
+function Set-RemoteHostRate {
+    param([Parameter(Mandatory)] $RemoteHost, [string] $Rate = '16mbit')
+    tc qdisc add dev $RemoteHost.Veth root tbf rate $Rate burst 64kbit latency 2s
+    ip netns exec $RemoteHost.Namespace tc qdisc add dev $RemoteHost.Peer root tbf rate $Rate burst 64kbit latency 2s
+}
+
+function Clear-RemoteHostRate {
+    param($RemoteHost)
+    if ($null -eq $RemoteHost) { return }
+    tc qdisc del dev $RemoteHost.Veth root 2>$null
+    ip netns exec $RemoteHost.Namespace tc qdisc del dev $RemoteHost.Peer root 2>$null
+    $global:LASTEXITCODE = 0
+}
+
 # Arguments for ssh, scp and rsync -e to reach this host the same way.
 function Get-RemoteHostSshArgument {
     param([Parameter(Mandatory)] $RemoteHost)
@@ -199,4 +215,4 @@ function Stop-RemoteHost {
     }
 }
 
-Export-ModuleMember -Function Get-RemoteHostSkipReason, Start-RemoteHost, Stop-RemoteHost, New-RemoteHostSession, New-RemoteSessionRun, Get-RemoteHostSshOption, Get-RemoteHostSshArgument, Get-NamespaceProcessId
+Export-ModuleMember -Function Get-RemoteHostSkipReason, Start-RemoteHost, Stop-RemoteHost, New-RemoteHostSession, New-RemoteSessionRun, Set-RemoteHostRate, Clear-RemoteHostRate, Get-RemoteHostSshOption, Get-RemoteHostSshArgument, Get-NamespaceProcessId
