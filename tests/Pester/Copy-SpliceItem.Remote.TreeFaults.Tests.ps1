@@ -1,9 +1,10 @@
 # Copy-SpliceItem -Recurse -ToSession / -FromSession when one file fails midway while the tree is
 # on its way: the receiving side runs out of space for it (a tiny tmpfs), or the sending side's
 # read of it fails after its header went (a sysfs attribute that answers EINVAL, bind-mounted
-# into the tree). That file is an error of its own, with the id and category a local tree copy
-# gives for the same failure; every other file arrives whole, and nothing half-written stays.
-# Real hosts in network namespaces (Support/RemoteHosts.psm1), every transport, both ways.
+# into the tree), or it vanishes after the walk. That file is an error of its own, with the id
+# and category a local tree copy gives for the same failure; every other file arrives whole, and
+# nothing half-written stays. Real hosts in network namespaces (Support/RemoteHosts.psm1), both
+# ways, every transport (a vanished file: Plain).
 BeforeDiscovery {
     $script:Transports = @('Plain', 'Encrypted', 'Session') | ForEach-Object { @{ Transport = $_ } }
 }
@@ -182,5 +183,56 @@ $Failures
         Get-FileFact $local | Should -Be (Get-FileFact $source -Except 'big/speed')
         Test-Path -LiteralPath "$local/big/speed" | Should -BeFalse
         Get-Temporary $local | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'A remote tree copy where one file vanishes after the walk' {
+    BeforeEach {
+        if ($SkipReason) { return }
+        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+        Set-RemoteHostRate $Remote
+    }
+
+    AfterEach {
+        Clear-RemoteHostRate $Remote
+    }
+
+    # The tree is walked before anything is sent; a/big.bin takes seconds on the slowed link, and
+    # z/late.bin, opened only after it, is removed once the stream has begun.
+    It 'reports the vanished file as PathNotFound and copies the rest (-<Direction>)' -TestCases @(@{ Direction = 'ToSession' }, @{ Direction = 'FromSession' }) {
+        param($Direction)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $fetch = $Direction -eq 'FromSession'
+        $source = Join-Path $(if ($fetch) { $Remote.Root } else { $TestDrive }) "vanish-$Direction"
+        New-Item -ItemType Directory -Path "$source/a", "$source/z" | Out-Null
+        [IO.File]::WriteAllBytes("$source/a/big.bin", [byte[]]::new(8MB))
+        foreach ($name in 'late.bin', 'stays.bin') { [IO.File]::WriteAllBytes("$source/z/$name", [byte[]]::new(5000)) }
+        $into = if ($fetch) { Join-Path $TestDrive "vanish-into" } else { $Remote.Root }
+        New-Item -ItemType Directory -Path $into -Force | Out-Null
+        $pathParameter = if ($fetch) { 'Path' } else { 'LiteralPath' }
+        $run = New-RemoteSessionRun $Remote @"
+`$shell = [powershell]::Create()
+`$null = `$shell.AddScript('Import-Module `$env:SPLICEMODULE_TEST_MODULE').Invoke()
+`$shell.Commands.Clear()
+`$null = `$shell.AddCommand('Copy-SpliceItem').AddParameters(@{ $pathParameter = '$source'; Destination = '$into'; $Direction = `$session; Transport = 'Plain'; Recurse = `$true })
+`$running = `$shell.BeginInvoke()
+# The receiving side makes a/ when the stream begins, while a/big.bin is still on its way.
+foreach (`$try in 1..1000) {
+    if ((Test-Path -LiteralPath '$into/vanish-$Direction/a') -or `$running.IsCompleted) { break }
+    Start-Sleep -Milliseconds 10
+}
+"STARTED=`$(-not `$running.IsCompleted)"
+Remove-Item -LiteralPath '$source/z/late.bin'
+`$null = `$shell.EndInvoke(`$running)
+@(`$shell.Streams.Error | ForEach-Object { "ERROR=`$(`$_.FullyQualifiedErrorId)|`$(`$_.TargetObject)|`$(`$_.CategoryInfo.Category)" })
+"@
+        $ran = Invoke-FreshPwsh -TimeoutSeconds 120 @run
+        $ran.ExitCode | Should -Be 0 -Because "$($ran.Output) $($ran.Error)"
+        $ran.Lines | Should -Contain 'STARTED=True' -Because 'the file was removed while the tree was on its way'
+        @($ran.Lines | Where-Object { $_ -like 'ERROR=*' }) | Should -Be @("ERROR=PathNotFound$Id|$source/z/late.bin|ObjectNotFound")
+        $copy = Join-Path $into "vanish-$Direction"
+        @(Get-ChildItem -LiteralPath $copy -Recurse -File -Force | ForEach-Object { [IO.Path]::GetRelativePath($copy, $_.FullName) } | Sort-Object) | Should -Be @('a/big.bin', 'z/stays.bin')
+        (Get-Item -LiteralPath "$copy/a/big.bin").Length | Should -Be 8MB
+        Get-Temporary $into | Should -BeNullOrEmpty
     }
 }
