@@ -75,6 +75,42 @@ touch -d '1999-12-31 23:59:58.5' many/e7 d1/deep; touch -d '2011-05-06 07:08:09.
     }
 }
 
+Describe 'A tree copy reads by size only where sizes are true' {
+    # Files on tmpfs and disks are copied by their size (no call to find the end) and empty ones
+    # are made without opening them; /proc files report size 0 and have content, so there the
+    # copy reads to the end, also for a /proc file bind-mounted into a tmpfs tree.
+    It 'copies a /proc directory of files that report size 0 with their content' {
+        $copy = Join-Path $Work 'proc-random'
+        $run = Invoke-FreshPwsh -TimeoutSeconds 60 -Script "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath /proc/sys/kernel/random -Destination '$copy' -Recurse"
+        $run.ExitCode | Should -Be 0 -Because "$($run.Error)"
+        foreach ($name in 'boot_id', 'poolsize', 'write_wakeup_threshold') {
+            (Get-Item -LiteralPath (Join-Path $copy $name)).Length | Should -BeGreaterThan 0 -Because "/proc/sys/kernel/random/$name has content"
+        }
+
+        Get-Content -Raw -LiteralPath (Join-Path $copy 'boot_id') | Should -Be (Get-Content -Raw /proc/sys/kernel/random/boot_id)
+    }
+
+    It 'reads a /proc file bind-mounted into a tmpfs tree to its end, and the tmpfs files by their size' {
+        if (-not [Environment]::IsPrivilegedProcess) { Set-ItResult -Skipped -Because 'a bind mount needs root'; return }
+        $source = Join-Path $Work 'bound-src'
+        $copy = Join-Path $Work 'bound-copy'
+        bash -c "set -e; mkdir -p '$source/d'; : > '$source/d/empty'; : > '$source/d/version'; head -c 70000 /dev/urandom > '$source/d/data'; printf x > '$source/d/one'"
+        mount --bind /proc/version (Join-Path $source 'd/version')
+        try {
+            $run = Invoke-FreshPwsh -TimeoutSeconds 60 -Script "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath '$source' -Destination '$copy' -Recurse"
+            $run.ExitCode | Should -Be 0 -Because "$($run.Error)"
+            Get-Content -Raw -LiteralPath (Join-Path $copy 'd/version') | Should -Be (Get-Content -Raw /proc/version)
+        }
+        finally {
+            umount (Join-Path $source 'd/version')
+        }
+
+        foreach ($name in 'empty', 'data', 'one') {
+            (Get-FileHash -LiteralPath (Join-Path $copy "d/$name")).Hash | Should -Be (Get-FileHash -LiteralPath (Join-Path $source "d/$name")).Hash
+        }
+    }
+}
+
 Describe 'A tree copy while a directory of its destination is swapped for a symlink in a loop' {
     BeforeAll {
         $script:Source = Join-Path $Work 'swap-src'

@@ -35,6 +35,7 @@ internal sealed class TreeRun
     private readonly List<DirectoryWork> _begun = new();
     private readonly TreeReports _reports;
     private readonly MethodMemo _methods = new();
+    private readonly TrueSizeDevices _trueSizes = new();
     private readonly HardLinkGroups? _links;
     private readonly MirrorPruner? _mirror;
     private Exception? _fault;
@@ -302,7 +303,7 @@ internal sealed class TreeRun
                     var progress = _reports.Workers[worker];
                     _reports.Current = sourcePath;
 
-                    var request = options.For(sourcePath, destinationPath, _methods.StartFor(devices), progress.Callback);
+                    var request = options.For(sourcePath, destinationPath, _methods.StartFor(devices), progress.Callback, _trueSizes.For(directory.Source, entry.Status));
                     var result = _links is null
                         ? FileCopier.CopyInTree(request, directory.Source, entry.Name, entry.Status, _plan.FollowsSymlinks, slot)
                         : _links.CopyOrLink(entry.Status, sourcePath, slot, options.Force, () => FileCopier.CopyInTree(request, directory.Source, entry.Name, entry.Status, _plan.FollowsSymlinks, slot));
