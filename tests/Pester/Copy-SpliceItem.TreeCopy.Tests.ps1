@@ -124,8 +124,9 @@ Describe 'A tree copy while a directory of its destination is swapped for a syml
 
     It 'writes nothing outside the destination (the swapped directories may be reported as errors)' {
         $copy = Join-Path $Work 'swap-copy'
-        # Each destination directory that exists and is not yet a link becomes a link to its twin outside.
-        $racer = Start-Bash "end=`$((SECONDS + 60)); while [ `$SECONDS -lt `$end ]; do for n in `$(seq 40); do d='$copy'/d`$n; if [ -d `"`$d`" ] && [ ! -L `"`$d`" ]; then mv -- `"`$d`" `"`$d.moved`" 2>/dev/null && ln -s -- '$Outside'/d`$n `"`$d`"; fi; done; done"
+        # Each destination directory that exists and is not yet a link becomes a link to its twin
+        # outside: in the new tree while it has its hidden name, and once it has its own.
+        $racer = Start-Bash "end=`$((SECONDS + 60)); while [ `$SECONDS -lt `$end ]; do for top in '$copy' '$Work'/.swap-copy.*.splicetmp; do for n in `$(seq 40); do d=`$top/d`$n; if [ -d `"`$d`" ] && [ ! -L `"`$d`" ]; then mv -- `"`$d`" `"`$d.moved`" 2>/dev/null && ln -s -- '$Outside'/d`$n `"`$d`"; fi; done; done; done"
         try {
             $run = Invoke-Stoppable -RunSeconds 60 -Script { param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d -Recurse -ErrorAction Continue } -ArgumentList $Source, $copy
         }
@@ -184,5 +185,54 @@ Describe 'Ctrl+C during a copy of 100,000 files' {
         @(bash -c "cd '$copy' && find . -name 'e*0' ! -name e100000 -size -1c; find . -name 'e*0' ! -name e100000 -print0 | xargs -0 -r awk 'FNR == 1 && `$0 != substr(FILENAME, 4) { print FILENAME }'") | Should -BeNullOrEmpty -Because 'every file in place is complete'
         (Get-UnnamedFile $copy).Count | Should -Be 0
         stat -c '%a' -- $copy | Should -Be (stat -c '%a' -- $Source) -Because 'a stopped copy gets its directories'' modes all the same'
+    }
+}
+
+Describe 'A copy killed with SIGKILL leaves its hidden tree; the next copy to the same destination removes it' {
+    BeforeAll {
+        $script:Source = Join-Path $Work 'kill-src'
+        bash -c "set -e; mkdir -p '$Source/d'; cd '$Source/d'; seq -f e%g 100000 | xargs touch; for n in `$(seq 0 10 99990); do echo `$n > e`$n; done; echo one > one"
+        if ($LASTEXITCODE) { throw 'Making the 100,000 files failed.' }
+        $script:Pwsh = (Get-FreshPwshCommand) -join ' '
+    }
+
+    It 'kill -9 mid-copy, then the same copy again: one whole tree, no hidden directory left' {
+        $copy = Join-Path $Work 'kill-copy'
+        $killed = Start-Bash "NO_COLOR=1 exec $Pwsh -NoProfile -NonInteractive -Command `"Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath '$Source' -Destination '$copy' -Recurse`""
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            $hidden = $null
+            while (-not $killed.HasExited -and [DateTime]::UtcNow -lt $deadline -and -not ($hidden -and (Test-Path -LiteralPath (Join-Path $hidden 'd/e1')))) {
+                $hidden = @([IO.Directory]::GetDirectories($Work, '.kill-copy.*.splicetmp'))[0]
+                Start-Sleep -Milliseconds 5
+            }
+
+            $killed.HasExited | Should -BeFalse -Because 'the copy of 100,000 files is still running'
+            $killed.Kill()
+            $killed.WaitForExit()
+        }
+        finally { Stop-Bash $killed }
+
+        @([IO.Directory]::GetDirectories($Work, '.kill-copy.*.splicetmp')).Count | Should -Be 1 -Because 'SIGKILL leaves the hidden tree'
+        stat -c '%a' -- $hidden | Should -Be '700' -Because 'the copy was killed before its end, where the top gets its mode'
+        Test-Path -LiteralPath $copy | Should -BeFalse
+        # A hidden directory of the same pattern that a living copy holds (its lock) is left alone.
+        $held = Join-Path $Work '.kill-copy.0123456789ab.splicetmp'
+        $null = New-Item -ItemType Directory -Path $held
+        chmod 700 $held
+        $holder = Start-Bash "exec flock '$held' sleep 60"
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while ([DateTime]::UtcNow -lt $deadline -and (bash -c "flock -n '$held' true && echo free") -eq 'free') { Start-Sleep -Milliseconds 10 }
+            $run = Invoke-FreshPwsh -TimeoutSeconds 120 -Script "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath '$Source' -Destination '$copy' -Recurse"
+            $run.ExitCode | Should -Be 0 -Because "$($run.Error)"
+            Test-Path -LiteralPath $held | Should -BeTrue -Because 'a locked hidden directory belongs to a copy still running'
+        }
+        finally { Stop-Bash $holder }
+
+        @([IO.Directory]::GetDirectories($Work, '.kill-copy.*.splicetmp')) | Should -Be @($held) -Because 'the killed copy''s hidden tree is gone'
+        rmdir -- $held
+        [int](bash -c "find '$copy' -mindepth 1 | wc -l") | Should -Be ([int](bash -c "find '$Source' -mindepth 1 | wc -l"))
+        Get-Content -LiteralPath (Join-Path $copy 'd/one') | Should -Be 'one'
     }
 }
