@@ -75,6 +75,42 @@ touch -d '1999-12-31 23:59:58.5' many/e7 d1/deep; touch -d '2011-05-06 07:08:09.
     }
 }
 
+Describe 'A tree copy reads by size only where sizes are true' {
+    # Files on tmpfs and disks are copied by their size (no call to find the end) and empty ones
+    # are made without opening them; /proc files report size 0 and have content, so there the
+    # copy reads to the end, also for a /proc file bind-mounted into a tmpfs tree.
+    It 'copies a /proc directory of files that report size 0 with their content' {
+        $copy = Join-Path $Work 'proc-random'
+        $run = Invoke-FreshPwsh -TimeoutSeconds 60 -Script "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath /proc/sys/kernel/random -Destination '$copy' -Recurse"
+        $run.ExitCode | Should -Be 0 -Because "$($run.Error)"
+        foreach ($name in 'boot_id', 'poolsize', 'write_wakeup_threshold') {
+            (Get-Item -LiteralPath (Join-Path $copy $name)).Length | Should -BeGreaterThan 0 -Because "/proc/sys/kernel/random/$name has content"
+        }
+
+        Get-Content -Raw -LiteralPath (Join-Path $copy 'boot_id') | Should -Be (Get-Content -Raw /proc/sys/kernel/random/boot_id)
+    }
+
+    It 'reads a /proc file bind-mounted into a tmpfs tree to its end, and the tmpfs files by their size' {
+        if (-not [Environment]::IsPrivilegedProcess) { Set-ItResult -Skipped -Because 'a bind mount needs root'; return }
+        $source = Join-Path $Work 'bound-src'
+        $copy = Join-Path $Work 'bound-copy'
+        bash -c "set -e; mkdir -p '$source/d'; : > '$source/d/empty'; : > '$source/d/version'; head -c 70000 /dev/urandom > '$source/d/data'; printf x > '$source/d/one'"
+        mount --bind /proc/version (Join-Path $source 'd/version')
+        try {
+            $run = Invoke-FreshPwsh -TimeoutSeconds 60 -Script "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath '$source' -Destination '$copy' -Recurse"
+            $run.ExitCode | Should -Be 0 -Because "$($run.Error)"
+            Get-Content -Raw -LiteralPath (Join-Path $copy 'd/version') | Should -Be (Get-Content -Raw /proc/version)
+        }
+        finally {
+            umount (Join-Path $source 'd/version')
+        }
+
+        foreach ($name in 'empty', 'data', 'one') {
+            (Get-FileHash -LiteralPath (Join-Path $copy "d/$name")).Hash | Should -Be (Get-FileHash -LiteralPath (Join-Path $source "d/$name")).Hash
+        }
+    }
+}
+
 Describe 'A tree copy while a directory of its destination is swapped for a symlink in a loop' {
     BeforeAll {
         $script:Source = Join-Path $Work 'swap-src'
@@ -88,8 +124,9 @@ Describe 'A tree copy while a directory of its destination is swapped for a syml
 
     It 'writes nothing outside the destination (the swapped directories may be reported as errors)' {
         $copy = Join-Path $Work 'swap-copy'
-        # Each destination directory that exists and is not yet a link becomes a link to its twin outside.
-        $racer = Start-Bash "end=`$((SECONDS + 60)); while [ `$SECONDS -lt `$end ]; do for n in `$(seq 40); do d='$copy'/d`$n; if [ -d `"`$d`" ] && [ ! -L `"`$d`" ]; then mv -- `"`$d`" `"`$d.moved`" 2>/dev/null && ln -s -- '$Outside'/d`$n `"`$d`"; fi; done; done"
+        # Each destination directory that exists and is not yet a link becomes a link to its twin
+        # outside: in the new tree while it has its hidden name, and once it has its own.
+        $racer = Start-Bash "end=`$((SECONDS + 60)); while [ `$SECONDS -lt `$end ]; do for top in '$copy' '$Work'/.swap-copy.*.splicetmp; do for n in `$(seq 40); do d=`$top/d`$n; if [ -d `"`$d`" ] && [ ! -L `"`$d`" ]; then mv -- `"`$d`" `"`$d.moved`" 2>/dev/null && ln -s -- '$Outside'/d`$n `"`$d`"; fi; done; done; done"
         try {
             $run = Invoke-Stoppable -RunSeconds 60 -Script { param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d -Recurse -ErrorAction Continue } -ArgumentList $Source, $copy
         }
@@ -148,5 +185,54 @@ Describe 'Ctrl+C during a copy of 100,000 files' {
         @(bash -c "cd '$copy' && find . -name 'e*0' ! -name e100000 -size -1c; find . -name 'e*0' ! -name e100000 -print0 | xargs -0 -r awk 'FNR == 1 && `$0 != substr(FILENAME, 4) { print FILENAME }'") | Should -BeNullOrEmpty -Because 'every file in place is complete'
         (Get-UnnamedFile $copy).Count | Should -Be 0
         stat -c '%a' -- $copy | Should -Be (stat -c '%a' -- $Source) -Because 'a stopped copy gets its directories'' modes all the same'
+    }
+}
+
+Describe 'A copy killed with SIGKILL leaves its hidden tree; the next copy to the same destination removes it' {
+    BeforeAll {
+        $script:Source = Join-Path $Work 'kill-src'
+        bash -c "set -e; mkdir -p '$Source/d'; cd '$Source/d'; seq -f e%g 100000 | xargs touch; for n in `$(seq 0 10 99990); do echo `$n > e`$n; done; echo one > one"
+        if ($LASTEXITCODE) { throw 'Making the 100,000 files failed.' }
+        $script:Pwsh = (Get-FreshPwshCommand) -join ' '
+    }
+
+    It 'kill -9 mid-copy, then the same copy again: one whole tree, no hidden directory left' {
+        $copy = Join-Path $Work 'kill-copy'
+        $killed = Start-Bash "NO_COLOR=1 exec $Pwsh -NoProfile -NonInteractive -Command `"Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath '$Source' -Destination '$copy' -Recurse`""
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            $hidden = $null
+            while (-not $killed.HasExited -and [DateTime]::UtcNow -lt $deadline -and -not ($hidden -and (Test-Path -LiteralPath (Join-Path $hidden 'd/e1')))) {
+                $hidden = @([IO.Directory]::GetDirectories($Work, '.kill-copy.*.splicetmp'))[0]
+                Start-Sleep -Milliseconds 5
+            }
+
+            $killed.HasExited | Should -BeFalse -Because 'the copy of 100,000 files is still running'
+            $killed.Kill()
+            $killed.WaitForExit()
+        }
+        finally { Stop-Bash $killed }
+
+        @([IO.Directory]::GetDirectories($Work, '.kill-copy.*.splicetmp')).Count | Should -Be 1 -Because 'SIGKILL leaves the hidden tree'
+        stat -c '%a' -- $hidden | Should -Be '700' -Because 'the copy was killed before its end, where the top gets its mode'
+        Test-Path -LiteralPath $copy | Should -BeFalse
+        # A hidden directory of the same pattern that a living copy holds (its lock) is left alone.
+        $held = Join-Path $Work '.kill-copy.0123456789ab.splicetmp'
+        $null = New-Item -ItemType Directory -Path $held
+        chmod 700 $held
+        $holder = Start-Bash "exec flock '$held' sleep 60"
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while ([DateTime]::UtcNow -lt $deadline -and (bash -c "flock -n '$held' true && echo free") -eq 'free') { Start-Sleep -Milliseconds 10 }
+            $run = Invoke-FreshPwsh -TimeoutSeconds 120 -Script "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath '$Source' -Destination '$copy' -Recurse"
+            $run.ExitCode | Should -Be 0 -Because "$($run.Error)"
+            Test-Path -LiteralPath $held | Should -BeTrue -Because 'a locked hidden directory belongs to a copy still running'
+        }
+        finally { Stop-Bash $holder }
+
+        @([IO.Directory]::GetDirectories($Work, '.kill-copy.*.splicetmp')) | Should -Be @($held) -Because 'the killed copy''s hidden tree is gone'
+        rmdir -- $held
+        [int](bash -c "find '$copy' -mindepth 1 | wc -l") | Should -Be ([int](bash -c "find '$Source' -mindepth 1 | wc -l"))
+        Get-Content -LiteralPath (Join-Path $copy 'd/one') | Should -Be 'one'
     }
 }

@@ -46,6 +46,13 @@ internal sealed class ByteTransfer
     /// a file system with a destination. Lets the size-bound methods copy an empty file.</summary>
     public bool SourceIsKnownEmpty { get; init; }
 
+    /// <summary>The source is a regular file whose size is its content's length (FileCopyRequest.SourceSizeIsTrue):
+    /// a copy from the start has found the end once <see cref="SourceSize"/> bytes are in.</summary>
+    public bool SourceSizeIsTrue { get; init; }
+
+    /// <summary>Everything the source holds is copied, by its true size (no call needed to find the end).</summary>
+    public bool ReachedTrueSize => SourceSizeIsTrue && SourceOffset == Sys.CurrentPosition && Copied >= SourceSize;
+
     public long Limit { get; set; } = ToEnd;
 
     /// <summary>Where to start reading (pread-style: the descriptor's own position is not moved),

@@ -28,7 +28,7 @@ internal sealed class CopyFileRangeStrategy : CopyStrategy
             return transfer.SourceIsKnownEmpty ? null : "the source reports size 0 (a /proc or /sys file has content copy_file_range cannot see)";
         }
 
-        while (transfer.Remaining > 0)
+        while (transfer.Remaining > 0 && !transfer.ReachedTrueSize)
         {
             transfer.ThrowIfCancelled();
             long copied;

@@ -49,13 +49,14 @@ internal static class FileCopier
     public static FileCopyResult CopyInTree(FileCopyRequest request, DirectoryHandle sourceDirectory, EntryName name, FileStatus expected, bool followSymlink, DestinationSlot destination) => TransientRetry.Run(request, destination, slot =>
     {
         long started = Stopwatch.GetTimestamp();
-        if (slot.Existing is null && IsKnownEmpty(expected, slot) && request is { Method: CopyMethod.Auto, Verify: false } && (request.Preserve & CopyPreserve.ExtendedAttributes) == 0)
+        if (slot.Existing is null && IsKnownEmpty(request, expected, slot) && request is { Method: CopyMethod.Auto, Verify: false } && (request.Preserve & CopyPreserve.ExtendedAttributes) == 0)
         {
             return CreateEmpty(request, expected, slot, started);
         }
 
-        using var source = SourceFile.OpenInTree(sourceDirectory, name, expected, followSymlink);
-        return CopyTo(request, source, expected, slot, started);
+        // The status as of the open: a file that changed size since the walk is copied as it is now.
+        using var source = SourceFile.OpenInTree(sourceDirectory, name, expected, followSymlink, out var opened);
+        return CopyTo(request, source, opened, slot, started);
     });
 
     /// <summary>What a file left alone (-Update, -NoClobber) reports: its size, nothing written but,
@@ -67,10 +68,10 @@ internal static class FileCopier
             Metadata = ChangeCheck.Refresh(request, sourcePath, sourceStatus, slot),
         };
 
-    /// <summary>A regular file the walk saw empty on the destination's own file system (so not a
-    /// /proc or /sys file that reports size 0 and has content).</summary>
-    private static bool IsKnownEmpty(in FileStatus source, DestinationSlot slot) =>
-        source.Kind == FileKind.File && source.Size == 0 && slot.Device == source.Device;
+    /// <summary>A regular file seen empty on a file system whose sizes are true, or on the
+    /// destination's own (so not a /proc or /sys file that reports size 0 and has content).</summary>
+    private static bool IsKnownEmpty(FileCopyRequest request, in FileStatus source, DestinationSlot slot) =>
+        source.Kind == FileKind.File && source.Size == 0 && (request.SourceSizeIsTrue || slot.Device == source.Device);
 
     /// <summary>An empty file of a tree, made without opening its source: the content copied is
     /// what the walk saw (nothing), as it would be after an open; its mode, owner and times come
@@ -214,7 +215,8 @@ internal static class FileCopier
         var transfer = new ByteTransfer(source, sourceStatus.Kind, request.SourcePath, destination, destinationKind, slot.Path)
         {
             SourceSize = sourceStatus.Kind == FileKind.File ? sourceStatus.Size : 0,
-            SourceIsKnownEmpty = IsKnownEmpty(sourceStatus, slot),
+            SourceIsKnownEmpty = IsKnownEmpty(request, sourceStatus, slot),
+            SourceSizeIsTrue = request.SourceSizeIsTrue && sourceStatus.Kind == FileKind.File,
             Wait = new ReadinessWait(request.Cancellation),
             Progress = request.Progress,
         };

@@ -11,6 +11,11 @@ internal sealed record FileCopyRequest(string SourcePath, string DestinationPath
     /// <summary>With Method Auto: the first method to try, learnt from earlier files of a tree.</summary>
     public CopyMethod StartAt { get; init; } = CopyMethod.Auto;
 
+    /// <summary>The source's size, as statx reports it, is its content's length (a disk or tmpfs
+    /// file, not a /proc, /sys or FUSE one): a copy may stop after that many bytes instead of
+    /// asking once more to find the end, and an empty file has nothing to read.</summary>
+    public bool SourceSizeIsTrue { get; init; }
+
     /// <summary>Replace a destination whose write bits are all clear (Copy-Item's -Force).</summary>
     public bool Force { get; init; }
 
@@ -48,8 +53,8 @@ internal sealed record FileCopyRequest(string SourcePath, string DestinationPath
     public Action<long>? Progress { get; init; }
 
     /// <summary>The same options for another file of a tree (the files of a tree share them).</summary>
-    public FileCopyRequest For(string sourcePath, string destinationPath, CopyMethod startAt, Action<long>? progress) =>
-        this with { SourcePath = sourcePath, DestinationPath = destinationPath, StartAt = startAt, Progress = progress };
+    public FileCopyRequest For(string sourcePath, string destinationPath, CopyMethod startAt, Action<long>? progress, bool sourceSizeIsTrue = false) =>
+        this with { SourcePath = sourcePath, DestinationPath = destinationPath, StartAt = startAt, Progress = progress, SourceSizeIsTrue = sourceSizeIsTrue };
 }
 
 /// <summary>What a finished copy reports.</summary>

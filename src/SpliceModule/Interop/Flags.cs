@@ -79,4 +79,11 @@ internal static class Flags
 
     /// <summary>statfs(2) f_type of tmpfs, whose page cache is shared memory in base pages.</summary>
     internal const long TMPFS_MAGIC = 0x01021994;
+
+    /// <summary>statfs(2) f_type of ext2, ext3 and ext4 (one magic for the three).</summary>
+    internal const long EXT4_SUPER_MAGIC = 0xEF53;
+
+    internal const long XFS_SUPER_MAGIC = 0x58465342;
+
+    internal const long BTRFS_SUPER_MAGIC = 0x9123683E;
 }

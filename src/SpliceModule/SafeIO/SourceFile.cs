@@ -48,7 +48,11 @@ internal static class SourceFile
     }
 
     /// <summary>A file of a walked tree, which must still be the one the walk saw (<paramref name="expected"/>).</summary>
-    public static SafeFileHandle OpenInTree(DirectoryHandle directory, EntryName name, in FileStatus expected, bool followSymlink)
+    public static SafeFileHandle OpenInTree(DirectoryHandle directory, EntryName name, in FileStatus expected, bool followSymlink) =>
+        OpenInTree(directory, name, expected, followSymlink, out _);
+
+    /// <summary>The same, with what the opened file is now (its size and times as of the open).</summary>
+    public static SafeFileHandle OpenInTree(DirectoryHandle directory, EntryName name, in FileStatus expected, bool followSymlink, out FileStatus opened)
     {
         string path = directory.PathOf(name);
         SafeFileHandle handle;
@@ -61,7 +65,7 @@ internal static class SourceFile
             throw Changed(path);
         }
 
-        var opened = Sys.Stat(handle, path);
+        opened = Sys.Stat(handle, path);
         if (!opened.IsSameFile(expected) || opened.Kind != expected.Kind)
         {
             handle.Dispose();

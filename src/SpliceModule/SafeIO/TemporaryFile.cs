@@ -154,6 +154,21 @@ internal sealed class TemporaryFile : IDisposable
         return EntryName.From(name);
     }
 
+    /// <summary>Whether <paramref name="candidate"/> is a name <see cref="HiddenNameFor"/> makes for
+    /// <paramref name="destination"/> (the name kept whole, or cut as it cuts it).</summary>
+    internal static bool IsHiddenNameOf(ReadOnlySpan<byte> candidate, EntryName destination)
+    {
+        const int TailBytes = 1 + 12 + 10; // '.' + 12 hex digits + ".splicetmp"
+        if (!StaleTemporaryFiles.IsTemporaryName(candidate) || candidate.Length < 1 + TailBytes)
+        {
+            return false;
+        }
+
+        var kept = candidate[1..^TailBytes];
+        var bytes = destination.Bytes;
+        return kept.SequenceEqual(bytes) || (candidate.Length > MaxNameBytes - 4 && kept.Length > 0 && bytes.StartsWith(kept));
+    }
+
     /// <summary>Removes a temporary name on the way out of a failure, which must stay the error reported.</summary>
     internal static void RemoveQuietly(DirectoryHandle directory, EntryName name, string display)
     {

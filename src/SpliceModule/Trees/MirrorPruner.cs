@@ -200,7 +200,7 @@ internal sealed class MirrorPruner
 
     /// <summary>Empties a directory through its own descriptor, deepest first, then removes it. A
     /// link (or file) found at the name instead, now or when it is removed, is removed as itself.</summary>
-    private static int RemoveTree(DirectoryHandle directory, EntryName name, string path, CancellationToken cancellation)
+    internal static int RemoveTree(DirectoryHandle directory, EntryName name, string path, CancellationToken cancellation)
     {
         int removed = 0;
         DirectoryHandle opened;

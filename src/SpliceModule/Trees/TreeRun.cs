@@ -35,12 +35,16 @@ internal sealed class TreeRun
     private readonly List<DirectoryWork> _begun = new();
     private readonly TreeReports _reports;
     private readonly MethodMemo _methods = new();
+    private readonly TrueSizeDevices _trueSizes = new();
     private readonly HardLinkGroups? _links;
     private readonly MirrorPruner? _mirror;
     private Exception? _fault;
 
     /// <summary>The hidden name the new top directory has until the copy ends (<see cref="DirectoryHandle.MakeHiddenChild"/>).</summary>
     private EntryName? _hiddenRoot;
+
+    /// <summary>Held while the top has its hidden name: the lock says the copy is alive (<see cref="StaleHiddenRoots"/>).</summary>
+    private DirectoryHandle? _hiddenRootLock;
     private readonly bool _hidesNewRoot;
 
     public TreeRun(TreePlan plan, DestinationSlot root, string destinationRoot, FileCopyRequest options, int throttleLimit, ITreeCopyObserver observer, MirrorOptions? mirror = null)
@@ -302,7 +306,7 @@ internal sealed class TreeRun
                     var progress = _reports.Workers[worker];
                     _reports.Current = sourcePath;
 
-                    var request = options.For(sourcePath, destinationPath, _methods.StartFor(devices), progress.Callback);
+                    var request = options.For(sourcePath, destinationPath, _methods.StartFor(devices), progress.Callback, _trueSizes.For(directory.Source, entry.Status));
                     var result = _links is null
                         ? FileCopier.CopyInTree(request, directory.Source, entry.Name, entry.Status, _plan.FollowsSymlinks, slot)
                         : _links.CopyOrLink(entry.Status, sourcePath, slot, options.Force, () => FileCopier.CopyInTree(request, directory.Source, entry.Name, entry.Status, _plan.FollowsSymlinks, slot));
@@ -413,9 +417,28 @@ internal sealed class TreeRun
             return _root.Directory.MakeOrOpenChild(_root.Name, sourcePath);
         }
 
-        var made = _root.Directory.MakeHiddenChild(_root.Name, sourcePath, out var hidden);
-        _hiddenRoot = hidden;
-        return made;
+        StaleHiddenRoots.Remove(_root.Directory, _root.Name, _options.Cancellation);
+        while (true)
+        {
+            var made = _root.Directory.MakeHiddenChild(_root.Name, sourcePath, out var hidden);
+            try
+            {
+                _hiddenRootLock = StaleHiddenRoots.Claim(_root.Directory, hidden, made.Status);
+            }
+            catch
+            {
+                made.Dispose();
+                throw;
+            }
+
+            if (_hiddenRootLock is not null)
+            {
+                _hiddenRoot = hidden;
+                return made;
+            }
+
+            made.Dispose(); // another copy, tidying up, locked it first: it is left to that one
+        }
     }
 
     /// <summary>Gives the new top directory its name: after an error or Ctrl+C too, as every file in
@@ -441,6 +464,11 @@ internal sealed class TreeRun
         catch (SpliceException e)
         {
             failure = e;
+        }
+        finally
+        {
+            _hiddenRootLock?.Dispose();
+            _hiddenRootLock = null;
         }
 
         if (failure is not null && throwOnFailure)

@@ -1,0 +1,69 @@
+using System.Threading;
+using SpliceModule.Interop;
+
+namespace SpliceModule.Transfer;
+
+/// <summary>
+/// The hidden top directory of a new tree (<see cref="DirectoryHandle.MakeHiddenChild"/>) is
+/// locked (flock) by its copy until it has its name. A copy killed on the way (kill -9, a power
+/// cut) leaves it behind, unlocked; the next copy to the same destination removes it before
+/// making its own: only a directory at a name this copy would make, owned by this user, 0700,
+/// looked at and opened without following a link, and unlocked by the time it is removed (so a
+/// copy to the same name that runs meanwhile keeps its own). Its contents go through held
+/// descriptors, never following a link (<see cref="MirrorPruner.RemoveTree"/>).
+/// </summary>
+internal static class StaleHiddenRoots
+{
+    private const byte DirectoryType = 4;
+    private const int PrivateDirectoryMode = 0b111_000_000;
+
+    /// <summary>Removes what killed copies to <paramref name="name"/> in <paramref name="directory"/>
+    /// left; tidying up never fails a copy.</summary>
+    public static void Remove(DirectoryHandle directory, EntryName name, CancellationToken cancellation)
+    {
+        try
+        {
+            foreach (var (entry, type) in Sys.ReadDirectory(directory.Handle, directory.Path))
+            {
+                if (type == DirectoryType && TemporaryFile.IsHiddenNameOf(entry.Bytes, name))
+                {
+                    RemoveIfStale(directory, entry, cancellation);
+                }
+            }
+        }
+        catch (System.Exception e) when (ItemFailure.IsExpected(e))
+        {
+            // Left as it is: the new copy takes another hidden name all the same.
+        }
+    }
+
+    /// <summary>Locks the hidden top just made (null when another process, a copy tidying up,
+    /// got it first and may remove it: then the caller makes another).</summary>
+    public static DirectoryHandle? Claim(DirectoryHandle directory, EntryName hidden, in FileStatus made)
+    {
+        var opened = directory.OpenChild(hidden, followSymlink: false, expected: made);
+        if (Sys.TryLock(opened.Handle, exclusive: true, opened.Path))
+        {
+            return opened;
+        }
+
+        opened.Dispose();
+        return null;
+    }
+
+    private static void RemoveIfStale(DirectoryHandle directory, EntryName entry, CancellationToken cancellation)
+    {
+        string path = directory.PathOf(entry);
+        if (Sys.TryStatAt(directory.Handle, entry, followSymlinks: false, path) is not { Kind: FileKind.Directory } status
+            || status.Uid != Sys.EffectiveUid || status.Permissions != PrivateDirectoryMode)
+        {
+            return;
+        }
+
+        using var opened = directory.OpenChild(entry, followSymlink: false, expected: status);
+        if (Sys.TryLock(opened.Handle, exclusive: true, path))
+        {
+            MirrorPruner.RemoveTree(directory, entry, path, cancellation);
+        }
+    }
+}
