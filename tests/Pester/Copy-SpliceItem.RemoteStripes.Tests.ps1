@@ -4,7 +4,9 @@
 # stripe. Real hosts in network namespaces (Support/RemoteHosts.psm1); copies in a fresh pwsh.
 BeforeDiscovery {
     $script:Direct = @('Encrypted', 'Plain') | ForEach-Object { @{ Transport = $_ } }
-    $script:Ways = foreach ($t in 'Encrypted', 'Plain') { foreach ($w in 'ToSession', 'FromSession') { @{ Transport = $t; Way = $w } } }
+    # Plain is not striped: one connection already runs as fast as its wire, receiving on one core
+    # while the other sends (bench/results/NOTES.md).
+    $script:Ways = foreach ($t in @{ Transport = 'Encrypted'; Connections = 2 }, @{ Transport = 'Plain'; Connections = 1 }) { foreach ($w in 'ToSession', 'FromSession') { $t + @{ Way = $w } } }
 }
 
 BeforeAll {
@@ -94,8 +96,8 @@ Describe 'Striped remote copies' {
             Get-ExtraListener | Should -BeNullOrEmpty
         }
 
-        It 'uses one connection per stripe and stops every one on Ctrl+C, leaving nothing (<Transport>, <Way>)' -TestCases $Ways {
-            param($Transport, $Way)
+        It 'uses <Connections> connection(s) and stops all on Ctrl+C, leaving nothing (<Transport>, <Way>)' -TestCases $Ways {
+            param($Transport, $Way, $Connections)
             if ($SkipReason -or $StripeSkip) { Set-ItResult -Skipped -Because "$SkipReason$StripeSkip"; return }
             $source = Join-Path $TestDrive 'large.bin'
             $fetchInto = (New-Item -ItemType Directory -Path (Join-Path $TestDrive "fetch-$Transport-$Way")).FullName
@@ -126,11 +128,13 @@ while (-not (Test-Path -LiteralPath '$signal')) { Start-Sleep -Milliseconds 20 }
                 foreach ($try in 1..300) {
                     if ($fresh.Process.HasExited) { throw "The copy ended early: $($fresh.Output.Result) $($fresh.Error.Result)" }
                     $most = [Math]::Max($most, @(Get-DataConnection).Count)
-                    if ($most -ge 2) { break }
+                    if ($most -ge $Connections) { break }
                     Start-Sleep -Milliseconds 100
                 }
-                $most | Should -Be 2 -Because 'a file of two stripes goes on two data connections'
+                # A second connection would be there by now.
                 Start-Sleep -Milliseconds 500
+                $most = [Math]::Max($most, @(Get-DataConnection).Count)
+                $most | Should -Be $Connections -Because 'Encrypted stripes a file of two stripes on two data connections, Plain sends it on one'
                 Set-Content -LiteralPath $signal -Value 'stop'
                 $run = Stop-FreshPwsh $fresh -WaitSeconds 60
                 $fresh = $null
@@ -155,7 +159,7 @@ while (-not (Test-Path -LiteralPath '$signal')) { Start-Sleep -Milliseconds 20 }
     Describe 'The listener of a striped copy' {
         # Drives the far half (RemoteAgent) by hand, as the listener tests of Remote.Tests.ps1 do, for
         # a file of two stripes: each connection must present its own stripe's secret (derived from
-        # the copy's by HKDF-SHA256) and, Encrypted, seal under its own stripe's key.
+        # the copy's by HKDF-SHA256) and seal under its own stripe's key.
         BeforeAll {
             function Invoke-StripedListener([string] $Transport, [string] $Probe) {
                 Invoke-WithSession @"
@@ -165,13 +169,14 @@ function Derive([byte[]] `$from, [string] `$purpose, [int] `$stripe) { [Security
 `$finishing = Invoke-Command -Session `$session -AsJob { `$global:agent.Finish(); `$global:agent.Dispose() }
 # The bytes of stripe `$n (of two), the same pattern every time.
 function Content([int] `$n) { `$bytes = [byte[]]::new($Stripe); [Random]::new(7 + `$n).NextBytes(`$bytes); , `$bytes }
-# Stripe `$n's bytes as sealed records under its own key, the last record `$tamper-ed when asked.
-function Send-Sealed(`$connection, [int] `$n, [switch] `$Tamper) {
+# Stripe `$n's bytes as sealed records under its own key, the last record `$Tamper-ed when asked,
+# only the first `$Records (and no end) when asked.
+function Send-Sealed(`$connection, [int] `$n, [switch] `$Tamper, [int] `$Records = -1) {
     `$aes = [Security.Cryptography.AesGcm]::new((Derive `$key 'key' `$n), 16)
     `$bytes = Content `$n
     `$record = 256KB
     `$count = `$bytes.Length / `$record
-    for (`$i = 0; `$i -le `$count; `$i++) {
+    for (`$i = 0; `$i -le `$count -and `$i -ne `$Records; `$i++) {
         `$length = if (`$i -lt `$count) { `$record } else { 0 }
         `$header = [byte[]]::new(4); `$header[1] = (`$length -shr 16) -band 255; `$header[2] = (`$length -shr 8) -band 255
         `$nonce = [byte[]]::new(12); `$nonce[3] = 1; `$nonce[10] = `$i -shr 8; `$nonce[11] = `$i -band 255
@@ -196,13 +201,14 @@ $Probe
 
         It 'takes one connection per stripe secret, in any order, refuses the copy''s own secret and a replay, then stops listening' {
             if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
-            $result = Invoke-StripedListener Plain @'
+            $result = Invoke-StripedListener Encrypted @'
 $droppedWrong = Test-Dropped (Connect ([byte[]]::new(32)))
 $droppedCopySecret = Test-Dropped (Connect $secret)
 $second = Connect (Derive $secret 'secret' 1)
 $droppedTwice = Test-Dropped (Connect (Derive $secret 'secret' 1))
 $first = Connect (Derive $secret 'secret' 0)
-foreach ($pair in @(@($first, 0), @($second, 1))) { $bytes = Content $pair[1]; $pair[0].Stream.Write($bytes, 0, $bytes.Length); $pair[0].Stream.Flush() }
+Send-Sealed $second 1
+Send-Sealed $first 0
 $first.Client.Dispose(); $second.Client.Dispose()
 $null = Wait-Job $finishing; $done = Receive-Job $finishing; Remove-Job $finishing
 $replayRefused = try { $c = Connect (Derive $secret 'secret' 1); -not (Test-Dropped $c) -and $false } catch [Net.Sockets.SocketException] { $true }
@@ -218,13 +224,13 @@ $replayRefused = try { $c = Connect (Derive $secret 'secret' 1); -not (Test-Drop
             Get-ExtraListener | Should -BeNullOrEmpty
         }
 
-        It 'fails the whole copy and writes nothing when one stripe is cut short, though the other arrived (Plain)' {
+        It 'fails the whole copy and writes nothing when one stripe is cut short, though the other arrived' {
             if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
-            $result = Invoke-StripedListener Plain @'
+            $result = Invoke-StripedListener Encrypted @'
 $first = Connect (Derive $secret 'secret' 0)
 $second = Connect (Derive $secret 'secret' 1)
-$bytes = Content 0; $first.Stream.Write($bytes, 0, $bytes.Length); $first.Stream.Flush()
-$bytes = Content 1; $second.Stream.Write($bytes, 0, 1MB); $second.Stream.Flush()
+Send-Sealed $first 0
+Send-Sealed $second 1 -Records 4
 $second.Client.Dispose()
 $null = Wait-Job $finishing; $done = Receive-Job $finishing; Remove-Job $finishing
 $first.Client.Dispose()

@@ -34,8 +34,11 @@ internal static class DataPath
 
     /// <summary>How many connections this file goes on: a pure function of what the header
     /// announces and the options allow, so that both hosts count alike.</summary>
+    /// <remarks>
+    /// Encrypted only: Plain on one connection already receives on one core while the other
+    /// sends, as fast as the wire (bench/results/NOTES.md).</remarks>
     public static int StripesFor(RemoteFileHeader header, RemoteCopyOptions options) =>
-        options.Transport == RemoteTransport.Session ? 1 : (int)Math.Clamp(header.DataBytes / MinStripeBytes, 1, Math.Clamp(options.Stripes, 1, MaxStripes));
+        options.Transport != RemoteTransport.Encrypted ? 1 : (int)Math.Clamp(header.DataBytes / MinStripeBytes, 1, Math.Clamp(options.Stripes, 1, MaxStripes));
 
     public static FileCopyResult Receive(IncomingFile file, RemoteCopyOptions options, DataListener listener, CancellationToken cancellation)
     {

@@ -52,13 +52,10 @@ internal sealed class IncomingFile : IDisposable
     public long Received => System.Threading.Interlocked.Read(ref _received);
 
     /// <summary>Plain: the bytes straight from the socket into the file, by splice through a kernel
-    /// pipe, each extent at its offset: all of them, or one stripe's <paramref name="stripe"/>
-    /// (whose progress the caller reports: several run at once). Returns the bytes received, fewer
-    /// than announced when the peer closed early.</summary>
-    public long ReceiveFrom(SocketStream stream, System.Collections.Generic.IEnumerable<(long Offset, long Length)>? stripe = null)
+    /// pipe, each extent at its offset.</summary>
+    public void ReceiveFrom(SocketStream stream)
     {
-        long got = 0;
-        foreach (var (offset, length) in stripe ?? _whole.Pieces)
+        foreach (var (offset, length) in _whole.Pieces)
         {
             long before = Received;
             var transfer = new ByteTransfer(stream.Socket.SafeHandle, FileKind.Socket, stream.Display, _temporary.Handle, FileKind.File, Path)
@@ -66,22 +63,20 @@ internal sealed class IncomingFile : IDisposable
                 Limit = length,
                 DestinationOffset = offset,
                 Wait = stream.Wait,
-                Progress = stripe is null && Request.Progress is { } report ? bytes => report(before + bytes) : null,
+                Progress = Request.Progress is { } report ? bytes => report(before + bytes) : null,
             };
             _method = CopyEngine.Run(transfer, CopyMethod.Auto);
             System.Threading.Interlocked.Add(ref _received, transfer.Copied);
-            got += transfer.Copied;
             if (transfer.Copied < length)
             {
-                break;
+                return;
             }
         }
-
-        return got;
     }
 
     /// <summary>Encrypted: each record opened, then written; the stream (all of it, or one
-    /// stripe's) must end where the header said.</summary>
+    /// stripe's, whose progress the caller reports: several run at once) must end where the
+    /// header said.</summary>
     public void ReceiveFrom(SealedRecords records, System.Collections.Generic.IEnumerable<(long Offset, long Length)>? stripe = null)
     {
         var cursor = stripe is null ? _whole : new PieceCursor(stripe);

@@ -50,12 +50,11 @@ internal sealed class OutgoingFile : IDisposable
     public System.Collections.Generic.IEnumerable<(long Offset, long Length)> Pieces(int stripe = 0, int stripes = 1) =>
         stripes == 1 ? DataExtents.Pieces(Header.Extents, Header.Size) : DataExtents.Stripe(Header.Extents, Header.Size, stripe, stripes);
 
-    /// <summary>Plain: sendfile from the page cache straight into the socket, extent by extent
-    /// (of <paramref name="pieces"/>: the whole stream when null).</summary>
-    public long SendTo(SocketStream stream, Action<long>? progress, System.Collections.Generic.IEnumerable<(long Offset, long Length)>? pieces = null)
+    /// <summary>Plain: sendfile from the page cache straight into the socket, extent by extent.</summary>
+    public long SendTo(SocketStream stream, Action<long>? progress)
     {
         long sent = 0;
-        foreach (var (offset, length) in pieces ?? Pieces())
+        foreach (var (offset, length) in Pieces())
         {
             long before = sent;
             var transfer = new ByteTransfer(_source, FileKind.File, Header.SourcePath, stream.Socket.SafeHandle, FileKind.Socket, stream.Display)

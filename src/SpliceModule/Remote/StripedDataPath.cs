@@ -9,14 +9,14 @@ using System.Threading.Tasks;
 namespace SpliceModule.Transfer;
 
 /// <summary>
-/// One large file on several data connections at once, either way: the data stream cut into
-/// consecutive ranges (<see cref="DataExtents.Stripe"/>), each sent on a connection of its own by
-/// its own thread and written at its offsets into the one temporary file, so that the work of
-/// each end (sealing, opening, writing into the page cache) runs on several cores. Every
-/// connection has its own secret and, Encrypted, its own key (<see cref="ChannelSecret.ForStripe"/>:
+/// One large Encrypted file on several data connections at once, either way: the data stream
+/// cut into consecutive ranges (<see cref="DataExtents.Stripe"/>), each sent on a connection of
+/// its own by its own thread and written at its offsets into the one temporary file, so that the
+/// work of each end (sealing, opening, writing into the page cache) runs on several cores. Every
+/// connection has its own secret and its own key (<see cref="ChannelSecret.ForStripe"/>:
 /// Remote/README.md argues why no key and nonce pair repeats). The first stripe that fails stops
-/// the others (within a wait slice) and fails the copy, so the receiver commits nothing; progress is
-/// reported on the calling thread.
+/// the others (within a wait slice) and fails the copy, so the receiver commits nothing; progress
+/// is reported on the calling thread.
 /// </summary>
 internal static class StripedDataPath
 {
@@ -34,13 +34,6 @@ internal static class StripedDataPath
             {
                 var stream = new SocketStream(sockets[stripe], $"tcp://{sockets[stripe].RemoteEndPoint}", DataPath.WaitFor(stop));
                 var pieces = DataExtents.Stripe(file.Header.Extents, file.Header.Size, stripe, stripes);
-                if (options.Transport == RemoteTransport.Plain)
-                {
-                    long expected = pieces.Sum(p => p.Length);
-                    long got = file.ReceiveFrom(stream, pieces);
-                    return got == expected ? got : throw stream.Ended(got, expected);
-                }
-
                 using var records = new SealedRecords(stream, KeyOf(options, stripe), DataPath.ToReceiver);
                 file.ReceiveFrom(records, pieces);
                 return 0;
@@ -55,8 +48,8 @@ internal static class StripedDataPath
         }
     }
 
-    /// <summary>Connects once per stripe and sends each stripe on its own connection: Plain by
-    /// sendfile, Encrypted sealed record by record on the stripe's thread. Returns the bytes sent.</summary>
+    /// <summary>Connects once per stripe and sends each stripe on its own connection, sealed
+    /// record by record on the stripe's thread. Returns the bytes sent.</summary>
     public static long Send(OutgoingFile file, RemoteCopyOptions options, IPEndPoint to, int stripes, CancellationToken cancellation, Action<long>? progress)
     {
         byte[] secret = ChannelSecret.Parse(options.Secret, "secret");
@@ -67,11 +60,6 @@ internal static class StripedDataPath
             using (stream.Socket)
             {
                 var pieces = file.Pieces(stripe, stripes);
-                if (options.Transport == RemoteTransport.Plain)
-                {
-                    return file.SendTo(stream, bytes => Volatile.Write(ref sent[stripe], bytes), pieces);
-                }
-
                 using var records = new SealedRecords(stream, KeyOf(options, stripe), DataPath.ToReceiver);
                 foreach (var chunk in file.Chunks(SealedRecords.MaxRecord, stop, pieces))
                 {
