@@ -71,7 +71,7 @@ Describe 'Striped remote copies' {
     }
 
     Describe 'A large remote copy on several connections' {
-        It 'copies a large sparse file byte-identical with its holes, both ways (<Transport>)' -TestCases $Direct {
+        It 'copies a large sparse file byte-identical with its holes, verified, both ways (<Transport>)' -TestCases $Direct {
             param($Transport)
             if ($SkipReason -or $StripeSkip) { Set-ItResult -Skipped -Because "$SkipReason$StripeSkip"; return }
             # 80 MiB of data in two extents of a 200 MiB file: the cut between the stripes falls
@@ -83,12 +83,13 @@ Describe 'Striped remote copies' {
             $back = Join-Path $TestDrive "back-$Transport.bin"
             $far = Join-Path $Remote.Root "sparse-$Transport.bin"
             $result = Invoke-WithSession @"
-`$to = Copy-SpliceItem -LiteralPath '$source' -Destination `$HostRoot -ToSession `$session -Transport $Transport -PassThru
-`$from = Copy-SpliceItem -LiteralPath '$far' -Destination '$back' -FromSession `$session -Transport $Transport -PassThru
-@{ To = `$to.BytesCopied; From = `$from.BytesCopied }
+`$to = Copy-SpliceItem -LiteralPath '$source' -Destination `$HostRoot -ToSession `$session -Transport $Transport -PassThru -Verify
+`$from = Copy-SpliceItem -LiteralPath '$far' -Destination '$back' -FromSession `$session -Transport $Transport -PassThru -Verify
+@{ To = `$to.BytesCopied; From = `$from.BytesCopied; Sha = @(`$to.Sha256, `$from.Sha256) }
 "@
             $result.To | Should -Be 80MB
             $result.From | Should -Be 80MB
+            $result.Sha | Should -Be @((Get-Sha $source), (Get-Sha $source)) -Because '-Verify checks what all stripes wrote against the source'
             foreach ($copy in $far, $back) {
                 Get-Sha $copy | Should -Be (Get-Sha $source)
                 [long](stat -c '%b' $copy) * 512 | Should -BeLessThan 100MB -Because 'the holes stay holes on both hosts'
