@@ -247,25 +247,8 @@ Describe 'The data connection''s listener' {
 `$version = (Import-PowerShellDataFile (Join-Path `$env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1')).ModuleVersion
 Copy-SpliceItem -LiteralPath (Join-Path `$env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1') -Destination "`$HostRoot/warmup" -ToSession `$session -Transport Session
 Remove-Item "`$HostRoot/warmup"
-`$secret = [byte[]]::new(32); [Security.Cryptography.RandomNumberGenerator]::Fill(`$secret)
-`$key = [byte[]]::new(32); [Security.Cryptography.RandomNumberGenerator]::Fill(`$key)
-`$options = @{ Transport = '$Transport'; Secret = [Convert]::ToHexString(`$secret); Key = [Convert]::ToHexString(`$key) } | ConvertTo-Json -Compress
-`$header = @{ SourcePath = '/src/probe.bin'; Name = 'probe.bin'; Size = 100; Mode = 33188; Uid = 0; Gid = 0; AccessSeconds = 0; AccessNanoseconds = 0; ModifySeconds = 0; ModifyNanoseconds = 0 } | ConvertTo-Json -Compress
-`$endPoint = Invoke-Command -Session `$session { param(`$d, `$h, `$o) `$global:agent = [SpliceModule.Commands.RemoteAgent]::Receive(`$d, `$h, `$o); "`$(`$global:agent.Ready)" } -ArgumentList `$HostRoot, `$header, `$options
-`$listening = @(ss -Hltn | Out-String)
-function Connect([byte[]] `$first) {
-    `$client = [Net.Sockets.TcpClient]::new()
-    `$client.Connect([Net.IPEndPoint]::Parse(`$endPoint))
-    `$stream = `$client.GetStream()
-    `$stream.Write(`$first, 0, `$first.Length)
-    `$stream.Flush()
-    [pscustomobject]@{ Client = `$client; Stream = `$stream }
-}
-# A stranger's connection is closed without the listener reading past 32 bytes.
-function Test-Dropped(`$connection) {
-    `$connection.Stream.ReadTimeout = 10000
-    try { `$connection.Stream.Read([byte[]]::new(1), 0, 1) -eq 0 } catch [IO.IOException] { `$true } finally { `$connection.Client.Dispose() }
-}
+`$ProbeTransport = '$Transport'; `$ProbeSize = 100; `$ProbeStripes = 1
+. '$(Join-Path $PSScriptRoot 'Support/ListenerProbe.ps1')'
 $Probe
 "@
         }

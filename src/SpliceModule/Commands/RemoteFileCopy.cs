@@ -23,7 +23,11 @@ internal static class RemoteFileCopy
     public static (FileCopyResult? Result, Exception? Failure)[] ToHosts(RemoteHost[] hosts, string source, string destination, RemoteCopyOptions options, CancellationToken cancellation, Action<long[]> report)
     {
         using var outgoing = new OutgoingFile(source, options.Verify, cancellation);
-        using var fan = options.Transport == RemoteTransport.Encrypted ? new SealedFanOut(outgoing, ChannelSecret.Parse(options.Key, "key"), hosts.Length, cancellation) : null;
+
+        // One host may take a large file on several connections; a fan-out sends one stream each.
+        options = options with { Stripes = hosts.Length == 1 ? DataPath.StripesOffered : 1 };
+        bool striped = DataPath.StripesFor(outgoing.Header, options) > 1;
+        using var fan = options.Transport == RemoteTransport.Encrypted && !striped ? new SealedFanOut(outgoing, ChannelSecret.Parse(options.Key, "key"), hosts.Length, cancellation) : null;
         var sealing = fan is null ? Task.CompletedTask : Task.Run(fan.Produce);
         long[] sent = new long[hosts.Length];
         var copies = hosts.Select((host, i) => Task.Run(() =>
@@ -133,7 +137,7 @@ internal static class RemoteFileCopy
     {
         bool throughSession = options.Transport == RemoteTransport.Session;
         using var listener = throughSession ? null : new DataListener(host.ClientAddress ?? SshConnection.Parse(null).Client);
-        options = options with { EndPoint = listener?.EndPoint.ToString() };
+        options = options with { EndPoint = listener?.EndPoint.ToString(), Stripes = DataPath.StripesOffered };
         using var far = new RemoteInvocation(host.Session, RemoteScripts.Send, new Hashtable { ["Path"] = source, ["Options"] = options.ToJson() });
         var header = RemoteFileHeader.FromJson((string)Succeeded(far.Next(cancellation), host));
         using var incoming = new IncomingFile(destination, header, options.RequestFor(source, destination, cancellation, bytes => progress(bytes, header.DataBytes)));

@@ -33,6 +33,12 @@ internal static class ChannelSecret
         return bytes.Length == Length ? bytes : throw new ArgumentException($"The {what} must be {Length} bytes in hexadecimal.");
     }
 
+    /// <summary>The secret or key of one connection of a striped copy, derived from the copy's
+    /// (HKDF-SHA256, the purpose and the stripe's number as its info): every connection presents
+    /// its own token and seals under its own key, and no stripe uses the copy's secret itself.</summary>
+    public static byte[] ForStripe(byte[] secret, string purpose, int stripe) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, Length, info: System.Text.Encoding.ASCII.GetBytes($"SpliceModule {purpose} of stripe {stripe}"));
+
     /// <summary>Compares in time that does not depend on where the bytes differ.</summary>
     public static bool Matches(ReadOnlySpan<byte> presented, ReadOnlySpan<byte> expected) =>
         CryptographicOperations.FixedTimeEquals(presented, expected);

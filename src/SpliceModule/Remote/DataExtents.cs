@@ -71,6 +71,33 @@ internal static class DataExtents
         }
     }
 
+    /// <summary>The pieces of stripe <paramref name="stripe"/> of <paramref name="count"/>: the
+    /// data stream cut into that many consecutive ranges of about equal size (cut at whole MiB, so
+    /// no two stripes write into one page), each then sent on a connection of its own. Both hosts
+    /// cut the same way from the header alone.</summary>
+    public static List<(long Offset, long Length)> Stripe(long[]? extents, long size, int stripe, int count)
+    {
+        long total = DataBytes(extents, size);
+        long Cut(int i) => i >= count ? total : total / count * i / StripeAlignment * StripeAlignment;
+        long from = Cut(stripe), to = Cut(stripe + 1);
+        var pieces = new List<(long Offset, long Length)>();
+        long at = 0;
+        foreach (var (offset, length) in Pieces(extents, size))
+        {
+            long start = Math.Max(from, at), end = Math.Min(to, at + length);
+            if (start < end)
+            {
+                pieces.Add((offset + start - at, end - start));
+            }
+
+            at += length;
+        }
+
+        return pieces;
+    }
+
+    private const long StripeAlignment = 1024 * 1024;
+
     /// <summary>Bytes the data stream carries.</summary>
     public static long DataBytes(long[]? extents, long size)
     {

@@ -17,6 +17,9 @@ internal sealed class DataListener : IDisposable
     /// <summary>How long a connection may take to present its secret before it is dropped.</summary>
     public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(3);
 
+    /// <summary>Connections waiting to be accepted at most: a striped copy's all at once, and a few more.</summary>
+    private const int Backlog = 8;
+
     private readonly Socket _socket;
 
     public DataListener(IPAddress address)
@@ -25,7 +28,7 @@ internal sealed class DataListener : IDisposable
         try
         {
             _socket.Bind(new IPEndPoint(address, 0));
-            _socket.Listen(4);
+            _socket.Listen(Backlog);
             _socket.Blocking = false;
             EndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         }
@@ -43,65 +46,104 @@ internal sealed class DataListener : IDisposable
 
     /// <summary>Waits (Ctrl+C and the wait's time-out honoured) for the peer that knows
     /// <paramref name="secret"/>, then stops listening.</summary>
-    public Socket Accept(ReadOnlySpan<byte> secret, ReadinessWait wait)
+    public Socket Accept(ReadOnlySpan<byte> secret, ReadinessWait wait) => AcceptAll(new[] { secret.ToArray() }, wait)[0];
+
+    /// <summary>Waits for one peer per secret (the connections of a striped copy, each with a
+    /// secret of its own, taken once), then stops listening: the sockets in the secrets' order.</summary>
+    public Socket[] AcceptAll(byte[][] secrets, ReadinessWait wait)
     {
         long started = Stopwatch.GetTimestamp();
         string display = $"tcp://{EndPoint}";
+        var peers = new Socket?[secrets.Length];
+        int arrived = 0;
         Span<byte> presented = stackalloc byte[ChannelSecret.Length];
-        while (true)
+        try
         {
-            if (wait.Timeout is { } limit && Stopwatch.GetElapsedTime(started) > limit)
+            while (arrived < secrets.Length)
             {
-                throw NoPeer(display, limit);
-            }
-
-            try
-            {
-                if (!wait.Until(_socket.SafeHandle, Interop.Flags.POLLIN, display))
+                if (wait.Timeout is { } limit && Stopwatch.GetElapsedTime(started) > limit)
                 {
-                    throw new RemoteCopyException("DataConnectionRefused", $"The listening socket {display} was closed.");
+                    throw NoPeer(display, limit);
                 }
-            }
-            catch (TimeoutException)
-            {
-                throw NoPeer(display, wait.Timeout ?? TimeSpan.Zero);
+
+                try
+                {
+                    if (!wait.Until(_socket.SafeHandle, Interop.Flags.POLLIN, display))
+                    {
+                        throw new RemoteCopyException("DataConnectionRefused", $"The listening socket {display} was closed.");
+                    }
+                }
+                catch (TimeoutException)
+                {
+                    throw NoPeer(display, wait.Timeout ?? TimeSpan.Zero);
+                }
+
+                Socket peer;
+                try
+                {
+                    peer = _socket.Accept();
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+                {
+                    continue;
+                }
+
+                int which = Presents(peer, secrets, peers, presented, wait);
+                if (which < 0)
+                {
+                    Refused++;
+                    peer.Dispose();
+                    continue;
+                }
+
+                peers[which] = peer;
+                arrived++;
             }
 
-            Socket peer;
-            try
+            _socket.Close();
+            return peers!;
+        }
+        catch
+        {
+            foreach (var peer in peers)
             {
-                peer = _socket.Accept();
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
-            {
-                continue;
-            }
-
-            if (Presents(peer, secret, presented, wait))
-            {
-                _socket.Close();
-                return peer;
+                peer?.Dispose();
             }
 
-            Refused++;
-            peer.Dispose();
+            throw;
         }
     }
 
     private static RemoteCopyException NoPeer(string display, TimeSpan limit) =>
         new("DataConnectionTimeout", $"No peer presented the secret at {display} within {limit.TotalSeconds} s: a firewall may block direct connections between these hosts; -Transport Session sends the bytes through the PSSession instead.");
 
-    private static bool Presents(Socket peer, ReadOnlySpan<byte> secret, Span<byte> presented, ReadinessWait outer)
+    /// <summary>Which secret not yet taken the peer presented within the handshake time, or -1.</summary>
+    private static int Presents(Socket peer, byte[][] secrets, Socket?[] taken, Span<byte> presented, ReadinessWait outer)
     {
         try
         {
             var stream = new SocketStream(peer, $"tcp://{peer.RemoteEndPoint}", new ReadinessWait(outer.Cancellation, HandshakeTimeout));
-            return stream.TryReadExactly(presented) && ChannelSecret.Matches(presented, secret);
+            if (!stream.TryReadExactly(presented))
+            {
+                return -1;
+            }
         }
         catch (Exception e) when (e is TimeoutException or System.IO.IOException or SocketException)
         {
-            return false;
+            return -1;
         }
+
+        int found = -1;
+        for (int i = 0; i < secrets.Length; i++)
+        {
+            // Every secret compared, in fixed time, whichever matches.
+            if (ChannelSecret.Matches(presented, secrets[i]) && taken[i] is null)
+            {
+                found = i;
+            }
+        }
+
+        return found;
     }
 
     public void Dispose() => _socket.Dispose();

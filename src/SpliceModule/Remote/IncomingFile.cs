@@ -20,16 +20,15 @@ internal sealed class IncomingFile : IDisposable
     private readonly DestinationSlot _slot;
     private readonly TemporaryFile _temporary;
     private readonly long _started = Stopwatch.GetTimestamp();
-    private readonly (long Offset, long Length)[] _pieces;
+    private readonly PieceCursor _whole;
     private CopyMethod _method = CopyMethod.ReadWrite;
-    private int _piece;
-    private long _intoPiece;
+    private long _received;
 
     public IncomingFile(string destination, RemoteFileHeader header, FileCopyRequest request)
     {
         Header = header;
         Request = request;
-        _pieces = System.Linq.Enumerable.ToArray(DataExtents.Pieces(header.Extents, header.Size));
+        _whole = new PieceCursor(DataExtents.Pieces(header.Extents, header.Size));
         _slot = DestinationSlot.ForItem(destination, header.Name);
         try
         {
@@ -49,13 +48,14 @@ internal sealed class IncomingFile : IDisposable
 
     public string Path => _slot.Path;
 
-    public long Received { get; private set; }
+    /// <summary>Bytes written so far, by every stripe.</summary>
+    public long Received => System.Threading.Interlocked.Read(ref _received);
 
     /// <summary>Plain: the bytes straight from the socket into the file, by splice through a kernel
     /// pipe, each extent at its offset.</summary>
     public void ReceiveFrom(SocketStream stream)
     {
-        foreach (var (offset, length) in _pieces)
+        foreach (var (offset, length) in _whole.Pieces)
         {
             long before = Received;
             var transfer = new ByteTransfer(stream.Socket.SafeHandle, FileKind.Socket, stream.Display, _temporary.Handle, FileKind.File, Path)
@@ -66,7 +66,7 @@ internal sealed class IncomingFile : IDisposable
                 Progress = Request.Progress is { } report ? bytes => report(before + bytes) : null,
             };
             _method = CopyEngine.Run(transfer, CopyMethod.Auto);
-            Received += transfer.Copied;
+            System.Threading.Interlocked.Add(ref _received, transfer.Copied);
             if (transfer.Copied < length)
             {
                 return;
@@ -74,42 +74,44 @@ internal sealed class IncomingFile : IDisposable
         }
     }
 
-    /// <summary>Encrypted: each record opened, then written; the stream must end where the header said.</summary>
-    public void ReceiveFrom(SealedRecords records)
+    /// <summary>Encrypted: each record opened, then written; the stream (all of it, or one
+    /// stripe's, whose progress the caller reports: several run at once) must end where the
+    /// header said.</summary>
+    public void ReceiveFrom(SealedRecords records, System.Collections.Generic.IEnumerable<(long Offset, long Length)>? stripe = null)
     {
+        var cursor = stripe is null ? _whole : new PieceCursor(stripe);
         byte[] plain = new byte[SealedRecords.MaxRecord];
         int length;
         while ((length = records.Receive(plain)) > 0)
         {
-            Write(plain.AsSpan(0, length));
+            Write(plain.AsSpan(0, length), cursor, report: stripe is null);
         }
     }
 
     /// <summary>Bytes that came another way (Session: through the PSSession), in order.</summary>
-    public void Write(ReadOnlySpan<byte> bytes)
+    public void Write(ReadOnlySpan<byte> bytes) => Write(bytes, _whole, report: true);
+
+    private void Write(ReadOnlySpan<byte> bytes, PieceCursor cursor, bool report)
     {
         Request.Cancellation.ThrowIfCancellationRequested();
-        if (Received + bytes.Length > Header.DataBytes)
+        if (bytes.Length > cursor.Left)
         {
             throw new RemoteCopyException("DataConnectionLost", $"More bytes arrived for '{Path}' than the {Header.DataBytes} announced; the copy was abandoned.");
         }
 
         while (!bytes.IsEmpty)
         {
-            var (offset, length) = _pieces[_piece];
-            int want = (int)Math.Min(bytes.Length, length - _intoPiece);
-            int written = (int)Sys.Write(_temporary.Handle, bytes[..want], offset + _intoPiece, Path);
+            var (offset, want) = cursor.Next(bytes.Length);
+            int written = (int)Sys.Write(_temporary.Handle, bytes[..want], offset, Path);
             bytes = bytes[written..];
-            Received += written;
-            _intoPiece += written;
-            if (_intoPiece == length)
-            {
-                _piece++;
-                _intoPiece = 0;
-            }
+            cursor.Advance(written);
+            System.Threading.Interlocked.Add(ref _received, written);
         }
 
-        Request.Progress?.Invoke(Received);
+        if (report)
+        {
+            Request.Progress?.Invoke(Received);
+        }
     }
 
     /// <summary>Checks the bytes, applies the metadata and puts the file in place.</summary>
@@ -152,5 +154,44 @@ internal sealed class IncomingFile : IDisposable
     {
         _temporary.Dispose();
         _slot.Dispose();
+    }
+
+    /// <summary>Where the next bytes of one stream (the whole file's, or a stripe's) go.</summary>
+    private sealed class PieceCursor
+    {
+        private int _piece;
+        private long _intoPiece;
+
+        public PieceCursor(System.Collections.Generic.IEnumerable<(long Offset, long Length)> pieces)
+        {
+            Pieces = System.Linq.Enumerable.ToArray(pieces);
+            foreach (var (_, length) in Pieces)
+            {
+                Left += length;
+            }
+        }
+
+        public (long Offset, long Length)[] Pieces { get; }
+
+        /// <summary>Bytes this stream has still to carry.</summary>
+        public long Left { get; private set; }
+
+        /// <summary>The offset of the next byte, and how many of <paramref name="available"/> fit in its piece.</summary>
+        public (long Offset, int Length) Next(int available)
+        {
+            var (offset, length) = Pieces[_piece];
+            return (offset + _intoPiece, (int)Math.Min(available, length - _intoPiece));
+        }
+
+        public void Advance(int written)
+        {
+            Left -= written;
+            _intoPiece += written;
+            if (_intoPiece == Pieces[_piece].Length)
+            {
+                _piece++;
+                _intoPiece = 0;
+            }
+        }
     }
 }

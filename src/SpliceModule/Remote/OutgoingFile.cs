@@ -46,11 +46,15 @@ internal sealed class OutgoingFile : IDisposable
 
     public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_started);
 
+    /// <summary>The pieces the data stream carries, all of them or one stripe's.</summary>
+    public System.Collections.Generic.IEnumerable<(long Offset, long Length)> Pieces(int stripe = 0, int stripes = 1) =>
+        stripes == 1 ? DataExtents.Pieces(Header.Extents, Header.Size) : DataExtents.Stripe(Header.Extents, Header.Size, stripe, stripes);
+
     /// <summary>Plain: sendfile from the page cache straight into the socket, extent by extent.</summary>
     public long SendTo(SocketStream stream, Action<long>? progress)
     {
         long sent = 0;
-        foreach (var (offset, length) in DataExtents.Pieces(Header.Extents, Header.Size))
+        foreach (var (offset, length) in Pieces())
         {
             long before = sent;
             var transfer = new ByteTransfer(_source, FileKind.File, Header.SourcePath, stream.Socket.SafeHandle, FileKind.Socket, stream.Display)
@@ -74,10 +78,10 @@ internal sealed class OutgoingFile : IDisposable
 
     /// <summary>The announced bytes in pieces of at most <paramref name="size"/>, read by pread,
     /// extent after extent; the piece is reused, so each must be consumed before the next is asked for.</summary>
-    public System.Collections.Generic.IEnumerable<ReadOnlyMemory<byte>> Chunks(int size, System.Threading.CancellationToken cancellation)
+    public System.Collections.Generic.IEnumerable<ReadOnlyMemory<byte>> Chunks(int size, System.Threading.CancellationToken cancellation, System.Collections.Generic.IEnumerable<(long Offset, long Length)>? pieces = null)
     {
         byte[] buffer = new byte[size];
-        foreach (var (start, length) in DataExtents.Pieces(Header.Extents, Header.Size))
+        foreach (var (start, length) in pieces ?? Pieces())
         {
             long offset = start;
             long end = start + length;

@@ -20,6 +20,10 @@ internal sealed record RemoteCopyOptions
 
     public string? EndPoint { get; init; }
 
+    /// <summary>Data connections one large file may be striped across at most (Plain and
+    /// Encrypted; <see cref="DataPath.StripesFor"/> gives how many it is).</summary>
+    public int Stripes { get; init; } = 1;
+
     public bool Force { get; init; }
 
     [JsonConverter(typeof(JsonStringEnumConverter))]
