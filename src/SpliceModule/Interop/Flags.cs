@@ -77,6 +77,9 @@ internal static class Flags
 
     internal const long UTIME_OMIT = (1L << 30) - 2;
 
+    /// <summary>getdents64(2) d_type of a directory.</summary>
+    internal const byte DT_DIR = 4;
+
     /// <summary>statfs(2) f_type of tmpfs, whose page cache is shared memory in base pages.</summary>
     internal const long TMPFS_MAGIC = 0x01021994;
 

@@ -12,7 +12,8 @@ namespace SpliceModule.Transfer;
 internal sealed class DirectoryHandle : IDisposable
 {
     private const int OpenFlags = Flags.O_RDONLY | Flags.O_DIRECTORY | Flags.O_NOCTTY;
-    private const int PrivateMode = 0b111_000_000;
+    /// <summary>The mode a directory this module makes has until it is complete.</summary>
+    internal const int PrivateMode = 0b111_000_000;
     private const int GroupAndOtherBits = 0b000_111_111;
 
     private DirectoryHandle(SafeFileHandle handle, string path, FileStatus status, bool created, bool unseen)

@@ -28,8 +28,6 @@ internal sealed record MirrorOptions
 /// </summary>
 internal sealed class MirrorPruner
 {
-    private const byte DirectoryType = 4;
-
     private readonly MirrorOptions _options;
     private readonly Action<TreeOutcome> _report;
 
@@ -61,7 +59,7 @@ internal sealed class MirrorPruner
         foreach (var (name, type) in names)
         {
             cancellation.ThrowIfCancellationRequested();
-            bool isDirectory = type == DirectoryType || (type == 0 && IsDirectory(destination, name));
+            bool isDirectory = type == Flags.DT_DIR || (type == 0 && IsDirectory(destination, name));
             int child = Find(plan, entry, name);
             bool stays = child >= 0
                 ? plan.Entries[child].Problem is not null || plan.Entries[child].IsDirectory == isDirectory
@@ -220,7 +218,7 @@ internal sealed class MirrorPruner
             {
                 cancellation.ThrowIfCancellationRequested();
                 string innerPath = opened.PathOf(inner);
-                removed += type == DirectoryType ? RemoveTree(opened, inner, innerPath, cancellation) : RemoveName(opened, inner, innerPath, cancellation);
+                removed += type == Flags.DT_DIR ? RemoveTree(opened, inner, innerPath, cancellation) : RemoveName(opened, inner, innerPath, cancellation);
             }
         }
 

@@ -14,9 +14,6 @@ namespace SpliceModule.Transfer;
 /// </summary>
 internal static class StaleHiddenRoots
 {
-    private const byte DirectoryType = 4;
-    private const int PrivateDirectoryMode = 0b111_000_000;
-
     /// <summary>Removes what killed copies to <paramref name="name"/> in <paramref name="directory"/>
     /// left; tidying up never fails a copy.</summary>
     public static void Remove(DirectoryHandle directory, EntryName name, CancellationToken cancellation)
@@ -25,7 +22,7 @@ internal static class StaleHiddenRoots
         {
             foreach (var (entry, type) in Sys.ReadDirectory(directory.Handle, directory.Path))
             {
-                if (type == DirectoryType && TemporaryFile.IsHiddenNameOf(entry.Bytes, name))
+                if (type == Flags.DT_DIR && TemporaryFile.IsHiddenNameOf(entry.Bytes, name))
                 {
                     RemoveIfStale(directory, entry, cancellation);
                 }
@@ -55,7 +52,7 @@ internal static class StaleHiddenRoots
     {
         string path = directory.PathOf(entry);
         if (Sys.TryStatAt(directory.Handle, entry, followSymlinks: false, path) is not { Kind: FileKind.Directory } status
-            || status.Uid != Sys.EffectiveUid || status.Permissions != PrivateDirectoryMode)
+            || status.Uid != Sys.EffectiveUid || status.Permissions != DirectoryHandle.PrivateMode)
         {
             return;
         }
