@@ -28,6 +28,10 @@
        system of this pwsh and of the children it waited for, such as scp and its ssh, during
        the copy; the ssh processes of the PSSessions, which carry only control messages for
        Encrypted and Plain, are not among them), and the fan-out its ratio to one host's.
+       HostsCpuSeconds adds the receiving side (every process of the hosts' namespaces), so
+       CoresBusy shows how many of the machine's cores one copy keeps busy, and
+       CoreBoundVsOneHost the least time three hosts could take over one host's when the CPU
+       time they used is spread over every core without loss.
        -Part FanOut runs only the one-host large file (without rsync) and this section.
     Results: Remote.md and Remote.json in -ResultsPath.
 .EXAMPLE
@@ -72,6 +76,22 @@ function Get-SenderCpu {
     ([double]$fields[11] + [double]$fields[12] + [double]$fields[13] + [double]$fields[14]) / $TicksPerSecond
 }
 
+# CPU seconds of every process of the hosts' namespaces (sshd, its sessions, the pwsh
+# subsystems): the receiving end's share of a copy. An scp's server side ends with the copy, so
+# its time arrives through the sshd that reaped it (cutime, cstime).
+function Get-HostsCpu([object[]] $Hosts) {
+    $sum = 0.0
+    foreach ($one in $Hosts) {
+        foreach ($id in (Get-NamespaceProcessId $one.Namespace)) {
+            $stat = Get-Content -LiteralPath "/proc/$id/stat" -Raw -ErrorAction Ignore
+            if (-not $stat) { continue }
+            $fields = $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')
+            $sum += ([double]$fields[11] + [double]$fields[12] + [double]$fields[13] + [double]$fields[14]) / $TicksPerSecond
+        }
+    }
+    $sum
+}
+
 # What a copy of $Source at $Target must have: a file's length, or a tree's number of files.
 function Get-CopiedSize([string] $Path) {
     $item = Get-Item -LiteralPath $Path
@@ -79,24 +99,28 @@ function Get-CopiedSize([string] $Path) {
 }
 
 # Each contender once per round (plus an untimed warm-up round), rotated; each of $Target is removed first.
-function Measure-Contenders([Collections.Specialized.OrderedDictionary] $Contenders, [string] $Source, [string[]] $Target, [int] $Rounds = $rounds) {
+# $Hosts: the hosts written to, whose CPU time is the receiving side's.
+function Measure-Contenders([Collections.Specialized.OrderedDictionary] $Contenders, [string] $Source, [string[]] $Target, [object[]] $Hosts, [int] $Rounds = $rounds) {
     $names = @($Contenders.Keys)
     $samples = @{}
     $cpu = @{}
+    $hostsCpu = @{}
     $expected = Get-CopiedSize $Source
-    foreach ($name in $names) { $samples[$name] = [Collections.Generic.List[double]]::new(); $cpu[$name] = [Collections.Generic.List[double]]::new() }
+    foreach ($name in $names) { $samples[$name] = [Collections.Generic.List[double]]::new(); $cpu[$name] = [Collections.Generic.List[double]]::new(); $hostsCpu[$name] = [Collections.Generic.List[double]]::new() }
     foreach ($round in 0..$Rounds) {
         $order = foreach ($i in 0..($names.Count - 1)) { $names[($i + $round) % $names.Count] }
         foreach ($name in $order) {
             foreach ($one in $Target) { if (Test-Path -LiteralPath $one) { Remove-Item -LiteralPath $one -Recurse -Force } }
             sync
             $cpuBefore = Get-SenderCpu
+            $hostsBefore = Get-HostsCpu $Hosts
             $clock = [Diagnostics.Stopwatch]::StartNew()
             & $Contenders[$name] $Source
             $clock.Stop()
             $cpuUsed = (Get-SenderCpu) - $cpuBefore
+            $hostsUsed = (Get-HostsCpu $Hosts) - $hostsBefore
             foreach ($one in $Target) { if ((Get-CopiedSize $one) -ne $expected) { throw "$name did not copy all of '$Source' to '$one'." } }
-            if ($round -gt 0) { $samples[$name].Add($clock.Elapsed.TotalSeconds); $cpu[$name].Add($cpuUsed) }
+            if ($round -gt 0) { $samples[$name].Add($clock.Elapsed.TotalSeconds); $cpu[$name].Add($cpuUsed); $hostsCpu[$name].Add($hostsUsed) }
         }
         Write-Host ("  round {0}: {1}" -f $(if ($round) { $round } else { 'warm-up' }), ($order -join ', '))
     }
@@ -110,6 +134,9 @@ function Measure-Contenders([Collections.Specialized.OrderedDictionary] $Contend
             Worst = [Math]::Round(($samples[$name] | Measure-Object -Maximum).Maximum, 3)
             MiBPerSecond = [Math]::Round($bytes / 1MB / $median, 1)
             SenderCpuSeconds = [Math]::Round((Get-Median $cpu[$name]), 2)
+            HostsCpuSeconds = [Math]::Round((Get-Median $hostsCpu[$name]), 2)
+            # Both ends run on this machine's cores: how many of them the copy kept busy.
+            CoresBusy = [Math]::Round((Get-Median @(foreach ($i in 0..($samples[$name].Count - 1)) { ($cpu[$name][$i] + $hostsCpu[$name][$i]) / $samples[$name][$i] })), 2)
             Samples = @($samples[$name] | ForEach-Object { [Math]::Round($_, 3) })
         }
     }
@@ -151,7 +178,7 @@ try {
         # The fan-out compares with one host only.
         if ($Part -eq 'FanOut') { $fast.Remove('rsync -e ssh') }
         Write-Host "Large file ($($Size / 1MB) MiB):"
-        $measured = @(Measure-Contenders $fast $large (Join-Path $root 'large.bin'))
+        $measured = @(Measure-Contenders $fast $large (Join-Path $root 'large.bin') $remoteHost)
         $scp = ($measured | Where-Object Contender -EQ 'scp').MedianSeconds
         $sections['Large'] = @{
             Title = "One $($Size / 1MB) MiB file to one host (VsScp: scp's median over this one; above 1 is faster)"
@@ -165,7 +192,7 @@ try {
         } }
         if ($slowContenders) {
             Write-Host "Slow contenders ($($SlowSize / 1MB) MiB):"
-            $measuredSlow = @(Measure-Contenders $slowContenders $slow (Join-Path $root 'slow.bin'))
+            $measuredSlow = @(Measure-Contenders $slowContenders $slow (Join-Path $root 'slow.bin') $remoteHost)
             $copyItemRate = ($measuredSlow | Where-Object Contender -EQ 'Copy-Item -ToSession').MiBPerSecond
             $sections['Slow'] = @{
                 Title = "One $($SlowSize / 1MB) MiB file to one host (VsCopyItem: throughput over Copy-Item -ToSession's)"
@@ -190,7 +217,7 @@ try {
             'scp to 3 hosts at once' = { param($s) bash -c ((@($scpTo | ForEach-Object { (Get-ScpLine $s $_) + ' &' }) + 'for p in $(jobs -p); do wait $p || exit 1; done') -join "`n"); if ($LASTEXITCODE) { throw 'scp failed' } }
         }
         Write-Host "Large file to three hosts ($($Size / 1MB) MiB):"
-        $measuredFan = @(Measure-Contenders $fanOut $large @($threeHosts | ForEach-Object { Join-Path $_.Root 'large.bin' }))
+        $measuredFan = @(Measure-Contenders $fanOut $large @($threeHosts | ForEach-Object { Join-Path $_.Root 'large.bin' }) $threeHosts)
         $oneHostName = @{
             'Copy-SpliceItem -Transport Plain, 3 hosts' = 'Copy-SpliceItem -Transport Plain'
             'Copy-SpliceItem -Transport Encrypted, 3 hosts' = 'Copy-SpliceItem -Transport Encrypted'
@@ -198,11 +225,12 @@ try {
             'scp to 3 hosts at once' = 'scp'
         }
         $sections['FanOut'] = @{
-            Title = "One $($Size / 1MB) MiB file to three hosts (VsOneHost: this median over the same contender's to one host, the goal is at most 1.3; CpuVsOneHost: the same for the sender's CPU time)"
+            Title = "One $($Size / 1MB) MiB file to three hosts (VsOneHost: this median over the same contender's to one host, the goal is at most 1.3; CpuVsOneHost: the same for the sender's CPU time; HostsCpuSeconds: the receiving hosts' processes; CoresBusy: both ends' CPU time over the wall time; CoreBoundVsOneHost: both ends' CPU time spread over all $([Environment]::ProcessorCount) cores, over one host's time, the least VsOneHost these cores allow)"
             Rows = @($measuredFan | ForEach-Object {
                     $one = $measured | Where-Object Contender -EQ $oneHostName[$_.Contender]
                     $_ | Add-Member -PassThru VsOneHost ([Math]::Round($_.MedianSeconds / $one.MedianSeconds, 2)) |
-                        Add-Member -PassThru CpuVsOneHost $(if ($one.SenderCpuSeconds -gt 0) { [Math]::Round($_.SenderCpuSeconds / $one.SenderCpuSeconds, 2) })
+                        Add-Member -PassThru CpuVsOneHost $(if ($one.SenderCpuSeconds -gt 0) { [Math]::Round($_.SenderCpuSeconds / $one.SenderCpuSeconds, 2) }) |
+                        Add-Member -PassThru CoreBoundVsOneHost ([Math]::Round(($_.SenderCpuSeconds + $_.HostsCpuSeconds) / [Environment]::ProcessorCount / $one.MedianSeconds, 2))
                 })
         }
     }
@@ -231,10 +259,10 @@ try {
             'scp -r' = { param($s) scp -q -r @treeSsh $s $treeTo; if ($LASTEXITCODE) { throw 'scp failed' } }
         }
         Write-Host "Tree ($TreeFiles files of 4 KiB):"
-        $measuredTree = @(Measure-Contenders $treeContenders $tree (Join-Path $treeRoot 'tree'))
+        $measuredTree = @(Measure-Contenders $treeContenders $tree (Join-Path $treeRoot 'tree') $treeHost)
         # Copy-Item sends file after file with a round trip each: fewer rounds, measured on its own.
         Write-Host "Tree by Copy-Item -ToSession -Recurse ($CopyItemTreeRounds rounds):"
-        $measuredTree += @(Measure-Contenders ([ordered]@{ 'Copy-Item -ToSession -Recurse' = { param($s) Copy-Item -Recurse -LiteralPath $s -Destination $treeRoot -ToSession $treeSession } }) $tree (Join-Path $treeRoot 'tree') -Rounds $CopyItemTreeRounds)
+        $measuredTree += @(Measure-Contenders ([ordered]@{ 'Copy-Item -ToSession -Recurse' = { param($s) Copy-Item -Recurse -LiteralPath $s -Destination $treeRoot -ToSession $treeSession } }) $tree (Join-Path $treeRoot 'tree') $treeHost -Rounds $CopyItemTreeRounds)
         $rsync = ($measuredTree | Where-Object Contender -EQ 'rsync -a -e ssh').MedianSeconds
         $sections['Tree'] = @{
             Title = "A tree of $TreeFiles files of 4 KiB to one host's tmpfs (VsRsync: rsync -a -e ssh's median over this one; Copy-Item: $CopyItemTreeRounds rounds, alone)"
@@ -256,6 +284,7 @@ try {
                 $row = $sections['FanOut'].Rows | Where-Object Contender -EQ "Copy-SpliceItem -Transport $transport, 3 hosts"
                 [pscustomobject]@{ Goal = "$transport, 3 hosts <= 1.3x one host (time)"; Ratio = $row.VsOneHost }
                 [pscustomobject]@{ Goal = "$transport, 3 hosts <= 1.3x one host (sender's CPU)"; Ratio = $row.CpuVsOneHost }
+                [pscustomobject]@{ Goal = "$transport, 3 hosts: the least time over one host's that the CPU it used allows on these cores"; Ratio = $row.CoreBoundVsOneHost }
             }
         )
     }
