@@ -36,7 +36,7 @@ function Invoke-WhatIf([scriptblock] $Script, [object[]] $ArgumentList = @()) {
 }
 
 # Runs $Script in a runspace with the module for at most -RunSeconds (or exactly
-# -StopAfterSeconds, then Ctrl+C). Unlike Invoke-Bounded it never hangs itself: Stop() is waited
+# -StopAfterSeconds, or until -StopWhen returns true, polled every 5 ms; then Ctrl+C). Unlike Invoke-Bounded it never hangs itself: Stop() is waited
 # for at most -StopBoundSeconds, and when it does not return (a thread stuck in a system call that
 # Ctrl+C cannot interrupt) -Release runs (e.g. Open-FifoBriefly of Attack.ps1) and the stop is
 # waited for again. Returns Finished (ended by itself), StopSeconds (how long Stop took, or $null),
@@ -48,6 +48,7 @@ function Invoke-Stoppable {
         [double] $RunSeconds = 30,
         [double] $StopAfterSeconds = 0,
         [double] $StopBoundSeconds = 5,
+        [scriptblock] $StopWhen,
         [scriptblock] $Release
     )
     $ps = New-ModuleShell
@@ -59,7 +60,13 @@ function Invoke-Stoppable {
     try {
         $async = $ps.BeginInvoke([Management.Automation.PSDataCollection[psobject]]::new(), $output)
         $wait = if ($StopAfterSeconds -gt 0) { $StopAfterSeconds } else { $RunSeconds }
-        $finished = $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($wait))
+        if ($StopWhen) {
+            $waited = [Diagnostics.Stopwatch]::StartNew()
+            while (-not ($finished = $async.AsyncWaitHandle.WaitOne(5)) -and $waited.Elapsed.TotalSeconds -lt $wait -and -not (& $StopWhen)) { }
+        }
+        else {
+            $finished = $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($wait))
+        }
         if (-not $finished) {
             $clock = [Diagnostics.Stopwatch]::StartNew()
             $stop = $ps.BeginStop($null, $null)
