@@ -111,10 +111,12 @@ Describe 'Copy-SpliceItem -ToSession' {
         $source = New-TestFile (Join-Path $TestDrive 'nowhere.bin') 100
         $result = Invoke-WithSession @"
 Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination "`$HostRoot/missing/x.bin" -ToSession `$session -ErrorVariable failed -ErrorAction SilentlyContinue
-@{ Id = `$failed[0].FullyQualifiedErrorId; Message = `$failed[0].Exception.Message }
+Copy-Item -LiteralPath '$($source.FullName)' -Destination "`$HostRoot/missing/x.bin" -ToSession `$session -ErrorVariable theirs -ErrorAction SilentlyContinue
+@{ Id = `$failed[0].FullyQualifiedErrorId; Message = `$failed[0].Exception.Message; CopyItemId = `$theirs[0].FullyQualifiedErrorId }
 "@
-        $result.Id | Should -BeLike 'PathNotFound,*'
-        $result.Message | Should -BeLike "On '$($Remote.Address)':*"
+        $result.Id | Should -Be 'RemotePathNotFound,SpliceModule.Commands.CopySpliceItemCommand'
+        $result.Id.Split(',')[0] | Should -Be $result.CopyItemId.Split(',')[0] -Because "Copy-Item's remote copy has an id for this"
+        $result.Message | Should -Be "On '$($Remote.Address)': Cannot find path '$($Remote.Root)/missing' because it does not exist."
         Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
         Get-ExtraListener | Should -BeNullOrEmpty
     }
@@ -199,15 +201,17 @@ Copy-SpliceItem -Path "`$HostRoot/a*.log", "`$HostRoot/none*.txt" -Destination '
         Get-Content -LiteralPath (Join-Path $local 'a2.log') | Should -Be 'a2.log'
     }
 
-    It 'reports a missing remote file as PathNotFound and writes nothing' {
+    It 'reports a missing remote file as RemotePathNotFound, as Copy-Item does, and writes nothing' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         $local = Join-Path $TestDrive 'nothing'
         New-Item -ItemType Directory -Path $local | Out-Null
         $result = Invoke-WithSession @"
 Copy-SpliceItem -Path "`$HostRoot/absent.bin" -Destination '$local' -FromSession `$session -ErrorVariable failed -ErrorAction SilentlyContinue
-`$failed[0].FullyQualifiedErrorId
+Copy-Item -Path "`$HostRoot/absent.bin" -Destination '$local' -FromSession `$session -ErrorVariable theirs -ErrorAction SilentlyContinue
+`$failed[0].FullyQualifiedErrorId, `$theirs[0].FullyQualifiedErrorId
 "@
-        $result | Should -BeLike 'PathNotFound,*'
+        $result[0] | Should -Be 'RemotePathNotFound,SpliceModule.Commands.CopySpliceItemCommand'
+        $result[0].Split(',')[0] | Should -Be $result[1].Split(',')[0]
         Get-ChildItem -LiteralPath $local -Force | Should -BeNullOrEmpty
     }
 }
@@ -326,6 +330,11 @@ Import-Module `$env:SPLICEMODULE_TEST_MODULE
 `$session = New-PSSession -HostName `$env:SM_HOST -UserName root -KeyFilePath `$env:SM_KEY -Options @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = `$env:SM_KNOWN; BatchMode = 'yes'; LogLevel = 'ERROR'; ServerAliveInterval = '2'; ServerAliveCountMax = '3' } -ErrorAction Stop
 Copy-SpliceItem -LiteralPath (Join-Path `$env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1') -Destination "`$HostRoot/warmup" -ToSession `$session -Transport Plain
 Remove-Item "`$HostRoot/warmup"
+# The warm-up's data connection gone first, so that the one Wait-Started sees is the copy's.
+foreach (`$try in 1..200) {
+    if (@(ss -Htn state established | Where-Object { `$_ -match [regex]::Escape("`$(`$env:SM_HOST):") -and `$_ -notmatch ':22(\s|`$)' }).Count -eq 0) { break }
+    Start-Sleep -Milliseconds 50
+}
 'started'
 `$watch = [Diagnostics.Stopwatch]::StartNew()
 $(if ($Body) { $Body } else { $copy })

@@ -140,19 +140,36 @@ public sealed class RemoteAgent : IDisposable
         }
     }
 
-    internal static Hashtable Failure(Exception e) => new()
+    /// <summary>A failure as the copying host reports it. A path missing on this host is Copy-Item's
+    /// RemotePathNotFound (a missing source to fetch, a missing directory to copy into), in its
+    /// words; <paramref name="pathsAreHere"/> is false for a tree item's failure, which may have
+    /// come from the sending host through the stream.</summary>
+    internal static Hashtable Failure(Exception e, bool pathsAreHere = true)
     {
-        ["Failed"] = true,
-        ["ErrorId"] = e switch
+        if (pathsAreHere && e is SpliceException { Errno: Interop.Errno.ENOENT, Path: { } path })
         {
-            RemoteCopyException remote => remote.ErrorId,
-            CopyVerificationException => "VerifyMismatch",
-            OperationCanceledException => "OperationStopped",
-            _ => SpliceCmdlet.ErrorIdFor(e),
-        },
-        ["Category"] = (e is CopyVerificationException ? System.Management.Automation.ErrorCategory.InvalidResult : SpliceCmdlet.CategoryFor(e)).ToString(),
-        ["Message"] = e.Message,
-    };
+            e = new RemoteCopyException("RemotePathNotFound", $"Cannot find path '{path}' because it does not exist.") { Category = nameof(System.Management.Automation.ErrorCategory.ObjectNotFound) };
+        }
+
+        return new()
+        {
+            ["Failed"] = true,
+            ["ErrorId"] = e switch
+            {
+                RemoteCopyException remote => remote.ErrorId,
+                CopyVerificationException => "VerifyMismatch",
+                OperationCanceledException => "OperationStopped",
+                _ => SpliceCmdlet.ErrorIdFor(e),
+            },
+            ["Category"] = e switch
+            {
+                RemoteCopyException { Category: { } category } => category,
+                CopyVerificationException => System.Management.Automation.ErrorCategory.InvalidResult.ToString(),
+                _ => SpliceCmdlet.CategoryFor(e).ToString(),
+            },
+            ["Message"] = e.Message,
+        };
+    }
 
     public void Dispose()
     {

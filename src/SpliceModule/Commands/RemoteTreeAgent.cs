@@ -255,7 +255,7 @@ public sealed class RemoteTreeAgent : IDisposable
 
         public void ItemFailed(string sourcePath, string destinationPath, Exception error)
         {
-            var failure = RemoteAgent.Failure(error);
+            var failure = RemoteAgent.Failure(error, pathsAreHere: false);
             failure["Path"] = sourcePath;
             Failures.Add(failure);
         }
