@@ -26,7 +26,9 @@ BeforeAll {
     $script:Remote = $null
     if (-not $SkipReason) { $script:Remote = Start-RemoteHost -Label stop }
 
-    # 24 MiB at 16 Mbit/s: about 12 s, far longer than it takes to see it start and stop it.
+    # 24 MiB at 16 Mbit/s: about 12 s, far longer than it takes to see it start and stop it, and
+    # slow enough that a sender writing ahead of its receiver (Session before its flow control)
+    # leaves seconds of data queued in the SSH channel for the stop to wait behind.
     function New-StopSource([string] $Root, [string] $Kind) {
         if ($Kind -eq 'file') {
             $path = "$Root.bin"
