@@ -4,7 +4,8 @@
 # both ends of the link, and is stopped once its progress shows bytes. Then the pipeline is
 # Stopped at once, the far end has let go too (its data connection is closed, or its session
 # answers the next command), nothing half-written is left on either side, no port listens, and
-# the copying process holds no more sockets or files of the copy than before it.
+# the copying process holds no more sockets or files of the copy than before it. With
+# SPLICEMODULE_STOP_FIGURES naming a file, each case appends its timings there (to measure them).
 BeforeDiscovery {
     $script:Cases = @(
         @{ Direction = 'FromSession'; Kind = 'file'; Transport = 'Plain' }
@@ -25,7 +26,9 @@ BeforeAll {
     $script:Remote = $null
     if (-not $SkipReason) { $script:Remote = Start-RemoteHost -Label stop }
 
-    # 24 MiB at 16 Mbit/s: about 12 s, far longer than it takes to see it start and stop it.
+    # 24 MiB at 16 Mbit/s: about 12 s, far longer than it takes to see it start and stop it, and
+    # slow enough that a sender writing ahead of its receiver (Session before its flow control)
+    # leaves seconds of data queued in the SSH channel for the stop to wait behind.
     function New-StopSource([string] $Root, [string] $Kind) {
         if ($Kind -eq 'file') {
             $path = "$Root.bin"
@@ -106,9 +109,14 @@ foreach (`$try in 1..300) {
         $ran.ExitCode | Should -Be 0 -Because "$($ran.Output) $($ran.Error)"
         Get-Value $output STARTED | Should -Be 'True' -Because 'the copy was stopped while it ran'
         Get-Value $output STATE | Should -Be 'Stopped'
+        if ($env:SPLICEMODULE_STOP_FIGURES) {
+            $figures = @('STOPPEDMS', 'CLOSEDMS', 'ANSWEREDMS') | ForEach-Object { "$_=$(Get-Value $output $_)" }
+            Add-Content -LiteralPath $env:SPLICEMODULE_STOP_FIGURES -Value "$Direction $Kind $Transport $figures"
+        }
         [int](Get-Value $output STOPPEDMS) | Should -BeLessThan 5000 -Because 'the stop does not wait for the far end or the link'
         [int](Get-Value $output CLOSEDMS) | Should -BeLessThan 5000 -Because 'the data connection closes with the stop'
         Get-Value $output ANSWER | Should -Be 'answered' -Because 'the far half of the copy ended with it'
+        [int](Get-Value $output ANSWEREDMS) | Should -BeLessThan 5000 -Because 'the far half let go with the stop, not once the link had carried what was queued'
         Get-Value $output LISTENING | Should -Be '0' -Because 'no port is left listening here'
         Get-Value $output NEWFDS | Should -BeNullOrEmpty -Because 'the copy let go of every socket and file it opened'
         Get-ExtraListener | Should -BeNullOrEmpty -Because 'no port is left listening on the far host'

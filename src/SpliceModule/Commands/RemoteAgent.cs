@@ -21,6 +21,8 @@ public sealed class RemoteAgent : IDisposable
     private OutgoingFile? _outgoing;
     private DataListener? _listener;
     private Hashtable? _failure;
+    private IEnumerator<byte[]>? _granting;
+    private bool _grantedAll;
 
     private RemoteAgent(string optionsJson) => _options = RemoteCopyOptions.FromJson(optionsJson);
 
@@ -64,11 +66,20 @@ public sealed class RemoteAgent : IDisposable
         return agent;
     }
 
-    /// <summary>Session transport, receiving: one chunk that came through the session.</summary>
-    public void Write(byte[] chunk) => Try(() => _incoming?.Write(chunk));
+    /// <summary>Session transport, receiving: one chunk that came through the session; answers
+    /// the sender's credit for it, or the failure that ends the copy.</summary>
+    public object Write(byte[] chunk)
+    {
+        Try(() => _incoming?.Write(chunk));
+        return _failure ?? (object)SessionWindow.Credit;
+    }
 
-    /// <summary>Session transport, sending: the file in chunks, each a new array (the session serializes it).</summary>
-    public IEnumerable<byte[]> Chunks()
+    /// <summary>Session transport, sending: as many next chunks as <paramref name="credit"/> allows,
+    /// and after the last one what <see cref="Finish"/> returns.</summary>
+    public IEnumerable<object> Granted(int credit) => SessionWindow.Granted(_granting ??= Chunks().GetEnumerator(), credit, Finish, ref _grantedAll);
+
+    /// <summary>The file in chunks, each a new array (the session serializes it).</summary>
+    private IEnumerable<byte[]> Chunks()
     {
         if (_outgoing is null || _failure is not null)
         {
@@ -175,6 +186,7 @@ public sealed class RemoteAgent : IDisposable
     {
         _stopping.Cancel();
         _listener?.Dispose();
+        _granting?.Dispose();
         _incoming?.Dispose();
         _outgoing?.Dispose();
         _stopping.Dispose();

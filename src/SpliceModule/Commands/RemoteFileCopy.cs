@@ -72,9 +72,21 @@ internal static class RemoteFileCopy
         var parameters = new Hashtable { ["Destination"] = destination, ["Header"] = outgoing.Header.ToJson(), ["Options"] = options.ToJson() };
         using var far = new RemoteInvocation(host.Session, RemoteScripts.Receive, parameters, withInput: throughSession);
         object ready = Succeeded(far.Next(cancellation), host);
+        var done = (Hashtable)Succeeded(throughSession ? SendThroughSession(far, host, outgoing, cancellation, progress) : Send(far, host, outgoing, options, ready, fan, member, cancellation, progress), host);
+        far.Finish(cancellation);
+        return new FileCopyResult(outgoing.Header.SourcePath, (string)done["Path"]!, outgoing.Method, Convert.ToInt64(done["Bytes"]), outgoing.Elapsed)
+        {
+            Sha256 = done["Sha256"] as string,
+            Metadata = new MetadataReport(false, done["Warning"] as string),
+        };
+    }
+
+    /// <summary>Sends on a direct connection; returns the far end's answer.</summary>
+    private static object Send(RemoteInvocation far, RemoteHost host, OutgoingFile outgoing, RemoteCopyOptions options, object ready, SealedFanOut? fan, int member, CancellationToken cancellation, Action<long> progress)
+    {
         try
         {
-            Send(far, outgoing, options, ready, fan, member, cancellation, progress);
+            DataPath.Send(outgoing, options, DataConnection.Parse(ready.ToString()!), cancellation, progress, fan, member);
         }
         catch (Exception e) when (SpliceCmdlet.IsItemError(e) && !cancellation.IsCancellationRequested)
         {
@@ -84,33 +96,23 @@ internal static class RemoteFileCopy
             throw;
         }
 
-        var done = (Hashtable)Succeeded(far.Next(cancellation), host);
-        far.Finish(cancellation);
-        return new FileCopyResult(outgoing.Header.SourcePath, (string)done["Path"]!, outgoing.Method, Convert.ToInt64(done["Bytes"]), outgoing.Elapsed)
-        {
-            Sha256 = done["Sha256"] as string,
-            Metadata = new MetadataReport(false, done["Warning"] as string),
-        };
+        return far.Next(cancellation);
     }
 
-    private static void Send(RemoteInvocation far, OutgoingFile outgoing, RemoteCopyOptions options, object ready, SealedFanOut? fan, int member, CancellationToken cancellation, Action<long> progress)
+    /// <summary>Sends through the session, a window of chunks at most in flight; the far end's
+    /// failure comes instead of a credit. Returns the far end's answer.</summary>
+    private static object SendThroughSession(RemoteInvocation far, RemoteHost host, OutgoingFile outgoing, CancellationToken cancellation, Action<long> progress)
     {
-        if (options.Transport == RemoteTransport.Session)
+        var window = new SessionWindow.Sender(far, host, cancellation);
+        long sent = 0;
+        foreach (var chunk in outgoing.Chunks(OutgoingFile.SessionChunk, cancellation))
         {
-            long sent = 0;
-            foreach (var chunk in outgoing.Chunks(OutgoingFile.SessionChunk, cancellation))
-            {
-                far.Input!.Add(chunk.ToArray());
-                sent += chunk.Length;
-                progress(sent);
-            }
+            window.Send(chunk.ToArray());
+            sent += chunk.Length;
+            progress(sent);
+        }
 
-            far.Input!.Complete();
-        }
-        else
-        {
-            DataPath.Send(outgoing, options, DataConnection.Parse(ready.ToString()!), cancellation, progress, fan, member);
-        }
+        return window.Complete();
     }
 
     /// <summary>Throws the far end's failure when it gives one within a moment.</summary>
@@ -138,7 +140,7 @@ internal static class RemoteFileCopy
         bool throughSession = options.Transport == RemoteTransport.Session;
         using var listener = throughSession ? null : new DataListener(host.ClientAddress ?? SshConnection.Parse(null).Client);
         options = options with { EndPoint = listener?.EndPoint.ToString(), Stripes = DataPath.StripesOffered };
-        using var far = new RemoteInvocation(host.Session, RemoteScripts.Send, new Hashtable { ["Path"] = source, ["Options"] = options.ToJson() });
+        using var far = new RemoteInvocation(host.Session, RemoteScripts.Send, new Hashtable { ["Path"] = source, ["Options"] = options.ToJson() }, withInput: throughSession);
         var header = RemoteFileHeader.FromJson((string)Succeeded(far.Next(cancellation), host));
         using var incoming = new IncomingFile(destination, header, options.RequestFor(source, destination, cancellation, bytes => progress(bytes, header.DataBytes)));
         FileCopyResult result;
@@ -157,13 +159,13 @@ internal static class RemoteFileCopy
         }
         else
         {
-            object next;
-            while ((next = far.Next(cancellation)) is byte[] chunk)
+            var window = new SessionWindow.Receiver(far, cancellation);
+            while (window.Next() is { } chunk)
             {
                 incoming.Write(chunk);
             }
 
-            Succeeded(next, host);
+            Succeeded(window.Answer(), host);
             result = incoming.Commit();
         }
 

@@ -90,8 +90,13 @@ internal sealed class RemoteInvocation : IDisposable
         throw new RemoteCopyException("RemoteScriptFailed", $"The remote part of the copy on '{_computer}' ended without an answer{(said.Length > 0 ? ": " + said : ".")}");
     }
 
-    /// <summary>Waits for a script that has given its last answer to end (its clean block runs).</summary>
-    public void Finish(CancellationToken cancellation) => WaitForEnd(cancellation);
+    /// <summary>Waits for a script that has given its last answer to end (its clean block runs);
+    /// its input, if any, ends first.</summary>
+    public void Finish(CancellationToken cancellation)
+    {
+        Input?.Complete();
+        WaitForEnd(cancellation);
+    }
 
     /// <summary>Waits for a script that answers nothing; an error it wrote fails the copy.</summary>
     public object WaitForEnd(CancellationToken cancellation)

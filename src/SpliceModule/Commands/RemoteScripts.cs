@@ -44,7 +44,8 @@ internal static class RemoteScripts
         , @(Get-Item -Path $Pattern -Force -ErrorAction SilentlyContinue | ForEach-Object FullName)
         """;
 
-    /// <summary>The receiving end of one file (ToSession).</summary>
+    /// <summary>The receiving end of one file (ToSession); each Session chunk written answers a
+    /// credit (SessionWindow).</summary>
     public const string Receive = """
         param([string] $Destination, [string] $Header, [string] $Options)
         begin { $agent = [SpliceModule.Commands.RemoteAgent]::Receive($Destination, $Header, $Options); $agent.Ready }
@@ -53,18 +54,18 @@ internal static class RemoteScripts
         clean { if ($agent) { $agent.Dispose() } }
         """;
 
-    /// <summary>The sending end of one file (FromSession); Session chunks go out as output, one array each.</summary>
+    /// <summary>The sending end of one file (FromSession); Session chunks go out as output, one
+    /// array each, as many as the credits that come as input allow (SessionWindow), then the answer.</summary>
     public const string Send = """
         param([string] $Path, [string] $Options)
         begin { $agent = [SpliceModule.Commands.RemoteAgent]::Send($Path, $Options); $agent.Ready }
-        end {
-            if ($agent.ThroughSession) { foreach ($chunk in $agent.Chunks()) { , $chunk } }
-            $agent.Finish()
-        }
+        process { if ($_ -is [int]) { foreach ($granted in $agent.Granted($_)) { , $granted } } }
+        end { if (-not $agent.ThroughSession) { $agent.Finish() } }
         clean { if ($agent) { $agent.Dispose() } }
         """;
 
-    /// <summary>The receiving end of a tree (ToSession): one stream, then what was made and what failed.</summary>
+    /// <summary>The receiving end of a tree (ToSession): one stream (a credit answered for each
+    /// Session chunk taken), then what was made and what failed.</summary>
     public const string ReceiveTree = """
         param([string] $Destination, [string] $Header, [string] $Options)
         begin { $agent = [SpliceModule.Commands.RemoteTreeAgent]::Receive($Destination, $Header, $Options); $agent.Ready }
@@ -74,16 +75,13 @@ internal static class RemoteScripts
         """;
 
     /// <summary>The sending end of a tree (FromSession): its header ("file" when the path is no
-    /// directory), then the stream; Session chunks go out as output, one array each.</summary>
+    /// directory), then the stream; Session chunks go out as output, one array each, against the
+    /// credits that come as input (SessionWindow), then the answer.</summary>
     public const string SendTree = """
         param([string] $Path, [string] $Options)
         begin { $agent = [SpliceModule.Commands.RemoteTreeAgent]::Send($Path, $Options); $agent.Ready }
-        end {
-            if ($agent.IsTree) {
-                if ($agent.ThroughSession) { foreach ($chunk in $agent.Chunks()) { , $chunk } }
-                $agent.Finish()
-            }
-        }
+        process { if ($_ -is [int]) { foreach ($granted in $agent.Granted($_)) { , $granted } } }
+        end { if ($agent.IsTree -and -not $agent.ThroughSession) { $agent.Finish() } }
         clean { if ($agent) { $agent.Dispose() } }
         """;
 }

@@ -31,6 +31,8 @@ public sealed class RemoteTreeAgent : IDisposable
     private BlockingCollection<byte[]>? _chunks;
     private Task? _worker;
     private Hashtable? _failure;
+    private IEnumerator<byte[]>? _granting;
+    private bool _grantedAll;
 
     private RemoteTreeAgent(string optionsJson)
     {
@@ -92,19 +94,24 @@ public sealed class RemoteTreeAgent : IDisposable
         CopySpliceItemCommand.FilteredWalk(_options.Filter is { } filter ? new WildcardPattern(filter, WildcardOptions.IgnoreCase) : null, CopySpliceItemCommand.Patterns(_options.Exclude))
             with { FollowSymlinks = _options.FollowSymlinks, Cancellation = _stopping.Token };
 
-    /// <summary>Session, receiving: one chunk; once the writer has stopped (a failure), the rest is dropped.</summary>
-    public void Write(byte[] chunk)
+    /// <summary>Session, receiving: one chunk; once the writer has stopped (a failure), the rest is
+    /// dropped. Answers the sender's credit for it, or the failure that ends the copy.</summary>
+    public object Write(byte[] chunk)
     {
-        if (_chunks is null || _worker is null || _worker.IsCompleted)
+        if (_chunks is not null && _worker is not null && !_worker.IsCompleted)
         {
-            return;
+            Try(() => _chunks.Add(chunk, _stopping.Token));
         }
 
-        Try(() => _chunks.Add(chunk, _stopping.Token));
+        return _failure ?? (object)SessionWindow.Credit;
     }
 
-    /// <summary>Session, sending: the stream in chunks, made by a worker while the script sends them.</summary>
-    public IEnumerable<byte[]> Chunks()
+    /// <summary>Session, sending: as many next chunks as <paramref name="credit"/> allows, and after
+    /// the last one what <see cref="Finish"/> returns.</summary>
+    public IEnumerable<object> Granted(int credit) => SessionWindow.Granted(_granting ??= Chunks().GetEnumerator(), credit, Finish, ref _grantedAll);
+
+    /// <summary>The stream in chunks, made by a worker while the script sends them.</summary>
+    private IEnumerable<byte[]> Chunks()
     {
         if (_outgoing is null || _failure is not null)
         {
@@ -209,6 +216,7 @@ public sealed class RemoteTreeAgent : IDisposable
             // Stopped: its failure was reported, or nobody waits for it any more.
         }
 
+        _granting?.Dispose();
         _incoming?.Dispose();
         _outgoing?.Dispose();
         _chunks?.Dispose();

@@ -21,25 +21,30 @@ internal static class RemoteTreeCopy
         var parameters = new Hashtable { ["Destination"] = destination, ["Header"] = tree.Header.ToJson(), ["Options"] = options.ToJson() };
         using var far = new RemoteInvocation(host.Session, RemoteScripts.ReceiveTree, parameters, withInput: throughSession);
         object ready = RemoteFileCopy.Succeeded(far.Next(cancellation), host);
-        try
+        object answer;
+        if (throughSession)
         {
-            if (throughSession)
-            {
-                tree.SendTo(TreeWires.InChunks(chunk => far.Input!.Add(chunk)), cancellation, progress);
-                far.Input!.Complete();
-            }
-            else
+            // A window of chunks at most in flight; the far end's failure comes instead of a credit.
+            var window = new SessionWindow.Sender(far, host, cancellation);
+            tree.SendTo(TreeWires.InChunks(window.Send), cancellation, progress);
+            answer = window.Complete();
+        }
+        else
+        {
+            try
             {
                 TreeDataPath.Send(tree, options, DataConnection.Parse(ready.ToString()!), cancellation, progress);
             }
-        }
-        catch (Exception e) when (SpliceCmdlet.IsItemError(e) && !cancellation.IsCancellationRequested)
-        {
-            RemoteFileCopy.ThrowFarFailure(far, host, cancellation);
-            throw;
+            catch (Exception e) when (SpliceCmdlet.IsItemError(e) && !cancellation.IsCancellationRequested)
+            {
+                RemoteFileCopy.ThrowFarFailure(far, host, cancellation);
+                throw;
+            }
+
+            answer = far.Next(cancellation);
         }
 
-        var done = (Hashtable)RemoteFileCopy.Succeeded(far.Next(cancellation), host);
+        var done = (Hashtable)RemoteFileCopy.Succeeded(answer, host);
         far.Finish(cancellation);
         return done;
     }
@@ -52,7 +57,7 @@ internal static class RemoteTreeCopy
         bool throughSession = options.Transport == RemoteTransport.Session;
         using var listener = throughSession ? null : new DataListener(host.ClientAddress ?? SshConnection.Parse(null).Client);
         options = options with { EndPoint = listener?.EndPoint.ToString() };
-        using var far = new RemoteInvocation(host.Session, RemoteScripts.SendTree, new Hashtable { ["Path"] = source, ["Options"] = options.ToJson() });
+        using var far = new RemoteInvocation(host.Session, RemoteScripts.SendTree, new Hashtable { ["Path"] = source, ["Options"] = options.ToJson() }, withInput: throughSession);
         object answer = RemoteFileCopy.Succeeded(far.Next(cancellation), host);
         if (answer is "file")
         {
@@ -77,21 +82,26 @@ internal static class RemoteTreeCopy
         }
         else
         {
+            var window = new SessionWindow.Receiver(far, cancellation);
             incoming.ReceiveFrom(TreeWires.FromChunks(() =>
             {
-                object next = far.Next(cancellation);
-                if (next is byte[] chunk)
+                if (window.Next() is { } chunk)
                 {
                     return chunk;
                 }
 
-                // Anything else before the end is the far end's failure (or a stream cut short).
-                RemoteFileCopy.Succeeded(next, host);
+                // An answer before the stream's end is the far end's failure (or a stream cut short).
+                RemoteFileCopy.Succeeded(window.Answer(), host);
                 return null;
             }));
+            RemoteFileCopy.Succeeded(window.Answer(), host);
         }
 
-        RemoteFileCopy.Succeeded(far.Next(cancellation), host);
+        if (listener is not null)
+        {
+            RemoteFileCopy.Succeeded(far.Next(cancellation), host);
+        }
+
         far.Finish(cancellation);
         return true;
     }

@@ -17,8 +17,9 @@ namespace SpliceModule.Transfer;
 internal sealed class OutgoingFile : IDisposable
 {
     /// <summary>Bytes one Session chunk carries: large enough that the session's per-message cost
-    /// is small, small enough to keep memory and Ctrl+C latency low.</summary>
-    public const int SessionChunk = 1024 * 1024;
+    /// is small, small enough that the window of them in flight (SessionWindow) drains quickly
+    /// on a slow link when the copy is stopped.</summary>
+    public const int SessionChunk = 256 * 1024;
 
     private readonly SafeFileHandle _source;
     private readonly long _started = Stopwatch.GetTimestamp();
