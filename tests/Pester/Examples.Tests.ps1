@@ -78,6 +78,7 @@ Describe 'README.md' {
         New-Item -ItemType SymbolicLink -Path (Join-Path $scratch 'out/SpliceModule') -Target $env:SPLICEMODULE_TEST_MODULE | Out-Null
         $run = Invoke-Pasted -Code ($runnable -join "`n") -Directory $scratch -Environment @{}
         $run.Output | Should -Match 'SendFile' -Because 'the last block sends a file to a socket'
+        $run.Output | Should -Match 'disk\.img\s+268435456\s+(CopyFileRange|Reflink|Splice|SendFile|ReadWrite)\s+True\s+4194304' -Because 'the image has 4 MiB of data, so its copy names the method that moved them'
         (Get-FileHash (Join-Path $scratch 'received.bin')).Hash | Should -Be (Get-FileHash (Join-Path $scratch 'random-1g.bin')).Hash
     }
 }
