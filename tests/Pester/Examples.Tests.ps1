@@ -56,6 +56,12 @@ Describe 'The examples' {
         $pages = @(Get-ChildItem (Join-Path $PSScriptRoot '../../docs') -Filter '*.md').BaseName
         @($pages | Where-Object { $_ -notin $Found.Page }) | Should -BeNullOrEmpty -Because 'every page shows examples'
     }
+
+    It 'close the pipes and descriptors they open' -ForEach @(@{ Found = $examples }) {
+        # A pasted example that leaves a descriptor open leaks it into the reader's session.
+        @($Found | Where-Object { $_.Code -match 'New-KernelPipe|Open-SpliceDescriptor' -and $_.Code -notmatch 'Close-SpliceDescriptor' } |
+                ForEach-Object { "$($_.Page): $($_.Title)" }) | Should -BeNullOrEmpty
+    }
 }
 
 Describe 'docs/<Page>.md: <Title>' -ForEach $examples {
