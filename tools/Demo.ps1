@@ -66,8 +66,10 @@ function Show-Side {
 
 try {
     $cap = Get-SpliceCapability -Path $work
-    Write-Host "SpliceModule demo on this machine: Linux $($cap.KernelRelease), $($cap.FileSystem) at $work,"
-    Write-Host "$([Environment]::ProcessorCount) cores. Figures are this run's, as ratios; Nx = N times as fast."
+    # Every line within 80 columns, as the tables are.
+    Write-Host "SpliceModule demo on this machine: Linux $($cap.KernelRelease), $([Environment]::ProcessorCount) cores;"
+    Write-Host "working in $work ($($cap.FileSystem))."
+    Write-Host "Figures are this run's, as ratios; Nx = N times as fast."
 
     # --- One big file -----------------------------------------------------------------------
     $big = Join-Path $work 'big.bin'
@@ -81,7 +83,7 @@ try {
         })
     Show-Side $runs
     $method = (Copy-SpliceItem -LiteralPath $big -Destination $copy -PassThru).CopyMethod
-    Write-Host "All three let the kernel copy ($method here); the module's gain is in what follows."
+    Write-Host "All three let the kernel copy ($method here); what follows shows the gain."
 
     # --- A sparse disk image ----------------------------------------------------------------
     Write-Section 'A 512 MiB sparse disk image holding 8 MiB of data'
@@ -116,7 +118,7 @@ try {
     $allocated = @{}
     foreach ($name in $targets.Keys) { $allocated[$name] = Get-Allocated $targets[$name] }
     Show-Side $runs $allocated
-    Write-Host 'Copy-SpliceItem keeps modes and times (as the cp here does), one worker per processor.'
+    Write-Host 'Copy-SpliceItem keeps modes and times, as this cp does; one worker per core.'
 
     # --- Progress inside one big file -------------------------------------------------------
     Write-Section 'Progress inside one big file (into a FIFO read slowly)'
@@ -161,8 +163,8 @@ try {
         })
     Show-Side $runs
     $same = @($fan | ForEach-Object { (Get-FileHash $_).Hash } | Select-Object -Unique).Count -eq 1 -and (Get-FileHash $fan[0]).Hash -eq (Get-FileHash $big).Hash
-    Write-Host 'Invoke-Tee reads the stream once and tee(2)s its pages to every file, where Copy-Item'
-    Write-Host "cannot read a stream twice; all three files identical to the source: $same"
+    Write-Host 'Invoke-Tee reads the stream once and tee(2)s its pages to every file (Copy-Item'
+    Write-Host "cannot read a stream twice). All three files identical to the source: $same"
     if (-not $same) { exit 1 }
 
     # --- Remote copy ----------------------------------------------------------------------
@@ -192,7 +194,7 @@ try {
                 })
             Show-Side $runs
             Write-Host 'Copy-SpliceItem uses the session only to agree on fresh keys, then sends AES-GCM'
-            Write-Host 'records on a direct connection; Copy-Item sends base64 pieces through the session.'
+            Write-Host 'records on a direct connection; Copy-Item sends base64 pieces over the session.'
         }
         finally {
             if ($session) { Remove-PSSession $session }

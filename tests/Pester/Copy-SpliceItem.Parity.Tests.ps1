@@ -650,6 +650,26 @@ Describe 'Copy-SpliceItem progress' {
         $named | Should -Contain "$tree/in/big.bin"
     }
 
+    It 'counts the files of one directory as each is done, not when the directory is' {
+        # One worker copies the directory's three files in one go; each goes into a FIFO that a
+        # slow reader drains, so progress shows while the second and third are copied.
+        $tree = Join-Path $TestDrive 'items-tree'
+        $copy = Join-Path $TestDrive 'items-copy/items-tree'
+        New-Item -ItemType Directory $tree, $copy -Force | Out-Null
+        $readers = foreach ($name in 'a.bin', 'b.bin', 'c.bin') {
+            [IO.File]::WriteAllBytes("$tree/$name", [byte[]]::new(16 * 65536))
+            mkfifo "$copy/$name"
+            Start-Bash "exec < '$copy/$name'; for i in `$(seq 16); do dd bs=65536 count=1 iflag=fullblock status=none > /dev/null; sleep 0.05; done; cat > /dev/null"
+        }
+        $result = Invoke-Bounded { param($s, $d) $ProgressPreference = 'Continue'; Copy-SpliceItem -LiteralPath $s -Destination $d -Recurse -ThrottleLimit 1 } @($tree, (Split-Path $copy))
+        foreach ($reader in $readers) { $null = $reader.WaitForExit(10000) }
+        $result.Errors | Should -BeNullOrEmpty
+        # Records from while files are still being copied (below 100%): once the directory is
+        # done, its files are counted either way.
+        $counts = @($result.Progress | Where-Object { $_.RecordType -ne 'Completed' -and $_.PercentComplete -lt 100 } | ForEach-Object StatusDescription)
+        @($counts -match ', [12] of 3 items$').Count | Should -BeGreaterThan 0 -Because "progress while the later files are copied counts the earlier ones ($($counts -join '; '))"
+    }
+
     It 'writes no progress when $ProgressPreference is SilentlyContinue' {
         $writer = Start-SlowFifoWriter (New-Fifo "$TestDrive/quiet.fifo")
         $records = Invoke-Copy 'SilentlyContinue' "$TestDrive/quiet.fifo" "$TestDrive/quiet.copy"

@@ -192,6 +192,19 @@ Describe 'Copy-SpliceItem content' {
         finally { $socket.Dispose() }
     }
 
+    It 'names the method asked for when a file of holes only moves no data, and the one used when it has data' {
+        $holes = Join-Path $TestDrive 'holes.img'
+        truncate -s 64M $holes
+        $copy = Copy-SpliceItem -LiteralPath $holes -Destination (Join-Path $TestDrive 'holes-copy.img') -PassThru
+        $copy.CopyMethod | Should -Be 'Auto'
+        $copy.BytesCopied | Should -Be 0
+        $copy.Length | Should -Be 64MB
+        dd if=/dev/urandom of=$holes bs=1M count=1 conv=notrunc status=none
+        $copy = Copy-SpliceItem -LiteralPath $holes -Destination (Join-Path $TestDrive 'data-copy.img') -PassThru
+        $copy.CopyMethod | Should -Not -Be 'Auto'
+        $copy.BytesCopied | Should -Be 1MB
+    }
+
     It 'copies a file larger than 4 GiB (sparse source, data past the 4 GiB mark)' {
         $free = [IO.DriveInfo]::new($TestDrive).AvailableFreeSpace
         if ($free -lt 6GB) { Set-ItResult -Skipped -Because "the copy may take 4.1 GB and only $([Math]::Round($free / 1GB, 1)) GB are free"; return }

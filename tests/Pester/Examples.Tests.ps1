@@ -56,6 +56,12 @@ Describe 'The examples' {
         $pages = @(Get-ChildItem (Join-Path $PSScriptRoot '../../docs') -Filter '*.md').BaseName
         @($pages | Where-Object { $_ -notin $Found.Page }) | Should -BeNullOrEmpty -Because 'every page shows examples'
     }
+
+    It 'close the pipes and descriptors they open' -ForEach @(@{ Found = $examples }) {
+        # A pasted example that leaves a descriptor open leaks it into the reader's session.
+        @($Found | Where-Object { $_.Code -match 'New-KernelPipe|Open-SpliceDescriptor' -and $_.Code -notmatch 'Close-SpliceDescriptor' } |
+                ForEach-Object { "$($_.Page): $($_.Title)" }) | Should -BeNullOrEmpty
+    }
 }
 
 Describe 'docs/<Page>.md: <Title>' -ForEach $examples {
@@ -78,6 +84,7 @@ Describe 'README.md' {
         New-Item -ItemType SymbolicLink -Path (Join-Path $scratch 'out/SpliceModule') -Target $env:SPLICEMODULE_TEST_MODULE | Out-Null
         $run = Invoke-Pasted -Code ($runnable -join "`n") -Directory $scratch -Environment @{}
         $run.Output | Should -Match 'SendFile' -Because 'the last block sends a file to a socket'
+        $run.Output | Should -Match 'disk\.img\s+268435456\s+(CopyFileRange|Reflink|Splice|SendFile|ReadWrite)\s+True\s+4194304' -Because 'the image has 4 MiB of data, so its copy names the method that moved them'
         (Get-FileHash (Join-Path $scratch 'received.bin')).Hash | Should -Be (Get-FileHash (Join-Path $scratch 'random-1g.bin')).Hash
     }
 }

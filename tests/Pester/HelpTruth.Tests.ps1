@@ -54,6 +54,15 @@ Describe 'Get-Help <Name> at 80 columns' -ForEach $topics {
         @(Get-ProseWord 80 | Where-Object { -not $wide.Contains($_) } | Select-Object -Unique) | Should -BeNullOrEmpty
     }
 
+    It 'prints every line of its example code whole' {
+        # Get-Help indents code by four columns and cuts a longer line wherever the 80th column
+        # falls, mid-word, so that a pasted line from the screen would not run.
+        $page = $script:Model.Commands | Where-Object Name -EQ $Name
+        $code = if ($page) { $page.Examples.Code }
+        else { [regex]::Matches((Get-Content -Raw (Join-Path $script:Root "docs/$Name.md")), '(?ms)^```\w*\n(.*?)^```') | ForEach-Object { $_.Groups[1].Value } }
+        @($code | ForEach-Object { $_ -split '\r?\n' } | Where-Object { $_.TrimEnd().Length -gt 76 }) | Should -BeNullOrEmpty
+    }
+
     It 'shows no markdown: no backticks, bold or link syntax' {
         @($prose | Where-Object { $_ -match '`|\*\*|\]\(|\[[^\]]+\]\[' }) | Should -BeNullOrEmpty
     }

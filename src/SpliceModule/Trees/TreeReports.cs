@@ -29,7 +29,7 @@ internal sealed class TreeReports
 {
     private readonly ConcurrentQueue<TreeOutcome> _finished = new();
     private readonly ITreeCopyObserver _observer;
-    private int _itemsDone;
+    private int _leavesFinished;
     private long _untouched, _untouchedBytes, _untouchedDelivered, _untouchedBytesDelivered;
 
     /// <summary>The copy's own thread: made there, it is the only one that may pass things on.</summary>
@@ -59,7 +59,17 @@ internal sealed class TreeReports
         set => _current = value;
     }
 
-    public void Add(TreeOutcome outcome) => _finished.Enqueue(outcome);
+    /// <summary>Counts a leaf as done when its worker finishes it, not when it is passed on:
+    /// the copy's own thread passes things on only between its own tasks, so progress would
+    /// otherwise show no item done while that thread copies a directory's files.</summary>
+    public void Add(TreeOutcome outcome)
+    {
+        _finished.Enqueue(outcome);
+        if (outcome.IsLeaf)
+        {
+            Interlocked.Increment(ref _leavesFinished);
+        }
+    }
 
     /// <summary>A leaf left alone with nothing to say about it (-Update's no-change path): counted, not queued.</summary>
     public void AddUntouched(long bytes) => AddUntouched(1, bytes);
@@ -88,7 +98,6 @@ internal sealed class TreeReports
         if (untouched != _untouchedDelivered)
         {
             _observer.Untouched(untouched - _untouchedDelivered, untouchedBytes - _untouchedBytesDelivered);
-            _itemsDone += (int)(untouched - _untouchedDelivered);
             (_untouchedDelivered, _untouchedBytesDelivered) = (untouched, untouchedBytes);
         }
 
@@ -116,11 +125,6 @@ internal sealed class TreeReports
 
             if (outcome.Error is not null)
             {
-                if (outcome.IsLeaf)
-                {
-                    _itemsDone++;
-                }
-
                 _observer.ItemFailed(outcome.Source, outcome.Destination, outcome.Error);
                 continue;
             }
@@ -143,14 +147,16 @@ internal sealed class TreeReports
 
             if (outcome.IsLeaf)
             {
-                _itemsDone++;
-                _observer.Progress(BytesDone(), _itemsDone, outcome.Source);
+                _observer.Progress(BytesDone(), ItemsDone(), outcome.Source);
             }
         }
     }
 
     /// <summary>Progress while this thread waits for the others.</summary>
-    public void ReportProgress() => _observer.Progress(BytesDone(), _itemsDone, Current);
+    public void ReportProgress() => _observer.Progress(BytesDone(), ItemsDone(), Current);
+
+    /// <summary>Leaves finished by any worker, and those the walk found unchanged.</summary>
+    private int ItemsDone() => Volatile.Read(ref _leavesFinished) + (int)Interlocked.Read(ref _untouched);
 
     private long BytesDone()
     {
@@ -167,6 +173,6 @@ internal sealed class TreeReports
     private void ReportFromHere(long bytes)
     {
         Workers[0].Current = bytes;
-        _observer.Progress(BytesDone(), _itemsDone, Current);
+        _observer.Progress(BytesDone(), ItemsDone(), Current);
     }
 }
