@@ -6,7 +6,10 @@
 # SpliceModule's far-side agents replaced by ones that lie about the name (a type accelerator of
 # the agents' names, which the far scripts then resolve), and Get-Item by a function that answers
 # a pattern with `.ssh`. Nothing in the destination may change, and each lie is
-# RemoteNameMismatch; the twin (the same copies without the lies) copies.
+# RemoteNameMismatch; the twin (the same copies without the lies) copies. And a far host that
+# sends a device node (a world-writable node of a disk): it is not made here without
+# -Preserve Ownership (RemoteDeviceNode), as rsync makes devices only with -D; the twin with
+# -Preserve All makes it.
 BeforeDiscovery {
     # $far stands for the far host's directory in each command line.
     $script:Lies = @(
@@ -22,6 +25,7 @@ BeforeAll {
     $script:SkipReason = Get-RemoteHostSkipReason
     $script:Remote = $null
     if (-not $SkipReason) { $script:Remote = Start-RemoteHost -Label nam }
+    $script:Id = ',SpliceModule.Commands.CopySpliceItemCommand'
 
     # The far host's content: a log file, a directory of logs and a `.ssh` of its own choosing.
     function New-FarContent {
@@ -93,7 +97,7 @@ if ($Answer) {
 Copy-SpliceItem -FromSession `$session -Path '$far/app.log' -Destination '$into/first.log' -ErrorAction Stop
 $lie
 $Copy -FromSession `$session -Destination '$into' -ErrorVariable failed -ErrorAction SilentlyContinue
-@(`$failed | ForEach-Object { `$_.FullyQualifiedErrorId -replace ',.*' })
+@(`$failed | ForEach-Object FullyQualifiedErrorId)
 "@
         $ids = Invoke-FreshPwsh -Json -TimeoutSeconds 120 @run
         [pscustomobject]@{
@@ -115,7 +119,7 @@ Describe 'A far host that lies about the name of what it sends (-FromSession, as
         $result = Invoke-Hostile $Copy -Name $Name -Answer $(if ($Answer) { "$($Remote.Root)/$Answer" } else { '' })
         $result.Bashrc | Should -Be "echo GOOD BASHRC`n" -Because 'the far host must not choose the name a file gets here'
         $result.Keys | Should -Be "ssh-ed25519 GOOD`n" -Because 'the far host must not choose the directory a tree is written into here'
-        $result.Ids | Should -Be @('RemoteNameMismatch')
+        $result.Ids | Should -Be @("RemoteNameMismatch$Id")
         $result.Items | Should -Not -Contain $Unmade
     }
 
@@ -131,5 +135,42 @@ Describe 'A far host that lies about the name of what it sends (-FromSession, as
         $pattern.Ids | Should -BeNullOrEmpty
         $pattern.Items | Should -Contain 'app.log'
         foreach ($one in $file, $tree, $pattern) { $one.Keys | Should -Be "ssh-ed25519 GOOD`n"; $one.Bashrc | Should -Be "echo GOOD BASHRC`n" }
+    }
+}
+
+Describe 'A far host that sends a world-writable device node in a tree (-FromSession, as root)' {
+    BeforeEach {
+        if ($SkipReason) { return }
+        $far = Join-Path (New-FarContent) 'devtree'
+        New-Item -ItemType Directory -Path $far | Out-Null
+        Set-Content -LiteralPath "$far/a.txt" -Value 'a'
+        mknod -m 666 -- "$far/disk" b 7 0
+        mkfifo -m 644 -- "$far/pipe"
+        $script:FarTree = $far
+        $script:Into = New-Item -ItemType Directory -Path (Join-Path $TestDrive "dev-$([guid]::NewGuid().ToString('N'))")
+    }
+
+    It 'is not made without -Preserve Ownership (RemoteDeviceNode); the rest of the tree is' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $run = New-RemoteSessionRun $Remote @"
+Copy-SpliceItem -FromSession `$session -Recurse -Path '$FarTree' -Destination '$Into' -ErrorVariable failed -ErrorAction SilentlyContinue
+@(`$failed | ForEach-Object FullyQualifiedErrorId)
+"@
+        $ids = Invoke-FreshPwsh -Json -TimeoutSeconds 120 @run
+        Test-Path -LiteralPath "$Into/devtree/disk" | Should -BeFalse -Because 'root must not make a world-writable disk node that a far host asked for'
+        @($ids) | Should -Be @("RemoteDeviceNode$Id")
+        Get-Content -LiteralPath "$Into/devtree/a.txt" | Should -Be 'a'
+        stat -c '%F' -- "$Into/devtree/pipe" | Should -Be 'fifo'
+    }
+
+    It 'twin: with -Preserve All (trusting the far host, as rsync -a) it is made' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $run = New-RemoteSessionRun $Remote @"
+Copy-SpliceItem -FromSession `$session -Recurse -Path '$FarTree' -Destination '$Into' -Preserve All -ErrorVariable failed -ErrorAction SilentlyContinue
+@(`$failed | ForEach-Object FullyQualifiedErrorId)
+"@
+        $ids = Invoke-FreshPwsh -Json -TimeoutSeconds 120 @run
+        $ids | Should -BeNullOrEmpty
+        stat -c '%F %t:%T' -- "$Into/devtree/disk" | Should -Be 'block special file 7:0'
     }
 }
