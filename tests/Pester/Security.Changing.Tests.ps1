@@ -5,10 +5,14 @@
 # - Invoke-Tee to four files while the source is rewritten in place: the four must agree with
 #   each other (the bytes are taken out once), or the cmdlet reports an error;
 # - a sparse source truncated mid-copy: a plain success must be a faithful copy, never 64 MiB of
-#   what was read padded with zeros; what was cut short ends in a warning or an error.
+#   what was read padded with zeros; what was cut short ends in a warning or an error;
+# - a plain (not sparse) source truncated mid-copy, alone and inside a tree (copied by its size):
+#   a plain success must be one state of the file; one cut short is cut to the file's new length,
+#   with a warning, never silently the bytes read before the cut.
 # Each has a twin without the attacker that must succeed without an error or a warning.
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'Support/Attack.ps1')
+    $script:Shapes = @(@{ Shape = 'a file' }, @{ Shape = 'a tree' })
 }
 
 BeforeAll {
@@ -47,6 +51,19 @@ BeforeAll {
                 $block[0] = [byte]($offset / 2MB)
                 $stream.Write($block, 0, $block.Length)
             }
+        }
+        finally { $stream.Dispose() }
+        chown "$($Attacker.Uid):$($Attacker.Gid)" -- $Path
+        touch -a -d '1 hour ago' -- $Path
+        $Path
+    }
+
+    # 256 MiB of the attacker's, not sparse, its access time an hour before its modification time.
+    function New-PlainSource([string] $Path) {
+        $stream = [IO.File]::Create($Path)
+        try {
+            $block = New-Bytes 1MB 17
+            for ($n = 0; $n -lt 256; $n++) { $block[0] = [byte]$n; $stream.Write($block, 0, $block.Length) }
         }
         finally { $stream.Dispose() }
         chown "$($Attacker.Uid):$($Attacker.Gid)" -- $Path
@@ -203,5 +220,65 @@ Describe 'A sparse source truncated to 1 MiB mid-copy' {
         $warned | Should -BeNullOrEmpty
         $copy.Sparse | Should -BeTrue
         Get-Sha $copy.FullName | Should -Be (Get-Sha $src)
+    }
+}
+
+Describe 'A plain source truncated to 1 MiB mid-copy' {
+    BeforeEach {
+        $script:Racer = $null
+        if ($SkipReason) { return }
+        $script:Case = New-Case 'plain'
+    }
+    AfterEach {
+        Stop-Racer $Racer
+        if ($Case) { Remove-Tree $Case.Root }
+    }
+
+    It 'copied as <Shape>: never plain success with what was read before the cut (3 rounds)' -ForEach $Shapes {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        foreach ($round in 1..3) {
+            $tree = New-OwnedDirectory (Join-Path $Case.A "tree$round") $Attacker
+            $src = New-PlainSource (Join-Path $tree 'plain.img')
+            $whole = Get-Sha $src
+            $from, $copy = if ($Shape -eq 'a tree') { $tree, (Join-Path $Case.Out "copy$round/plain.img") } else { $src, (Join-Path $Case.Out "copy$round.img") }
+            # The cut comes a moment after the copy opens the file (on tmpfs its access time moves
+            # only once all of it was read), later each round.
+            $script:Racer = Start-Racer $Suite truncate_on_copy.py $Attacker $Case.A -Seconds 20 -Arguments @('--file', $src, '--watch', $Case.A, '--suffix', '.never', '--on-open', '--delay', (0.001 * $round * $round))
+
+            $run = Invoke-Stoppable -RunSeconds 30 -ArgumentList $from, (Split-Path $copy -Parent), ($Shape -eq 'a tree'), $copy -Script {
+                param($from, $into, $recurse, $copy)
+                if ($recurse) { Copy-SpliceItem -LiteralPath $from -Destination $into -Recurse } else { Copy-SpliceItem -LiteralPath $from -Destination $copy }
+            }
+            Stop-Racer $Racer
+            $race = Get-RacerResult $Racer
+
+            $race.Summary.truncated | Should -BeTrue -Because "the source must really have been cut ($($race.Stderr))"
+            $run.Finished | Should -BeTrue
+            $run.Errors | Should -BeNullOrEmpty
+            Test-Path -LiteralPath $copy | Should -BeTrue
+            $length = (Get-Item -LiteralPath $copy).Length
+            if ($run.Warnings.Count -eq 0) {
+                Get-Sha $copy | Should -BeIn @($whole, (Get-Sha $src)) -Because "round $round reported plain success, so the copy must be one state of the file, not the first $length bytes read before the cut"
+            }
+            else {
+                "$($run.Warnings)" | Should -Match 'shrank'
+                Get-Sha $copy | Should -Be (Get-Sha $src) -Because 'what was read past the new end is not kept'
+            }
+            Remove-Tree $tree
+            Remove-Tree (Join-Path $Case.Out "copy$round")
+            Remove-Item -LiteralPath (Join-Path $Case.Out "copy$round.img") -ErrorAction Ignore
+        }
+    }
+
+    It 'twin: without the attacker the copy is the file, without an error or a warning' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $tree = New-OwnedDirectory (Join-Path $Case.A 'tree') $Attacker
+        $src = New-PlainSource (Join-Path $tree 'plain.img')
+        Copy-SpliceItem -LiteralPath $tree -Destination (Join-Path $Case.Out 'copy') -Recurse -ErrorVariable failure -WarningVariable warned
+        Copy-SpliceItem -LiteralPath $src -Destination (Join-Path $Case.Out 'one.img') -ErrorVariable +failure -WarningVariable +warned
+        $failure | Should -BeNullOrEmpty
+        $warned | Should -BeNullOrEmpty
+        Get-Sha (Join-Path $Case.Out 'copy/plain.img') | Should -Be (Get-Sha $src)
+        Get-Sha (Join-Path $Case.Out 'one.img') | Should -Be (Get-Sha $src)
     }
 }

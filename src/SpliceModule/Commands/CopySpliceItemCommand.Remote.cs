@@ -230,7 +230,15 @@ public sealed partial class CopySpliceItemCommand
         try
         {
             var host = HostFor(session);
-            return RemoteFileCopy.Resolve(host, path, Cancellation);
+            // The far host's answer decides the names things get here: each must match the pattern's last part.
+            var leaf = new WildcardPattern(NameOf(path), WildcardOptions.IgnoreCase);
+            var found = RemoteFileCopy.Resolve(host, path, Cancellation);
+            foreach (string stray in found.Where(f => !leaf.IsMatch(NameOf(f))))
+            {
+                WriteRemoteFailure(new RemoteCopyException("RemoteNameMismatch", $"The far host answered '{path}' with '{stray}', whose name the pattern does not match; it was not copied.") { Category = "SecurityError" }, stray);
+            }
+
+            return found.Where(f => leaf.IsMatch(NameOf(f))).ToArray();
         }
         catch (Exception e) when (IsItemError(e))
         {

@@ -142,6 +142,7 @@ internal static class RemoteFileCopy
         options = options with { EndPoint = listener?.EndPoint.ToString(), Stripes = DataPath.StripesOffered };
         using var far = new RemoteInvocation(host.Session, RemoteScripts.Send, new Hashtable { ["Path"] = source, ["Options"] = options.ToJson() }, withInput: throughSession);
         var header = RemoteFileHeader.FromJson((string)Succeeded(far.Next(cancellation), host));
+        AnnouncedName.Require(header.Name, source);
         using var incoming = new IncomingFile(destination, header, options.RequestFor(source, destination, cancellation, bytes => progress(bytes, header.DataBytes)));
         FileCopyResult result;
         if (listener is not null)

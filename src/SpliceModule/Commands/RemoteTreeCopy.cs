@@ -66,6 +66,7 @@ internal static class RemoteTreeCopy
         }
 
         var header = RemoteTreeHeader.FromJson((string)answer);
+        AnnouncedName.Require(header.Name, source);
         using var incoming = new IncomingTree(destination, header, options.RequestFor(source, destination, cancellation), observerFor(header));
         if (listener is not null)
         {

@@ -221,7 +221,11 @@ internal static class FileCopier
             Progress = request.Progress,
         };
         var method = CopyEngine.Run(transfer, request.Method, request.StartAt);
-        return (method, transfer.Copied, null);
+        // Short of the size it had when opened: the source may have been cut meanwhile.
+        string? shrunk = destinationKind == FileKind.File && transfer.Copied < transfer.SourceSize
+            ? ShrunkSource.Cut(source, request.SourcePath, transfer.SourceSize, transfer.Copied, destination, slot.Path)
+            : null;
+        return (method, transfer.Copied, shrunk);
     }
 
     private static FileCopyResult PlatformCopy(FileCopyRequest request, long started)

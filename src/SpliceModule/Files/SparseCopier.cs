@@ -68,13 +68,7 @@ internal static class SparseCopier
 
         // A source truncated meanwhile has no data past its new end: SEEK_DATA finds none, or a copy stops short.
         // (A /sys file's size is a guess that stays put: the copy then just ends where its content did.)
-        long sizeNow = Sys.Stat(source, request.SourcePath).Size;
-        length = Math.Min(length, sizeNow);
-        Sys.Truncate(destination, length, destinationPath);
-        string? shrunk = sizeNow < size
-            ? $"'{request.SourcePath}' shrank from {size} to {length} bytes while it was copied; the copy holds what was read."
-            : null;
-        return (used, copied, shrunk);
+        return (used, copied, ShrunkSource.Cut(source, request.SourcePath, size, length, destination, destinationPath));
     }
 
     private static bool TryReflink(FileCopyRequest request, SafeHandle source, long size, SafeHandle destination, string destinationPath)

@@ -27,6 +27,10 @@ public enum Refusal
     /// <summary>A forced -Method that cannot copy these files here.</summary>
     MethodNotSupported,
 
+    /// <summary>A device node that another host sent (a tree from -FromSession or -ToSession), made
+    /// only with -Preserve Ownership: that host chooses its number and mode.</summary>
+    RemoteDeviceNode,
+
     // Misuse of descriptors, pipes, paths and URIs.
     NotADescriptor,
     DescriptorClosed,

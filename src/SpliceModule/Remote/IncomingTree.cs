@@ -342,6 +342,7 @@ internal sealed class IncomingTree : IDisposable
                     return;
                 default:
                     slot.Refuse(null, source, _request.Force);
+                    RefuseDeviceUntrusted(frame, slot.Path);
                     Copied(source, slot.Path, null, NodeCopier.MakeNode(frame.Status, frame.Number, slot, _request.Preserve, source), isLeaf: true);
                     return;
             }
@@ -349,6 +350,18 @@ internal sealed class IncomingTree : IDisposable
         catch (Exception e) when (ItemFailure.IsExpected(e))
         {
             _observer.ItemFailed(source, level.Handle.PathOf(name), e);
+        }
+    }
+
+    /// <summary>A device node comes with the number and mode the other host chose (a world-writable
+    /// node of this host's disk, made by root, is the disk for everyone): it is made only when the
+    /// copy trusts that host with owners too (-Preserve Ownership, as rsync makes devices only with
+    /// -D, which -a implies). FIFOs and sockets carry nothing and are made as ever.</summary>
+    private void RefuseDeviceUntrusted(TreeFrame frame, string destination)
+    {
+        if (frame.Status.Kind is FileKind.BlockDevice or FileKind.CharacterDevice && (_request.Preserve & CopyPreserve.Ownership) == 0)
+        {
+            throw new SpliceRefusedException(Refusal.RemoteDeviceNode, $"'{destination}' was not made: it is a device node that the other host sent, whose number and mode that host chose; -Preserve Ownership (or All) makes device nodes from another host.");
         }
     }
 

@@ -200,7 +200,6 @@ internal sealed class MirrorPruner
     /// link (or file) found at the name instead, now or when it is removed, is removed as itself.</summary>
     internal static int RemoveTree(DirectoryHandle directory, EntryName name, string path, CancellationToken cancellation)
     {
-        int removed = 0;
         DirectoryHandle opened;
         try
         {
@@ -214,12 +213,21 @@ internal sealed class MirrorPruner
 
         using (opened)
         {
-            foreach (var (inner, type) in Sys.ReadDirectory(opened.Handle, opened.Path))
-            {
-                cancellation.ThrowIfCancellationRequested();
-                string innerPath = opened.PathOf(inner);
-                removed += type == Flags.DT_DIR ? RemoveTree(opened, inner, innerPath, cancellation) : RemoveName(opened, inner, innerPath, cancellation);
-            }
+            return RemoveTree(directory, name, opened, path, cancellation);
+        }
+    }
+
+    /// <summary>Empties <paramref name="opened"/>, the directory at <paramref name="name"/> that the
+    /// caller opened (and checked), through that descriptor, then removes the name: what was checked
+    /// is what is emptied, whatever is renamed to the name meanwhile.</summary>
+    internal static int RemoveTree(DirectoryHandle directory, EntryName name, DirectoryHandle opened, string path, CancellationToken cancellation)
+    {
+        int removed = 0;
+        foreach (var (inner, type) in Sys.ReadDirectory(opened.Handle, opened.Path))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            string innerPath = opened.PathOf(inner);
+            removed += type == Flags.DT_DIR ? RemoveTree(opened, inner, innerPath, cancellation) : RemoveName(opened, inner, innerPath, cancellation);
         }
 
         try

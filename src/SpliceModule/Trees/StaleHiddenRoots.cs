@@ -9,15 +9,26 @@ namespace SpliceModule.Transfer;
 /// cut) leaves it behind, unlocked; the next copy to the same destination removes it before
 /// making its own: only a directory at a name this copy would make, owned by this user, 0700,
 /// looked at and opened without following a link, and unlocked by the time it is removed (so a
-/// copy to the same name that runs meanwhile keeps its own). Its contents go through held
-/// descriptors, never following a link (<see cref="MirrorPruner.RemoveTree"/>).
+/// copy to the same name that runs meanwhile keeps its own). Its contents go through the
+/// descriptor that was checked and locked, never following a link (<see cref="MirrorPruner.RemoveTree"/>).
+/// Only where nobody but this user and root can rename: anyone else who can rename in the
+/// directory can put any directory of ours there under that name (an earlier finished copy whose
+/// source was 0700, another of our directories beside it), which is then ours, 0700 and unlocked.
 /// </summary>
 internal static class StaleHiddenRoots
 {
+    private const int GroupOrOtherWrite = 0b000_010_010;
+    private const int Sticky = 0b001_000_000_000;
+
     /// <summary>Removes what killed copies to <paramref name="name"/> in <paramref name="directory"/>
     /// left; tidying up never fails a copy.</summary>
     public static void Remove(DirectoryHandle directory, EntryName name, CancellationToken cancellation)
     {
+        if (OthersCanRenameIn(directory.Status))
+        {
+            return;
+        }
+
         try
         {
             foreach (var (entry, type) in Sys.ReadDirectory(directory.Handle, directory.Path))
@@ -60,7 +71,15 @@ internal static class StaleHiddenRoots
         using var opened = directory.OpenChild(entry, followSymlink: false, expected: status);
         if (Sys.TryLock(opened.Handle, exclusive: true, path))
         {
-            MirrorPruner.RemoveTree(directory, entry, path, cancellation);
+            MirrorPruner.RemoveTree(directory, entry, opened, path, cancellation);
         }
     }
+
+    /// <summary>Someone other than this user and root owns the directory (and may chmod it), or
+    /// its group or others may write in it without the sticky bit (which lets them move only
+    /// their own names).</summary>
+    private static bool OthersCanRenameIn(in FileStatus directory) =>
+        (directory.Uid != Sys.EffectiveUid && directory.Uid != 0)
+        || ((directory.Permissions & GroupOrOtherWrite) != 0 && (directory.Permissions & Sticky) == 0);
+
 }
