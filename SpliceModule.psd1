@@ -1,6 +1,6 @@
 @{
     RootModule           = 'SpliceModule.dll'
-    ModuleVersion        = '0.1.0'
+    ModuleVersion        = '0.2.0'
     GUID                 = '6f0d2a8e-5a3c-4a57-9c1e-2d7f4e9b1c35'
     Author               = 'SpliceModule contributors'
     CompanyName          = 'SpliceModule contributors'
