@@ -238,3 +238,27 @@ Describe 'A copy killed with SIGKILL leaves its hidden tree; the next copy to th
         Get-Content -LiteralPath (Join-Path $copy 'd/one') | Should -Be 'one'
     }
 }
+
+Describe 'A tree nested deeper than a path can name' {
+    It 'copies it down to PATH_MAX as cp -a does, and fails the level below with ENAMETOOLONG' {
+        # 25 levels of 250-character names: 6,300 bytes, deeper than the 4,096 a path can have.
+        # Made with relative mkdir and cd, which have no such limit.
+        $deep = Join-Path $Work 'deep'
+        bash -c "mkdir '$deep' && cd '$deep' && echo top > top.txt && n=`$(printf 'd%.0s' `$(seq 250)) && for i in `$(seq 25); do mkdir `$n && cd `$n && echo `$i > f.txt; done"
+        $LASTEXITCODE | Should -Be 0
+        $ours = Join-Path $Work 'deep-ours'
+        $theirs = Join-Path $Work 'deep-cp'
+        cp -a -- $deep $theirs 2>$null
+        $LASTEXITCODE | Should -Not -Be 0 -Because 'cp -a stops at PATH_MAX too'
+
+        Copy-SpliceItem -LiteralPath $deep -Destination $ours -Recurse -ErrorVariable failed -ErrorAction SilentlyContinue
+
+        @($failed).Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -Be 'SystemCallFailed,SpliceModule.Commands.CopySpliceItemCommand'
+        $failed[0].Exception.Message | Should -Match 'ENAMETOOLONG'
+        $levels = [int](bash -c "find '$ours' -name f.txt | wc -l")
+        $levels | Should -Be ([int](bash -c "find '$theirs' -name f.txt | wc -l")) -Because 'both stop at the same depth'
+        $levels | Should -BeGreaterThan 10
+        bash -c "rm -rf '$deep' '$ours' '$theirs'"
+    }
+}

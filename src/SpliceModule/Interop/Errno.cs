@@ -28,6 +28,7 @@ internal static class Errno
     internal const int EROFS = 30;
     internal const int EMLINK = 31;
     internal const int EPIPE = 32;
+    internal const int ENAMETOOLONG = 36;
     internal const int ENOSYS = 38;
     internal const int ELOOP = 40;
     internal const int ENOTSUP = 95;

@@ -80,6 +80,9 @@ internal static class Flags
     /// <summary>getdents64(2) d_type of a directory.</summary>
     internal const byte DT_DIR = 4;
 
+    /// <summary>The longest path, with its NUL, that path-based calls take (linux/limits.h).</summary>
+    internal const int PATH_MAX = 4096;
+
     /// <summary>statfs(2) f_type of tmpfs, whose page cache is shared memory in base pages.</summary>
     internal const long TMPFS_MAGIC = 0x01021994;
 

@@ -215,6 +215,16 @@ internal static class TreeWalker
             return null;
         }
 
+        // Descriptor-relative calls would go deeper than any path can name; cp and rsync stop
+        // there, and so does this walk: a user's tree nested thousands deep with long names
+        // otherwise held a root copy for minutes and gigabytes.
+        string path = directory.PathOf(sub.Name);
+        if (System.Text.Encoding.UTF8.GetByteCount(path) >= Flags.PATH_MAX)
+        {
+            sub.Problem = new SpliceException(Errno.ENAMETOOLONG, "openat", path);
+            return null;
+        }
+
         try
         {
             using var opened = directory.OpenChild(sub.Name, options.FollowSymlinks, sub.Status);
