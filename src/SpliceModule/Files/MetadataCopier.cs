@@ -26,12 +26,8 @@ internal readonly record struct MetadataReport(bool PrivilegeBitsDropped, string
 /// </summary>
 internal static class MetadataCopier
 {
-    private const int SetUid = 0b100_000_000_000;
-    private const int SetGid = 0b010_000_000_000;
-    private const int Sticky = 0b001_000_000_000;
     private const string CapabilityAttribute = "security.capability";
     private const int PermissionBits = 0b111_111_111;
-    private const int GroupOrOtherWrite = 0b000_010_010;
 
     /// <summary>Private (0600): a new copy's mode until <see cref="Apply"/> gives it its own.</summary>
     internal const int PrivateFileMode = 0b110_000_000;
@@ -46,7 +42,7 @@ internal static class MetadataCopier
         bool exact = (preserve & (CopyPreserve.Mode | CopyPreserve.ExtendedAttributes)) == CopyPreserve.Mode
             && source.Kind == FileKind.File
             && (mode & ~PermissionBits) == 0
-            && (mode & (GroupOrOtherWrite | Sys.Umask)) == 0;
+            && (mode & (Flags.S_IWGRP_S_IWOTH | Sys.Umask)) == 0;
         return exact ? mode : PrivateFileMode;
     }
 
@@ -69,7 +65,7 @@ internal static class MetadataCopier
 
         int mode = sourceStatus.Permissions;
         bool dropped = false;
-        bool needsOwner = (mode & (SetUid | SetGid | (sourceStatus.Kind == FileKind.Directory ? 0 : Sticky))) != 0
+        bool needsOwner = (mode & (Flags.S_ISUID | Flags.S_ISGID | (sourceStatus.Kind == FileKind.Directory ? 0 : Flags.S_ISVTX))) != 0
             || (preserve & CopyPreserve.ExtendedAttributes) != 0;
         var copy = needsOwner ? Sys.Stat(destination, destinationPath) : default;
         bool ownerKept = needsOwner && copy.Uid == sourceStatus.Uid;
@@ -153,16 +149,16 @@ internal static class MetadataCopier
     {
         if (!ownerKept)
         {
-            mode &= ~SetUid;
+            mode &= ~Flags.S_ISUID;
             if (kind != FileKind.Directory)
             {
-                mode &= ~Sticky;
+                mode &= ~Flags.S_ISVTX;
             }
         }
 
         if (!groupKept || !ownerKept && kind != FileKind.Directory)
         {
-            mode &= ~SetGid;
+            mode &= ~Flags.S_ISGID;
         }
 
         return mode;

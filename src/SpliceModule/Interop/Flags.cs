@@ -77,6 +77,12 @@ internal static class Flags
 
     internal const long UTIME_OMIT = (1L << 30) - 2;
 
+    /// <summary>Mode bits (inode(7)): set-user-ID, set-group-ID, sticky; write by group or by others.</summary>
+    internal const int S_ISUID = 0b100_000_000_000;
+    internal const int S_ISGID = 0b010_000_000_000;
+    internal const int S_ISVTX = 0b001_000_000_000;
+    internal const int S_IWGRP_S_IWOTH = 0b000_010_010;
+
     /// <summary>getdents64(2) d_type of a directory.</summary>
     internal const byte DT_DIR = 4;
 

@@ -17,9 +17,6 @@ namespace SpliceModule.Transfer;
 /// </summary>
 internal static class StaleHiddenRoots
 {
-    private const int GroupOrOtherWrite = 0b000_010_010;
-    private const int Sticky = 0b001_000_000_000;
-
     /// <summary>Removes what killed copies to <paramref name="name"/> in <paramref name="directory"/>
     /// left; tidying up never fails a copy.</summary>
     public static void Remove(DirectoryHandle directory, EntryName name, CancellationToken cancellation)
@@ -80,6 +77,5 @@ internal static class StaleHiddenRoots
     /// their own names).</summary>
     private static bool OthersCanRenameIn(in FileStatus directory) =>
         (directory.Uid != Sys.EffectiveUid && directory.Uid != 0)
-        || ((directory.Permissions & GroupOrOtherWrite) != 0 && (directory.Permissions & Sticky) == 0);
-
+        || ((directory.Permissions & Flags.S_IWGRP_S_IWOTH) != 0 && (directory.Permissions & Flags.S_ISVTX) == 0);
 }
