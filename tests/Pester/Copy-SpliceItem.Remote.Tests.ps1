@@ -336,20 +336,27 @@ foreach (`$try in 1..200) {
     Start-Sleep -Milliseconds 50
 }
 'started'
+`$null = New-Item -ItemType File -Path `$env:SM_STARTED
 `$watch = [Diagnostics.Stopwatch]::StartNew()
 $(if ($Body) { $Body } else { $copy })
 "ERRORID=`$(`$failed[0].FullyQualifiedErrorId)"
 "MESSAGE=`$(`$failed[0].Exception.Message)"
 "@
-            Invoke-FreshPwsh -Background -Script $script -Environment @{
+            $started = Join-Path $TestDrive "started-$([guid]::NewGuid())"
+            $fresh = Invoke-FreshPwsh -Background -Script $script -Environment @{
                 SPLICEMODULE_TEST_MODULE = $env:SPLICEMODULE_TEST_MODULE
                 SM_HOST = $Remote.Address; SM_KEY = $Remote.KeyFile; SM_KNOWN = $Remote.KnownHosts; SM_ROOT = $Remote.Root
+                SM_STARTED = $started
             }
+            $fresh | Add-Member -NotePropertyName StartedMarker -NotePropertyValue $started -PassThru
         }
 
+        # The copy's own data connection: the warm-up's opens one too, so the marker comes first
+        # (a fault injected during the warm-up broke the session before the copy, SessionIsNotAvailable).
         function Wait-Started($fresh) {
-            foreach ($try in 1..300) {
+            foreach ($try in 1..600) {
                 if ($fresh.Process.HasExited) { throw "The copy ended early: $($fresh.Output.Result) $($fresh.Error.Result)" }
+                if (-not (Test-Path -LiteralPath $fresh.StartedMarker)) { Start-Sleep -Milliseconds 100; continue }
                 if (@(ip netns exec $Remote.Namespace ss -Htn state established | Where-Object { $_ -notmatch ':22\s' }).Count -gt 0) { return }
                 Start-Sleep -Milliseconds 100
             }
