@@ -137,6 +137,13 @@ internal sealed class IncomingTree : IDisposable
     {
         var name = EntryName.From(frame.Name);
         string source = parent.SourceOf(name), destination = parent.Handle.PathOf(name);
+        if (parent.Handle.BeyondPathMax(name) is { } tooDeep)
+        {
+            _observer.ItemFailed(source, destination, tooDeep);
+            _skipping = 1;
+            return;
+        }
+
         try
         {
             var made = parent.Handle.MakeOrOpenChild(name, source);

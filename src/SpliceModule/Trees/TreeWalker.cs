@@ -215,13 +215,9 @@ internal static class TreeWalker
             return null;
         }
 
-        // Descriptor-relative calls would go deeper than any path can name; cp and rsync stop
-        // there, and so does this walk: a user's tree nested thousands deep with long names
-        // otherwise held a root copy for minutes and gigabytes.
-        string path = directory.PathOf(sub.Name);
-        if (System.Text.Encoding.UTF8.GetByteCount(path) >= Flags.PATH_MAX)
+        if (directory.BeyondPathMax(sub.Name) is { } tooDeep)
         {
-            sub.Problem = new SpliceException(Errno.ENAMETOOLONG, "openat", path);
+            sub.Problem = tooDeep;
             return null;
         }
 
