@@ -333,6 +333,25 @@ Describe 'Copy-SpliceItem paths' {
         $copy.BytesCopied | Should -Be 4321
     }
 
+    It '-PassThru items show UnixMode, User and Group as Get-Item does, for files and a tree' {
+        $source = New-TestFile (Join-Path $TestDrive 'unixmode.bin') 100
+        chmod 640 $source.FullName
+        $tree = Join-Path $TestDrive 'unixmode-tree'
+        New-Item -ItemType Directory -Path (Join-Path $tree 'sub') | Out-Null
+        Set-Content -LiteralPath (Join-Path $tree 'sub/a.txt') -Value 'a'
+        chmod 750 (Join-Path $tree 'sub')
+        $items = @(Copy-SpliceItem $source.FullName (Join-Path $TestDrive 'unixmode-copy.bin') -PassThru) +
+            @(Copy-SpliceItem -LiteralPath $tree -Destination (Join-Path $TestDrive 'unixmode-tree-copy') -Recurse -PassThru)
+        $items | Should -HaveCount 4
+        foreach ($item in $items) {
+            $expected = Get-Item -LiteralPath $item.FullName -Force
+            '{0} {1} {2} {3}' -f $item.Name, $item.UnixMode, $item.User, $item.Group |
+                Should -Be ('{0} {1} {2} {3}' -f $expected.Name, $expected.UnixMode, $expected.User, $expected.Group)
+        }
+        ($items | Where-Object Name -EQ 'sub').UnixMode | Should -Be 'drwxr-x---'
+        $items[0].UnixMode | Should -Be '-rw-r-----'
+    }
+
     It 'writes nothing without -PassThru' {
         $source = New-TestFile (Join-Path $TestDrive 'quiet.bin') 10
         Copy-SpliceItem $source.FullName (Join-Path $TestDrive 'quiet-copy.bin') | Should -BeNullOrEmpty

@@ -1,15 +1,15 @@
 using System;
 using System.IO;
 using System.Linq;
+using System.Reflection;
 using System.Management.Automation;
 
 namespace SpliceModule.Commands;
 
 /// <summary>
-/// -PassThru output: a destination as Get-Item shows it, built from what the copy already knows
-/// (its path) the way the FileSystem provider builds its items (the FileInfo or DirectoryInfo with
-/// PSPath, PSParentPath, PSChildName, PSDrive, PSProvider and PSIsContainer), without asking the
-/// provider for each item again; with how it was written as note properties.
+/// -PassThru output: a destination as Get-Item shows it (the FileInfo or DirectoryInfo with
+/// PSPath, PSParentPath, PSChildName, PSDrive, PSProvider, PSIsContainer and UnixStat), with how
+/// it was written as note properties.
 /// </summary>
 internal static class CopiedItemWriter
 {
@@ -27,8 +27,43 @@ internal static class CopiedItemWriter
         cmdlet.WriteObject(item);
     }
 
-    /// <summary>The item at <paramref name="path"/> as the FileSystem provider would write it.</summary>
+    /// <summary>PowerShell's own lstat for the FileSystem provider's UnixStat (what UnixMode, User and
+    /// Group read): an internal method, found once; null if a PowerShell lacks it.</summary>
+    internal static readonly MethodInfo? UnixLStat = typeof(PSObject).Assembly
+        .GetType("System.Management.Automation.Platform+Unix")
+        ?.GetMethod("GetLStat", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static, null, new[] { typeof(string) }, null);
+
+    /// <summary>The item at <paramref name="path"/> as the FileSystem provider writes it. Built here
+    /// from the path, as asking the provider for each item doubled a tree's -PassThru time; from
+    /// the provider only where PowerShell's lstat cannot be found.</summary>
     public static PSObject ItemFor(PSCmdlet cmdlet, string path)
+    {
+        if (UnixLStat is null && !OperatingSystem.IsWindows())
+        {
+            try
+            {
+                var items = cmdlet.InvokeProvider.Item.Get(new[] { path }, true, true);
+                if (items.Count == 1)
+                {
+                    return items[0];
+                }
+            }
+            catch (Exception e) when (e is ItemNotFoundException or IOException or UnauthorizedAccessException or ProviderInvocationException)
+            {
+                // Built below, without UnixStat.
+            }
+        }
+
+        var item = BuiltItemFor(cmdlet, path);
+        if (UnixLStat is not null)
+        {
+            item.Properties.Add(new PSCodeProperty("UnixStat", typeof(CopiedItemStat).GetMethod(nameof(CopiedItemStat.UnixStat))));
+        }
+
+        return item;
+    }
+
+    private static PSObject BuiltItemFor(PSCmdlet cmdlet, string path)
     {
         FileSystemInfo info = Directory.Exists(path) ? new DirectoryInfo(path) : new FileInfo(path);
         var item = PSObject.AsPSObject(info);
@@ -49,4 +84,29 @@ internal static class CopiedItemWriter
             .Where(d => path.StartsWith(d.Root, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
             .OrderByDescending(d => d.Root.Length)
             .FirstOrDefault();
+}
+
+/// <summary>UnixStat of a -PassThru item, read when asked rather than when the item was written: a
+/// directory is written as soon as it stands at its path and gets its mode and times only once
+/// its content is complete, so a snapshot would show it private (0700). Public only because
+/// PowerShell's code properties call public methods.</summary>
+public static class CopiedItemStat
+{
+    /// <summary>PowerShell's lstat record of the item's path, or null when it cannot be read.</summary>
+    public static object? UnixStat(PSObject instance)
+    {
+        if (instance.BaseObject is not FileSystemInfo info || CopiedItemWriter.UnixLStat is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return CopiedItemWriter.UnixLStat.Invoke(null, new object[] { info.FullName });
+        }
+        catch (TargetInvocationException)
+        {
+            return null;
+        }
+    }
 }
