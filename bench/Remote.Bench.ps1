@@ -31,7 +31,10 @@
        HostsCpuSeconds adds the receiving side (every process of the hosts' namespaces), so
        CoresBusy shows how many of the machine's cores one copy keeps busy, and
        CoreBoundVsOneHost the least time three hosts could take over one host's when the CPU
-       time they used is spread over every core without loss.
+       time they used is spread over every core without loss. MachineCoresBusy counts every
+       core's busy time instead (/proc/stat), so also the kernel's work no process is charged
+       for (network softirqs in ksoftirqd, writeback in kworkers), IoWaitCores the cores idle
+       waiting on I/O, and MachineBoundVsOneHost is CoreBoundVsOneHost from that count.
        -Part FanOut runs only the one-host large file (without rsync) and this section.
     Results: Remote.md and Remote.json in -ResultsPath.
 .EXAMPLE
@@ -92,6 +95,17 @@ function Get-HostsCpu([object[]] $Hosts) {
     $sum
 }
 
+# The whole machine's CPU seconds from /proc/stat, busy (user, nice, system, irq, softirq,
+# steal) and waiting on I/O: what the processes above leave out, the network's softirq work in
+# ksoftirqd and the page cache's writeback in kworkers, and whether a copy waits on the disk.
+function Get-MachineCpu {
+    $fields = (Get-Content -LiteralPath /proc/stat -TotalCount 1) -split '\s+'
+    [pscustomobject]@{
+        Busy = ([double]$fields[1] + [double]$fields[2] + [double]$fields[3] + [double]$fields[6] + [double]$fields[7] + [double]$fields[8]) / $TicksPerSecond
+        IoWait = [double]$fields[5] / $TicksPerSecond
+    }
+}
+
 # What a copy of $Source at $Target must have: a file's length, or a tree's number of files.
 function Get-CopiedSize([string] $Path) {
     $item = Get-Item -LiteralPath $Path
@@ -105,8 +119,10 @@ function Measure-Contenders([Collections.Specialized.OrderedDictionary] $Contend
     $samples = @{}
     $cpu = @{}
     $hostsCpu = @{}
+    $machineBusy = @{}
+    $ioWait = @{}
     $expected = Get-CopiedSize $Source
-    foreach ($name in $names) { $samples[$name] = [Collections.Generic.List[double]]::new(); $cpu[$name] = [Collections.Generic.List[double]]::new(); $hostsCpu[$name] = [Collections.Generic.List[double]]::new() }
+    foreach ($name in $names) { $samples[$name] = [Collections.Generic.List[double]]::new(); $cpu[$name] = [Collections.Generic.List[double]]::new(); $hostsCpu[$name] = [Collections.Generic.List[double]]::new(); $machineBusy[$name] = [Collections.Generic.List[double]]::new(); $ioWait[$name] = [Collections.Generic.List[double]]::new() }
     foreach ($round in 0..$Rounds) {
         $order = foreach ($i in 0..($names.Count - 1)) { $names[($i + $round) % $names.Count] }
         foreach ($name in $order) {
@@ -114,13 +130,15 @@ function Measure-Contenders([Collections.Specialized.OrderedDictionary] $Contend
             sync
             $cpuBefore = Get-SenderCpu
             $hostsBefore = Get-HostsCpu $Hosts
+            $machineBefore = Get-MachineCpu
             $clock = [Diagnostics.Stopwatch]::StartNew()
             & $Contenders[$name] $Source
             $clock.Stop()
+            $machineAfter = Get-MachineCpu
             $cpuUsed = (Get-SenderCpu) - $cpuBefore
             $hostsUsed = (Get-HostsCpu $Hosts) - $hostsBefore
             foreach ($one in $Target) { if ((Get-CopiedSize $one) -ne $expected) { throw "$name did not copy all of '$Source' to '$one'." } }
-            if ($round -gt 0) { $samples[$name].Add($clock.Elapsed.TotalSeconds); $cpu[$name].Add($cpuUsed); $hostsCpu[$name].Add($hostsUsed) }
+            if ($round -gt 0) { $samples[$name].Add($clock.Elapsed.TotalSeconds); $cpu[$name].Add($cpuUsed); $hostsCpu[$name].Add($hostsUsed); $machineBusy[$name].Add(($machineAfter.Busy - $machineBefore.Busy) / $clock.Elapsed.TotalSeconds); $ioWait[$name].Add(($machineAfter.IoWait - $machineBefore.IoWait) / $clock.Elapsed.TotalSeconds) }
         }
         Write-Host ("  round {0}: {1}" -f $(if ($round) { $round } else { 'warm-up' }), ($order -join ', '))
     }
@@ -137,6 +155,9 @@ function Measure-Contenders([Collections.Specialized.OrderedDictionary] $Contend
             HostsCpuSeconds = [Math]::Round((Get-Median $hostsCpu[$name]), 2)
             # Both ends run on this machine's cores: how many of them the copy kept busy.
             CoresBusy = [Math]::Round((Get-Median @(foreach ($i in 0..($samples[$name].Count - 1)) { ($cpu[$name][$i] + $hostsCpu[$name][$i]) / $samples[$name][$i] })), 2)
+            # Every core's busy time over the wall time, kernel threads included; and its I/O wait.
+            MachineCoresBusy = [Math]::Round((Get-Median $machineBusy[$name]), 2)
+            IoWaitCores = [Math]::Round((Get-Median $ioWait[$name]), 2)
             Samples = @($samples[$name] | ForEach-Object { [Math]::Round($_, 3) })
         }
     }
@@ -225,12 +246,13 @@ try {
             'scp to 3 hosts at once' = 'scp'
         }
         $sections['FanOut'] = @{
-            Title = "One $($Size / 1MB) MiB file to three hosts (VsOneHost: this median over the same contender's to one host, the goal is at most 1.3; CpuVsOneHost: the same for the sender's CPU time; HostsCpuSeconds: the receiving hosts' processes; CoresBusy: both ends' CPU time over the wall time; CoreBoundVsOneHost: both ends' CPU time spread over all $([Environment]::ProcessorCount) cores, over one host's time, the least VsOneHost these cores allow)"
+            Title = "One $($Size / 1MB) MiB file to three hosts (VsOneHost: this median over the same contender's to one host, the goal is at most 1.3; CpuVsOneHost: the same for the sender's CPU time; HostsCpuSeconds: the receiving hosts' processes; CoresBusy: both ends' CPU time over the wall time; CoreBoundVsOneHost: both ends' CPU time spread over all $([Environment]::ProcessorCount) cores, over one host's time, the least VsOneHost these cores allow; MachineCoresBusy, IoWaitCores: every core's busy and I/O-wait time over the wall time, from /proc/stat; MachineBoundVsOneHost: CoreBoundVsOneHost from every core's busy time)"
             Rows = @($measuredFan | ForEach-Object {
                     $one = $measured | Where-Object Contender -EQ $oneHostName[$_.Contender]
                     $_ | Add-Member -PassThru VsOneHost ([Math]::Round($_.MedianSeconds / $one.MedianSeconds, 2)) |
                         Add-Member -PassThru CpuVsOneHost $(if ($one.SenderCpuSeconds -gt 0) { [Math]::Round($_.SenderCpuSeconds / $one.SenderCpuSeconds, 2) }) |
-                        Add-Member -PassThru CoreBoundVsOneHost ([Math]::Round(($_.SenderCpuSeconds + $_.HostsCpuSeconds) / [Environment]::ProcessorCount / $one.MedianSeconds, 2))
+                        Add-Member -PassThru CoreBoundVsOneHost ([Math]::Round(($_.SenderCpuSeconds + $_.HostsCpuSeconds) / [Environment]::ProcessorCount / $one.MedianSeconds, 2)) |
+                        Add-Member -PassThru MachineBoundVsOneHost ([Math]::Round($_.MachineCoresBusy * $_.MedianSeconds / [Environment]::ProcessorCount / $one.MedianSeconds, 2))
                 })
         }
     }
