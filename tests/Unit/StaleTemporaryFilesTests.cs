@@ -55,6 +55,7 @@ public class StaleTemporaryFilesTests
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void NotesOnlyPrivateDirectoriesOfItsPatternForTheHiddenTops()
     {
         using var scratch = new Scratch();
