@@ -10,6 +10,7 @@ namespace SpliceModule.Tests;
 
 /// <summary>The receiving end of a tree stream fed frames no honest sender makes, as a hostile
 /// far host could send them.</summary>
+[Collection(ProcessWideState.Name)]
 public sealed class IncomingTreeTests
 {
     [Fact]
