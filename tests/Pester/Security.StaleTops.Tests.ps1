@@ -4,13 +4,27 @@
 # parent, where root earlier copied a private tree (root's, 0700 at the top, which the attacker
 # can neither read nor empty); the attacker renames that copy to the hidden name a copy to `new`
 # would make, and waits for root's next copy to `new`. Root's earlier copy must survive whole.
-# Its twin: in a directory of root's own, a leftover of that shape is still removed.
+# Its twin: in a directory of root's own, a leftover of that shape is still removed. Each next
+# copy runs in a new session, as a user's next command would: a process lists a directory for
+# leftovers once an hour at most (anyone can fill /tmp with names), so in the session that made
+# the first copy the second would not look at all.
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'Support/Attack.ps1')
 }
 
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
+    # Copy-SpliceItem -Recurse in a new pwsh, as a user's next command; its errors come back.
+    function Copy-TreeInNewSession([string] $Source, [string] $Destination, [string[]] $Wrapper = @()) {
+        $run = Invoke-FreshPwsh -TimeoutSeconds 120 -Wrapper $Wrapper -ArgumentList $Source, $Destination -Script @"
+param([string] `$Source, [string] `$Destination)
+`$ErrorActionPreference = 'Stop'
+Import-Module '$env:SPLICEMODULE_TEST_MODULE'
+Copy-SpliceItem -LiteralPath `$Source -Destination `$Destination -Recurse
+"@
+        $run.ExitCode | Should -Be 0 -Because "the copy succeeds: $($run.Output) $($run.Error)"
+    }
     . (Join-Path $PSScriptRoot 'Support/Attack.ps1')
     $script:SkipReason = Get-AttackSkipReason
     if ($SkipReason) { return }
@@ -45,7 +59,7 @@ Describe 'A 0700 directory of root''s renamed by the attacker to the hidden name
         setpriv "--reuid=$($Attacker.Uid)" "--regid=$($Attacker.Gid)" --clear-groups -- mv -T -- $backup $fake
         $LASTEXITCODE | Should -Be 0 -Because 'the owner of a directory may rename what stands in it'
 
-        Copy-SpliceItem -LiteralPath $Source -Destination (Join-Path $parent 'new') -Recurse -ErrorAction Stop
+        Copy-TreeInNewSession $Source (Join-Path $parent 'new')
 
         Get-TreeSnapshot $fake | Should -Be $before -Because 'root must not delete its own earlier copy because another user renamed it'
         (Get-TreeSnapshot (Join-Path $parent 'new') -NoOwner) -replace '^\S+', '' | Should -Be ((Get-TreeSnapshot $Source -NoOwner) -replace '^\S+', '')
@@ -58,9 +72,39 @@ Describe 'A 0700 directory of root''s renamed by the attacker to the hidden name
         Copy-SpliceItem -LiteralPath $Private -Destination $leftover -Recurse -ErrorAction Stop
         stat -c '%u %a' -- $leftover | Should -Be '0 700'
 
-        Copy-SpliceItem -LiteralPath $Source -Destination (Join-Path $parent 'new') -Recurse -ErrorAction Stop
+        Copy-TreeInNewSession $Source (Join-Path $parent 'new')
 
         Test-Path -LiteralPath $leftover | Should -BeFalse -Because 'a leftover of a killed copy in a directory nobody else can rename in is tidied'
         Test-Path -LiteralPath (Join-Path $parent 'new/d00/f00') | Should -BeTrue
+    }
+}
+
+Describe 'A directory anyone can fill with names, as /tmp' {
+    It 'is listed once by two copies of trees into it in one session (a million names there cost every copy)' {
+        if (-not (Get-Command strace -ErrorAction Ignore)) { Set-ItResult -Skipped -Because 'strace is not installed'; return }
+        $parent = Join-Path $TestDrive "sticky-$([guid]::NewGuid().ToString('N'))"
+        $null = New-Item -ItemType Directory -Path $parent
+        chmod 1777 -- $parent
+        # Names another user put there, enough that one listing takes several getdents64 calls.
+        $null = 1..3000 | ForEach-Object { New-Item -ItemType File -Path (Join-Path $parent ('filler-{0:d4}-{1}' -f $_, ('x' * 40))) }
+        $tree = Join-Path $TestDrive "tree-$([guid]::NewGuid().ToString('N'))"
+        $null = New-Item -ItemType Directory -Path (Join-Path $tree 'd')
+        Set-Content -LiteralPath (Join-Path $tree 'd/f') -Value 'x'
+
+        $calls = foreach ($copies in 1, 2) {
+            $log = Join-Path $TestDrive "getdents-$copies-$([guid]::NewGuid().ToString('N')).log"
+            $run = Invoke-FreshPwsh -TimeoutSeconds 300 -Wrapper strace, '-f', '-qq', '-y', '-e', 'trace=getdents64', '-o', $log -ArgumentList $tree, $parent, $copies -Script @"
+param([string] `$Source, [string] `$Parent, [int] `$Copies)
+`$ErrorActionPreference = 'Stop'
+Import-Module '$env:SPLICEMODULE_TEST_MODULE'
+foreach (`$n in 1..`$Copies) { Copy-SpliceItem -LiteralPath `$Source -Destination (Join-Path `$Parent "run`$Copies-copy`$n") -Recurse }
+"@
+            $run.ExitCode | Should -Be 0 -Because "$($run.Output) $($run.Error)"
+            @(Get-Content -LiteralPath $log | Where-Object { $_.Contains("getdents64(") -and $_.Contains("<$parent>,") }).Count
+        }
+
+        $calls[0] | Should -BeGreaterThan 1 -Because 'the first copy into the directory lists it for what killed copies left'
+        $calls[1] | Should -Be $calls[0] -Because 'a second copy into it within the hour does not list it again'
+        Test-Path -LiteralPath (Join-Path $parent 'run2-copy2/d/f') | Should -BeTrue
     }
 }

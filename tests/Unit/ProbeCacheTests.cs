@@ -6,11 +6,12 @@ using Xunit;
 
 namespace SpliceModule.Tests;
 
-/// <summary>Tests that change the process-wide probe cache run alone, never beside other tests.</summary>
+/// <summary>Tests that change the process-wide probe cache, or count the process's open descriptors,
+/// run alone, never beside other tests.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ProcessWideState
 {
-    public const string Name = "process-wide kernel feature cache";
+    public const string Name = "process-wide state: kernel feature cache, descriptor table";
 }
 
 [Collection(ProcessWideState.Name)]

@@ -53,4 +53,27 @@ public class StaleTemporaryFilesTests
 
         Assert.True(File.Exists(recent));
     }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void NotesOnlyPrivateDirectoriesOfItsPatternForTheHiddenTops()
+    {
+        using var scratch = new Scratch();
+        string hidden = scratch.PathOf(".tree.0123456789ab.splicetmp");
+        string open = scratch.PathOf(".other.0123456789ab.splicetmp");
+        string plain = scratch.PathOf("tree");
+        foreach (string path in new[] { hidden, open, plain })
+        {
+            Directory.CreateDirectory(path);
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        File.SetUnixFileMode(open, File.GetUnixFileMode(open) | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+        using var directory = DirectoryHandle.Open(scratch.Directory);
+
+        var noted = StaleTemporaryFiles.Sweep(directory, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 60);
+
+        Assert.Equal(new[] { ".tree.0123456789ab.splicetmp" }, noted.Select(name => name.ToString()));
+        Assert.True(Directory.Exists(hidden), "a directory is never removed by the sweep itself");
+    }
 }

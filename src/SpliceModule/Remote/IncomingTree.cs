@@ -32,7 +32,13 @@ internal sealed class IncomingTree : IDisposable
     private readonly FileCopyRequest _request;
     private readonly ITreeCopyObserver _observer;
     private readonly List<Level> _levels = new();
+    /// <summary>The first copy of each hard-link group, held (O_PATH) for its further names; null
+    /// once let go. The sender does not say how many names a group has, so at most
+    /// <see cref="HeldGroups"/> are held, the oldest let go first: a far host announcing a group
+    /// per file cannot take every descriptor of this process.</summary>
     private readonly Dictionary<uint, SafeFileHandle?> _groups = new();
+    private readonly Queue<uint> _heldGroups = new();
+    internal const int HeldGroups = 1024;
     private readonly long _started = Stopwatch.GetTimestamp();
     private DirectoryHandle? _root;
     private int _skipping;
@@ -181,6 +187,11 @@ internal sealed class IncomingTree : IDisposable
 
     private void ReceiveFile(Level level, TreeFrame frame, TreeWireIn wire)
     {
+        if (frame.Group != 0 && !_groups.TryAdd(frame.Group, null))
+        {
+            throw TreeFrame.Malformed($"the hard-link group {frame.Group} announced a second time");
+        }
+
         var name = EntryName.From(frame.Name);
         string source = level.SourceOf(name);
         DestinationSlot? slot = null;
@@ -203,11 +214,11 @@ internal sealed class IncomingTree : IDisposable
         using (slot)
         using (temporary)
         {
-            long written, length;
+            long written, end, length;
             CopyMethod method;
             try
             {
-                (written, length, method) = ReceiveContent(wire, temporary.Handle, slot.Path);
+                (written, end, length, method) = ReceiveContent(wire, temporary.Handle, slot.Path);
             }
             catch (ContentFailure failure)
             {
@@ -218,8 +229,10 @@ internal sealed class IncomingTree : IDisposable
 
             try
             {
-                if (written < length)
+                if (end != length)
                 {
+                    // Holes after the last segment; or segments past the final length, which only a
+                    // hostile sender sends (it cannot make a file longer than it says).
                     Sys.Truncate(temporary.Handle, length, slot.Path);
                 }
 
@@ -244,7 +257,7 @@ internal sealed class IncomingTree : IDisposable
                 temporary.Commit();
                 if (frame.Group != 0)
                 {
-                    _groups[frame.Group] = HardLinkGroups.OpenWritten(slot, frame.Status with { Size = length });
+                    Hold(frame.Group, HardLinkGroups.OpenWritten(slot, frame.Status with { Size = length }));
                 }
 
                 _bytes += written;
@@ -257,19 +270,36 @@ internal sealed class IncomingTree : IDisposable
         }
     }
 
-    /// <summary>Writes a file's segments; returns the bytes of data, the file's length and how its
-    /// content was written. A content that fails, here (a write) or on the sending side (a read),
-    /// is a <see cref="ContentFailure"/> once the stream has been read past the rest of it.</summary>
-    private (long Written, long Length, CopyMethod Method) ReceiveContent(TreeWireIn wire, SafeFileHandle file, string path)
+    private void Hold(uint group, SafeFileHandle? first)
     {
-        long written = 0;
+        if (first is null)
+        {
+            return;
+        }
+
+        if (_heldGroups.Count == HeldGroups && _heldGroups.Dequeue() is var oldest && _groups[oldest] is { } letGo)
+        {
+            letGo.Dispose();
+            _groups[oldest] = null;
+        }
+
+        _groups[group] = first;
+        _heldGroups.Enqueue(group);
+    }
+
+    /// <summary>Writes a file's segments; returns the bytes of data, where the furthest ended, the
+    /// file's length and how its content was written. A content that fails, here (a write) or on the sending side (a read),
+    /// is a <see cref="ContentFailure"/> once the stream has been read past the rest of it.</summary>
+    private (long Written, long End, long Length, CopyMethod Method) ReceiveContent(TreeWireIn wire, SafeFileHandle file, string path)
+    {
+        long written = 0, end = 0;
         var method = CopyMethod.ReadWrite;
         while (true)
         {
             var (offset, length) = TreeFrame.ReadSegment(wire);
             if (length == TreeFrame.EndOfContent)
             {
-                return (written, offset, method);
+                return (written, end, offset, method);
             }
 
             if (length == TreeFrame.ContentFailed)
@@ -293,6 +323,10 @@ internal sealed class IncomingTree : IDisposable
             }
 
             written += length;
+            if (length > 0)
+            {
+                end = Math.Max(end, offset + length);
+            }
         }
     }
 
@@ -336,7 +370,7 @@ internal sealed class IncomingTree : IDisposable
                 case TreeFrameKind.HardLink:
                     if (!_groups.TryGetValue(frame.Group, out var first) || first is null || !HardLinkGroups.TryLink(first, default, source, slot, _request.Force))
                     {
-                        throw new IOException($"'{slot.Path}' was not made: it is another name of a file whose first copy is not here (it failed, or another file system is below).");
+                        throw new IOException($"'{slot.Path}' was not made: it is another name of a file whose first copy is not here (it failed, another file system is below, or more than {HeldGroups} groups of hard links were begun since).");
                     }
 
                     Copied(source, slot.Path, null, default, isLeaf: true);

@@ -19,7 +19,9 @@ internal sealed class OutgoingTree : IDisposable
 {
     private readonly TreePlan _plan;
     private readonly bool _verify;
-    private readonly bool _links;
+    /// <summary>-Preserve Links: the files more than one name of the tree shares. Only they are
+    /// sent as groups, as the receiving end holds each group's first copy open.</summary>
+    private readonly Dictionary<(ulong Device, ulong Inode), int>? _shared;
     private readonly Dictionary<(ulong Device, ulong Inode), uint> _groups = new();
     private readonly Dictionary<string, CopyMethod>? _methods;
     private long _sent;
@@ -30,7 +32,7 @@ internal sealed class OutgoingTree : IDisposable
     {
         _plan = TreeWalker.Walk(root, walk with { Recurse = true, KeepContainers = true });
         _verify = verify;
-        _links = (preserve & CopyPreserve.Links) != 0;
+        _shared = (preserve & CopyPreserve.Links) != 0 ? HardLinkGroups.SharedFiles(_plan) : null;
         _methods = keepMethods ? new Dictionary<string, CopyMethod>(StringComparer.Ordinal) : null;
     }
 
@@ -116,9 +118,9 @@ internal sealed class OutgoingTree : IDisposable
             {
                 case FileKind.File:
                     uint group = 0;
-                    if (_links && item.Status.LinkCount > 1)
+                    var key = (item.Status.Device, item.Status.Inode);
+                    if (_shared is not null && _shared.ContainsKey(key))
                     {
-                        var key = (item.Status.Device, item.Status.Inode);
                         if (_groups.TryGetValue(key, out uint known))
                         {
                             return (new TreeFrame(TreeFrameKind.HardLink) { Name = name, Group = known }, null);

@@ -167,7 +167,7 @@ internal sealed record TreeFrame(TreeFrameKind Kind)
         Span<byte> head = stackalloc byte[16];
         wire.ReadExactly(head);
         long offset = BinaryPrimitives.ReadInt64LittleEndian(head), length = BinaryPrimitives.ReadInt64LittleEndian(head[8..]);
-        return offset < 0 || length < ContentFailed ? throw Malformed("a segment out of range") : (offset, length);
+        return offset < 0 || length < ContentFailed || (length > 0 && offset > long.MaxValue - length) ? throw Malformed("a segment out of range") : (offset, length);
     }
 
     /// <summary>The next frame; names are checked to be one name (no '/', not '.' or '..', no NUL).</summary>
@@ -217,7 +217,8 @@ internal sealed record TreeFrame(TreeFrameKind Kind)
                 TreeFrameKind.Enter => FileKind.Directory,
                 TreeFrameKind.File => FileKind.File,
                 TreeFrameKind.Link => FileKind.SymbolicLink,
-                _ => status.Kind,
+                _ when status.Kind is FileKind.Fifo or FileKind.Socket or FileKind.CharacterDevice or FileKind.BlockDevice => status.Kind,
+                _ => FileKind.Unknown,
             };
             if (status.Kind != expected || status.Kind is FileKind.Unknown || status.Size < 0)
             {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Diagnostics;
 using SpliceModule.Interop;
 
@@ -12,38 +13,63 @@ namespace SpliceModule.Transfer;
 /// O_TMPFILE. The next copy into that directory removes such a name when it is ours
 /// (<see cref="TemporaryFile"/>'s pattern, owned by this user), its inode has not changed for a
 /// day (ctime, which nobody can set back: a file still being written keeps it fresh), and, for a
-/// file, no copy holds its lock. Each directory is looked at once an hour per process at most,
-/// when the first new file is made in it (so -WhatIf, which makes none, removes nothing).
+/// file, no copy holds its lock. The same listing notes the directories of that pattern that are
+/// ours and private, for the hidden tops of killed tree copies (StaleHiddenRoots, which decides on
+/// each when it is asked). Each directory is listed once an hour per process at most (anyone who
+/// can write in /tmp can fill it with names), when the first new file or tree top is made in it
+/// (so -WhatIf, which makes none, removes nothing).
 /// </summary>
 internal static class StaleTemporaryFiles
 {
     private const long StaleAfterSeconds = 24 * 60 * 60;
     private static readonly TimeSpan LookAgainAfter = TimeSpan.FromHours(1);
-    private static readonly ConcurrentDictionary<(ulong Device, ulong Inode), long> LastSwept = new();
+    private static readonly ConcurrentDictionary<(ulong Device, ulong Inode), Look> LastLooks = new();
 
-    public static void SweepOnce(DirectoryHandle directory)
+    /// <summary>One listing of a directory: when it began, and (once done) the private directories of
+    /// ours with a temporary name it saw. Callers at the same moment wait for the one listing.</summary>
+    private sealed class Look(long at, DirectoryHandle directory)
+    {
+        public long At { get; } = at;
+
+        public Lazy<IReadOnlyList<EntryName>> PrivateDirectories { get; } = new(() => SweepQuietly(directory));
+    }
+
+    public static void SweepOnce(DirectoryHandle directory) => _ = LookOnce(directory);
+
+    /// <summary>The directories with a temporary name that were ours and 0700 when the directory was
+    /// last listed (listing it now when that was over an hour ago). They may have changed since:
+    /// whoever acts on one checks it again.</summary>
+    public static IReadOnlyList<EntryName> PrivateDirectoriesIn(DirectoryHandle directory) => LookOnce(directory);
+
+    private static IReadOnlyList<EntryName> LookOnce(DirectoryHandle directory)
     {
         var key = (directory.Status.Device, directory.Status.Inode);
         long now = Stopwatch.GetTimestamp();
-        if (LastSwept.TryGetValue(key, out long last) && Stopwatch.GetElapsedTime(last, now) < LookAgainAfter)
-        {
-            return;
-        }
+        var look = LastLooks.AddOrUpdate(
+            key,
+            _ => new Look(now, directory),
+            (_, last) => Stopwatch.GetElapsedTime(last.At, now) < LookAgainAfter ? last : new Look(now, directory));
+        return look.PrivateDirectories.Value;
+    }
 
-        LastSwept[key] = now;
+    private static IReadOnlyList<EntryName> SweepQuietly(DirectoryHandle directory)
+    {
         try
         {
-            Sweep(directory, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - StaleAfterSeconds);
+            return Sweep(directory, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - StaleAfterSeconds);
         }
         catch (SpliceException)
         {
             // Tidying up is a courtesy: it never fails a copy.
+            return [];
         }
     }
 
     /// <param name="cutoff">Names whose inode changed after this (Unix seconds) are left alone.</param>
-    internal static void Sweep(DirectoryHandle directory, long cutoff)
+    /// <returns>The directories with a temporary name that are ours and 0700.</returns>
+    internal static IReadOnlyList<EntryName> Sweep(DirectoryHandle directory, long cutoff)
     {
+        var privateDirectories = new List<EntryName>();
         foreach (var (name, _) in Sys.ReadDirectory(directory.Handle, directory.Path))
         {
             if (!IsTemporaryName(name.Bytes))
@@ -52,23 +78,51 @@ internal static class StaleTemporaryFiles
             }
 
             string path = directory.PathOf(name);
-            if (Sys.TryStatAt(directory.Handle, name, followSymlinks: false, path) is not { } status
-                || status.Uid != Sys.EffectiveUid || status.ChangeSeconds > cutoff || status.Kind == FileKind.Directory)
+            if (Sys.TryStatAt(directory.Handle, name, followSymlinks: false, path) is not { } status || status.Uid != Sys.EffectiveUid)
             {
                 continue;
             }
 
-            if (status.Kind == FileKind.File)
+            if (status.Kind == FileKind.Directory)
             {
-                using var file = Sys.OpenAt(directory.Handle, name, Flags.O_RDONLY | Flags.O_NOFOLLOW | Flags.O_NONBLOCK | Flags.O_NOCTTY, 0, path);
-                if (!Sys.Stat(file, path).IsSameFile(status) || !Sys.TryLock(file, exclusive: true, path))
+                if (status.Permissions == DirectoryHandle.PrivateMode)
                 {
-                    continue;
+                    privateDirectories.Add(name);
                 }
+
+                continue;
             }
 
-            Sys.UnlinkAt(directory.Handle, name, isDirectory: false, path);
+            if (status.ChangeSeconds > cutoff)
+            {
+                continue;
+            }
+
+            try
+            {
+                RemoveIfUnlocked(directory, name, status, path);
+            }
+            catch (SpliceException)
+            {
+                // Left as it is (gone meanwhile, say); the others are still looked at.
+            }
         }
+
+        return privateDirectories;
+    }
+
+    private static void RemoveIfUnlocked(DirectoryHandle directory, EntryName name, in FileStatus status, string path)
+    {
+        if (status.Kind == FileKind.File)
+        {
+            using var file = Sys.OpenAt(directory.Handle, name, Flags.O_RDONLY | Flags.O_NOFOLLOW | Flags.O_NONBLOCK | Flags.O_NOCTTY, 0, path);
+            if (!Sys.Stat(file, path).IsSameFile(status) || !Sys.TryLock(file, exclusive: true, path))
+            {
+                return;
+            }
+        }
+
+        Sys.UnlinkAt(directory.Handle, name, isDirectory: false, path);
     }
 
     /// <summary>'.' + name + '.' + 12 hex digits + '.splicetmp'.</summary>

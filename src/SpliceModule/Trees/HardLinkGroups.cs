@@ -30,31 +30,38 @@ internal sealed class HardLinkGroups : IDisposable
             return null;
         }
 
-        var counts = new Dictionary<(ulong, ulong), Group>();
+        var groups = new Dictionary<(ulong, ulong), Group>();
+        foreach (var (key, names) in SharedFiles(plan))
+        {
+            groups[key] = new Group { Remaining = names };
+        }
+
+        return groups.Count == 0 ? null : new HardLinkGroups(groups);
+    }
+
+    /// <summary>The files that more than one name of <paramref name="plan"/> shares, with the number
+    /// of those names.</summary>
+    internal static Dictionary<(ulong Device, ulong Inode), int> SharedFiles(TreePlan plan)
+    {
+        var counts = new Dictionary<(ulong, ulong), int>();
         foreach (var entry in plan.Entries)
         {
             if (entry.Problem is null && entry.Status is { Kind: FileKind.File, LinkCount: > 1 } status)
             {
                 var key = (status.Device, status.Inode);
-                if (!counts.TryGetValue(key, out var group))
-                {
-                    counts[key] = group = new Group();
-                }
-
-                group.Remaining++;
+                counts[key] = counts.GetValueOrDefault(key) + 1;
             }
         }
 
-        var groups = new Dictionary<(ulong, ulong), Group>();
-        foreach (var (key, group) in counts)
+        foreach (var (key, names) in counts)
         {
-            if (group.Remaining > 1)
+            if (names < 2)
             {
-                groups[key] = group;
+                counts.Remove(key);
             }
         }
 
-        return groups.Count == 0 ? null : new HardLinkGroups(groups);
+        return counts;
     }
 
     /// <summary>Copies a file of a group, or links it to the group's first copy. Null means it was

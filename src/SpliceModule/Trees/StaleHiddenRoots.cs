@@ -11,6 +11,9 @@ namespace SpliceModule.Transfer;
 /// looked at and opened without following a link, and unlocked by the time it is removed (so a
 /// copy to the same name that runs meanwhile keeps its own). Its contents go through the
 /// descriptor that was checked and locked, never following a link (<see cref="MirrorPruner.RemoveTree"/>).
+/// The candidates come from the listing <see cref="StaleTemporaryFiles"/> makes of the directory once
+/// an hour per process (one that anyone may fill with names, as /tmp, is not listed per copy): a
+/// hidden top left after that listing is removed by a copy in a later hour or another process.
 /// Only where nobody but this user and root can rename: anyone else who can rename in the
 /// directory can put any directory of ours there under that name (an earlier finished copy whose
 /// source was 0700, another of our directories beside it), which is then ours, 0700 and unlocked.
@@ -26,19 +29,21 @@ internal static class StaleHiddenRoots
             return;
         }
 
-        try
+        foreach (var entry in StaleTemporaryFiles.PrivateDirectoriesIn(directory))
         {
-            foreach (var (entry, type) in Sys.ReadDirectory(directory.Handle, directory.Path))
+            if (!TemporaryFile.IsHiddenNameOf(entry.Bytes, name))
             {
-                if (type == Flags.DT_DIR && TemporaryFile.IsHiddenNameOf(entry.Bytes, name))
-                {
-                    RemoveIfStale(directory, entry, cancellation);
-                }
+                continue;
             }
-        }
-        catch (System.Exception e) when (ItemFailure.IsExpected(e))
-        {
-            // Left as it is: the new copy takes another hidden name all the same.
+
+            try
+            {
+                RemoveIfStale(directory, entry, cancellation);
+            }
+            catch (System.Exception e) when (ItemFailure.IsExpected(e))
+            {
+                // Left as it is: the new copy takes another hidden name all the same.
+            }
         }
     }
 
