@@ -262,7 +262,7 @@ public sealed class IncomingTreeTests
     }
 
     [Fact]
-    public void AGroupPerFileHoldsABoundedNumberOfDescriptors()
+    public void AGroupPerFileHoldsABoundedNumberOfDescriptorsAndStillLinksEveryName()
     {
         using var scratch = new Scratch();
         int files = IncomingTree.HeldGroups + 200;
@@ -291,8 +291,65 @@ public sealed class IncomingTreeTests
         }
 
         Assert.InRange(most, 1, IncomingTree.HeldGroups + 16);
-        Assert.IsType<IOException>(Assert.Single(observer.Failures));
+        Assert.Empty(observer.Failures);
+        Assert.Equal(Sys.Stat(scratch.PathOf("to/t/f1")).Inode, Sys.Stat(scratch.PathOf("to/t/first")).Inode);
         Assert.Equal(Sys.Stat(scratch.PathOf($"to/t/f{files}")).Inode, Sys.Stat(scratch.PathOf("to/t/last")).Inode);
+        Assert.Equal(before, OpenDescriptors);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AFirstCopyLetGoIsOpenedAgainThroughItsDirectoriesOnlyIfItIsStillTheFileWritten(bool replaced)
+    {
+        using var scratch = new Scratch();
+        int files = IncomingTree.HeldGroups + 10;
+        System.IO.Directory.CreateDirectory(scratch.PathOf("to"));
+        var chunks = new Queue<byte[]>();
+        using (var wire = TreeWires.InChunks(chunks.Enqueue))
+        {
+            new TreeFrame(TreeFrameKind.Enter) { Name = "t"u8.ToArray(), Status = DirectoryStatus }.Write(wire);
+            new TreeFrame(TreeFrameKind.Enter) { Name = "s"u8.ToArray(), Status = DirectoryStatus }.Write(wire);
+            SendFile(wire, "f1", "first"u8.ToArray(), group: 1);
+            new TreeFrame(TreeFrameKind.Leave).Write(wire);
+            for (int i = 2; i <= files; i++)
+            {
+                SendFile(wire, $"f{i}", Array.Empty<byte>(), group: (uint)i);
+            }
+
+            new TreeFrame(TreeFrameKind.HardLink) { Name = "again"u8.ToArray(), Group = 1 }.Write(wire);
+            new TreeFrame(TreeFrameKind.Leave).Write(wire);
+            new TreeFrame(TreeFrameKind.Done).Write(wire);
+            wire.End();
+        }
+
+        int before = OpenDescriptors;
+        var observer = new FailureLog();
+        string first = scratch.PathOf("to/t/s/f1");
+        observer.OnCopied = () =>
+        {
+            if (replaced && File.Exists(scratch.PathOf($"to/t/f{files}")) && !File.Exists(first + ".moved"))
+            {
+                File.Move(first, first + ".moved");
+                File.WriteAllText(first, "another");
+            }
+        };
+        using (var tree = new IncomingTree(scratch.PathOf("to"), new RemoteTreeHeader("/far/t", "t", 0, 0), new FileCopyRequest("/far/t", scratch.PathOf("to/t")), observer))
+        {
+            tree.ReceiveFrom(TreeWires.FromChunks(() => chunks.Count > 0 ? chunks.Dequeue() : null));
+        }
+
+        if (replaced)
+        {
+            Assert.IsType<IOException>(Assert.Single(observer.Failures));
+            Assert.False(File.Exists(scratch.PathOf("to/t/again")));
+        }
+        else
+        {
+            Assert.Empty(observer.Failures);
+            Assert.Equal(Sys.Stat(first).Inode, Sys.Stat(scratch.PathOf("to/t/again")).Inode);
+        }
+
         Assert.Equal(before, OpenDescriptors);
     }
 

@@ -32,11 +32,12 @@ internal sealed class IncomingTree : IDisposable
     private readonly FileCopyRequest _request;
     private readonly ITreeCopyObserver _observer;
     private readonly List<Level> _levels = new();
-    /// <summary>The first copy of each hard-link group, held (O_PATH) for its further names; null
-    /// once let go. The sender does not say how many names a group has, so at most
-    /// <see cref="HeldGroups"/> are held, the oldest let go first: a far host announcing a group
-    /// per file cannot take every descriptor of this process.</summary>
-    private readonly Dictionary<uint, SafeFileHandle?> _groups = new();
+    /// <summary>The first copy of each hard-link group, for its further names (null: it was not
+    /// written). The sender does not say how many names a group has, so at most
+    /// <see cref="HeldGroups"/> are held open (O_PATH), the oldest let go first: a far host
+    /// announcing a group per file cannot take every descriptor of this process. One let go is
+    /// opened again through the tree's directories when a further name comes.</summary>
+    private readonly Dictionary<uint, FirstCopy?> _groups = new();
     private readonly Queue<uint> _heldGroups = new();
     internal const int HeldGroups = 1024;
     private readonly long _started = Stopwatch.GetTimestamp();
@@ -76,7 +77,7 @@ internal sealed class IncomingTree : IDisposable
             throw TreeFrame.Malformed("no directory at its start");
         }
 
-        _levels.Add(new Level(_root, first.Status, _header.SourcePath));
+        _levels.Add(new Level(_root, first.Status, _header.SourcePath, null, default));
         _root = null;
         Copied(_header.SourcePath, _slot.Path, null, default, isLeaf: false);
         while (true)
@@ -153,7 +154,7 @@ internal sealed class IncomingTree : IDisposable
         try
         {
             var made = parent.Handle.MakeOrOpenChild(name, source);
-            _levels.Add(new Level(made, frame.Status, source));
+            _levels.Add(new Level(made, frame.Status, source, parent, name));
             Copied(source, destination, null, default, isLeaf: false);
         }
         catch (Exception e) when (ItemFailure.IsExpected(e))
@@ -257,7 +258,7 @@ internal sealed class IncomingTree : IDisposable
                 temporary.Commit();
                 if (frame.Group != 0)
                 {
-                    Hold(frame.Group, HardLinkGroups.OpenWritten(slot, frame.Status with { Size = length }));
+                    Hold(frame.Group, level, name, HardLinkGroups.OpenWritten(slot, frame.Status with { Size = length }));
                 }
 
                 _bytes += written;
@@ -270,21 +271,75 @@ internal sealed class IncomingTree : IDisposable
         }
     }
 
-    private void Hold(uint group, SafeFileHandle? first)
+    private void Hold(uint group, Level level, EntryName name, SafeFileHandle? written)
     {
-        if (first is null)
+        if (written is null)
         {
             return;
         }
 
-        if (_heldGroups.Count == HeldGroups && _heldGroups.Dequeue() is var oldest && _groups[oldest] is { } letGo)
+        var first = new FirstCopy(level, name, Sys.Stat(written, level.Handle.PathOf(name)));
+        _groups[group] = first;
+        Keep(group, first, written);
+    }
+
+    private void Keep(uint group, FirstCopy first, SafeFileHandle open)
+    {
+        if (_heldGroups.Count == HeldGroups && _groups[_heldGroups.Dequeue()] is { } oldest)
         {
-            letGo.Dispose();
-            _groups[oldest] = null;
+            oldest.LetGo();
         }
 
-        _groups[group] = first;
+        first.Held = open;
         _heldGroups.Enqueue(group);
+    }
+
+    /// <summary>The group's first copy, open; opened again if it was let go: each directory from the
+    /// tree's root without following a link, and the file only if it is still the one written (a
+    /// directory given a wider mode on completion lets others rename in it).</summary>
+    private SafeFileHandle? Reopened(uint group, FirstCopy first)
+    {
+        if (first.Held is not null)
+        {
+            return first.Held;
+        }
+
+        var names = new Stack<EntryName>();
+        for (var level = first.Directory; level.Parent is not null; level = level.Parent)
+        {
+            names.Push(level.Name);
+        }
+
+        DirectoryHandle? opened = null;
+        try
+        {
+            var at = _levels[0].Handle;
+            foreach (var name in names)
+            {
+                var next = at.OpenChild(name, followSymlink: false);
+                opened?.Dispose();
+                at = opened = next;
+            }
+
+            string path = at.PathOf(first.Name);
+            var file = Sys.OpenAt(at.Handle, first.Name, Flags.O_PATH | Flags.O_NOFOLLOW, 0, path);
+            if (Sys.Stat(file, path).IsSameFile(first.Identity))
+            {
+                Keep(group, first, file);
+                return file;
+            }
+
+            file.Dispose();
+            return null;
+        }
+        catch (Exception e) when (ItemFailure.IsExpected(e))
+        {
+            return null;
+        }
+        finally
+        {
+            opened?.Dispose();
+        }
     }
 
     /// <summary>Writes a file's segments; returns the bytes of data, where the furthest ended, the
@@ -368,9 +423,9 @@ internal sealed class IncomingTree : IDisposable
             switch (frame.Kind)
             {
                 case TreeFrameKind.HardLink:
-                    if (!_groups.TryGetValue(frame.Group, out var first) || first is null || !HardLinkGroups.TryLink(first, default, source, slot, _request.Force))
+                    if (!_groups.TryGetValue(frame.Group, out var first) || first is null || Reopened(frame.Group, first) is not { } open || !HardLinkGroups.TryLink(open, default, source, slot, _request.Force))
                     {
-                        throw new IOException($"'{slot.Path}' was not made: it is another name of a file whose first copy is not here (it failed, another file system is below, or more than {HeldGroups} groups of hard links were begun since).");
+                        throw new IOException($"'{slot.Path}' was not made: it is another name of a file whose first copy is not here (it failed, another file system is below, or it was moved since).");
                     }
 
                     Copied(source, slot.Path, null, default, isLeaf: true);
@@ -446,15 +501,35 @@ internal sealed class IncomingTree : IDisposable
         _levels.Clear();
         foreach (var first in _groups.Values)
         {
-            first?.Dispose();
+            first?.LetGo();
         }
 
         _root?.Dispose();
         _slot.Dispose();
     }
 
-    private sealed record Level(DirectoryHandle Handle, FileStatus Status, string SourcePath)
+    /// <summary>A directory begun; <paramref name="Parent"/> and <paramref name="Name"/> lead back to
+    /// the root (whose Parent is null) after its descriptor is let go.</summary>
+    private sealed record Level(DirectoryHandle Handle, FileStatus Status, string SourcePath, Level? Parent, EntryName Name)
     {
         public string SourceOf(EntryName name) => SourcePath.EndsWith('/') ? SourcePath + name : SourcePath + "/" + name;
+    }
+
+    /// <summary>Where a hard-link group's first copy was written, and which file it is.</summary>
+    private sealed class FirstCopy(Level directory, EntryName name, FileStatus identity)
+    {
+        public Level Directory { get; } = directory;
+
+        public EntryName Name { get; } = name;
+
+        public FileStatus Identity { get; } = identity;
+
+        public SafeFileHandle? Held { get; set; }
+
+        public void LetGo()
+        {
+            Held?.Dispose();
+            Held = null;
+        }
     }
 }
