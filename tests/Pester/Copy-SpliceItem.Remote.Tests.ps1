@@ -54,10 +54,7 @@ AfterAll {
 }
 
 Describe 'Copy-SpliceItem -ToSession' {
-    BeforeEach {
-        if ($SkipReason) { return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
-    }
+    BeforeEach { Reset-RemoteHost $Remote }
 
     It 'sends a file byte-identical with mode and times, into a directory under its own name (<Transport>)' -TestCases $Transports {
         param($Transport)
@@ -166,10 +163,7 @@ foreach (`$switch in @{ Update = `$true }, @{ Mirror = `$true }, @{ InPlace = `$
 }
 
 Describe 'Copy-SpliceItem -FromSession' {
-    BeforeEach {
-        if ($SkipReason) { return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
-    }
+    BeforeEach { Reset-RemoteHost $Remote }
 
     It 'fetches a file byte-identical with mode and times, into a local directory under its own name (<Transport>)' -TestCases $Transports {
         param($Transport)
@@ -258,10 +252,7 @@ $Probe
         }
     }
 
-    BeforeEach {
-        if ($SkipReason) { return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
-    }
+    BeforeEach { Reset-RemoteHost $Remote }
 
     It 'listens on the session''s address only, drops a wrong secret, takes the right one, then refuses it replayed' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
@@ -375,7 +366,7 @@ $(if ($Body) { $Body } else { $copy })
 
     BeforeEach {
         if ($SkipReason) { return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+        Reset-RemoteHost $Remote
         $script:Fresh = $null
         $script:Source = (New-TestFile (Join-Path $TestDrive 'slow.bin') 24MB).FullName
         tc qdisc add dev $Remote.Veth root tbf rate 24mbit burst 64kbit latency 2s
@@ -383,9 +374,7 @@ $(if ($Body) { $Body } else { $copy })
 
     AfterEach {
         if ($SkipReason) { return }
-        ip link set $Remote.Veth up
-        tc qdisc del dev $Remote.Veth root 2>$null
-        $global:LASTEXITCODE = 0
+        Reset-RemoteHost $Remote -LinksOnly
         $null = Stop-FreshPwsh $Fresh
     }
 
@@ -475,13 +464,14 @@ Describe 'Copy-SpliceItem -ToSession to several hosts at once' {
         $script:Others = @((Start-RemoteHost -Label fa), (Start-RemoteHost -Label fb -RootSize 256k))
     }
 
+    BeforeEach { Reset-RemoteHost (@($Remote) + $Others) }
+
     AfterAll {
         Stop-RemoteHost $Others
     }
 
     It 'sends one file to every host at once; a host that fails is an error for that host only' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
         $source = New-TestFile (Join-Path $TestDrive 'fan.bin') (2MB + 5)
         $all = @($Remote) + $Others
         $result = Invoke-FreshPwsh -Json -TimeoutSeconds 120 -Environment @{
