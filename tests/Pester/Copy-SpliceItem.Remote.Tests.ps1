@@ -383,7 +383,12 @@ $(if ($Body) { $Body } else { $copy })
         $script:Fresh = Start-SlowCopy $Source Plain
         Wait-Started $Fresh
         ip link set $Remote.Veth down
-        Start-Sleep -Seconds 20
+        # Down until the copy has failed here and the far half has given up on its quiet data
+        # connection (up again earlier, the connection would just resume), within the loop's bound.
+        foreach ($try in 1..200) {
+            if ($Fresh.Process.HasExited -and @(ip netns exec $Remote.Namespace ss -Htn state established | Where-Object { $_ -notmatch ':22\s' }).Count -eq 0) { break }
+            Start-Sleep -Milliseconds 100
+        }
         ip link set $Remote.Veth up
         $run = Stop-FreshPwsh $Fresh -WaitSeconds 90
         $run.TimedOut | Should -BeFalse
