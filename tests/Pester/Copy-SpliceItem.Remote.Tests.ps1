@@ -258,12 +258,13 @@ $Probe
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         $result = Invoke-Listener Plain @'
 $wrong = [byte[]]::new(32)
+$finishing = Invoke-Command -Session $session -AsJob { $global:agent.Finish(); $global:agent.Dispose() }
 $droppedWrong = Test-Dropped (Connect $wrong)
 $droppedSilent = Test-Dropped (Connect ([byte[]]::new(0)))
 $right = Connect $secret
 $payload = [byte[]](1..100)
 $right.Stream.Write($payload, 0, 100); $right.Client.Dispose()
-$done = Invoke-Command -Session $session { $global:agent.Finish(); $global:agent.Dispose() }
+$null = Wait-Job $finishing; $done = Receive-Job $finishing; Remove-Job $finishing
 $replayRefused = try { $c = Connect $secret; -not (Test-Dropped $c) -and $false } catch [Net.Sockets.SocketException] { $true }
 @{ EndPoint = $endPoint; DroppedWrong = $droppedWrong; DroppedSilent = $droppedSilent; Failed = [bool]$done.Failed; Path = $done.Path; ReplayRefused = $replayRefused }
 '@
