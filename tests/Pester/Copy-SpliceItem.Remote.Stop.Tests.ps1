@@ -50,15 +50,8 @@ AfterAll {
 }
 
 Describe 'Ctrl+C during a remote copy' {
-    BeforeEach {
-        if ($SkipReason) { return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
-        Set-RemoteHostRate $Remote
-    }
-
-    AfterEach {
-        Clear-RemoteHostRate $Remote
-    }
+    BeforeEach { Reset-RemoteHost $Remote -Rate 16mbit }
+    AfterEach { Reset-RemoteHost $Remote -LinksOnly }
 
     It 'stops a <Kind> copy -<Direction> -Transport <Transport> on both ends, leaving nothing behind' -TestCases $Cases {
         param($Direction, $Kind, $Transport)

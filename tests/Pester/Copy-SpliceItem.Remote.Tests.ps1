@@ -54,10 +54,7 @@ AfterAll {
 }
 
 Describe 'Copy-SpliceItem -ToSession' {
-    BeforeEach {
-        if ($SkipReason) { return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
-    }
+    BeforeEach { Reset-RemoteHost $Remote }
 
     It 'sends a file byte-identical with mode and times, into a directory under its own name (<Transport>)' -TestCases $Transports {
         param($Transport)
@@ -166,10 +163,7 @@ foreach (`$switch in @{ Update = `$true }, @{ Mirror = `$true }, @{ InPlace = `$
 }
 
 Describe 'Copy-SpliceItem -FromSession' {
-    BeforeEach {
-        if ($SkipReason) { return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
-    }
+    BeforeEach { Reset-RemoteHost $Remote }
 
     It 'fetches a file byte-identical with mode and times, into a local directory under its own name (<Transport>)' -TestCases $Transports {
         param($Transport)
@@ -258,21 +252,19 @@ $Probe
         }
     }
 
-    BeforeEach {
-        if ($SkipReason) { return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
-    }
+    BeforeEach { Reset-RemoteHost $Remote }
 
     It 'listens on the session''s address only, drops a wrong secret, takes the right one, then refuses it replayed' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         $result = Invoke-Listener Plain @'
 $wrong = [byte[]]::new(32)
+$finishing = Invoke-Command -Session $session -AsJob { $global:agent.Finish(); $global:agent.Dispose() }
 $droppedWrong = Test-Dropped (Connect $wrong)
 $droppedSilent = Test-Dropped (Connect ([byte[]]::new(0)))
 $right = Connect $secret
 $payload = [byte[]](1..100)
 $right.Stream.Write($payload, 0, 100); $right.Client.Dispose()
-$done = Invoke-Command -Session $session { $global:agent.Finish(); $global:agent.Dispose() }
+$null = Wait-Job $finishing; $done = Receive-Job $finishing; Remove-Job $finishing
 $replayRefused = try { $c = Connect $secret; -not (Test-Dropped $c) -and $false } catch [Net.Sockets.SocketException] { $true }
 @{ EndPoint = $endPoint; DroppedWrong = $droppedWrong; DroppedSilent = $droppedSilent; Failed = [bool]$done.Failed; Path = $done.Path; ReplayRefused = $replayRefused }
 '@
@@ -375,7 +367,7 @@ $(if ($Body) { $Body } else { $copy })
 
     BeforeEach {
         if ($SkipReason) { return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+        Reset-RemoteHost $Remote
         $script:Fresh = $null
         $script:Source = (New-TestFile (Join-Path $TestDrive 'slow.bin') 24MB).FullName
         tc qdisc add dev $Remote.Veth root tbf rate 24mbit burst 64kbit latency 2s
@@ -383,9 +375,7 @@ $(if ($Body) { $Body } else { $copy })
 
     AfterEach {
         if ($SkipReason) { return }
-        ip link set $Remote.Veth up
-        tc qdisc del dev $Remote.Veth root 2>$null
-        $global:LASTEXITCODE = 0
+        Reset-RemoteHost $Remote -LinksOnly
         $null = Stop-FreshPwsh $Fresh
     }
 
@@ -394,7 +384,12 @@ $(if ($Body) { $Body } else { $copy })
         $script:Fresh = Start-SlowCopy $Source Plain
         Wait-Started $Fresh
         ip link set $Remote.Veth down
-        Start-Sleep -Seconds 20
+        # Down until the copy has failed here and the far half has given up on its quiet data
+        # connection (up again earlier, the connection would just resume), within the loop's bound.
+        foreach ($try in 1..200) {
+            if ($Fresh.Process.HasExited -and @(ip netns exec $Remote.Namespace ss -Htn state established | Where-Object { $_ -notmatch ':22\s' }).Count -eq 0) { break }
+            Start-Sleep -Milliseconds 100
+        }
         ip link set $Remote.Veth up
         $run = Stop-FreshPwsh $Fresh -WaitSeconds 90
         $run.TimedOut | Should -BeFalse
@@ -475,13 +470,14 @@ Describe 'Copy-SpliceItem -ToSession to several hosts at once' {
         $script:Others = @((Start-RemoteHost -Label fa), (Start-RemoteHost -Label fb -RootSize 256k))
     }
 
+    BeforeEach { Reset-RemoteHost (@($Remote) + $Others) }
+
     AfterAll {
         Stop-RemoteHost $Others
     }
 
     It 'sends one file to every host at once; a host that fails is an error for that host only' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
         $source = New-TestFile (Join-Path $TestDrive 'fan.bin') (2MB + 5)
         $all = @($Remote) + $Others
         $result = Invoke-FreshPwsh -Json -TimeoutSeconds 120 -Environment @{

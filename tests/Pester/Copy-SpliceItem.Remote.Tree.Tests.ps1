@@ -72,10 +72,7 @@ AfterAll {
 }
 
 Describe 'Copy-SpliceItem -Recurse with sessions' {
-    BeforeEach {
-        if ($SkipReason) { return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
-    }
+    BeforeEach { Reset-RemoteHost $Remote }
 
     It 'sends a tree as it is (modes, times, links, holes) into an existing directory under its own name (<Transport>)' -TestCases $Transports {
         param($Transport)
@@ -231,10 +228,7 @@ Copy-SpliceItem -Recurse -Path '$($Remote.Root)/linked' -Destination '$TestDrive
 }
 
 Describe 'Copy-SpliceItem -Recurse -PassThru with sessions: how each file went' {
-    BeforeEach {
-        if ($SkipReason) { return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
-    }
+    BeforeEach { Reset-RemoteHost $Remote }
 
     # Plain sends content of 64 KiB or more by sendfile and splices it into the file; smaller
     # content, and every file of the other transports, goes through a buffer (read, write).
@@ -276,7 +270,7 @@ Describe 'Copy-SpliceItem -Recurse -PassThru with sessions: how each file went' 
 Describe 'Copy-SpliceItem -Recurse -ToSession as a user who cannot read every file' -Skip:([bool]$UnprivilegedSkip) {
     It 'copies the rest and reports the unreadable file by name' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+        Reset-RemoteHost $Remote
         chmod 755 $TestDrive
         $source = Join-Path $TestDrive 'mixed'
         New-Item -ItemType Directory -Path "$source/inner" | Out-Null
@@ -312,15 +306,8 @@ finally { Remove-PSSession `$session }
 }
 
 Describe 'Ctrl+C during a remote tree copy' {
-    BeforeEach {
-        if ($SkipReason) { return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
-        Set-RemoteHostRate $Remote
-    }
-
-    AfterEach {
-        Clear-RemoteHostRate $Remote
-    }
+    BeforeEach { Reset-RemoteHost $Remote -Rate 16mbit }
+    AfterEach { Reset-RemoteHost $Remote -LinksOnly }
 
     It 'stops a fetch on both ends, leaving only whole files here and no listening port' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }

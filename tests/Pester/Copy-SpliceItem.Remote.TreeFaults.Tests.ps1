@@ -80,10 +80,7 @@ AfterAll {
 }
 
 Describe 'A remote tree copy where the receiving side has no room for one file' {
-    BeforeEach {
-        if ($SkipReason) { return }
-        foreach ($one in $Remote, $Tiny) { Get-ChildItem -LiteralPath $one.Root -Force | Remove-Item -Recurse -Force }
-    }
+    BeforeEach { Reset-RemoteHost $Remote, $Tiny }
 
     It 'fails that file on the far host alone and copies the rest whole (<Transport>)' -TestCases $Transports {
         param($Transport)
@@ -133,10 +130,7 @@ $Failures
 }
 
 Describe 'A remote tree copy where the sending side cannot read one file after announcing it' {
-    BeforeEach {
-        if ($SkipReason) { return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
-    }
+    BeforeEach { Reset-RemoteHost $Remote }
 
     It 'reports that file from this host and sends the rest whole (<Transport>)' -TestCases $Transports {
         param($Transport)
@@ -187,15 +181,8 @@ $Failures
 }
 
 Describe 'A remote tree copy where one file vanishes after the walk' {
-    BeforeEach {
-        if ($SkipReason) { return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
-        Set-RemoteHostRate $Remote
-    }
-
-    AfterEach {
-        Clear-RemoteHostRate $Remote
-    }
+    BeforeEach { Reset-RemoteHost $Remote -Rate 16mbit }
+    AfterEach { Reset-RemoteHost $Remote -LinksOnly }
 
     # The tree is walked before anything is sent; a/big.bin takes seconds on the slowed link, and
     # z/late.bin, opened only after it, is removed once the stream has begun.

@@ -61,11 +61,9 @@ finally { `$sessions | Remove-PSSession; Remove-Item -LiteralPath `$warmup -Forc
         $result[1..($result.Count - 1)]
     }
 
-    # Every test starts with empty hosts (Clear-Hosts) and ends with its links as they were and its pwsh stopped (Complete-Test).
-    function Clear-Hosts { foreach ($h in $Hosts) { Get-ChildItem -LiteralPath $h.Root -Force | Remove-Item -Recurse -Force } }
-
+    # Every test starts with empty hosts (Reset-RemoteHost) and ends with its links as they were and its pwsh stopped (Complete-Test).
     function Complete-Test {
-        Reset-Links
+        Reset-RemoteHost $Hosts -LinksOnly
         $null = Stop-FreshPwsh $script:Fresh
         $script:Fresh = $null
     }
@@ -78,15 +76,6 @@ finally { `$sessions | Remove-PSSession; Remove-Item -LiteralPath `$warmup -Forc
         else { tc qdisc replace dev $RemoteHost.Veth @bucket }
     }
 
-    function Reset-Links {
-        foreach ($h in $Hosts) {
-            ip link set $h.Veth up 2>$null
-            tc qdisc del dev $h.Veth root 2>$null
-            ip netns exec $h.Namespace tc qdisc del dev $h.Peer root 2>$null
-        }
-        $global:LASTEXITCODE = 0
-    }
-
     # TCP ports listening in a host's namespace, other than sshd's.
     function Get-ExtraListener($RemoteHost) {
         @(ip netns exec $RemoteHost.Namespace ss -Hltn | Where-Object { $_ -and $_ -notmatch ':22\s' })
@@ -94,12 +83,11 @@ finally { `$sessions | Remove-PSSession; Remove-Item -LiteralPath `$warmup -Forc
 }
 
 AfterAll {
-    Reset-Links
     Stop-RemoteHost $Hosts
 }
 
 Describe 'Copy-SpliceItem -ToSession to several hosts: one read, a failing host fails alone' {
-    BeforeEach { Clear-Hosts }
+    BeforeEach { Reset-RemoteHost $Hosts }
     AfterEach { Complete-Test }
 
     It 'copies to every host with room; the host whose disk is full gets its own error and keeps nothing (<Transport>)' -TestCases $Direct {
@@ -185,7 +173,7 @@ Describe 'Copy-SpliceItem -ToSession to several hosts: one read, a failing host 
 }
 
 Describe 'Progress of remote copies' {
-    BeforeEach { Clear-Hosts }
+    BeforeEach { Reset-RemoteHost $Hosts }
     AfterEach { Complete-Test }
 
     # The copy runs in a runspace of the fresh pwsh so that its progress records can be read back.
@@ -254,7 +242,7 @@ Describe 'Progress of remote copies' {
 }
 
 Describe 'What the far side keeps' {
-    BeforeEach { Clear-Hosts }
+    BeforeEach { Reset-RemoteHost $Hosts }
     AfterEach { Complete-Test }
 
     It 'keeps a sparse file sparse when sending it, holes not sent (<Transport>)' -TestCases $Direct {

@@ -65,10 +65,7 @@ AfterAll {
 }
 
 Describe 'Striped remote copies' {
-    BeforeEach {
-        if ($SkipReason) { return }
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
-    }
+    BeforeEach { Reset-RemoteHost $Remote }
 
     Describe 'A large remote copy on several connections' {
         It 'copies a large sparse file byte-identical with its holes, verified, both ways (<Transport>)' -TestCases $Direct {
@@ -149,9 +146,7 @@ while (-not (Test-Path -LiteralPath '$signal')) { Start-Sleep -Milliseconds 20 }
                 else { Get-ChildItem -LiteralPath $fetchInto -Force | Should -BeNullOrEmpty }
             }
             finally {
-                tc qdisc del dev $Remote.Veth root 2>$null
-                ip netns exec $Remote.Namespace tc qdisc del dev $Remote.Peer root 2>$null
-                $global:LASTEXITCODE = 0
+                Reset-RemoteHost $Remote -LinksOnly
                 $null = Stop-FreshPwsh $fresh
             }
         }

@@ -29,7 +29,7 @@ BeforeAll {
 
     # The far host's content: a log file, a directory of logs and a `.ssh` of its own choosing.
     function New-FarContent {
-        Get-ChildItem -LiteralPath $Remote.Root -Force | Remove-Item -Recurse -Force
+        Reset-RemoteHost $Remote
         $far = New-Item -ItemType Directory -Path (Join-Path $Remote.Root 'far') -Force
         Set-Content -LiteralPath "$far/app.log" -Value 'echo HOSTILE BASHRC'
         New-Item -ItemType Directory -Path "$far/logs", "$far/.ssh" | Out-Null

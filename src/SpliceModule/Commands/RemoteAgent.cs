@@ -21,10 +21,13 @@ public sealed class RemoteAgent : IDisposable
     private OutgoingFile? _outgoing;
     private DataListener? _listener;
     private Hashtable? _failure;
-    private IEnumerator<byte[]>? _granting;
-    private bool _grantedAll;
+    private readonly SessionWindow.FarSender _sending;
 
-    private RemoteAgent(string optionsJson) => _options = RemoteCopyOptions.FromJson(optionsJson);
+    private RemoteAgent(string optionsJson)
+    {
+        _options = RemoteCopyOptions.FromJson(optionsJson);
+        _sending = new SessionWindow.FarSender(Chunks(), Finish);
+    }
 
     /// <summary>What the copying host waits for first: the listener's address:port (direct
     /// transports, receiving), the file header (sending), "ready" (Session, receiving), or the failure.</summary>
@@ -76,7 +79,7 @@ public sealed class RemoteAgent : IDisposable
 
     /// <summary>Session transport, sending: as many next chunks as <paramref name="credit"/> allows,
     /// and after the last one what <see cref="Finish"/> returns.</summary>
-    public IEnumerable<object> Granted(int credit) => SessionWindow.Granted(_granting ??= Chunks().GetEnumerator(), credit, Finish, ref _grantedAll);
+    public IEnumerable<object> Granted(int credit) => _sending.Granted(credit);
 
     /// <summary>The file in chunks, each a new array (the session serializes it).</summary>
     private IEnumerable<byte[]> Chunks()
@@ -186,7 +189,7 @@ public sealed class RemoteAgent : IDisposable
     {
         _stopping.Cancel();
         _listener?.Dispose();
-        _granting?.Dispose();
+        _sending.Dispose();
         _incoming?.Dispose();
         _outgoing?.Dispose();
         _stopping.Dispose();

@@ -31,13 +31,13 @@ public sealed class RemoteTreeAgent : IDisposable
     private BlockingCollection<byte[]>? _chunks;
     private Task? _worker;
     private Hashtable? _failure;
-    private IEnumerator<byte[]>? _granting;
-    private bool _grantedAll;
+    private readonly SessionWindow.FarSender _sending;
 
     private RemoteTreeAgent(string optionsJson)
     {
         _options = RemoteCopyOptions.FromJson(optionsJson);
         _outcomes = new Outcomes(_options.ListItems);
+        _sending = new SessionWindow.FarSender(Chunks(), Finish);
     }
 
     /// <summary>What the copying host waits for first: the listener's address:port, "ready"
@@ -108,7 +108,7 @@ public sealed class RemoteTreeAgent : IDisposable
 
     /// <summary>Session, sending: as many next chunks as <paramref name="credit"/> allows, and after
     /// the last one what <see cref="Finish"/> returns.</summary>
-    public IEnumerable<object> Granted(int credit) => SessionWindow.Granted(_granting ??= Chunks().GetEnumerator(), credit, Finish, ref _grantedAll);
+    public IEnumerable<object> Granted(int credit) => _sending.Granted(credit);
 
     /// <summary>The stream in chunks, made by a worker while the script sends them.</summary>
     private IEnumerable<byte[]> Chunks()
@@ -216,7 +216,7 @@ public sealed class RemoteTreeAgent : IDisposable
             // Stopped: its failure was reported, or nobody waits for it any more.
         }
 
-        _granting?.Dispose();
+        _sending.Dispose();
         _incoming?.Dispose();
         _outgoing?.Dispose();
         _chunks?.Dispose();

@@ -14,7 +14,7 @@ namespace SpliceModule.Commands;
 /// behind everything the sender could write ahead on a slow link.
 /// FromSession: the copying host writes credits (a count) into the far script's pipeline input
 /// (<see cref="Receiver"/>), the far end sends its chunks as output against them
-/// (<see cref="Granted"/>), then its answer. ToSession: the copying host sends chunks as pipeline
+/// (<see cref="FarSender"/>), then its answer. ToSession: the copying host sends chunks as pipeline
 /// input (<see cref="Sender"/>), the far end answers <see cref="Credit"/> for each chunk it took,
 /// or its failure.
 /// </summary>
@@ -27,24 +27,41 @@ internal static class SessionWindow
     /// <summary>What the far end answers for each chunk it took (ToSession).</summary>
     public const int Credit = 1;
 
-    /// <summary>The far end's sending half: for <paramref name="credit"/> chunks granted, the next
-    /// chunks, and once they have all gone, <paramref name="finish"/>'s answer (exactly once).</summary>
-    internal static IEnumerable<object> Granted(IEnumerator<byte[]> chunks, int credit, Func<Hashtable> finish, ref bool ended)
+    /// <summary>The far end's sending half (FromSession): for each credit granted, the next chunk,
+    /// and once they have all gone, the far end's answer (exactly once).</summary>
+    internal sealed class FarSender : IDisposable
     {
-        var granted = new List<object>(Math.Min(credit, Window));
-        for (int i = 0; i < credit && !ended; i++)
-        {
-            if (chunks.MoveNext())
-            {
-                granted.Add(chunks.Current);
-                continue;
-            }
+        private readonly IEnumerator<byte[]> _chunks;
+        private readonly Func<Hashtable> _finish;
+        private bool _ended;
 
-            ended = true;
-            granted.Add(finish());
+        /// <param name="chunks">The data in chunks, taken only as credit comes.</param>
+        /// <param name="finish">The answer that follows the last chunk.</param>
+        public FarSender(IEnumerable<byte[]> chunks, Func<Hashtable> finish)
+        {
+            _chunks = chunks.GetEnumerator();
+            _finish = finish;
         }
 
-        return granted;
+        public IEnumerable<object> Granted(int credit)
+        {
+            var granted = new List<object>(Math.Min(credit, Window));
+            for (int i = 0; i < credit && !_ended; i++)
+            {
+                if (_chunks.MoveNext())
+                {
+                    granted.Add(_chunks.Current);
+                    continue;
+                }
+
+                _ended = true;
+                granted.Add(_finish());
+            }
+
+            return granted;
+        }
+
+        public void Dispose() => _chunks.Dispose();
     }
 
     /// <summary>The copying host's sending half (ToSession): each chunk goes into the far script's

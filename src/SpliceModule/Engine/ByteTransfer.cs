@@ -16,6 +16,8 @@ internal sealed class ByteTransfer
     /// <summary>Copy until the source reports end of input.</summary>
     internal const long ToEnd = long.MaxValue;
 
+    private long _takenIntoPipe;
+
     public ByteTransfer(SafeHandle source, FileKind sourceKind, string sourcePath, SafeHandle destination, FileKind destinationKind, string destinationPath)
     {
         Source = source;
@@ -71,6 +73,11 @@ internal sealed class ByteTransfer
     /// <summary>Bytes this transfer has written so far; strategies may fall back only while it is 0.</summary>
     public long Copied { get; private set; }
 
+    /// <summary>Bytes taken from the source so far: <see cref="Copied"/>, and with them those that a
+    /// failed write left in a strategy's pipe between the ends. A stream source cannot have those
+    /// back, so a caller that keeps a stream framed counts with this.</summary>
+    public long Taken => Math.Max(Copied, _takenIntoPipe);
+
     public long Remaining => Limit == ToEnd ? ToEnd : Limit - Copied;
 
     public bool BothRegularFiles => SourceKind == FileKind.File && DestinationKind == FileKind.File;
@@ -88,6 +95,9 @@ internal sealed class ByteTransfer
     public long NextSourceOffset => SourceOffset == Sys.CurrentPosition ? Sys.CurrentPosition : SourceOffset + Copied;
 
     public long NextDestinationOffset => DestinationOffset == Sys.CurrentPosition ? Sys.CurrentPosition : DestinationOffset + Copied;
+
+    /// <summary>A strategy has filled its own pipe, empty before, with <paramref name="bytes"/> from the source.</summary>
+    public void TakeIntoPipe(long bytes) => _takenIntoPipe = Copied + bytes;
 
     public void Advance(long bytes)
     {

@@ -95,6 +95,7 @@ internal sealed class SpliceStrategy : CopyStrategy
                 break;
             }
 
+            transfer.TakeIntoPipe(filled);
             try
             {
                 PipeDrain.Into(pipe, transfer, filled);

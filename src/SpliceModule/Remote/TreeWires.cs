@@ -15,8 +15,6 @@ internal static class TreeWires
 
     private const int PlainBuffer = 256 * 1024;
 
-    private const uint FillFlags = Flags.SPLICE_F_MOVE | Flags.SPLICE_F_MORE | Flags.SPLICE_F_NONBLOCK;
-
     /// <summary>Record direction of the tree stream (sender to receiver), as for one file.</summary>
     private const uint ToReceiver = 1;
 
@@ -112,38 +110,29 @@ internal static class TreeWires
             }
         }
 
-        /// <summary>
-        /// Socket to pipe, pipe to file, as the engine's splice through a pipe does it (one fill,
-        /// then its drain), but with each fill counted here: when the file refuses bytes (no space
-        /// left), those in the pipe are off the socket already, and only that count says how far
-        /// the stream went.
-        /// </summary>
+        /// <summary>The engine's splice from the socket into the file, through its pipe. When the
+        /// file refuses bytes (no space left), those in the pipe are off the socket already, and
+        /// only the count of bytes taken says how far the stream went.</summary>
         private void SpliceFromStream(SafeFileHandle file, string path, long offset, long length, long done)
         {
             Sys.Seek(file, offset + done, Flags.SEEK_SET, path);
-            var socket = _stream.Socket.SafeHandle;
-            using var pipe = KernelPipe.ForTransfer(SpliceStrategy.PreferredPipeCapacity);
-            using var batching = ReceiveBatching.For(socket, _stream.Display);
-            var ready = new Readiness(socket, _stream.Display, null, string.Empty) { WaitFirst = true, Batching = batching };
-            while (done < length)
+            var transfer = new ByteTransfer(_stream.Socket.SafeHandle, FileKind.Socket, _stream.Display, file, FileKind.File, path)
             {
-                var fill = new SpliceCall(socket, Sys.CurrentPosition, pipe.WriteEnd.Handle, Sys.CurrentPosition, Math.Min(length - done, pipe.Capacity), FillFlags, _stream.Display, path);
-                long filled = _stream.Wait.Retry(fill, ready);
-                if (filled == 0)
-                {
-                    throw _stream.Ended(done, length);
-                }
+                Limit = length - done,
+                Wait = _stream.Wait,
+            };
+            try
+            {
+                CopyEngine.Run(transfer, CopyMethod.Splice);
+            }
+            catch (Exception e) when (transfer.Taken > transfer.Copied && ItemFailure.IsExpected(e))
+            {
+                throw new ContentFailure(done + transfer.Taken, e);
+            }
 
-                done += filled;
-                batching?.Observe(filled, length - done);
-                try
-                {
-                    PipeDrain.Into(pipe, file, path, filled, _stream.Wait);
-                }
-                catch (Exception e) when (ItemFailure.IsExpected(e))
-                {
-                    throw new ContentFailure(done, e);
-                }
+            if (transfer.Copied < transfer.Limit)
+            {
+                throw _stream.Ended(done + transfer.Copied, length);
             }
         }
 

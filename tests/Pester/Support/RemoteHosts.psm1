@@ -12,7 +12,9 @@
     for that host's own known-hosts file. Stop-RemoteHost kills sshd and whatever it started
     (the pwsh subsystems: by killing every process in the namespace), deletes the namespace and
     the veth pair and removes the directories; it is safe on $null and twice, so AfterAll can
-    call it whatever happened. Names carry a random part so that parallel runs do not collide.
+    call it whatever happened. Reset-RemoteHost puts hosts back between tests (links up and
+    unshaped, roots empty), so that a file starts its hosts once and each test finds them as
+    new. Names carry a random part so that parallel runs do not collide.
 
     Get-RemoteHostSkipReason says why these hosts cannot be made here, or $null when they can.
 #>
@@ -167,18 +169,26 @@ finally { Remove-PSSession `$session }
 }
 
 # Slows the link to $RemoteHost both ways with a token bucket (this end's veth shapes what is
-# sent to the host, the host's end what comes back); Clear-RemoteHostRate takes it off.
+# sent to the host, the host's end what comes back); Reset-RemoteHost takes it off.
 function Set-RemoteHostRate {
     param([Parameter(Mandatory)] $RemoteHost, [string] $Rate = '16mbit')
     tc qdisc add dev $RemoteHost.Veth root tbf rate $Rate burst 64kbit latency 2s
     ip netns exec $RemoteHost.Namespace tc qdisc add dev $RemoteHost.Peer root tbf rate $Rate burst 64kbit latency 2s
 }
 
-function Clear-RemoteHostRate {
-    param($RemoteHost)
-    if ($null -eq $RemoteHost) { return }
-    tc qdisc del dev $RemoteHost.Veth root 2>$null
-    ip netns exec $RemoteHost.Namespace tc qdisc del dev $RemoteHost.Peer root 2>$null
+# Puts hosts back as every test expects to find them (BeforeEach): links up and unshaped both
+# ways, and roots empty; with -Rate, then slows their links (Set-RemoteHostRate). -LinksOnly
+# (AfterEach of a test that downs or slows a link) leaves the roots. Safe on $null: a file whose
+# hosts could not be made has none.
+function Reset-RemoteHost {
+    param($RemoteHost, [switch] $LinksOnly, [string] $Rate)
+    foreach ($one in @($RemoteHost | Where-Object { $null -ne $_ })) {
+        ip link set $one.Veth up 2>$null
+        tc qdisc del dev $one.Veth root 2>$null
+        ip netns exec $one.Namespace tc qdisc del dev $one.Peer root 2>$null
+        if (-not $LinksOnly) { Get-ChildItem -LiteralPath $one.Root -Force | Remove-Item -Recurse -Force }
+        if ($Rate) { Set-RemoteHostRate $one $Rate }
+    }
     $global:LASTEXITCODE = 0
 }
 
@@ -215,4 +225,4 @@ function Stop-RemoteHost {
     }
 }
 
-Export-ModuleMember -Function Get-RemoteHostSkipReason, Start-RemoteHost, Stop-RemoteHost, New-RemoteHostSession, New-RemoteSessionRun, Set-RemoteHostRate, Clear-RemoteHostRate, Get-RemoteHostSshOption, Get-RemoteHostSshArgument, Get-NamespaceProcessId
+Export-ModuleMember -Function Get-RemoteHostSkipReason, Start-RemoteHost, Stop-RemoteHost, New-RemoteHostSession, New-RemoteSessionRun, Set-RemoteHostRate, Reset-RemoteHost, Get-RemoteHostSshOption, Get-RemoteHostSshArgument, Get-NamespaceProcessId
