@@ -38,12 +38,12 @@ public sealed class IncomingTreeTests
             wire.End();
         }
 
-        int descriptorsBefore = Directory.GetFiles("/proc/self/fd").Length;
+        int descriptorsBefore = Scratch.OpenDescriptors();
         var observer = new FailureLog();
         int deepestOpen = 0;
         using (var tree = new IncomingTree(scratch.PathOf("to"), new RemoteTreeHeader("/far/t", "t", 0, 0), new FileCopyRequest("/far/t", scratch.PathOf("to/t")), observer))
         {
-            observer.OnCopied = () => deepestOpen = Math.Max(deepestOpen, Directory.GetFiles("/proc/self/fd").Length - descriptorsBefore);
+            observer.OnCopied = () => deepestOpen = Math.Max(deepestOpen, Scratch.OpenDescriptors(settle: false) - descriptorsBefore);
             tree.ReceiveFrom(TreeWires.FromChunks(() => chunks.Count > 0 ? chunks.Dequeue() : null));
         }
 
@@ -57,7 +57,7 @@ public sealed class IncomingTreeTests
         }
 
         Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(deepest), Flags.PATH_MAX - 3, Flags.PATH_MAX - 1);
-        Assert.Equal(descriptorsBefore, Directory.GetFiles("/proc/self/fd").Length);
+        Assert.Equal(descriptorsBefore, Scratch.OpenDescriptors());
     }
 
     private static readonly FileStatus DirectoryStatus = Sys.Stat("/");
@@ -113,8 +113,6 @@ public sealed class IncomingTreeTests
         bytes.CopyTo(wire.Reserve(bytes.Length));
         wire.Advance(bytes.Length);
     }
-
-    private static int OpenDescriptors => Directory.GetFiles("/proc/self/fd").Length;
 
     private static string[] Everything(Scratch scratch) =>
         Directory.GetFileSystemEntries(scratch.Directory, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(scratch.Directory, p)).Order().ToArray();
@@ -237,7 +235,7 @@ public sealed class IncomingTreeTests
     public void HardLinkGroupsNeverAnnouncedAreItemErrorsAndOnesAnnouncedTwiceEndTheStream()
     {
         using var scratch = new Scratch();
-        int before = OpenDescriptors;
+        int before = Scratch.OpenDescriptors();
         var (failures, ended) = Receive(scratch, wire =>
         {
             SendFile(wire, "a", "one"u8.ToArray(), group: 1);
@@ -258,7 +256,7 @@ public sealed class IncomingTreeTests
         });
         Assert.Contains("announced a second time", twice!.Message);
         Assert.False(File.Exists(scratch.PathOf("to/t/e")));
-        Assert.Equal(before, OpenDescriptors);
+        Assert.Equal(before, Scratch.OpenDescriptors());
     }
 
     [Fact]
@@ -266,8 +264,8 @@ public sealed class IncomingTreeTests
     {
         using var scratch = new Scratch();
         int files = IncomingTree.HeldGroups + 200;
-        int before = OpenDescriptors, most = 0;
-        var observer = new FailureLog { OnCopied = () => most = Math.Max(most, OpenDescriptors - before) };
+        int before = Scratch.OpenDescriptors(), most = 0;
+        var observer = new FailureLog { OnCopied = () => most = Math.Max(most, Scratch.OpenDescriptors(settle: false) - before) };
         System.IO.Directory.CreateDirectory(scratch.PathOf("to"));
         var chunks = new Queue<byte[]>();
         using (var wire = TreeWires.InChunks(chunks.Enqueue))
@@ -294,7 +292,7 @@ public sealed class IncomingTreeTests
         Assert.Empty(observer.Failures);
         Assert.Equal(Sys.Stat(scratch.PathOf("to/t/f1")).Inode, Sys.Stat(scratch.PathOf("to/t/first")).Inode);
         Assert.Equal(Sys.Stat(scratch.PathOf($"to/t/f{files}")).Inode, Sys.Stat(scratch.PathOf("to/t/last")).Inode);
-        Assert.Equal(before, OpenDescriptors);
+        Assert.Equal(before, Scratch.OpenDescriptors());
     }
 
     [Theory]
@@ -323,7 +321,7 @@ public sealed class IncomingTreeTests
             wire.End();
         }
 
-        int before = OpenDescriptors;
+        int before = Scratch.OpenDescriptors();
         var observer = new FailureLog();
         string first = scratch.PathOf("to/t/s/f1");
         observer.OnCopied = () =>
@@ -350,7 +348,7 @@ public sealed class IncomingTreeTests
             Assert.Equal(Sys.Stat(first).Inode, Sys.Stat(scratch.PathOf("to/t/again")).Inode);
         }
 
-        Assert.Equal(before, OpenDescriptors);
+        Assert.Equal(before, Scratch.OpenDescriptors());
     }
 
     private sealed class FailureLog : ITreeCopyObserver

@@ -22,6 +22,20 @@ internal sealed class Scratch : IDisposable
 
     public string PathOf(string name) => Path.Combine(Directory, name);
 
+    /// <summary>This process's open descriptors; settled first (with <paramref name="settle"/>) so
+    /// that a handle an earlier test dropped and a finalizer closes later does not change a count.</summary>
+    public static int OpenDescriptors(bool settle = true)
+    {
+        if (settle)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+        }
+
+        return System.IO.Directory.GetFiles("/proc/self/fd").Length;
+    }
+
     public static byte[] Bytes(int size, int seed = 1)
     {
         var bytes = new byte[size];
