@@ -33,6 +33,8 @@ internal static class CopiedItemWriter
         .GetType("System.Management.Automation.Platform+Unix")
         ?.GetMethod("GetLStat", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static, null, new[] { typeof(string) }, null);
 
+    private static readonly MethodInfo UnixStatGetter = typeof(CopiedItemStat).GetMethod(nameof(CopiedItemStat.UnixStat))!;
+
     /// <summary>The item at <paramref name="path"/> as the FileSystem provider writes it. Built here
     /// from the path, as asking the provider for each item doubled a tree's -PassThru time; from
     /// the provider only where PowerShell's lstat cannot be found.</summary>
@@ -57,7 +59,7 @@ internal static class CopiedItemWriter
         var item = BuiltItemFor(cmdlet, path);
         if (UnixLStat is not null)
         {
-            item.Properties.Add(new PSCodeProperty("UnixStat", typeof(CopiedItemStat).GetMethod(nameof(CopiedItemStat.UnixStat))));
+            item.Properties.Add(new PSCodeProperty("UnixStat", UnixStatGetter));
         }
 
         return item;

@@ -144,7 +144,7 @@ internal sealed class IncomingTree : IDisposable
     {
         var name = EntryName.From(frame.Name);
         string source = parent.SourceOf(name), destination = parent.Handle.PathOf(name);
-        if (parent.Handle.BeyondPathMax(name) is { } tooDeep)
+        if (DirectoryHandle.BeyondPathMax(destination) is { } tooDeep)
         {
             _observer.ItemFailed(source, destination, tooDeep);
             _skipping = 1;

@@ -50,15 +50,12 @@ internal sealed class DirectoryHandle : IDisposable
 
     public string PathOf(EntryName name) => Path.EndsWith('/') ? Path + name : Path + "/" + name;
 
-    /// <summary>ENAMETOOLONG when the child's path reaches PATH_MAX, else null. Descriptor-relative
+    /// <summary>ENAMETOOLONG when <paramref name="path"/> (a child's) reaches PATH_MAX, else null. Descriptor-relative
     /// calls go deeper than any path can name; cp and rsync stop there, and so do walks and received
     /// trees: a tree nested thousands deep (a user's, or a hostile far host's frames) otherwise held
     /// a descriptor per level and gigabytes of paths.</summary>
-    public SpliceException? BeyondPathMax(EntryName name)
-    {
-        string path = PathOf(name);
-        return System.Text.Encoding.UTF8.GetByteCount(path) >= Flags.PATH_MAX ? new SpliceException(Errno.ENAMETOOLONG, "openat", path) : null;
-    }
+    public static SpliceException? BeyondPathMax(string path) =>
+        System.Text.Encoding.UTF8.GetByteCount(path) >= Flags.PATH_MAX ? new SpliceException(Errno.ENAMETOOLONG, "openat", path) : null;
 
     /// <summary>Opens a child directory; with <paramref name="followSymlink"/> false a symbolic
     /// link there is refused. With <paramref name="expected"/> the directory opened must be that one

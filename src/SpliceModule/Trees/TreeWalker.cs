@@ -215,7 +215,7 @@ internal static class TreeWalker
             return null;
         }
 
-        if (directory.BeyondPathMax(sub.Name) is { } tooDeep)
+        if (DirectoryHandle.BeyondPathMax(directory.PathOf(sub.Name)) is { } tooDeep)
         {
             sub.Problem = tooDeep;
             return null;
