@@ -97,6 +97,8 @@ Describe 'Invoke-Tee -Path to several files' {
             (Get-FileHash $target).Hash | Should -Be $expected
             (& stat -c %a $target) | Should -Be '640'
         }
+        $items.UnixMode | Should -Be @('-rw-r-----', '-rw-r-----', '-rw-r-----')
+        $items.User | Should -Be @($targets | ForEach-Object { (Get-Item -LiteralPath $_).User })
     }
 
     It 'resolves relative destinations and puts the file into an existing directory under its own name' {
