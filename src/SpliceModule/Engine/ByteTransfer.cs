@@ -65,7 +65,7 @@ internal sealed class ByteTransfer
     public long DestinationOffset { get; init; } = Sys.CurrentPosition;
 
     /// <summary>Ctrl+C, and how long one wait for a quiet stream may last (none: until Ctrl+C).</summary>
-    public ReadinessWait Wait { get; init; } = new(default);
+    public ReadinessWait Wait { get; init; } = ReadinessWait.Uncancellable;
 
     /// <summary>Called with the running total after each chunk; runs on the copying thread.</summary>
     public Action<long>? Progress { get; init; }

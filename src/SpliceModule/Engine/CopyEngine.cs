@@ -23,8 +23,7 @@ internal static class CopyEngine
     {
         if (method == CopyMethod.Auto)
         {
-            int first = Math.Max(0, Array.FindIndex(FastestFirst, s => s.Method == startAt));
-            for (int i = first; i < FastestFirst.Length; i++)
+            for (int i = Math.Max(0, IndexOf(startAt)); i < FastestFirst.Length; i++)
             {
                 if (Attempt(FastestFirst[i], transfer) is null)
                 {
@@ -61,7 +60,21 @@ internal static class CopyEngine
     public static string? TryWith(CopyMethod method, ByteTransfer transfer) =>
         Attempt(Find(method) ?? throw new ArgumentOutOfRangeException(nameof(method), method, "Not a kernel copy method."), transfer);
 
-    private static CopyStrategy? Find(CopyMethod method) => Array.Find(FastestFirst, s => s.Method == method);
+    private static CopyStrategy? Find(CopyMethod method) => IndexOf(method) is >= 0 and var i ? FastestFirst[i] : null;
+
+    /// <summary>A loop rather than Array.FindIndex: a capturing predicate would cost two allocations per file of a tree.</summary>
+    private static int IndexOf(CopyMethod method)
+    {
+        for (int i = 0; i < FastestFirst.Length; i++)
+        {
+            if (FastestFirst[i].Method == method)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
 
     private static string? Attempt(CopyStrategy strategy, ByteTransfer transfer) =>
         OffsetsRefused(strategy, transfer) ?? strategy.TryCopy(transfer);

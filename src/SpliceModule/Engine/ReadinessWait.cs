@@ -25,6 +25,9 @@ internal sealed class ReadinessWait
         Timeout = timeout;
     }
 
+    /// <summary>Without Ctrl+C or a time-out; shared, as a wait holds nothing else.</summary>
+    public static ReadinessWait Uncancellable { get; } = new(default);
+
     public CancellationToken Cancellation { get; }
 
     /// <summary>How long one wait may last; null waits until Ctrl+C.</summary>

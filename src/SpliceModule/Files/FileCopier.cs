@@ -46,18 +46,20 @@ internal static class FileCopier
 
     /// <summary>Copies a file of a walked tree from its held source directory into a held destination
     /// directory; the source must still be the file the walk saw.</summary>
-    public static FileCopyResult CopyInTree(FileCopyRequest request, DirectoryHandle sourceDirectory, EntryName name, FileStatus expected, bool followSymlink, DestinationSlot destination) => TransientRetry.Run(request, destination, slot =>
-    {
-        long started = Stopwatch.GetTimestamp();
-        if (slot.Existing is null && IsKnownEmpty(request, expected, slot) && request is { Method: CopyMethod.Auto, Verify: false } && (request.Preserve & CopyPreserve.ExtendedAttributes) == 0)
+    public static FileCopyResult CopyInTree(FileCopyRequest request, DirectoryHandle sourceDirectory, EntryName name, FileStatus expected, bool followSymlink, DestinationSlot destination) =>
+        TransientRetry.Run(request, destination, (Request: request, Directory: sourceDirectory, Name: name, Expected: expected, FollowSymlink: followSymlink), static (slot, file) =>
         {
-            return CreateEmpty(request, expected, slot, started);
-        }
+            long started = Stopwatch.GetTimestamp();
+            var request = file.Request;
+            if (slot.Existing is null && IsKnownEmpty(request, file.Expected, slot) && request is { Method: CopyMethod.Auto, Verify: false } && (request.Preserve & CopyPreserve.ExtendedAttributes) == 0)
+            {
+                return CreateEmpty(request, file.Expected, slot, started);
+            }
 
-        // The status as of the open: a file that changed size since the walk is copied as it is now.
-        using var source = SourceFile.OpenInTree(sourceDirectory, name, expected, followSymlink, out var opened);
-        return CopyTo(request, source, opened, slot, started);
-    });
+            // The status as of the open: a file that changed size since the walk is copied as it is now.
+            using var source = SourceFile.OpenInTree(file.Directory, file.Name, file.Expected, file.FollowSymlink, out var opened, request.SourcePath);
+            return CopyTo(request, source, opened, slot, started);
+        });
 
     /// <summary>What a file left alone (-Update, -NoClobber) reports: its size, nothing written but,
     /// where they differed, its metadata.</summary>
@@ -181,7 +183,7 @@ internal static class FileCopier
             Sha256 = hash,
             Metadata = metadata,
             SourceChangedWarning = shrunk,
-            ReplacedWarning = string.Join(" ", OtherNamesWarning(slot, request.Preserve), ReplacedFileMetadata.Describe(slot.Path, ownerNotKept, modeNotKept)).Trim() is { Length: > 0 } said ? said : null,
+            ReplacedWarning = slot.Existing is null ? null : string.Join(" ", OtherNamesWarning(slot, request.Preserve), ReplacedFileMetadata.Describe(slot.Path, ownerNotKept, modeNotKept)).Trim() is { Length: > 0 } said ? said : null,
         };
     }
 

@@ -52,14 +52,14 @@ internal static class MetadataCopier
     /// the mode the copy was created with (<see cref="CreationMode"/>), not set again.</summary>
     public static MetadataReport Apply(SafeHandle? source, in FileStatus sourceStatus, SafeHandle destination, CopyPreserve preserve, string sourcePath, string destinationPath, bool pathOnly = false, int createdWith = -1)
     {
-        var failures = new List<string>(0);
+        List<string>? failures = null;
         // -Preserve All is cp -a: what this user may not keep is left off quietly.
         bool bestEffort = (preserve & CopyPreserve.All) == CopyPreserve.All;
         string? ownershipRefused = null;
         if ((preserve & CopyPreserve.Ownership) != 0)
         {
             var refused = new List<string>(0);
-            KeepOwner(destination, sourceStatus.Uid, sourceStatus.Gid, destinationPath, bestEffort, refused, failures);
+            KeepOwner(destination, sourceStatus.Uid, sourceStatus.Gid, destinationPath, bestEffort, refused, ref failures);
             ownershipRefused = refused.Count == 0 ? null : $"'{destinationPath}' was copied, but it could not be given its source's owner and group ({string.Join(", ", refused)}): only root may give a file to another user.";
         }
 
@@ -76,53 +76,51 @@ internal static class MetadataCopier
             dropped = kept != mode;
             if (kept != createdWith || (createdWith & Sys.Umask) != 0 || pathOnly)
             {
-                SetMode(destination, kept, destinationPath, pathOnly, failures);
+                Tolerate(ref failures, "mode", (destination, kept, destinationPath, pathOnly), static step =>
+                {
+                    if (step.pathOnly)
+                    {
+                        Sys.SetPermissionsOf(step.destination, step.kept, step.destinationPath);
+                    }
+                    else
+                    {
+                        Sys.SetPermissions(step.destination, step.kept, step.destinationPath);
+                    }
+                });
             }
         }
 
         if ((preserve & CopyPreserve.ExtendedAttributes) != 0 && source is not null && !pathOnly)
         {
-            dropped |= CopyExtendedAttributes(source, destination, sourcePath, destinationPath, ownerKept, bestEffort ? new List<string>(0) : failures);
+            List<string>? ignored = null;
+            dropped |= CopyExtendedAttributes(source, destination, sourcePath, destinationPath, ownerKept, ref bestEffort ? ref ignored : ref failures);
         }
 
         if ((preserve & CopyPreserve.Timestamps) != 0)
         {
-            var times = sourceStatus;
-            Tolerate(failures, "times", () =>
+            Tolerate(ref failures, "times", (destination, times: sourceStatus, destinationPath, pathOnly), static step =>
             {
-                if (pathOnly)
+                if (step.pathOnly)
                 {
-                    Sys.SetTimesOf(destination, times, destinationPath);
+                    Sys.SetTimesOf(step.destination, step.times, step.destinationPath);
                 }
                 else
                 {
-                    Sys.SetTimes(destination, times, destinationPath);
+                    Sys.SetTimes(step.destination, step.times, step.destinationPath);
                 }
             });
         }
 
-        return new MetadataReport(dropped, failures.Count == 0 ? null : $"'{destinationPath}' was copied, but its {string.Join(", ", failures)} could not be preserved.")
+        return new MetadataReport(dropped, failures is not { Count: > 0 } ? null : $"'{destinationPath}' was copied, but its {string.Join(", ", failures)} could not be preserved.")
         {
             OwnershipRefused = ownershipRefused,
         };
     }
 
-    private static void SetMode(SafeHandle destination, int mode, string destinationPath, bool pathOnly, List<string> failures) => Tolerate(failures, "mode", () =>
-    {
-        if (pathOnly)
-        {
-            Sys.SetPermissionsOf(destination, mode, destinationPath);
-        }
-        else
-        {
-            Sys.SetPermissions(destination, mode, destinationPath);
-        }
-    });
-
     /// <summary>Gives the copy an owner and group. Best effort (cp -a) where the user may not: the
     /// group alone when the user is in it, else nothing, without a word. Asked for by name, a user
     /// who may not is <paramref name="refused"/> (an error); a file system without owners is a failure (a warning).</summary>
-    private static void KeepOwner(SafeHandle destination, uint uid, uint gid, string destinationPath, bool bestEffort, List<string> refused, List<string> failures)
+    private static void KeepOwner(SafeHandle destination, uint uid, uint gid, string destinationPath, bool bestEffort, List<string> refused, ref List<string>? failures)
     {
         try
         {
@@ -130,7 +128,8 @@ internal static class MetadataCopier
         }
         catch (SpliceException e) when (IsUnsupported(e) && bestEffort)
         {
-            Tolerate(new List<string>(0), "group", () => Sys.SetOwnerOf(destination, uint.MaxValue, gid, destinationPath));
+            List<string>? ignored = null;
+            Tolerate(ref ignored, "group", (destination, gid, destinationPath), static step => Sys.SetOwnerOf(step.destination, uint.MaxValue, step.gid, step.destinationPath));
         }
         catch (SpliceException e) when (e.Errno == Errno.EPERM && Sys.EffectiveUid != 0)
         {
@@ -139,7 +138,7 @@ internal static class MetadataCopier
         catch (SpliceException e) when (IsUnsupported(e))
         {
             // Root refused by the file system (no owners on exFAT): a warning, as for the other parts.
-            failures.Add($"owner and group ({e.ErrnoName})");
+            Note(ref failures, "owner and group", e);
         }
     }
 
@@ -165,7 +164,7 @@ internal static class MetadataCopier
     }
 
     /// <summary>Copies the attributes; returns true when security.capability was left off for want of the owner.</summary>
-    private static bool CopyExtendedAttributes(SafeHandle source, SafeHandle destination, string sourcePath, string destinationPath, bool ownerKept, List<string> failures)
+    private static bool CopyExtendedAttributes(SafeHandle source, SafeHandle destination, string sourcePath, string destinationPath, bool ownerKept, ref List<string>? failures)
     {
         bool dropped = false;
         IReadOnlyList<string> names;
@@ -175,7 +174,7 @@ internal static class MetadataCopier
         }
         catch (SpliceException e) when (IsUnsupported(e))
         {
-            failures.Add($"extended attributes ({e.ErrnoName})");
+            Note(ref failures, "extended attributes", e);
             return false;
         }
 
@@ -190,7 +189,7 @@ internal static class MetadataCopier
             byte[]? value = Sys.GetExtendedAttribute(source, name, sourcePath);
             if (value is not null)
             {
-                Tolerate(failures, $"extended attribute {name}", () => Sys.SetExtendedAttribute(destination, name, value, destinationPath));
+                Tolerate(ref failures, $"extended attribute {name}", (destination, name, value, destinationPath), static step => Sys.SetExtendedAttribute(step.destination, step.name, step.value, step.destinationPath));
             }
         }
 
@@ -199,17 +198,21 @@ internal static class MetadataCopier
 
     /// <summary>Runs one step; a refusal by the file system or the permissions (EPERM, EACCES,
     /// EOPNOTSUPP, ENOSYS) is noted and the copy kept, as cp does. Real errors (EIO) still throw.</summary>
-    private static void Tolerate(List<string> failures, string what, System.Action step)
+    /// <remarks>The step's inputs come as <paramref name="state"/> to a static step: no closure for every file of a tree.</remarks>
+    private static void Tolerate<TState>(ref List<string>? failures, string what, TState state, System.Action<TState> step)
     {
         try
         {
-            step();
+            step(state);
         }
         catch (SpliceException e) when (IsUnsupported(e))
         {
-            failures.Add($"{what} ({e.ErrnoName})");
+            Note(ref failures, what, e);
         }
     }
+
+    /// <summary>A part the copy could not keep, for the warning; the list is made at the first (most copies have none).</summary>
+    private static void Note(ref List<string>? failures, string what, SpliceException e) => (failures ??= new List<string>(1)).Add($"{what} ({e.ErrnoName})");
 
     private static bool IsUnsupported(SpliceException e) => e.Errno is Errno.EPERM or Errno.EACCES or Errno.EOPNOTSUPP or Errno.ENOSYS;
 }

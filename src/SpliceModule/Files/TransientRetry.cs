@@ -13,14 +13,19 @@ internal static class TransientRetry
 {
     /// <summary>Makes <paramref name="attempt"/> into <paramref name="slot"/>, and each further try
     /// into the slot looked at again (<see cref="DestinationSlot.LookedAtAgain"/>).</summary>
-    public static T Run<T>(FileCopyRequest request, DestinationSlot slot, Func<DestinationSlot, T> attempt)
+    public static T Run<T>(FileCopyRequest request, DestinationSlot slot, Func<DestinationSlot, T> attempt) =>
+        Run(request, slot, attempt, static (target, once) => once(target));
+
+    /// <summary>The same with the attempt's inputs passed in rather than captured: a static attempt
+    /// costs no closure, which a tree copy would otherwise make for every file.</summary>
+    public static T Run<TState, T>(FileCopyRequest request, DestinationSlot slot, TState state, Func<DestinationSlot, TState, T> attempt)
     {
         var target = slot;
         for (int tried = 1; ; tried++)
         {
             try
             {
-                return attempt(target);
+                return attempt(target, state);
             }
             catch (SpliceException e) when (tried <= request.Retries && IsTransient(e.Errno))
             {

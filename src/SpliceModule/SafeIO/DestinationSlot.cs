@@ -107,10 +107,10 @@ internal sealed class DestinationSlot : IDisposable
 
     /// <summary>A name in a directory a tree copy holds; in a directory the copy made itself nothing
     /// else can stand there, so there is no look unless <paramref name="lookFirst"/> (items of
-    /// several directories going into one).</summary>
-    public static DestinationSlot In(DirectoryHandle directory, EntryName name, bool lookFirst = false)
+    /// several directories going into one). <paramref name="path"/>: the caller's path of it, where it has made it already.</summary>
+    public static DestinationSlot In(DirectoryHandle directory, EntryName name, bool lookFirst = false, string? path = null)
     {
-        string path = directory.PathOf(name);
+        path ??= directory.PathOf(name);
         var existing = directory.CreatedByThisCopy && !lookFirst ? null : Sys.TryStatAt(directory.Handle, name, followSymlinks: false, path);
         return new DestinationSlot(directory, ownsDirectory: false, name, path, existing);
     }

@@ -51,10 +51,11 @@ internal static class SourceFile
     public static SafeFileHandle OpenInTree(DirectoryHandle directory, EntryName name, in FileStatus expected, bool followSymlink) =>
         OpenInTree(directory, name, expected, followSymlink, out _);
 
-    /// <summary>The same, with what the opened file is now (its size and times as of the open).</summary>
-    public static SafeFileHandle OpenInTree(DirectoryHandle directory, EntryName name, in FileStatus expected, bool followSymlink, out FileStatus opened)
+    /// <summary>The same, with what the opened file is now (its size and times as of the open).
+    /// <paramref name="path"/>: the caller's path of the file, for messages, where it has made it already.</summary>
+    public static SafeFileHandle OpenInTree(DirectoryHandle directory, EntryName name, in FileStatus expected, bool followSymlink, out FileStatus opened, string? path = null)
     {
-        string path = directory.PathOf(name);
+        path ??= directory.PathOf(name);
         SafeFileHandle handle;
         try
         {

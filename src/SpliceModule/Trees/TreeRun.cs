@@ -292,7 +292,7 @@ internal sealed class TreeRun
             }
 
             // Without containers every file lands in the destination root, where names may repeat.
-            using var slot = DestinationSlot.In(directory.Destination, entry.Name, lookFirst: !_plan.KeepsContainers);
+            using var slot = DestinationSlot.In(directory.Destination, entry.Name, lookFirst: !_plan.KeepsContainers, destinationPath);
             if (options.Existing != ExistingItems.Replace && UnchangedLeaves.Check(options, directory.Source, entry, slot, sourcePath, destinationPath) is { } unchanged)
             {
                 _reports.Workers[worker].Finish(unchanged.File!.Bytes);
@@ -309,7 +309,7 @@ internal sealed class TreeRun
                     var request = options.For(sourcePath, destinationPath, _methods.StartFor(devices), progress.Callback, _trueSizes.For(directory.Source, entry.Status));
                     var result = _links is null
                         ? FileCopier.CopyInTree(request, directory.Source, entry.Name, entry.Status, _plan.FollowsSymlinks, slot)
-                        : _links.CopyOrLink(entry.Status, sourcePath, slot, options.Force, () => FileCopier.CopyInTree(request, directory.Source, entry.Name, entry.Status, _plan.FollowsSymlinks, slot));
+                        : CopyOrLink(_links, request, directory, entry, slot, options.Force);
                     if (result is null)
                     {
                         progress.Finish(entry.Status.Size); // linked: its bytes count as done, so progress ends at 100%
@@ -331,6 +331,11 @@ internal sealed class TreeRun
             return new TreeOutcome(sourcePath, destinationPath, null, default, e, true);
         }
     }
+
+    /// <summary>-Preserve Links: the file's first name in the tree is copied, the others linked to that copy.
+    /// Its own method, so that the closure is made for linked trees only, not for every file of every tree.</summary>
+    private FileCopyResult? CopyOrLink(HardLinkGroups links, FileCopyRequest request, DirectoryWork directory, TreeEntry entry, DestinationSlot slot, bool force) =>
+        links.CopyOrLink(entry.Status, request.SourcePath, slot, force, () => FileCopier.CopyInTree(request, directory.Source, entry.Name, entry.Status, _plan.FollowsSymlinks, slot));
 
     /// <summary>One piece of a directory is done; the last piece finishes it (and so, maybe, its parent).</summary>
     private void Release(DirectoryWork work)
