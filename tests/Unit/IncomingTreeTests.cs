@@ -57,7 +57,7 @@ public sealed class IncomingTreeTests
         }
 
         Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(deepest), Flags.PATH_MAX - 3, Flags.PATH_MAX - 1);
-        Assert.Equal(descriptorsBefore, Scratch.OpenDescriptors());
+        Assert.Empty(scratch.DescriptorsInside());
     }
 
     private static readonly FileStatus DirectoryStatus = Sys.Stat("/");
@@ -235,7 +235,6 @@ public sealed class IncomingTreeTests
     public void HardLinkGroupsNeverAnnouncedAreItemErrorsAndOnesAnnouncedTwiceEndTheStream()
     {
         using var scratch = new Scratch();
-        int before = Scratch.OpenDescriptors();
         var (failures, ended) = Receive(scratch, wire =>
         {
             SendFile(wire, "a", "one"u8.ToArray(), group: 1);
@@ -256,7 +255,7 @@ public sealed class IncomingTreeTests
         });
         Assert.Contains("announced a second time", twice!.Message);
         Assert.False(File.Exists(scratch.PathOf("to/t/e")));
-        Assert.Equal(before, Scratch.OpenDescriptors());
+        Assert.Empty(scratch.DescriptorsInside());
     }
 
     [Fact]
@@ -292,7 +291,7 @@ public sealed class IncomingTreeTests
         Assert.Empty(observer.Failures);
         Assert.Equal(Sys.Stat(scratch.PathOf("to/t/f1")).Inode, Sys.Stat(scratch.PathOf("to/t/first")).Inode);
         Assert.Equal(Sys.Stat(scratch.PathOf($"to/t/f{files}")).Inode, Sys.Stat(scratch.PathOf("to/t/last")).Inode);
-        Assert.Equal(before, Scratch.OpenDescriptors());
+        Assert.Empty(scratch.DescriptorsInside());
     }
 
     [Theory]
@@ -321,7 +320,6 @@ public sealed class IncomingTreeTests
             wire.End();
         }
 
-        int before = Scratch.OpenDescriptors();
         var observer = new FailureLog();
         string first = scratch.PathOf("to/t/s/f1");
         observer.OnCopied = () =>
@@ -348,7 +346,7 @@ public sealed class IncomingTreeTests
             Assert.Equal(Sys.Stat(first).Inode, Sys.Stat(scratch.PathOf("to/t/again")).Inode);
         }
 
-        Assert.Equal(before, Scratch.OpenDescriptors());
+        Assert.Empty(scratch.DescriptorsInside());
     }
 
     private sealed class FailureLog : ITreeCopyObserver

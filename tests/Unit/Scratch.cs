@@ -24,6 +24,25 @@ internal sealed class Scratch : IDisposable
 
     /// <summary>This process's open descriptors; settled first (with <paramref name="settle"/>) so
     /// that a handle an earlier test dropped and a finalizer closes later does not change a count.</summary>
+    /// <summary>What this process holds open inside the scratch directory (link targets from
+    /// /proc/self/fd, settled first): a leak check that other threads' descriptors (the runtime's
+    /// epoll, a socket a finalizer has not closed yet) cannot upset, as they could a count.</summary>
+    public string[] DescriptorsInside()
+    {
+        OpenDescriptors();
+        var inside = new System.Collections.Generic.List<string>();
+        foreach (string fd in System.IO.Directory.GetFiles("/proc/self/fd"))
+        {
+            string? target = new FileInfo(fd).LinkTarget;
+            if (target is not null && (target == Directory || target.StartsWith(Directory + "/", StringComparison.Ordinal)))
+            {
+                inside.Add(target);
+            }
+        }
+
+        return inside.ToArray();
+    }
+
     public static int OpenDescriptors(bool settle = true)
     {
         if (settle)
