@@ -46,4 +46,23 @@ internal readonly struct EntryName
 
     /// <summary>The name for messages and paths shown to users (bytes that are not UTF-8 become U+FFFD).</summary>
     public override string ToString() => Encoding.UTF8.GetString(Bytes);
+
+    /// <summary>The path of this name in <paramref name="directory"/> (a slash between them unless it
+    /// ends with one), decoded as <see cref="ToString"/> decodes it. One string is made, not the
+    /// name's and then the joined one: a tree copy makes two of these for every file.</summary>
+    public string In(string directory)
+    {
+        int slash = directory.EndsWith('/') ? 0 : 1;
+        int length = directory.Length + slash + Encoding.UTF8.GetCharCount(Bytes);
+        return string.Create(length, (directory, name: this, slash), static (chars, parts) =>
+        {
+            parts.directory.CopyTo(chars);
+            if (parts.slash == 1)
+            {
+                chars[parts.directory.Length] = '/';
+            }
+
+            Encoding.UTF8.GetChars(parts.name.Bytes, chars[(parts.directory.Length + parts.slash)..]);
+        });
+    }
 }

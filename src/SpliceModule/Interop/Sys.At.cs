@@ -65,7 +65,7 @@ internal static unsafe partial class Sys
             return null;
         }
 
-        string path = !joinName ? display : display.EndsWith('/') ? display + name : display + "/" + name;
+        string path = !joinName ? display : name.In(display);
         throw new SpliceException(errno, followSymlinks ? "stat" : "lstat", path);
     }
 

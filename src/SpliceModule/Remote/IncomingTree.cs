@@ -512,7 +512,7 @@ internal sealed class IncomingTree : IDisposable
     /// the root (whose Parent is null) after its descriptor is let go.</summary>
     private sealed record Level(DirectoryHandle Handle, FileStatus Status, string SourcePath, Level? Parent, EntryName Name)
     {
-        public string SourceOf(EntryName name) => SourcePath.EndsWith('/') ? SourcePath + name : SourcePath + "/" + name;
+        public string SourceOf(EntryName name) => name.In(SourcePath);
     }
 
     /// <summary>Where a hard-link group's first copy was written, and which file it is.</summary>

@@ -48,7 +48,7 @@ internal sealed class DirectoryHandle : IDisposable
         return Wrap(handle, path, created: false);
     }
 
-    public string PathOf(EntryName name) => Path.EndsWith('/') ? Path + name : Path + "/" + name;
+    public string PathOf(EntryName name) => name.In(Path);
 
     /// <summary>ENAMETOOLONG when <paramref name="path"/> (a child's) reaches PATH_MAX, else null. Descriptor-relative
     /// calls go deeper than any path can name; cp and rsync stop there, and so do walks and received
@@ -59,10 +59,11 @@ internal sealed class DirectoryHandle : IDisposable
 
     /// <summary>Opens a child directory; with <paramref name="followSymlink"/> false a symbolic
     /// link there is refused. With <paramref name="expected"/> the directory opened must be that one
-    /// (the one a walk saw), else the source changed under the copy.</summary>
-    public DirectoryHandle OpenChild(EntryName name, bool followSymlink, FileStatus? expected = null)
+    /// (the one a walk saw), else the source changed under the copy. <paramref name="path"/>: the
+    /// caller's path of it, where it has made it already.</summary>
+    public DirectoryHandle OpenChild(EntryName name, bool followSymlink, FileStatus? expected = null, string? path = null)
     {
-        string path = PathOf(name);
+        path ??= PathOf(name);
         SafeFileHandle handle;
         try
         {

@@ -77,7 +77,7 @@ internal sealed class TreePlan : IDisposable
     public bool FollowsSymlinks { get; }
 
     /// <summary>The source path of an entry, for messages and results.</summary>
-    public string SourcePathOf(int index) => index == 0 ? RootPath : Join(SourcePathOf(Entries[index].Parent), Entries[index].Name);
+    public string SourcePathOf(int index) => index == 0 ? RootPath : Entries[index].Name.In(SourcePathOf(Entries[index].Parent));
 
     /// <summary>Where an entry goes, below <paramref name="destinationRoot"/>.</summary>
     public string DestinationPathOf(int index, string destinationRoot)
@@ -88,10 +88,8 @@ internal sealed class TreePlan : IDisposable
         }
 
         var entry = Entries[index];
-        return KeepsContainers ? Join(DestinationPathOf(entry.Parent, destinationRoot), entry.Name) : Join(destinationRoot, entry.Name);
+        return entry.Name.In(KeepsContainers ? DestinationPathOf(entry.Parent, destinationRoot) : destinationRoot);
     }
 
     public void Dispose() => Root.Dispose();
-
-    private static string Join(string directory, EntryName name) => directory.EndsWith('/') ? directory + name : directory + "/" + name;
 }

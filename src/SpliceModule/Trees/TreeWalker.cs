@@ -215,7 +215,8 @@ internal static class TreeWalker
             return null;
         }
 
-        if (DirectoryHandle.BeyondPathMax(directory.PathOf(sub.Name)) is { } tooDeep)
+        string path = directory.PathOf(sub.Name);
+        if (DirectoryHandle.BeyondPathMax(path) is { } tooDeep)
         {
             sub.Problem = tooDeep;
             return null;
@@ -223,7 +224,7 @@ internal static class TreeWalker
 
         try
         {
-            using var opened = directory.OpenChild(sub.Name, options.FollowSymlinks, sub.Status);
+            using var opened = directory.OpenChild(sub.Name, options.FollowSymlinks, sub.Status, path);
             using var counterpart = UnchangedInWalk.OpenChild(destination, sub.Name);
             return ListDirectory(sub, opened, options, new Ancestor(sub.Status, ancestors), counterpart);
         }
