@@ -1,4 +1,6 @@
 param([string] $Module, [string] $Source, [string] $Destination, [switch] $Recurse)
+# A side that fails must stop the A/B, not print a time: a copy that errors out looks fastest.
+$ErrorActionPreference = 'Stop'
 Import-Module $Module
 if ($env:AB_TL) { $PSDefaultParameterValues['Copy-SpliceItem:ThrottleLimit'] = [int]$env:AB_TL }
 $warm = "$Destination.warm"

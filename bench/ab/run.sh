@@ -1,6 +1,6 @@
 #!/bin/bash
 # A/B: old module vs new module vs cp, rotated, sync before each copy, medians of N rounds.
-set -e
+set -e -o pipefail
 PW=${PWSH:-$(dotnet tool run pwsh -- -NoProfile -Command "Join-Path \$PSHOME pwsh" | tail -1)}
 OLD=${OLD:?build the older commit and set OLD=<its out/SpliceModule>}; NEW=$(realpath "${NEW:-$(dirname "$0")/../../out/SpliceModule}")
 shape=$1; base=$2; rounds=${3:-7}
