@@ -258,7 +258,7 @@ internal sealed class IncomingTree : IDisposable
                 temporary.Commit();
                 if (frame.Group != 0)
                 {
-                    Hold(frame.Group, level, name, HardLinkGroups.OpenWritten(slot, frame.Status with { Size = length }));
+                    Hold(frame.Group, level, name, HardLinkGroups.OpenWritten(slot, frame.Status with { Size = length }, out var seen), seen);
                 }
 
                 _bytes += written;
@@ -271,14 +271,14 @@ internal sealed class IncomingTree : IDisposable
         }
     }
 
-    private void Hold(uint group, Level level, EntryName name, SafeFileHandle? written)
+    private void Hold(uint group, Level level, EntryName name, SafeFileHandle? written, in FileStatus seen)
     {
         if (written is null)
         {
             return;
         }
 
-        var first = new FirstCopy(level, name, Sys.Stat(written, level.Handle.PathOf(name)));
+        var first = new FirstCopy(level, name, seen);
         _groups[group] = first;
         Keep(group, first, written);
     }

@@ -155,10 +155,13 @@ internal sealed class HardLinkGroups : IDisposable
     /// <summary>The file just copied at the slot's name, held by an O_PATH descriptor, if it is what
     /// the copy wrote: a regular file of the source's size with one name (a file swapped in by
     /// someone else, or a hard link to another, is never linked elsewhere). Null otherwise.</summary>
-    internal static SafeFileHandle? OpenWritten(DestinationSlot slot, in FileStatus source)
+    internal static SafeFileHandle? OpenWritten(DestinationSlot slot, in FileStatus source) => OpenWritten(slot, source, out _);
+
+    /// <summary>The same, with what was found there (<paramref name="seen"/>), for a caller that keeps its identity.</summary>
+    internal static SafeFileHandle? OpenWritten(DestinationSlot slot, in FileStatus source, out FileStatus seen)
     {
         var written = Sys.OpenAt(slot.Directory.Handle, slot.Name, Flags.O_PATH | Flags.O_NOFOLLOW, 0, slot.Path);
-        var seen = Sys.Stat(written, slot.Path);
+        seen = Sys.Stat(written, slot.Path);
         if (seen is { Kind: FileKind.File, LinkCount: 1 } && seen.Size == source.Size)
         {
             return written;
