@@ -4,20 +4,12 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestFiles.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'Support/RemoteHosts.psm1') -Force
     $script:SkipReason = Get-RemoteHostSkipReason
     $script:Remote = $null
     if (-not $SkipReason) { $script:Remote = Start-RemoteHost -Label cp }
-
-    function Get-Sha([string] $Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash }
-
-    function New-TestFile([string] $Path, [long] $Size, [int] $Seed = 1) {
-        $bytes = [byte[]]::new($Size)
-        [Random]::new($Seed).NextBytes($bytes)
-        [IO.File]::WriteAllBytes($Path, $bytes)
-        Get-Item -LiteralPath $Path
-    }
 
     # Runs $Body in a fresh pwsh with the built module and $session, a PSSession to the test host;
     # returns what $Body returns (through JSON). $Body sees $HostRoot, the host's own directory.

@@ -7,6 +7,7 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestFiles.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'Support/RemoteHosts.psm1') -Force
     $script:SkipReason = Get-RemoteHostSkipReason
@@ -14,15 +15,6 @@ BeforeAll {
     if (-not $SkipReason) {
         # The third host's directory is a tiny tmpfs: a copy there runs out of space.
         $script:Hosts = @((Start-RemoteHost -Label fo), (Start-RemoteHost -Label fp), (Start-RemoteHost -Label fq -RootSize 256k))
-    }
-
-    function Get-Sha([string] $Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash }
-
-    function New-TestFile([string] $Path, [long] $Size, [int] $Seed = 1) {
-        $bytes = [byte[]]::new($Size)
-        [Random]::new($Seed).NextBytes($bytes)
-        [IO.File]::WriteAllBytes($Path, $bytes)
-        Get-Item -LiteralPath $Path
     }
 
     # A file of -Size bytes with random data at two places and holes elsewhere (a trailing one too).

@@ -11,6 +11,7 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestFiles.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'Support/RemoteHosts.psm1') -Force
     $script:SkipReason = Get-RemoteHostSkipReason
@@ -21,8 +22,6 @@ BeforeAll {
     # each carries 32 MiB at least): these tests need two.
     $script:StripeSkip = if ([Environment]::ProcessorCount -lt 2) { 'this machine has one processor, so a copy is not striped' }
     $script:Stripe = 32MB
-
-    function Get-Sha([string] $Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash }
 
     # Runs $Body in a fresh pwsh with the built module and $session (warmed up: the module is on
     # the host); $Body sees $HostRoot. Returns what $Body returns, through JSON, or with

@@ -9,17 +9,8 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestFiles.psm1') -Force
     $script:Id = ',SpliceModule.Commands.CopySpliceItemCommand'
-
-    # Deterministic pseudo-random content, so that a shifted or repeated block changes the hash.
-    function New-TestFile([string] $Path, [long] $Size, [int] $Seed = 1) {
-        $bytes = [byte[]]::new($Size)
-        [Random]::new($Seed).NextBytes($bytes)
-        [IO.File]::WriteAllBytes($Path, $bytes)
-        Get-Item -LiteralPath $Path
-    }
-
-    function Get-Sha([string] $Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash }
 
     . (Join-Path $PSScriptRoot 'Support/ModuleRunspace.ps1')
 
