@@ -22,14 +22,12 @@ internal sealed class Scratch : IDisposable
 
     public string PathOf(string name) => Path.Combine(Directory, name);
 
-    /// <summary>This process's open descriptors; settled first (with <paramref name="settle"/>) so
-    /// that a handle an earlier test dropped and a finalizer closes later does not change a count.</summary>
     /// <summary>What this process holds open inside the scratch directory (link targets from
     /// /proc/self/fd, settled first): a leak check that other threads' descriptors (the runtime's
     /// epoll, a socket a finalizer has not closed yet) cannot upset, as they could a count.</summary>
     public string[] DescriptorsInside()
     {
-        OpenDescriptors();
+        Settle();
         var inside = new System.Collections.Generic.List<string>();
         foreach (string fd in System.IO.Directory.GetFiles("/proc/self/fd"))
         {
@@ -43,16 +41,24 @@ internal sealed class Scratch : IDisposable
         return inside.ToArray();
     }
 
+    /// <summary>This process's open descriptors; settled first (with <paramref name="settle"/>) so
+    /// that a handle an earlier test dropped and a finalizer closes later does not change a count.</summary>
     public static int OpenDescriptors(bool settle = true)
     {
         if (settle)
         {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            GC.Collect();
+            Settle();
         }
 
         return System.IO.Directory.GetFiles("/proc/self/fd").Length;
+    }
+
+    /// <summary>Closes what dropped handles' finalizers would close later.</summary>
+    private static void Settle()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
     }
 
     public static byte[] Bytes(int size, int seed = 1)
