@@ -114,7 +114,7 @@ function Invoke-Build {
     $bin = Join-Path $Root "src/SpliceModule/bin/$Configuration/net8.0"
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     New-Item -ItemType Directory -Path $ModuleOut -Force | Out-Null
-    Copy-Item (Join-Path $bin 'SpliceModule.dll') $ModuleOut
+    Invoke-Precompile (Join-Path $bin 'SpliceModule.dll') (Join-Path $ModuleOut 'SpliceModule.dll')
     Write-BuiltManifest (Join-Path $Root 'SpliceModule.psd1') (Join-Path $ModuleOut 'SpliceModule.psd1')
     Copy-Item (Join-Path $Root 'src/SpliceModule/SpliceModule.format.ps1xml') $ModuleOut
     # Help: docs/*.md through tools/HelpBuilder, the one converter (the help tests read with it too).
@@ -122,15 +122,48 @@ function Invoke-Build {
     Write-Host "Built $ModuleOut"
 }
 
-function Get-PesterModulePath {
-    Assert-BuildPiece (Join-Path $Root 'tools/tools.csproj') 'The test tools project'
-    Invoke-Native dotnet @('msbuild', '-t:Restore', (Join-Path $Root 'tools/tools.csproj'), '-nologo', '-v:quiet', '-clp:NoSummary')
-    $cache = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else {
-        ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
+# tools/tools.csproj downloads what the build and the tests take from NuGet (Pester, crossgen2);
+# restored and asked once a run.
+$script:ToolsProperties = $null
+function Get-ToolsProperty {
+    param([string] $Name)
+    if (-not $script:ToolsProperties) {
+        $tools = Join-Path $Root 'tools/tools.csproj'
+        Assert-BuildPiece $tools 'The tools project'
+        Invoke-Native dotnet @('msbuild', '-t:Restore', $tools, '-nologo', '-v:quiet', '-clp:NoSummary')
+        $names = 'NuGetPackageRoot', 'Crossgen2Path', 'BundledNETCoreAppPackageVersion'
+        $json = & dotnet msbuild $tools -nologo @($names | ForEach-Object { "-getProperty:$_" }) | Out-String
+        if ($LASTEXITCODE -ne 0) { throw "The tools project could not be evaluated: $json" }
+        $script:ToolsProperties = ($json | ConvertFrom-Json).Properties
     }
-    $pester = Join-Path $cache 'pester/6.2.0/tools/Pester.psd1'
+    $value = $script:ToolsProperties.$Name
+    if (-not $value) { throw "The tools project gives no $Name." }
+    return $value
+}
+
+function Get-PesterModulePath {
+    $pester = Join-Path (Get-ToolsProperty 'NuGetPackageRoot') 'pester/6.2.0/tools/Pester.psd1'
     if (-not (Test-Path $pester)) { throw "Pester 6.2.0 was not restored to '$pester'." }
     return $pester
+}
+
+# PowerShell 7.6 runs on .NET 10, whose runtime ignores ReadyToRun code of another major version's
+# format (a net8.0 publish's crossgen2 8 image runs there as IL only). So the module is compiled
+# ahead of time for the runtime of the pwsh running this script, by the SDK's crossgen2 of that
+# runtime, against that pwsh's own assemblies; the IL stays in the image, and the older runtimes of
+# PowerShell 7.4 and 7.5 ignore the newer native code and compile the IL as before.
+function Invoke-Precompile {
+    param([string] $Assembly, [string] $Destination)
+    $crossgen = Get-ToolsProperty 'Crossgen2Path'
+    $version = Get-ToolsProperty 'BundledNETCoreAppPackageVersion'
+    Assert-BuildPiece $crossgen 'crossgen2'
+    $runtime = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
+    if (([version]$version).Major -ne [Environment]::Version.Major) {
+        throw "crossgen2 $version cannot compile for the .NET $([Environment]::Version) that this pwsh runs on; build with the SDK of that runtime."
+    }
+    $arch = [System.Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture.ToString().ToLowerInvariant()
+    $emitted = & $crossgen $Assembly -o $Destination -O --targetos linux --targetarch $arch -r (Join-Path $runtime '*.dll') -r (Join-Path $PSHOME '*.dll')
+    if ($LASTEXITCODE -ne 0) { throw "crossgen2 failed with exit code ${LASTEXITCODE}: $emitted" }
 }
 
 function Get-TrxCount {

@@ -2,7 +2,6 @@ using System;
 using System.Threading;
 using Microsoft.Win32.SafeHandles;
 using SpliceModule.Interop;
-using System.Runtime.CompilerServices;
 
 namespace SpliceModule.Transfer;
 
@@ -36,7 +35,6 @@ internal static class ChangeCheck
     public static bool? Decide(ExistingItems rule, in FileStatus source, DestinationSlot slot) => Decide(rule, source, slot.Existing);
 
     /// <summary>As the other, from what stands at the destination's name (null: nothing).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool? Decide(ExistingItems rule, in FileStatus source, FileStatus? destination)
     {
         if (rule == ExistingItems.Replace || destination is not { } existing)
@@ -105,7 +103,6 @@ internal static class ChangeCheck
     }
 
     /// <summary>A file left alone whose mode, owner or times (as far as -Preserve asks) are not its source's.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool NeedsRefresh(FileCopyRequest request, in FileStatus source, in FileStatus existing)
     {
         var preserve = request.Preserve & Refreshed;

@@ -1,6 +1,5 @@
 using System;
 using System.Text;
-using System.Runtime.CompilerServices;
 
 namespace SpliceModule.Interop;
 
@@ -36,7 +35,6 @@ internal readonly struct EntryName
         return new EntryName(bytes);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static EntryName From(ReadOnlySpan<byte> name)
     {
         var bytes = new byte[name.Length + 1];

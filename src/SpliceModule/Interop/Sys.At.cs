@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
-using System.Runtime.CompilerServices;
 
 namespace SpliceModule.Interop;
 
@@ -45,7 +44,6 @@ internal static unsafe partial class Sys
     internal static FileStatus? TryStatIn(SafeHandle directory, string directoryDisplay, EntryName name, bool followSymlinks) =>
         TryStatAt(directory, name, followSymlinks, directoryDisplay, joinName: true);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static FileStatus? TryStatAt(SafeHandle directory, EntryName name, bool followSymlinks, string display, bool joinName)
     {
         using var lease = new FdLease(directory);

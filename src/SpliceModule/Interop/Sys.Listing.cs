@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
-using System.Runtime.CompilerServices;
 
 namespace SpliceModule.Interop;
 
@@ -59,7 +58,6 @@ internal static unsafe partial class Sys
 
     /// <summary>Every name in an open directory but . and .., with the type getdents64 reports
     /// (DT_UNKNOWN, 0, on file systems that do not fill it in). Reads from the start.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static List<(EntryName Name, byte Type)> ReadDirectory(SafeHandle directory, string display)
     {
         Seek(directory, 0, Flags.SEEK_SET, display);

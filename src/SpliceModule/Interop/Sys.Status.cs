@@ -2,7 +2,6 @@ using System;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
-using System.Runtime.CompilerServices;
 
 namespace SpliceModule.Interop;
 
@@ -152,7 +151,6 @@ internal static unsafe partial class Sys
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static FileStatus ToStatus(byte* b) => new(
         Mode: *(ushort*)(b + 28),
         Size: *(long*)(b + 40),

@@ -6,7 +6,6 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using SpliceModule.Interop;
-using System.Runtime.CompilerServices;
 
 namespace SpliceModule.Transfer;
 
@@ -258,7 +257,6 @@ internal sealed class TreeRun
         Release(work);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CopyLeaves(FileCopyRequest options, DirectoryWork directory, int from, int to, int worker)
     {
         for (int index = from; index < to; index++)

@@ -4,7 +4,6 @@ using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
 using SpliceModule.Interop;
-using System.Runtime.CompilerServices;
 
 namespace SpliceModule.Transfer;
 
@@ -112,7 +111,6 @@ internal static class TreeWalker
     /// through its own descriptor, opened relative to this one).</summary>
     /// <param name="destination">The destination's counterpart of <paramref name="directory"/>, when
     /// <see cref="TreeWalkOptions.Unchanged"/> is set and it exists.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Listing? ListDirectory(TreeEntry entry, DirectoryHandle directory, TreeWalkOptions options, Ancestor ancestors, DirectoryHandle? destination)
     {
         List<(EntryName Name, byte Type)> names;
@@ -251,7 +249,6 @@ internal static class TreeWalker
 
     /// <summary>Puts a listing into the plan in the walk's order: a directory's children together,
     /// then, depth first, what each subdirectory holds.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Place(TreePlan plan, int index, Listing? listing)
     {
         if (listing is null)

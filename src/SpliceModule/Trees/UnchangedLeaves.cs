@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
@@ -19,7 +18,6 @@ internal static class UnchangedLeaves
     public static bool IsUntouched(FileCopyRequest options, DirectoryHandle destination, TreeEntry entry) =>
         entry.Problem is null && IsUntouched(options, destination, entry.Name, entry.Status);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool IsUntouched(FileCopyRequest options, DirectoryHandle destination, EntryName name, in FileStatus status)
     {
         if (status.Kind is not (FileKind.File or FileKind.Fifo or FileKind.Socket))
