@@ -3,7 +3,9 @@
 .SYNOPSIS
     The one entry point for building, testing, demonstrating and measuring SpliceModule.
 .DESCRIPTION
-    Build  (default) compiles the module and lays out out/SpliceModule/ so that
+    Build  (default) compiles the module, precompiles it (ReadyToRun, IL kept) for the .NET
+           runtime of the pwsh running this script with the SDK's crossgen2 (restored through
+           tools/tools.csproj), and lays out out/SpliceModule/ so that
            Import-Module ./out/SpliceModule works, with its help built from docs/*.md by
            tools/Build-Help.ps1 (tools/HelpBuilder).
     Test   builds, runs the xunit tests and the Pester suite (in a fresh pwsh) and ends with
