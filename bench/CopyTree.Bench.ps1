@@ -186,18 +186,21 @@ function New-ShapeTree([string] $Name, [hashtable] $Spec, [string] $Root) {
 
 function Get-EntryCount([string] $Root) { [int](bash -c "find '$Root' | wc -l") }
 
-# Peak resident set (VmHWM, KiB) of a fresh pwsh running $Script; prints nothing else.
-function Get-PwshPeak([string] $Script) {
-    $output = & $pwsh -NoProfile -NonInteractive -Command $Script
-    if ($LASTEXITCODE) { throw "The peak-memory child failed: $output" }
+# A fresh pwsh that imported the module runs $Script, which prints one number last; returns it.
+function Get-FreshPwshNumber([string] $Script, [string] $What) {
+    $output = & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; `$ProgressPreference = 'SilentlyContinue'; $Script"
+    if ($LASTEXITCODE) { throw "The $What child failed: $output" }
     [long](@($output)[-1])
 }
 
-# The first copy of a fresh pwsh that imported the module, timed inside it.
+# Peak resident set (VmHWM, KiB) of a fresh pwsh running $Script.
+function Get-PwshPeak([string] $Script) {
+    Get-FreshPwshNumber "$Script; (Get-Content /proc/self/status | Select-String '^VmHWM:\s+(\d+)').Matches[0].Groups[1].Value" 'peak-memory'
+}
+
+# The first copy of a fresh pwsh, timed inside it.
 function Measure-FirstCopy([string] $Copy) {
-    $output = & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; `$ProgressPreference = 'SilentlyContinue'; `$clock = [Diagnostics.Stopwatch]::StartNew(); $Copy; `$clock.Elapsed.Ticks"
-    if ($LASTEXITCODE) { throw "The first-copy child failed: $output" }
-    [timespan]::new([long](@($output)[-1]))
+    [timespan]::new((Get-FreshPwshNumber "`$clock = [Diagnostics.Stopwatch]::StartNew(); $Copy; `$clock.Elapsed.Ticks" 'first-copy'))
 }
 
 # Writes CopyTree.md and CopyTree.json with every table so far (after each one, and at the end).
@@ -304,7 +307,7 @@ try {
                 'cp -r' = { param($s, $d) cp -r -- $s $d }
             }
             Write-Host 'First tree copy of a fresh pwsh:'
-            $measured = Measure-Contenders $firstContenders $tree (Join-Path $firstWork 'Small4k.copy') { param($d) [int](bash -c "find '$d' | wc -l") }
+            $measured = Measure-Contenders $firstContenders $tree (Join-Path $firstWork 'Small4k.copy') { param($d) Get-EntryCount $d }
             $sections['FirstCopy'] = @{
                 Title = "The first tree copy of a fresh pwsh (timed inside it, after Import-Module): $($spec.Dirs * $spec.Files) files of 4 KiB in $($spec.Dirs) directories on /dev/shm (ratio against cp -r)"
                 Rows = @(Format-Rows $measured 'cp -r' 'Entries')
@@ -350,7 +353,7 @@ try {
                         continue
                     }
                     Write-Host "$text on $treeRoot ($treeFs), $($state.ToLower()):"
-                    $measured = @(Measure-Contenders $treeContenders $tree $copy { param($d) [int](bash -c "find '$d' | wc -l") } -Cold:$cold)
+                    $measured = @(Measure-Contenders $treeContenders $tree $copy { param($d) Get-EntryCount $d } -Cold:$cold)
                     $rows = @(Format-Rows $measured 'cp -r' 'Entries')
                     $key = "$shapeName $treeRoot $state"
                     $sections[$key] = @{ Title = "$text on $treeRoot ($treeFs), $($state.ToLower()) cache (ratio against cp -r)"; Rows = $rows }
@@ -370,11 +373,10 @@ try {
                     Write-Host "  peak working set for $shapeName on $treeRoot ..."
                     $small = Join-Path $treeWork 'idle-tree'
                     $null = New-Item -ItemType Directory -Path $small; $null = New-Item -ItemType File -Path (Join-Path $small 'f')
-                    $peakOf = '(Get-Content /proc/self/status | Select-String ''^VmHWM:\s+(\d+)'').Matches[0].Groups[1].Value'
-                    $warmUp = "Import-Module '$ModulePath'; `$ProgressPreference = 'SilentlyContinue'; Copy-SpliceItem -LiteralPath '$small' -Destination '$small.copy' -Recurse; rm -rf -- '$small.copy'"
+                    $warmUp = "Copy-SpliceItem -LiteralPath '$small' -Destination '$small.copy' -Recurse; rm -rf -- '$small.copy'"
                     Reset-Destination $copy
-                    $idle = Get-PwshPeak "$warmUp; $peakOf"
-                    $busy = Get-PwshPeak "$warmUp; Copy-SpliceItem -LiteralPath '$tree' -Destination '$copy' -Recurse; $peakOf"
+                    $idle = Get-PwshPeak $warmUp
+                    $busy = Get-PwshPeak "$warmUp; Copy-SpliceItem -LiteralPath '$tree' -Destination '$copy' -Recurse"
                     Reset-Destination $copy
                     $cpPeak = if ($timeTool) { [long]"$(& $timeTool -f '%M' cp -r -- $tree $copy 2>&1 | Select-Object -Last 1)" }
                     Reset-Destination $copy

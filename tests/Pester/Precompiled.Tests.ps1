@@ -11,15 +11,15 @@ BeforeAll {
 
 Describe 'The built module''s code' {
     It 'is a ReadyToRun image that keeps its IL' {
-        $stream = [IO.File]::OpenRead($script:Dll)
+        # The reader owns the stream and closes it.
+        $pe = [System.Reflection.PortableExecutable.PEReader]::new([IO.File]::OpenRead($script:Dll))
         try {
-            $pe = [System.Reflection.PortableExecutable.PEReader]::new($stream)
             $pe.PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size | Should -BeGreaterThan 0 -Because 'crossgen2 writes its header there'
             $metadata = [System.Reflection.Metadata.PEReaderExtensions]::GetMetadataReader($pe)
             $withBody = @($metadata.MethodDefinitions | Where-Object { $metadata.GetMethodDefinition($_).RelativeVirtualAddress -ne 0 })
             $withBody.Count | Should -BeGreaterThan 500 -Because 'a runtime that ignores the native code compiles the IL'
         }
-        finally { $stream.Dispose() }
+        finally { $pe.Dispose() }
     }
 
     It 'runs precompiled in a fresh pwsh: a first tree copy compiles almost none of the module''s methods' {
