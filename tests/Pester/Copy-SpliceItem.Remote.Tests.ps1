@@ -13,7 +13,8 @@ BeforeAll {
 
     # Runs $Body in a fresh pwsh with the built module and $session, a PSSession to the test host;
     # returns what $Body returns (through JSON). $Body sees $HostRoot, the host's own directory.
-    function Invoke-WithSession([string] $Body) {
+    # -Module: the module directory to import instead of the built one.
+    function Invoke-WithSession([string] $Body, [string] $Module = $env:SPLICEMODULE_TEST_MODULE) {
         $script = @"
 Import-Module `$env:SPLICEMODULE_TEST_MODULE
 `$PSStyle.OutputRendering = 'PlainText'
@@ -25,7 +26,7 @@ $Body
 finally { Remove-PSSession `$session }
 "@
         Invoke-FreshPwsh -Json -Script $script -TimeoutSeconds 120 -Environment @{
-            SPLICEMODULE_TEST_MODULE = $env:SPLICEMODULE_TEST_MODULE
+            SPLICEMODULE_TEST_MODULE = $Module
             SM_HOST = $Remote.Address; SM_KEY = $Remote.KeyFile; SM_KNOWN = $Remote.KnownHosts; SM_ROOT = $Remote.Root
         }
     }
@@ -225,6 +226,27 @@ Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSe
         Set-Content -LiteralPath (Join-Path $cache 'SpliceModule.psd1') -Value '# tampered'
         Invoke-WithSession "Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -Force; 'ok'" | Should -Be 'ok'
         Get-Sha (Join-Path $cache 'SpliceModule.psd1') | Should -Be (Get-Sha (Join-Path $env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1'))
+    }
+
+    It 'keeps copying after its own files are removed from disk (an upgrade or uninstall while a session runs)' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $module = Join-Path $TestDrive 'installed/SpliceModule'
+        New-Item -ItemType Directory -Path (Split-Path $module) | Out-Null
+        Copy-Item -LiteralPath $env:SPLICEMODULE_TEST_MODULE -Destination $module -Recurse
+        $source = New-TestFile (Join-Path $TestDrive 'during-upgrade.bin') 7000
+        $result = Invoke-WithSession -Module $module @"
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination "`$HostRoot/first" -ToSession `$session -Transport Plain -ErrorAction Stop
+Remove-Item -LiteralPath '$module' -Recurse -Force
+Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination "`$HostRoot/same-session" -ToSession `$session -Transport Plain -ErrorAction Stop
+`$another = New-PSSession -HostName `$env:SM_HOST -UserName root -KeyFilePath `$env:SM_KEY -Options @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = `$env:SM_KNOWN; BatchMode = 'yes'; LogLevel = 'ERROR' } -ErrorAction Stop
+try { Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination "`$HostRoot/new-session" -ToSession `$another -Transport Encrypted -ErrorAction Stop }
+finally { Remove-PSSession `$another }
+'ok'
+"@
+        $result | Should -Be 'ok'
+        foreach ($name in 'first', 'same-session', 'new-session') {
+            Get-Sha (Join-Path $Remote.Root $name) | Should -Be (Get-Sha $source.FullName)
+        }
     }
 }
 

@@ -46,9 +46,9 @@ internal sealed class RemoteHost
             throw new RemoteCopyException("RemoteNotLinux", $"'{session.ComputerName}' does not run Linux: remote copies need the Linux kernel's sendfile and splice on both ends. Copy-Item -ToSession/-FromSession copies to and from other systems.");
         }
 
-        var files = ModuleFiles();
+        var files = OwnFiles.Value;
         string version = typeof(RemoteHost).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
-        string dllHash = files["SpliceModule.dll"]!.ToString()!;
+        string dllHash = (string)files[DllName]!;
         if (probe["LoadedVersion"] is string loaded && !string.Equals(probe["LoadedHash"] as string, dllHash, StringComparison.OrdinalIgnoreCase))
         {
             throw new RemoteCopyException("RemoteModuleConflict", $"The session to '{session.ComputerName}' has SpliceModule {loaded} loaded, another build than this one ({version}); a loaded module cannot be replaced: use a new session.");
@@ -92,16 +92,36 @@ internal sealed class RemoteHost
         throw new RemoteCopyException("RemoteModuleNotLoaded", $"SpliceModule could not be brought to '{session.ComputerName}': the cached files did not match what was sent.");
     }
 
+    private const string DllName = "SpliceModule.dll";
+
     private static string ModuleBase => Path.GetDirectoryName(typeof(RemoteHost).Assembly.Location)!;
 
-    /// <summary>The module's files (relative name: SHA-256), as this process loaded them.</summary>
-    private static Hashtable ModuleFiles()
+    /// <summary>The module's files, read once a process at its first remote copy: a module
+    /// upgraded, rebuilt or removed on disk after that does not change what this process says it
+    /// is, and a later copy does not fail on files that are gone. Not kept when the read fails,
+    /// so that the next copy tries again.</summary>
+    private static readonly Lazy<Hashtable> OwnFiles = new(ReadOwnFiles, LazyThreadSafetyMode.PublicationOnly);
+
+    /// <summary>The module's files (relative name: SHA-256).</summary>
+    private static Hashtable ReadOwnFiles()
     {
         var files = new Hashtable(StringComparer.Ordinal);
-        foreach (string file in Directory.EnumerateFiles(ModuleBase, "*", SearchOption.AllDirectories))
+        try
         {
-            using var stream = File.OpenRead(file);
-            files[Path.GetRelativePath(ModuleBase, file)] = Convert.ToHexString(SHA256.HashData(stream));
+            foreach (string file in Directory.EnumerateFiles(ModuleBase, "*", SearchOption.AllDirectories))
+            {
+                using var stream = File.OpenRead(file);
+                files[Path.GetRelativePath(ModuleBase, file)] = Convert.ToHexString(SHA256.HashData(stream));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RemoteCopyException("RemoteModuleNotLoaded", $"SpliceModule's own files in '{ModuleBase}' could not be read to bring them to the far host: {e.Message}");
+        }
+
+        if (files[DllName] is not string)
+        {
+            throw new RemoteCopyException("RemoteModuleNotLoaded", $"SpliceModule's own files in '{ModuleBase}' are not all there ({DllName} is missing), so they cannot be brought to the far host; import the module again.");
         }
 
         return files;
