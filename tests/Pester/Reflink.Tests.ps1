@@ -60,6 +60,35 @@ Describe 'Reflinks on a loop-mounted XFS image' {
         ($after - $before) | Should -BeLessThan 8MB -Because "a reflink shares the source's extents (df grew by $($after - $before) bytes)"
     }
 
+    It 'reserves no blocks for a reflink copy, which shares its source''s; a copy off XFS reserves them once it writes bytes' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        if (-not (Get-Command strace -ErrorAction Ignore)) { Set-ItResult -Skipped -Because 'strace is not installed (apt-get install strace; .ci/run does)'; return }
+        Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
+        $log = Join-Path $TestDrive 'reflink-calls.log'
+        $offXfs = Join-Path $TestDrive 'off-xfs-reserved.bin'
+        $run = Invoke-FreshPwsh -TimeoutSeconds 120 -Wrapper strace, '-f', '-qq', '-e', 'trace=fallocate,ioctl', '-o', $log -ArgumentList $Source, (Join-Path $Mount 'traced.bin'), $offXfs -Script @"
+param([string] `$Source, [string] `$Reflinked, [string] `$Copied)
+`$ErrorActionPreference = 'Stop'
+Import-Module '$env:SPLICEMODULE_TEST_MODULE'
+(Copy-SpliceItem -LiteralPath `$Source -Destination `$Reflinked -PassThru).CopyMethod
+'---'
+(Copy-SpliceItem -LiteralPath `$Source -Destination `$Copied -PassThru).CopyMethod
+"@
+        $run.ExitCode | Should -Be 0 -Because "$($run.Output) $($run.Error)"
+        $methods = @($run.Output -split "`n" | ForEach-Object Trim | Where-Object { $_ })
+        $methods[0] | Should -Be 'Reflink'
+        $methods[2] | Should -Not -Be 'Reflink'
+        $calls = @(Get-Content -LiteralPath $log)
+        $clones = @($calls | Where-Object { $_ -match 'FICLONE' })
+        $clones.Count | Should -Be 2 -Because 'each copy tries a reflink first'
+        $reserves = @($calls | Where-Object { $_ -match '\bfallocate\(' })
+        $reserves.Count | Should -Be 1 -Because ($calls -join "`n")
+        [array]::IndexOf($calls, $reserves[0]) | Should -BeGreaterThan ([array]::IndexOf($calls, $clones[1])) -Because 'only the copy whose reflink failed reserves, after that failure'
+        cmp -- $Source $offXfs
+        $LASTEXITCODE | Should -Be 0
+        Remove-Item -LiteralPath $offXfs, (Join-Path $Mount 'traced.bin')
+    }
+
     It '-Method Reflink works there too, also for an empty file' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         (Copy-SpliceItem -LiteralPath $Source -Destination (Join-Path $Mount 'forced.bin') -Method Reflink -PassThru).CopyMethod | Should -Be 'Reflink'

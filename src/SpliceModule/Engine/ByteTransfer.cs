@@ -55,6 +55,11 @@ internal sealed class ByteTransfer
     /// <summary>Everything the source holds is copied, by its true size (no call needed to find the end).</summary>
     public bool ReachedTrueSize => SourceSizeIsTrue && SourceOffset == Sys.CurrentPosition && Copied >= SourceSize;
 
+    /// <summary>Bytes the destination, a new regular file, is about to receive from its start:
+    /// reserved (<see cref="SpaceReservation"/>) before the first strategy that writes them. 0
+    /// for none (a descriptor of the caller's, a stream).</summary>
+    public long ReserveBytes { get; init; }
+
     public long Limit { get; set; } = ToEnd;
 
     /// <summary>Where to start reading (pread-style: the descriptor's own position is not moved),

@@ -2,7 +2,9 @@ using System;
 
 namespace SpliceModule.Transfer;
 
-/// <summary>Runs a <see cref="ByteTransfer"/> with the method asked for, or with the fastest that works.</summary>
+/// <summary>Runs a <see cref="ByteTransfer"/> with the method asked for, or with the fastest that
+/// works; a new file's blocks are reserved (<see cref="ByteTransfer.ReserveBytes"/>) once a method
+/// that writes bytes rather than sharing blocks is about to run.</summary>
 internal static class CopyEngine
 {
     private static readonly CopyStrategy[] FastestFirst =
@@ -23,8 +25,15 @@ internal static class CopyEngine
     {
         if (method == CopyMethod.Auto)
         {
+            bool reserved = false;
             for (int i = Math.Max(0, IndexOf(startAt)); i < FastestFirst.Length; i++)
             {
+                if (!reserved && !FastestFirst[i].SharesBlocks)
+                {
+                    SpaceReservation.Reserve(transfer.Destination, 0, transfer.ReserveBytes);
+                    reserved = true;
+                }
+
                 if (Attempt(FastestFirst[i], transfer) is null)
                 {
                     return FastestFirst[i].Method;
@@ -41,6 +50,11 @@ internal static class CopyEngine
             throw new SpliceRefusedException(
                 Refusal.OffsetNotSupported,
                 $"The {method} method cannot copy '{transfer.SourcePath}' to '{transfer.DestinationPath}': {offsets}.");
+        }
+
+        if (!forced.SharesBlocks)
+        {
+            SpaceReservation.Reserve(transfer.Destination, 0, transfer.ReserveBytes);
         }
 
         string? whyNot = forced.TryCopy(transfer);

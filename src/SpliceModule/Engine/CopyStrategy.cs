@@ -19,6 +19,10 @@ internal abstract class CopyStrategy
 
     public abstract CopyMethod Method { get; }
 
+    /// <summary>True when the copy shares the source's blocks instead of writing bytes (a reflink),
+    /// so that the destination's own blocks would be wasted.</summary>
+    public virtual bool SharesBlocks => false;
+
     /// <summary>The explicit offsets this strategy honours. <see cref="CopyEngine"/> never hands it a
     /// transfer with others: it skips the strategy (Auto) or refuses the method (forced).</summary>
     public virtual TransferOffsets OffsetsTaken => TransferOffsets.Source | TransferOffsets.Destination;

@@ -7,6 +7,8 @@ internal sealed class ReflinkStrategy : CopyStrategy
 {
     public override CopyMethod Method => CopyMethod.Reflink;
 
+    public override bool SharesBlocks => true;
+
     /// <summary>FICLONE clones whole files.</summary>
     public override TransferOffsets OffsetsTaken => TransferOffsets.None;
 

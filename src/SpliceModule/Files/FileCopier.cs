@@ -219,6 +219,7 @@ internal static class FileCopier
             SourceSize = sourceStatus.Kind == FileKind.File ? sourceStatus.Size : 0,
             SourceIsKnownEmpty = IsKnownEmpty(request, sourceStatus, slot),
             SourceSizeIsTrue = request.SourceSizeIsTrue && sourceStatus.Kind == FileKind.File,
+            ReserveBytes = destinationKind == FileKind.File && sourceStatus.Kind == FileKind.File ? sourceStatus.Size : 0,
             Wait = new ReadinessWait(request.Cancellation),
             Progress = request.Progress,
         };

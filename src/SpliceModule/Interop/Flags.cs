@@ -20,6 +20,8 @@ internal static class Flags
 
     internal const uint MFD_CLOEXEC = 1;
 
+    internal const int FALLOC_FL_KEEP_SIZE = 1;
+
     internal const int F_GETFL = 3;
     internal const int F_SETFL = 4;
     internal const int F_SETPIPE_SZ = 1031;

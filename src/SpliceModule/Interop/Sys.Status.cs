@@ -6,7 +6,7 @@ using Microsoft.Win32.SafeHandles;
 namespace SpliceModule.Interop;
 
 /// <summary>What a file is and the calls that change it through its descriptor (stat, statfs,
-/// fchmod, futimens, fsync, ftruncate), and anonymous memory for vmsplice.</summary>
+/// fchmod, futimens, fsync, fallocate, ftruncate), and anonymous memory for vmsplice.</summary>
 internal static unsafe partial class Sys
 {
     internal static FileStatus Stat(string path, bool followSymlinks = true)
@@ -110,6 +110,26 @@ internal static unsafe partial class Sys
         {
             ThrowUnlessInterrupted("fsync", path);
         }
+    }
+
+    /// <summary>fallocate(2) keeping the size: blocks for the bytes about to be written at
+    /// [<paramref name="offset"/>, +<paramref name="length"/>), which a shorter file gives back
+    /// at its ftruncate. Advice only: false, and nothing else happens, where the file system
+    /// cannot reserve them (EOPNOTSUPP), lacks the room or refuses the range; writing the bytes
+    /// then fails the way it would have anyway.</summary>
+    internal static bool Preallocate(SafeHandle handle, long offset, long length)
+    {
+        using var lease = new FdLease(handle);
+        int fd = lease.Fd;
+        while (LibC.Fallocate(fd, Flags.FALLOC_FL_KEEP_SIZE, offset, length) != 0)
+        {
+            if (LastErrno != Errno.EINTR)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     internal static void Truncate(SafeHandle handle, long length, string? path = null)

@@ -13,7 +13,8 @@ namespace SpliceModule.Transfer;
 /// arrived, verified and given its metadata. Whatever way it ends otherwise (a short stream, a
 /// record that does not authenticate, Ctrl+C, the link down), Dispose leaves the old destination.
 /// A sparse file's data arrives extent after extent (<see cref="DataExtents"/>): each is written
-/// at its offset and the file is given its full size at the end, so its holes stay holes.
+/// at its offset and the file is given its full size at the end, so its holes stay holes. The
+/// blocks of a large file's data are reserved before it arrives (<see cref="SpaceReservation"/>).
 /// </summary>
 internal sealed class IncomingFile : IDisposable
 {
@@ -34,6 +35,7 @@ internal sealed class IncomingFile : IDisposable
         {
             _slot.Refuse(null, header.SourcePath, request.Force);
             _temporary = _slot.CreateFile(readable: request.Verify);
+            SpaceReservation.Reserve(_temporary.Handle, _whole.Pieces, _whole.Left);
         }
         catch
         {
