@@ -10,7 +10,8 @@
     The same children copying only the 4 KiB file give each one's baseline memory, so the
     difference shows whether memory grows with the file's size.
     A warm-up copy by every contender comes first (the source is then in the page cache); each
-    round runs the contenders in a rotated order, with the destination removed and `sync` run
+    round runs the contenders in a rotated order, with the destination removed, `sync` run and
+    three times the file's size of memory touched and freed (Reset-MemoryState, MemoryState.ps1)
     before every copy. Results: a table on screen, Copy.md and Copy.json in -ResultsPath.
 .EXAMPLE
     ./bench/Copy.Bench.ps1 -ModulePath ./out/SpliceModule -ResultsPath ./bench/results -Quick
@@ -27,6 +28,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+. (Join-Path $PSScriptRoot 'MemoryState.ps1')
 
 $ModulePath = (Resolve-Path -LiteralPath $ModulePath).Path
 $size = if ($Quick) { 256MB } else { 1GB }
@@ -122,6 +124,7 @@ try {
         foreach ($contender in $order) {
             Remove-Item -LiteralPath $destination -Force -ErrorAction Ignore
             sync
+            Reset-MemoryState (3 * $size)
             $sample = Invoke-Contender $contender $source $destination
             if ((Get-Item -LiteralPath $destination).Length -ne $size) { throw "$contender produced a wrong size." }
             if ($round -gt 0) { $samples[$contender].Add($sample) }   # round 0 is the warm-up
@@ -179,6 +182,7 @@ try {
         ''
         "$($meta.Date), kernel $($meta.Kernel), $($meta.Cpus) CPUs, $fileSystem, $rounds rounds after a warm-up$(if ($Quick) { ' (-Quick: not the real measurement)' })."
         'Times are medians; pwsh contenders are timed inside their own process after a 4 KiB warm-up copy, cp around its process.'
+        "Before every copy the destination is removed, ``sync`` run and $(3 * $size / 1MB) MiB of memory touched and freed, so that no contender's page cache comes from memory the VM has handed back to its host (MemoryState.ps1)."
         'Peak RSS is the child process''s high-water mark; "tiny" is the same child copying only 4 KiB.'
         ''
         '| Contender | Median s | MiB/s | x cp | Best s | best x cp best | Peak RSS MiB | Peak RSS tiny MiB | Growth MiB |'

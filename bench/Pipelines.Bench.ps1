@@ -30,6 +30,7 @@ Import-Module $ModulePath -Force
 # The runspace peers of the test suite (Start-Peer, Wait-Peer, Connect-Peer, Get-FreeTcpPort) import the module from here.
 $env:SPLICEMODULE_TEST_MODULE = $ModulePath
 . (Join-Path $PSScriptRoot '../tests/Pester/Pipelines.Helpers.ps1')
+. (Join-Path $PSScriptRoot 'MemoryState.ps1')
 
 $Size = if ($Quick) { 64MB } else { 1GB }
 $SizeText = if ($Size -ge 1GB) { "$($Size / 1GB) GiB" } else { "$($Size / 1MB) MiB" }
@@ -122,21 +123,6 @@ function Start-Feeder {
     $start.ArgumentList.Add('-c')
     $start.ArgumentList.Add("cat '$SourceFile' > '$fifo'")
     [Diagnostics.Process]::Start($start)
-}
-# On this VM the balloon driver hands freed guest memory back to the host (free page reporting)
-# and the next touch of such a page costs a fault on the host: populating 4 GiB took 1.2 s when
-# the memory had just been in use and 4.7-9.5 s when it had been handed back. A run of splices
-# into the page cache right after coreutils tee found such memory and ran 2-4x slower; the same
-# run right after another splice run, or after 6 GiB had been touched and freed, did not (a C
-# loop of the same calls behaved the same). With two contenders in rotation, each follows the
-# other in about half the rounds, so the medians swing. The tee comparison therefore runs twice:
-# back to back as the rotation falls, and with 6 GiB touched and freed before every run of
-# either contender.
-function Reset-MemoryState([long] $Bytes) {
-    $zeros = [byte[]]::new(1MB)
-    $block = [Runtime.InteropServices.Marshal]::AllocHGlobal([IntPtr]$Bytes)
-    try { for ([long]$offset = 0; $offset -lt $Bytes; $offset += 1MB) { [Runtime.InteropServices.Marshal]::Copy($zeros, 0, [IntPtr]($block.ToInt64() + $offset), 1MB) } }
-    finally { [Runtime.InteropServices.Marshal]::FreeHGlobal($block) }
 }
 # Checks and removes a run's copies right after it, so that the sync before the next run also
 # commits the removal (ext4 mounted with discard trims the freed blocks at that commit, which
