@@ -11,6 +11,7 @@ BeforeDiscovery {
 }
 
 BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestFiles.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'Support/RemoteHosts.psm1') -Force
     . (Join-Path $PSScriptRoot 'Support/Unprivileged.ps1')
@@ -59,7 +60,6 @@ BeforeAll {
             })
     }
 
-    function Get-Allocated([string] $Path) { [long](stat -c '%b' $Path) * 512 }
 
     # Temporary files or anything else a copy must not leave.
     function Get-Temporary([string] $Root) { @(Get-ChildItem -LiteralPath $Root -Recurse -Force -Filter '*.splicetmp' | ForEach-Object FullName) }

@@ -25,7 +25,6 @@ BeforeAll {
         Get-Item -LiteralPath $Path
     }
 
-    function Get-Allocated([string] $Path) { [long](stat -c '%b' $Path) * 512 }
 
     # Runs $Body in a fresh pwsh with the built module and $sessions, one PSSession per host given
     # (each warmed up: the module is on the host, so the copy under test is the copy only);

@@ -88,7 +88,7 @@ Describe 'Striped remote copies' {
             $result.Sha | Should -Be @((Get-Sha $source), (Get-Sha $source)) -Because '-Verify checks what all stripes wrote against the source'
             foreach ($copy in $far, $back) {
                 Get-Sha $copy | Should -Be (Get-Sha $source)
-                [long](stat -c '%b' $copy) * 512 | Should -BeLessThan 100MB -Because 'the holes stay holes on both hosts'
+                Get-Allocated $copy | Should -BeLessThan 100MB -Because 'the holes stay holes on both hosts'
             }
             Get-ExtraListener | Should -BeNullOrEmpty
         }

@@ -21,8 +21,6 @@ Copy-SpliceItem -LiteralPath `$Source -Destination `$Destination
         $run.ExitCode | Should -Be 0 -Because "$($run.Output) $($run.Error)"
         @(Get-Content -LiteralPath $log)
     }
-
-    function Get-Allocated([string] $Path) { [long](stat -c '%b' -- $Path) * 512 }
 }
 
 Describe 'Copy-SpliceItem reserves the blocks of a large file before writing it' {

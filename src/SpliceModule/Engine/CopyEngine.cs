@@ -28,12 +28,7 @@ internal static class CopyEngine
             bool reserved = false;
             for (int i = Math.Max(0, IndexOf(startAt)); i < FastestFirst.Length; i++)
             {
-                if (!reserved && !FastestFirst[i].SharesBlocks)
-                {
-                    SpaceReservation.Reserve(transfer.Destination, 0, transfer.ReserveBytes);
-                    reserved = true;
-                }
-
+                reserved = reserved || ReserveBefore(FastestFirst[i], transfer);
                 if (Attempt(FastestFirst[i], transfer) is null)
                 {
                     return FastestFirst[i].Method;
@@ -52,11 +47,7 @@ internal static class CopyEngine
                 $"The {method} method cannot copy '{transfer.SourcePath}' to '{transfer.DestinationPath}': {offsets}.");
         }
 
-        if (!forced.SharesBlocks)
-        {
-            SpaceReservation.Reserve(transfer.Destination, 0, transfer.ReserveBytes);
-        }
-
+        ReserveBefore(forced, transfer);
         string? whyNot = forced.TryCopy(transfer);
         if (whyNot is not null)
         {
@@ -88,6 +79,19 @@ internal static class CopyEngine
         }
 
         return -1;
+    }
+
+    /// <summary>Reserves the transfer's blocks before a strategy that writes bytes (not before a
+    /// reflink, which shares the source's); true when it did.</summary>
+    private static bool ReserveBefore(CopyStrategy strategy, ByteTransfer transfer)
+    {
+        if (strategy.SharesBlocks)
+        {
+            return false;
+        }
+
+        SpaceReservation.Reserve(transfer.Destination, 0, transfer.ReserveBytes);
+        return true;
     }
 
     private static string? Attempt(CopyStrategy strategy, ByteTransfer transfer) =>

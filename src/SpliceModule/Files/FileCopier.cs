@@ -214,12 +214,13 @@ internal static class FileCopier
 
     internal static (CopyMethod Method, long Bytes, string? Shrunk) CopyContent(FileCopyRequest request, SafeFileHandle source, in FileStatus sourceStatus, SafeFileHandle destination, FileKind destinationKind, DestinationSlot slot)
     {
+        long sourceSize = sourceStatus.Kind == FileKind.File ? sourceStatus.Size : 0;
         var transfer = new ByteTransfer(source, sourceStatus.Kind, request.SourcePath, destination, destinationKind, slot.Path)
         {
-            SourceSize = sourceStatus.Kind == FileKind.File ? sourceStatus.Size : 0,
+            SourceSize = sourceSize,
             SourceIsKnownEmpty = IsKnownEmpty(request, sourceStatus, slot),
             SourceSizeIsTrue = request.SourceSizeIsTrue && sourceStatus.Kind == FileKind.File,
-            ReserveBytes = destinationKind == FileKind.File && sourceStatus.Kind == FileKind.File ? sourceStatus.Size : 0,
+            ReserveBytes = destinationKind == FileKind.File ? sourceSize : 0,
             Wait = new ReadinessWait(request.Cancellation),
             Progress = request.Progress,
         };

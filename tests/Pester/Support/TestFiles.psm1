@@ -10,4 +10,7 @@ function New-TestFile([string] $Path, [long] $Size, [int] $Seed = 1) {
 
 function Get-Sha([string] $Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash }
 
-Export-ModuleMember -Function New-TestFile, Get-Sha
+# Bytes a file takes on disk (its blocks), to tell holes kept from holes filled.
+function Get-Allocated([string] $Path) { [long](stat -c '%b' -- $Path) * 512 }
+
+Export-ModuleMember -Function New-TestFile, Get-Sha, Get-Allocated
