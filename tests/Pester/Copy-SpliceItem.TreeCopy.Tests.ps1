@@ -126,8 +126,13 @@ Describe 'A tree copy while a directory of its destination is swapped for a syml
         $copy = Join-Path $Work 'swap-copy'
         # Each destination directory that exists and is not yet a link becomes a link to its twin
         # outside: in the new tree while it has its hidden name, and once it has its own.
-        $racer = Start-Bash "end=`$((SECONDS + 60)); while [ `$SECONDS -lt `$end ]; do for top in '$copy' '$Work'/.swap-copy.*.splicetmp; do for n in `$(seq 40); do d=`$top/d`$n; if [ -d `"`$d`" ] && [ ! -L `"`$d`" ]; then mv -- `"`$d`" `"`$d.moved`" 2>/dev/null && ln -s -- '$Outside'/d`$n `"`$d`"; fi; done; done; done"
+        $ready = Join-Path $Work 'swap-racer-ready'
+        $racer = Start-Bash ": > '$ready'; end=`$((SECONDS + 60)); while [ `$SECONDS -lt `$end ]; do for top in '$copy' '$Work'/.swap-copy.*.splicetmp; do for n in `$(seq 40); do d=`$top/d`$n; if [ -d `"`$d`" ] && [ ! -L `"`$d`" ]; then mv -- `"`$d`" `"`$d.moved`" 2>/dev/null && ln -s -- '$Outside'/d`$n `"`$d`"; fi; done; done; done"
         try {
+            # The copy of these 6,000 files takes about half a second: it starts only once the
+            # racer runs, or it may be over before bash has started.
+            $waited = [Diagnostics.Stopwatch]::StartNew()
+            while (-not (Test-Path -LiteralPath $ready) -and $waited.Elapsed.TotalSeconds -lt 10) { Start-Sleep -Milliseconds 20 }
             $run = Invoke-Stoppable -RunSeconds 60 -Script { param($s, $d) Copy-SpliceItem -LiteralPath $s -Destination $d -Recurse -ErrorAction Continue } -ArgumentList $Source, $copy
         }
         finally { Stop-Bash $racer }
