@@ -124,7 +124,7 @@ try {
         foreach ($contender in $order) {
             Remove-Item -LiteralPath $destination -Force -ErrorAction Ignore
             sync
-            Reset-MemoryState (3 * $size)
+            Reset-MemoryState (Get-MemoryResetBytes $size)
             $sample = Invoke-Contender $contender $source $destination
             if ((Get-Item -LiteralPath $destination).Length -ne $size) { throw "$contender produced a wrong size." }
             if ($round -gt 0) { $samples[$contender].Add($sample) }   # round 0 is the warm-up
@@ -182,7 +182,7 @@ try {
         ''
         "$($meta.Date), kernel $($meta.Kernel), $($meta.Cpus) CPUs, $fileSystem, $rounds rounds after a warm-up$(if ($Quick) { ' (-Quick: not the real measurement)' })."
         'Times are medians; pwsh contenders are timed inside their own process after a 4 KiB warm-up copy, cp around its process.'
-        "Before every copy the destination is removed, ``sync`` run and $(3 * $size / 1MB) MiB of memory touched and freed, so that no contender's page cache comes from memory the VM has handed back to its host (MemoryState.ps1)."
+        "Before every copy the destination is removed, ``sync`` run and $((Get-MemoryResetBytes $size) / 1MB) MiB of memory touched and freed, so that no contender's page cache comes from memory the VM has handed back to its host (MemoryState.ps1)."
         'Peak RSS is the child process''s high-water mark; "tiny" is the same child copying only 4 KiB.'
         ''
         '| Contender | Median s | MiB/s | x cp | Best s | best x cp best | Peak RSS MiB | Peak RSS tiny MiB | Growth MiB |'

@@ -10,7 +10,9 @@
     cp and rsync are timed around their process from here. Each round runs the contenders in a
     rotated order; before every copy the previous destination is removed (rm -rf) and `sync`
     runs, and for a cold round `echo 3 > /proc/sys/vm/drop_caches` follows (root only, through sh;
-    skipped on tmpfs, whose files live in the page cache and cannot be dropped). Tables give medians, best
+    skipped on tmpfs, whose files live in the page cache and cannot be dropped); last, three times
+    the source's size (at least 256 MiB) of memory is touched and freed (Reset-MemoryState,
+    MemoryState.ps1), so that no contender's pages come from memory the VM handed back to its host. Tables give medians, best
     and worst of -Rounds rounds and the ratio against cp -r (below 1 is faster).
     1. Tree shapes (-Shape), each on every -TreePath (tmpfs and the work path by default):
        Empty10k   10,000 empty files in 100 directories        (Quick: 1,000 in 10)
@@ -73,6 +75,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+. (Join-Path $PSScriptRoot 'MemoryState.ps1')
 $ModulePath = (Resolve-Path -LiteralPath $ModulePath).Path
 Import-Module $ModulePath -Force
 
@@ -104,10 +107,12 @@ function Get-Median([double[]] $Values) {
     if ($sorted.Count % 2) { $sorted[$middle] } else { ($sorted[$middle - 1] + $sorted[$middle]) / 2 }
 }
 
-function Reset-Destination([string] $Destination, [switch] $Cold) {
+# -MemoryBytes: memory touched and freed last, just before the copy (MemoryState.ps1).
+function Reset-Destination([string] $Destination, [switch] $Cold, [long] $MemoryBytes) {
     if (Test-Path -LiteralPath $Destination) { rm -rf -- $Destination }
     sync
     if ($Cold -and -not (Clear-Caches)) { throw 'Dropping the caches failed.' }
+    if ($MemoryBytes) { Reset-MemoryState $MemoryBytes }
 }
 
 # Runs each contender once per round (plus an untimed warm-up round) in rotated order.
@@ -118,10 +123,11 @@ function Measure-Contenders([Collections.Specialized.OrderedDictionary] $Contend
     $samples = @{}
     $facts = @{}
     foreach ($name in $names) { $samples[$name] = [Collections.Generic.List[double]]::new() }
+    $memoryBytes = Get-MemoryResetBytes ([long](du -s -B1 -- $Source | ForEach-Object { ($_ -split '\s+')[0] }))
     foreach ($round in 0..$rounds) {
         $order = foreach ($i in 0..($names.Count - 1)) { $names[($i + $round) % $names.Count] }
         foreach ($name in $order) {
-            Reset-Destination $Destination -Cold:$Cold
+            Reset-Destination $Destination -Cold:$Cold -MemoryBytes $memoryBytes
             $global:LASTEXITCODE = 0
             $clock = [Diagnostics.Stopwatch]::StartNew()
             $own = @(& $Contenders[$name] $Source $Destination) | Where-Object { $_ -is [timespan] } | Select-Object -Last 1
@@ -221,7 +227,7 @@ function Save-Results([switch] $Final) {
     $markdown = [Text.StringBuilder]::new()
     $null = $markdown.AppendLine('# CopyTree benchmark').AppendLine()
     $null = $markdown.AppendLine("$($meta.Date), $($meta.FileSystem), kernel $($meta.Kernel), $($meta.Cores) cores, load $($meta.Load) at the end, medians of $rounds rounds$(if ($Quick) { ' (-Quick: small sizes, not for numbers)' })").AppendLine()
-    $null = $markdown.AppendLine("$($meta.Timing). Before every copy: rm -rf of the last destination and sync; cold rounds then drop the page, dentry and inode caches. Off tmpfs the shapes' file counts are divided by $DiskScale (-DiskScale) and Real copies $DiskRealTree.").AppendLine()
+    $null = $markdown.AppendLine("$($meta.Timing). Before every copy: rm -rf of the last destination and sync; cold rounds then drop the page, dentry and inode caches; last, three times the source's size (at least 256 MiB) of memory is touched and freed, so that no contender's pages come from memory the VM has handed back to its host (MemoryState.ps1). Off tmpfs the shapes' file counts are divided by $DiskScale (-DiskScale) and Real copies $DiskRealTree.").AppendLine()
     function Add-Table([object[]] $Rows, [string] $Title) {
         if ($Final) {
             Write-Host "`n$Title"

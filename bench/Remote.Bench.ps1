@@ -7,8 +7,9 @@
     The host is made by tests/Pester/Support/RemoteHosts.psm1 (sshd with a pwsh subsystem) and
     torn down at the end. All contenders run in this one pwsh session, module imported and the
     session warmed up (the module is already on the host) first. Each round runs the contenders
-    in a rotated order, removes the previous copy and runs `sync` before every copy; the table
-    shows medians, best and worst, and throughput.
+    in a rotated order, removes the previous copy, runs `sync` and touches and frees three times
+    what the copy writes (Reset-MemoryState, MemoryState.ps1: the hosts' page cache is this VM's
+    memory too) before every copy; the table shows medians, best and worst, and throughput.
 
     1. Large file: -Size (1 GiB; Quick: 64 MiB) of random bytes by Copy-SpliceItem -Transport
        Encrypted and Plain, scp and rsync -e ssh.
@@ -57,6 +58,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+. (Join-Path $PSScriptRoot 'MemoryState.ps1')
 Import-Module (Resolve-Path -LiteralPath $ModulePath).Path -Force
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Support/RemoteHosts.psm1') -Force
 if ($why = Get-RemoteHostSkipReason) { throw "The remote benchmark cannot run here: $why." }
@@ -122,12 +124,15 @@ function Measure-Contenders([Collections.Specialized.OrderedDictionary] $Contend
     $machineBusy = @{}
     $ioWait = @{}
     $expected = Get-CopiedSize $Source
+    # The hosts run on this machine: every target's copy takes this VM's memory.
+    $memoryBytes = Get-MemoryResetBytes ($expected * $Target.Count)
     foreach ($name in $names) { $samples[$name] = [Collections.Generic.List[double]]::new(); $cpu[$name] = [Collections.Generic.List[double]]::new(); $hostsCpu[$name] = [Collections.Generic.List[double]]::new(); $machineBusy[$name] = [Collections.Generic.List[double]]::new(); $ioWait[$name] = [Collections.Generic.List[double]]::new() }
     foreach ($round in 0..$Rounds) {
         $order = foreach ($i in 0..($names.Count - 1)) { $names[($i + $round) % $names.Count] }
         foreach ($name in $order) {
             foreach ($one in $Target) { if (Test-Path -LiteralPath $one) { Remove-Item -LiteralPath $one -Recurse -Force } }
             sync
+            Reset-MemoryState $memoryBytes
             $cpuBefore = Get-SenderCpu
             $hostsBefore = Get-HostsCpu $Hosts
             $machineBefore = Get-MachineCpu
@@ -341,7 +346,7 @@ $meta = [ordered]@{
 New-Item -ItemType Directory -Path $ResultsPath -Force | Out-Null
 $markdown = [Text.StringBuilder]::new()
 $null = $markdown.AppendLine('# Remote benchmark').AppendLine()
-$null = $markdown.AppendLine("$($meta.Date), a host in a network namespace over a veth pair, $($meta.Ssh), kernel $($meta.Kernel), $($meta.Cores) cores, load $($meta.Load), medians of $rounds rounds$(if ($Quick) { ' (-Quick: small sizes, not for numbers)' })").AppendLine()
+$null = $markdown.AppendLine("$($meta.Date), a host in a network namespace over a veth pair, $($meta.Ssh), kernel $($meta.Kernel), $($meta.Cores) cores, load $($meta.Load), medians of $rounds rounds$(if ($Quick) { ' (-Quick: small sizes, not for numbers)' }); before every copy the previous one is removed, ``sync`` run and three times what the copy writes (at least 256 MiB) of memory touched and freed (MemoryState.ps1)").AppendLine()
 foreach ($key in $sections.Keys) {
     $section = $sections[$key]
     Write-Host "`n$($section.Title)"
