@@ -14,4 +14,4 @@ function Reset-MemoryState([long] $Bytes) {
 
 # What the copy benchmarks touch before each copy that writes $CopiedBytes: three times that, and
 # at least 256 MiB for trees of empty files, whose inodes and directory entries take memory too.
-function Get-MemoryResetBytes([long] $CopiedBytes) { [Math]::Max(256MB, 3 * $CopiedBytes) }
+function Get-MemoryResetBytes([long] $CopiedBytes) { [Math]::Max([long]256MB, 3 * $CopiedBytes) }
