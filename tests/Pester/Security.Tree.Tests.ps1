@@ -6,6 +6,8 @@
 #   symlinks to a root-only file, so that a chmod by path would open it up;
 # - the source's files (the attacker's own tree) are swapped for symlinks to a root-only secret
 #   after the walk, so that a copy that opens by path would read the secret into the copy.
+# - a -Preserve Links copy whose first copies, made in the attacker's directory, are replaced by
+#   the attacker's own files, so that further names would be linked to those in root's directory.
 # Nothing outside the destination may change, and no copy may contain the secret. Each attack has
 # a twin without the attacker, in which the copy is exact and there is no error.
 BeforeDiscovery {
@@ -215,5 +217,42 @@ Describe 'A source tree of the attacker''s whose files become symlinks to a root
         Copy-SpliceItem -LiteralPath $OwnTree -Destination $copy -Recurse -ErrorVariable failure
         $failure | Should -BeNullOrEmpty
         Get-TreeSnapshot $copy -NoOwner | Should -Be (Get-TreeSnapshot $OwnTree -NoOwner)
+    }
+}
+
+Describe 'A -Preserve Links copy whose first copies, in the attacker''s directory, are replaced by the attacker''s own files' {
+    BeforeEach { $script:Racer = $null }
+    AfterEach { Stop-Racer $Racer }
+
+    It 'root''s directory gets root''s copies of the source, linked only to files the copy wrote, without an error' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $case = New-Case 'links'
+        # src/a/xN and src/b/xN are one file; the copy's a/ is the attacker's, its b/ root's.
+        $source = New-OwnedDirectory (Join-Path $case.Root 'src')
+        foreach ($half in 'a', 'b') { $null = New-OwnedDirectory (Join-Path $source $half) }
+        bash -c "cd '$source' && for n in `$(seq -w 300); do head -c 4096 /dev/urandom > a/x`$n && ln a/x`$n b/x`$n; done"
+        $destination = New-OwnedDirectory (Join-Path $case.Root 'dst')
+        $null = New-OwnedDirectory (Join-Path $destination 'src')
+        $mine = New-OwnedDirectory (Join-Path $destination 'src/a') $Attacker
+        $roots = New-OwnedDirectory (Join-Path $destination 'src/b')
+        $script:Racer = Start-Racer $Suite link_swap.py $Attacker $case.A -Seconds 20 -Arguments @('--watch', $mine, '--count', '300', '--size', '4096')
+
+        $run = Invoke-Stoppable -RunSeconds 30 -ArgumentList $source, $destination -Script {
+            param($source, $destination)
+            Copy-SpliceItem -LiteralPath $source -Destination $destination -Recurse -Preserve All -ThrottleLimit 1
+        }
+        Stop-Racer $Racer
+        $race = Get-RacerResult $Racer
+
+        $race.Summary.swaps | Should -BeGreaterThan 0 -Because "the attacker must have replaced first copies for the test to mean anything ($($race.Stderr))"
+        $run.Finished | Should -BeTrue
+        $run.Errors | Should -BeNullOrEmpty -Because 'a first copy replaced or removed after it was made leaves the next name to a copy of its own'
+        @(find $roots -not -user 0) | Should -BeNullOrEmpty -Because 'no file of the attacker''s may be linked into root''s directory'
+        $attackers = @(find $mine -user $Attacker.Uid -printf '%i\n')
+        @(find $roots -type f -printf '%i\n' | Where-Object { $_ -in $attackers }) | Should -BeNullOrEmpty
+        @(bash -c "cd '$source/b' && for f in *; do cmp -s -- `$f '$roots'/`$f || echo `$f; done") | Should -BeNullOrEmpty -Because 'every name in root''s directory holds the source''s bytes'
+        @(Get-ChildItem -LiteralPath $roots).Count | Should -Be 300
+        Assert-OutsideUnchanged $case
+        Remove-Tree $case.Root
     }
 }

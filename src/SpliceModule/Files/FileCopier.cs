@@ -166,6 +166,8 @@ internal static class FileCopier
             Sys.Flush(destination, slot.Path);
         }
 
+        FileStatus? written = (request.Preserve & CopyPreserve.Links) != 0 && sourceStatus.LinkCount > 1 ? Sys.Stat(destination, slot.Path) : null;
+
         // fsync cannot be interrupted: a Ctrl+C that came during it still keeps the old destination.
         request.Cancellation.ThrowIfCancellationRequested();
         bool landed = temporary.Commit(checkLanding: request.Verify);
@@ -182,6 +184,7 @@ internal static class FileCopier
             Sparse = sparse,
             Sha256 = hash,
             Metadata = metadata,
+            Written = written,
             SourceChangedWarning = shrunk,
             ReplacedWarning = slot.Existing is null ? null : string.Join(" ", OtherNamesWarning(slot, request.Preserve), ReplacedFileMetadata.Describe(slot.Path, ownerNotKept, modeNotKept)).Trim() is { Length: > 0 } said ? said : null,
         };

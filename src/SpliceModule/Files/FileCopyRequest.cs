@@ -1,5 +1,6 @@
 using System;
 using System.Threading;
+using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
 
@@ -68,6 +69,11 @@ internal sealed record FileCopyResult(string SourcePath, string DestinationPath,
 
     /// <summary>Bits left off for want of the owner, and what the destination would not take.</summary>
     public MetadataReport Metadata { get; init; }
+
+    /// <summary>The file this copy wrote, as it was before it took its name: with -Preserve Links, for a
+    /// source of several names, so that further names are linked only to this file and never to
+    /// one put at its name since.</summary>
+    public FileStatus? Written { get; init; }
 
     /// <summary>Set when the source changed size while it was copied (the copy holds what was read).</summary>
     public string? SourceChangedWarning { get; init; }

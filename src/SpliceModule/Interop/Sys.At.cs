@@ -170,9 +170,11 @@ internal static unsafe partial class Sys
         }
     }
 
-    /// <summary>Gives an unnamed O_TMPFILE file a name; false when something already stands there.
-    /// By AT_EMPTY_PATH where the process may (CAP_DAC_READ_SEARCH, as root has), else through
-    /// /proc/self/fd, which any user may use but costs a lookup in /proc per file.</summary>
+    /// <summary>Gives an unnamed O_TMPFILE file (or a held file) a name; false when something already
+    /// stands there. By AT_EMPTY_PATH where the process may (CAP_DAC_READ_SEARCH, as root has), else
+    /// through /proc/self/fd, which any user may use but costs a lookup in /proc per file. ENOENT from
+    /// both means the file has no name left to link from (removed since it was opened): thrown, and
+    /// it does not change how later files are linked.</summary>
     internal static bool LinkAnonymousFileAt(SafeHandle file, SafeHandle directory, EntryName name, string display)
     {
         using var source = new FdLease(file);
@@ -180,6 +182,7 @@ internal static unsafe partial class Sys
         fixed (byte* empty = EmptyName)
         fixed (byte* n = name.Terminated)
         {
+            bool emptyPathRefused = false;
             if (!s_linkThroughProc)
             {
                 while (LibC.LinkAt(source.Fd, empty, target.Fd, n, Flags.AT_EMPTY_PATH) != 0)
@@ -192,14 +195,14 @@ internal static unsafe partial class Sys
 
                     if (errno == Errno.ENOENT)
                     {
-                        s_linkThroughProc = true; // no CAP_DAC_READ_SEARCH: the kernel answers ENOENT
+                        emptyPathRefused = true; // no CAP_DAC_READ_SEARCH, or a removed file: /proc tells which
                         break;
                     }
 
                     ThrowUnlessInterrupted("linkat", display);
                 }
 
-                if (!s_linkThroughProc)
+                if (!emptyPathRefused)
                 {
                     return true;
                 }
@@ -212,18 +215,22 @@ internal static unsafe partial class Sys
                 {
                     if (LastErrno == Errno.EEXIST)
                     {
+                        s_linkThroughProc |= emptyPathRefused;
                         return false;
                     }
 
                     ThrowUnlessInterrupted("linkat", display);
                 }
             }
+
+            s_linkThroughProc |= emptyPathRefused;
         }
 
         return true;
     }
 
-    /// <summary>Set once linkat with AT_EMPTY_PATH answered ENOENT: this process lacks CAP_DAC_READ_SEARCH.</summary>
+    /// <summary>Set once linkat with AT_EMPTY_PATH answered ENOENT where /proc/self/fd then worked:
+    /// this process lacks CAP_DAC_READ_SEARCH.</summary>
     private static volatile bool s_linkThroughProc;
 
     internal static void RenameAt(SafeHandle directory, EntryName from, EntryName to, string fromDisplay, string toDisplay)

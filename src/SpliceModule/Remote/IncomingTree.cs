@@ -255,10 +255,11 @@ internal sealed class IncomingTree : IDisposable
                 }
 
                 _request.Cancellation.ThrowIfCancellationRequested();
+                FileStatus? writtenFile = frame.Group != 0 ? Sys.Stat(temporary.Handle, slot.Path) : null;
                 temporary.Commit();
-                if (frame.Group != 0)
+                if (writtenFile is { } identity)
                 {
-                    Hold(frame.Group, level, name, HardLinkGroups.OpenWritten(slot, frame.Status with { Size = length }, out var seen), seen);
+                    Hold(frame.Group, level, name, HardLinkGroups.OpenWritten(slot, identity, out var seen), seen);
                 }
 
                 _bytes += written;

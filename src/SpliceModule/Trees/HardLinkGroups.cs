@@ -83,9 +83,9 @@ internal sealed class HardLinkGroups : IDisposable
                 }
 
                 var result = copy();
-                if (group.First is null)
+                if (group.First is null && result.Written is { } written)
                 {
-                    group.First = OpenWritten(slot, source);
+                    group.First = OpenWritten(slot, written, out _);
                 }
 
                 return result;
@@ -115,7 +115,7 @@ internal sealed class HardLinkGroups : IDisposable
 
     /// <summary>Links the first copy at the slot's name (under a hidden name renamed over whatever
     /// stands there, as a new file would be); false where a link cannot be made (another file system
-    /// below the destination), so the name gets a copy of its own.</summary>
+    /// below the destination, or the first copy removed since), so the name gets a copy of its own.</summary>
     internal static bool TryLink(SafeFileHandle first, in FileStatus source, string sourcePath, DestinationSlot slot, bool force)
     {
         slot.Refuse(source, sourcePath, force);
@@ -146,28 +146,28 @@ internal sealed class HardLinkGroups : IDisposable
 
             return true;
         }
-        catch (SpliceException e) when (e.Errno is Errno.EXDEV or Errno.EMLINK)
+        catch (SpliceException e) when (e.Errno is Errno.EXDEV or Errno.EMLINK or Errno.ENOENT)
         {
+            // ENOENT: the first copy was removed (by whoever may write in its directory) since it was held.
             return false;
         }
     }
 
-    /// <summary>The file just copied at the slot's name, held by an O_PATH descriptor, if it is what
-    /// the copy wrote: a regular file of the source's size with one name (a file swapped in by
-    /// someone else, or a hard link to another, is never linked elsewhere). Null otherwise.</summary>
-    internal static SafeFileHandle? OpenWritten(DestinationSlot slot, in FileStatus source) => OpenWritten(slot, source, out _);
-
-    /// <summary>The same, with what was found there (<paramref name="seen"/>), for a caller that keeps its identity.</summary>
-    internal static SafeFileHandle? OpenWritten(DestinationSlot slot, in FileStatus source, out FileStatus seen)
+    /// <summary>The file just copied at the slot's name, held by an O_PATH descriptor, if it is still
+    /// the one the copy wrote (<paramref name="written"/>, taken from the descriptor it wrote
+    /// through) with one name: a file renamed over it by whoever may write in that directory, or a
+    /// hard link to another, is never linked elsewhere. Null otherwise; <paramref name="seen"/> is
+    /// what was found there.</summary>
+    internal static SafeFileHandle? OpenWritten(DestinationSlot slot, in FileStatus written, out FileStatus seen)
     {
-        var written = Sys.OpenAt(slot.Directory.Handle, slot.Name, Flags.O_PATH | Flags.O_NOFOLLOW, 0, slot.Path);
-        seen = Sys.Stat(written, slot.Path);
-        if (seen is { Kind: FileKind.File, LinkCount: 1 } && seen.Size == source.Size)
+        var open = Sys.OpenAt(slot.Directory.Handle, slot.Name, Flags.O_PATH | Flags.O_NOFOLLOW, 0, slot.Path);
+        seen = Sys.Stat(open, slot.Path);
+        if (seen is { Kind: FileKind.File, LinkCount: 1 } && seen.IsSameFile(written))
         {
-            return written;
+            return open;
         }
 
-        written.Dispose();
+        open.Dispose();
         return null;
     }
 
