@@ -200,6 +200,15 @@ internal sealed class MirrorPruner
     /// link (or file) found at the name instead, now or when it is removed, is removed as itself.</summary>
     internal static int RemoveTree(DirectoryHandle directory, EntryName name, string path, CancellationToken cancellation)
     {
+        // A directory at PATH_MAX is where any user can nest one tens of thousands deep: entering it
+        // would hold a descriptor and a stack frame per level, until the stack overflows (which no
+        // catch survives). It is an ENAMETOOLONG error for the directory removed, as cp -a, rsync
+        // and the walk of a source stop there too.
+        if (DirectoryHandle.BeyondPathMax(path) is { } tooDeep)
+        {
+            throw tooDeep;
+        }
+
         DirectoryHandle opened;
         try
         {
