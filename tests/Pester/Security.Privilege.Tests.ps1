@@ -1,7 +1,8 @@
 # Attack: setuid/setgid/sticky bits on a copy that root makes of another user's file. A copy that
 # does not keep the source's owner must not keep those bits (cp drops them the same way): else
 # any user gets a root-owned setuid binary by asking root to copy theirs. With the owner kept
-# (-Preserve Ownership or All) the bits stay, as with cp -p.
+# (-Preserve Ownership or All) the bits stay, as with cp -p. And -Update never gives root's owner (and
+# bits) to a file another user planted at the destination with the source's size and time.
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'Support/Attack.ps1')
     $script:SpecialModes = @(
@@ -137,5 +138,34 @@ Describe 'Copy-SpliceItem of another user''s setuid file, as root' {
         Copy-SpliceItem ./alice-id ./copy -ErrorVariable failure
         $failure | Should -BeNullOrEmpty
         setpriv --reuid=$nobody --regid=$nobody --clear-groups -- (Join-Path $Dir 'copy') -u | Should -Be "$nobody"
+    }
+}
+
+Describe 'Copy-SpliceItem -Update -Preserve All, as root, onto a file the attacker planted with the source''s size and time' {
+    It 'copies root''s setuid <Kind> again instead of giving the attacker''s content root''s owner and the bit' -ForEach @(
+        @{ Kind = 'file'; Recurse = $false }
+        @{ Kind = 'file in a tree'; Recurse = $true }
+    ) {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $case = New-OwnedDirectory (Join-Path $TestDrive "update-$([guid]::NewGuid().ToString('N'))")
+        $source = New-OwnedDirectory (Join-Path $case 'bin')
+        Copy-Item -LiteralPath /usr/bin/id -Destination (Join-Path $source 'prog')
+        chmod 4755 -- (Join-Path $source 'prog')
+        $into = New-OwnedDirectory (Join-Path $case 'into') $Attacker
+        $planted = Join-Path $into $(if ($Recurse) { 'bin/prog' } else { 'prog' })
+        $size = (Get-Item -LiteralPath (Join-Path $source 'prog')).Length
+        setpriv "--reuid=$($Attacker.Uid)" "--regid=$($Attacker.Gid)" --clear-groups -- bash -c "mkdir -p -- `"`$(dirname '$planted')`" && printf '#!/bin/sh\necho planted\n' > '$planted' && truncate -s $size '$planted' && touch -r '$source/prog' '$planted'"
+        $LASTEXITCODE | Should -Be 0
+
+        $copy = if ($Recurse) { @{ LiteralPath = $source; Destination = $into; Recurse = $true } } else { @{ LiteralPath = (Join-Path $source 'prog'); Destination = $into } }
+        $summary = Copy-SpliceItem @copy -Update -Preserve All -Summary -ErrorVariable failure
+        $failure | Should -BeNullOrEmpty
+        $summary.Copied | Should -Be 1 -Because 'a file of another owner is copied again, whatever its size and time'
+        stat -c '%u %g %a' -- $planted | Should -Be '0 0 4755'
+        Get-Sha $planted | Should -Be (Get-Sha (Join-Path $source 'prog')) -Because 'root''s setuid file holds root''s content, never the planted one'
+        # A re-run finds the copy it made and leaves it, as -Update does.
+        $again = Copy-SpliceItem @copy -Update -Preserve All -Summary
+        $again.Copied | Should -Be 0
+        $again.Skipped | Should -Be 1
     }
 }

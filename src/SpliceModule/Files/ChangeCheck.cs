@@ -32,11 +32,12 @@ internal enum ExistingItems
 internal static class ChangeCheck
 {
     /// <summary>True: leave it; false: copy; null: only the content can tell (-Checksum).</summary>
-    public static bool? Decide(ExistingItems rule, in FileStatus source, DestinationSlot slot) => Decide(rule, source, slot.Existing);
+    public static bool? Decide(FileCopyRequest request, in FileStatus source, DestinationSlot slot) => Decide(request, source, slot.Existing);
 
     /// <summary>As the other, from what stands at the destination's name (null: nothing).</summary>
-    public static bool? Decide(ExistingItems rule, in FileStatus source, FileStatus? destination)
+    public static bool? Decide(FileCopyRequest request, in FileStatus source, FileStatus? destination)
     {
+        var rule = request.Existing;
         if (rule == ExistingItems.Replace || destination is not { } existing)
         {
             return false;
@@ -55,6 +56,7 @@ internal static class ChangeCheck
         return source.Kind switch
         {
             FileKind.File when existing.Size != source.Size => false,
+            FileKind.File when WouldGiveAway(request.Preserve, source, existing) => false,
             FileKind.File when rule == ExistingItems.ReplaceChangedContent => null,
             FileKind.File => existing.ModifySeconds == source.ModifySeconds && existing.ModifyNanoseconds == source.ModifyNanoseconds,
             FileKind.Fifo or FileKind.Socket => true,
@@ -62,11 +64,18 @@ internal static class ChangeCheck
         };
     }
 
+    /// <summary>A file of another owner or group than its source's, which root would give the source's
+    /// owner, and with it the set-user-ID and set-group-ID bits, if it were left alone: content that
+    /// someone else wrote, with the size and time they chose (rsync -a does give it away). Only
+    /// what this copy writes is given an owner, so it is copied again.</summary>
+    private static bool WouldGiveAway(CopyPreserve preserve, in FileStatus source, in FileStatus existing) =>
+        (preserve & CopyPreserve.Ownership) != 0 && (existing.Uid != source.Uid || existing.Gid != source.Gid) && Sys.EffectiveUid == 0;
+
     /// <summary>Whether a file, link or node is left alone, reading what <see cref="Decide"/> could not
     /// tell: the content of files (-Checksum), the targets of links, the numbers of devices.</summary>
     public static bool LeavesAlone(FileCopyRequest request, SafeFileHandle? source, in FileStatus sourceStatus, DestinationSlot slot, Func<SafeFileHandle>? openSource = null)
     {
-        if (Decide(request.Existing, sourceStatus, slot) is { } decided)
+        if (Decide(request, sourceStatus, slot) is { } decided)
         {
             return decided;
         }

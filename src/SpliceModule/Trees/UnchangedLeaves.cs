@@ -36,7 +36,7 @@ internal static class UnchangedLeaves
         }
 
         return existing is { } there && !there.IsSameFile(status)
-            && ChangeCheck.Decide(options.Existing, status, there) == true
+            && ChangeCheck.Decide(options, status, there) == true
             && !ChangeCheck.NeedsRefresh(options, status, there);
     }
 
@@ -48,7 +48,7 @@ internal static class UnchangedLeaves
         }
 
         var status = entry.Status;
-        bool? decided = ChangeCheck.Decide(options.Existing, status, slot);
+        bool? decided = ChangeCheck.Decide(options, status, slot);
         bool leave = decided ?? (status.Kind is FileKind.SymbolicLink or FileKind.CharacterDevice or FileKind.BlockDevice && ChangeCheck.SameNode(source, entry.Name, status, slot));
         if (!leave)
         {
