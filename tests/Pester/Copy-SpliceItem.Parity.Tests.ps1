@@ -110,6 +110,16 @@ Describe 'Copy-SpliceItem directories, as Copy-Item copies them' {
         $err[0].FullyQualifiedErrorId | Should -Be (& $Id 'DestinationDirectoryNotFound')
     }
 
+    It 'copies the tree as a missing destination written "copy/", as Copy-Item and cp -r do; without -Recurse makes it empty' {
+        Copy-SpliceItem -LiteralPath $src -Destination "$work/copy/" -Recurse
+        Copy-SpliceItem -LiteralPath $src -Destination "$work/empty/"
+        Get-TreeNames "$work/copy" | Should -Be (Get-TreeNames $src)
+        Test-Path -LiteralPath "$work/empty" -PathType Container | Should -BeTrue
+        Get-TreeNames "$work/empty" | Should -BeNullOrEmpty
+        Copy-Item -LiteralPath $src -Destination "$work/by-copy-item/" -Recurse
+        Get-TreeNames "$work/by-copy-item" | Should -Be (Get-TreeNames "$work/copy")
+    }
+
     It 'copies [bracketed] names, named literally and met inside the tree' {
         $odd = Join-Path $TestDrive 'odd[1]'
         New-Item -ItemType Directory -Path "$odd/in[2]" -Force | Out-Null

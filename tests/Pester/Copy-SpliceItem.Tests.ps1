@@ -387,6 +387,18 @@ Describe 'Copy-SpliceItem refusals and errors' {
         Get-Content -LiteralPath $victim | Should -Be 'untouched'
     }
 
+    It 'refuses a source with a NUL character with InvalidPath, by -Path as by -LiteralPath, and copies nothing (<Parameter>)' -ForEach @(
+        @{ Parameter = 'Path' }
+        @{ Parameter = 'LiteralPath' }
+    ) {
+        $source = New-TestFile (Join-Path $TestDrive "nul-src-$Parameter") 100
+        $out = New-Item -ItemType Directory -Path (Join-Path $TestDrive "nul-out-$Parameter")
+        $named = @{ $Parameter = "$($source.FullName)`0zz" }
+        Copy-SpliceItem @named -Destination $out -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure.FullyQualifiedErrorId | Should -Be "InvalidPath$Id"
+        Get-ChildItem -LiteralPath $out | Should -BeNullOrEmpty
+    }
+
     It 'refuses to copy a file onto itself <Case> and leaves the source untouched' -ForEach @(
         @{ Case = 'directly'; Link = $null }
         @{ Case = 'through a hard link'; Link = 'hard' }
@@ -489,5 +501,18 @@ Describe 'Copy-SpliceItem refusals and errors' {
         $source = New-TestFile (Join-Path $TestDrive 'nodir.bin') 10
         Copy-SpliceItem $source.FullName (Join-Path $TestDrive 'no/such/dir/x.bin') -ErrorVariable failure -ErrorAction SilentlyContinue
         $failure.FullyQualifiedErrorId | Should -Be "DestinationDirectoryNotFound$Id"
+    }
+
+    It 'a file to a missing "name/" is DestinationDirectoryNotFound and makes no file "name" (cp: Not a directory)' {
+        $source = New-TestFile (Join-Path $TestDrive 'slash.bin') 10
+        $destination = Join-Path $TestDrive 'slash-dir/'
+        Copy-SpliceItem $source.FullName $destination -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure.FullyQualifiedErrorId | Should -Be "DestinationDirectoryNotFound$Id"
+        $failure[0].Exception.Message | Should -BeLike "*the directory '*slash-dir' does not exist*"
+        Test-Path -LiteralPath (Join-Path $TestDrive 'slash-dir') | Should -BeFalse
+        # And into an existing one, the file goes inside under its own name.
+        $null = New-Item -ItemType Directory -Path $destination
+        Copy-SpliceItem $source.FullName $destination
+        Get-Content -LiteralPath (Join-Path $destination 'slash.bin') -AsByteStream | Should -Be ([IO.File]::ReadAllBytes($source.FullName))
     }
 }

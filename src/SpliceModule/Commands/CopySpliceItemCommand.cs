@@ -316,7 +316,8 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
         }
 
         // -Mirror makes the destination itself the source's copy (robocopy /MIR, rsync src/ dst/).
-        string target = destinationIsDirectory && Container && !Mirror ? System.IO.Path.Combine(destination, NameOf(source)) : destination;
+        // A new destination written as a directory ("new/") is that directory, as with cp -r and Copy-Item.
+        string target = destinationIsDirectory && Container && !Mirror ? System.IO.Path.Combine(destination, NameOf(source)) : System.IO.Path.TrimEndingDirectorySeparator(destination);
         var walk = WalkOptions() with { Recurse = Recurse || Mirror, KeepContainers = Container };
         if (!ShouldProcess($"Item: {source} Destination: {target}", "Copy Directory"))
         {

@@ -21,6 +21,7 @@ internal sealed class PathResolver
     /// <paramref name="includeHidden"/> (Copy-Item's -Force) a wildcard matches hidden (dot) items too.</summary>
     public IReadOnlyList<string> ResolveExisting(string path, bool literal, bool includeHidden = false)
     {
+        DescriptorOpener.RequireNoNul(path);
         if (!literal && includeHidden && WildcardPattern.ContainsWildcardCharacters(path))
         {
             return ResolveIncludingHidden(path);
@@ -31,7 +32,6 @@ internal sealed class PathResolver
         {
             string resolved = _cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _);
             RequireFileSystem(provider, path);
-            DescriptorOpener.RequireNoNul(resolved);
             if (!File.Exists(resolved) && !Directory.Exists(resolved) && !IsSpecialFile(resolved))
             {
                 throw new ItemNotFoundException($"Cannot find path '{path}' because it does not exist.");

@@ -72,7 +72,7 @@ internal sealed class DestinationSlot : IDisposable
     /// <paramref name="destination"/>: into it under the item's name when it is a directory (links
     /// followed, as Copy-Item does), else at that path. Asked once per item; the cmdlet shows and
     /// checks the answer, and the copier writes it. Nothing is changed on disk. A missing parent
-    /// directory is ENOENT (or ENOTDIR).
+    /// directory is ENOENT (or ENOTDIR), and so is a destination ending in '/' that is no directory.
     /// </summary>
     public static DestinationSlot ForItem(string destination, string itemName)
     {
@@ -81,8 +81,9 @@ internal sealed class DestinationSlot : IDisposable
         {
             directory = DirectoryHandle.Open(destination);
         }
-        catch (SpliceException e) when (e.Errno is Errno.ENOTDIR or Errno.ENOENT)
+        catch (SpliceException e) when (e.Errno is Errno.ENOTDIR or Errno.ENOENT && !destination.EndsWith('/'))
         {
+            // "name/" asks for a directory: a file is never made at it (cp: Not a directory).
             return Resolve(destination);
         }
 

@@ -19,9 +19,23 @@ internal static class NodeCopier
 
     public static MetadataReport CopyLink(DirectoryHandle sourceDirectory, EntryName name, in FileStatus linkStatus, DestinationSlot slot, CopyPreserve preserve)
     {
-        byte[] target = Sys.ReadLinkAt(sourceDirectory.Handle, name, sourceDirectory.PathOf(name));
-        return MakeLink(target, linkStatus, slot, preserve, sourcePath: sourceDirectory.PathOf(name));
+        string sourcePath = sourceDirectory.PathOf(name);
+        byte[] target;
+        try
+        {
+            target = Sys.ReadLinkAt(sourceDirectory.Handle, name, sourcePath);
+        }
+        catch (SpliceException e) when (e.Errno == Errno.EINVAL)
+        {
+            throw NoLongerALink(sourcePath);
+        }
+
+        return MakeLink(target, linkStatus, slot, preserve, sourcePath);
     }
+
+    /// <summary>A link of the walk (or the command line) that is something else by the time it is read.</summary>
+    private static SpliceRefusedException NoLongerALink(string path) =>
+        new(Refusal.SourceChanged, $"'{path}' is no longer a symbolic link; nothing was copied.");
 
     /// <summary>A link whose target came from elsewhere (a tree stream from another host):
     /// <paramref name="terminatedTarget"/> ends with a NUL.</summary>
@@ -39,7 +53,7 @@ internal static class NodeCopier
             ?? throw new SpliceException(Errno.ENOENT, "statx", trimmed);
         if (status.Kind != FileKind.SymbolicLink)
         {
-            throw new SpliceRefusedException(Refusal.SourceChanged, $"'{trimmed}' is no longer a symbolic link; nothing was copied.");
+            throw NoLongerALink(trimmed);
         }
 
         slot.Refuse(status, trimmed, force);
