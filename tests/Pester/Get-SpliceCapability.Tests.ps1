@@ -1,6 +1,7 @@
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
     Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
+    . (Join-Path $PSScriptRoot 'Support/BashProcess.ps1')
     $script:Id = ',SpliceModule.Commands.GetSpliceCapabilityCommand'
     # The file system type of the mount that holds a path (the last line: the mount on top).
     function Get-FsType([string] $Path) { findmnt -n -o FSTYPE -T $Path 2>$null | Select-Object -Last 1 }
@@ -95,5 +96,32 @@ Describe 'Get-SpliceCapability' {
         $run.Error | Should -Not -Match 'splicemodule-probe'
         ($run.Output.Trim() -split '\r?\n') | Should -Be @('True', 'True', 'CopyFileRange')
         [IO.File]::ReadAllBytes("$source.copy") | Should -Be ([byte[]](1..100))
+    }
+
+    It 'looks at a FIFO without opening it: a writer waiting on it is neither let in nor killed' {
+        $fifo = Join-Path $TestDrive 'capability.fifo'
+        $done = Join-Path $TestDrive 'capability.writer'
+        mkfifo -- $fifo
+        $writer = Start-Bash "echo important > '$fifo'; echo `$? > '$done'"
+        try {
+            Start-Sleep -Milliseconds 300
+            (Get-SpliceCapability -Path $fifo).FileSystem | Should -Not -BeNullOrEmpty
+            Start-Sleep -Milliseconds 300
+            Test-Path -LiteralPath $done | Should -BeFalse -Because 'the writer still waits for a reader'
+            timeout 10 cat -- $fifo | Should -Be 'important'
+            $writer.WaitForExit(10000) | Should -BeTrue
+            Get-Content -LiteralPath $done | Should -Be '0'
+        }
+        finally { Stop-Bash $writer }
+    }
+
+    It 'reports the file system of a socket file, which cannot be opened' {
+        $path = Join-Path $TestDrive 'capability.sock'
+        $socket = [Net.Sockets.Socket]::new([Net.Sockets.AddressFamily]::Unix, [Net.Sockets.SocketType]::Stream, [Net.Sockets.ProtocolType]::Unspecified)
+        try {
+            $socket.Bind([Net.Sockets.UnixDomainSocketEndPoint]::new($path))
+            (Get-SpliceCapability -Path $path).FileSystem | Should -Be (Get-SpliceCapability -Path $TestDrive).FileSystem
+        }
+        finally { $socket.Dispose() }
     }
 }

@@ -368,6 +368,20 @@ Describe 'Open-SpliceDescriptor by URI' {
         { Open-SpliceDescriptor -Uri $Uri -ErrorAction Stop } | Should -Throw -ErrorId "UnsupportedUri,$Id"
     }
 
+    It 'refuses to listen on a TCP port another listener holds, even one that allows sharing it (ConnectionFailed)' {
+        # .NET's ReuseAddress sets SO_REUSEPORT too: a second such listener would share the port and
+        # take half of its connections.
+        $other = [Net.Sockets.Socket]::new([Net.Sockets.AddressFamily]::InterNetwork, [Net.Sockets.SocketType]::Stream, [Net.Sockets.ProtocolType]::Tcp)
+        try {
+            $other.SetSocketOption([Net.Sockets.SocketOptionLevel]::Socket, [Net.Sockets.SocketOptionName]::ReuseAddress, $true)
+            $other.Bind([Net.IPEndPoint]::new([Net.IPAddress]::Loopback, 0))
+            $other.Listen(1)
+            $failure = { Open-SpliceDescriptor -Uri "tcp://127.0.0.1:$($other.LocalEndPoint.Port)" -Listen -TimeoutSec 3 -ErrorAction Stop } | Should -Throw -ErrorId "ConnectionFailed,$Id" -PassThru
+            $failure.Exception.Message | Should -BeLike '*in use*'
+        }
+        finally { $other.Dispose() }
+    }
+
     It 'gives up listening after -TimeoutSec when nobody connects (Timeout)' {
         { Open-SpliceDescriptor -Uri "tcp://127.0.0.1:$(Get-FreeTcpPort)" -Listen -TimeoutSec 1 -ErrorAction Stop } | Should -Throw -ErrorId "Timeout,$Id"
     }

@@ -57,7 +57,9 @@ internal static class CapabilityProbe
 
     public static string FileSystemOf(string path)
     {
-        using var handle = Sys.Open(path, Flags.O_RDONLY | Flags.O_NONBLOCK | Flags.O_NOCTTY);
+        // O_PATH: a FIFO, socket or device is looked at, never opened (opening a FIFO for reading
+        // would let a waiting writer in, and closing it would kill that writer with SIGPIPE).
+        using var handle = Sys.Open(path, Flags.O_PATH);
         long magic = Sys.FileSystemType(handle, path);
         return FileSystemNames.TryGetValue(magic, out var name) ? name : $"0x{magic:x}";
     }

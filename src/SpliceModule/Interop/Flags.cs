@@ -49,6 +49,7 @@ internal static class Flags
     internal const short POLLNVAL = 0x20;
 
     internal const int SOL_SOCKET = 1;
+    internal const int SO_REUSEADDR = 2;
     internal const int SO_RCVLOWAT = 18;
     internal const int SO_PROTOCOL = 38;
     internal const int IPPROTO_TCP = 6;

@@ -75,7 +75,9 @@ internal static class SocketOpener
         using var socketFile = endPoint is UnixDomainSocketEndPoint unixEndPoint ? new UnixSocketFile(unixEndPoint) : null;
         if (endPoint is IPEndPoint)
         {
-            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // SO_REUSEADDR alone (a port in TIME_WAIT may be bound again): .NET's ReuseAddress also
+            // sets SO_REUSEPORT on Linux, which lets a second listener share a port that is in use.
+            Sys.SetSocketOption(listener.SafeHandle, Flags.SOL_SOCKET, Flags.SO_REUSEADDR, 1);
         }
 
         try
