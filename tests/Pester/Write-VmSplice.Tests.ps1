@@ -170,3 +170,24 @@ Describe 'Write-VmSplice descriptors' {
         Get-OpenFdCount | Should -Be $FdBaseline
     }
 }
+
+Describe 'A file that Write-VmSplice or Invoke-Tee replaces' {
+    It 'keeps its owner and mode, as Copy-SpliceItem and a shell''s > keep them (<Cmdlet>)' -ForEach @(
+        @{ Cmdlet = 'Write-VmSplice'; Write = { param($source, $destination) 'new secret' | Write-VmSplice -Destination $destination } }
+        @{ Cmdlet = 'Invoke-Tee'; Write = { param($source, $destination) Invoke-Tee -Path $source -Destination $destination } }
+    ) {
+        $destination = Join-Path $TestDrive "private-$Cmdlet"
+        Set-Content -LiteralPath $destination -Value 'old'
+        chmod 600 -- $destination
+        $isRoot = (id -u) -eq '0'
+        if ($isRoot) { chown nobody -- $destination }
+        $owner = stat -c '%u' -- $destination
+        $source = Join-Path $TestDrive "public-$Cmdlet"
+        Set-Content -LiteralPath $source -Value 'new secret' -NoNewline
+        chmod 644 -- $source
+
+        & $Write $source $destination
+        stat -c '%a %u' -- $destination | Should -Be "600 $owner"
+        (Get-Content -LiteralPath $destination -Raw).TrimEnd() | Should -Be 'new secret'
+    }
+}

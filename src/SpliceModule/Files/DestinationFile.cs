@@ -55,21 +55,37 @@ internal sealed class DestinationFile : IDisposable
     }
 
     /// <summary>Gives a new file the source's mode (and modification time, for a file source), less
-    /// setuid, setgid and sticky bits, which a copy owned by someone else must not carry; then
-    /// gives it the destination's name. Says which bits were left off.</summary>
+    /// setuid, setgid and sticky bits, which a copy owned by someone else must not carry, or, where
+    /// it replaces a file, that file's owner, mode and attributes; then gives it the destination's
+    /// name. Says which bits were left off.</summary>
     public MetadataReport Commit(FileStatus? source)
     {
         var report = default(MetadataReport);
         if (_temporary is not null)
         {
+            // A file replaced keeps its owner, mode and attributes, as Copy-SpliceItem (and cp, and
+            // a shell's >) keep them: a private file must not come back readable by all.
+            var keep = ReplacedFileMetadata.KeptFrom(_slot, CopyPreserve.Ownership | CopyPreserve.Mode | CopyPreserve.ExtendedAttributes);
+            FileStatus? mine = null;
+            if (keep != CopyPreserve.None)
+            {
+                ReplacedFileMetadata.KeepOwner(_slot.Existing!.Value, Handle, Path, out var owned);
+                mine = owned;
+            }
+
             if (source is { } status)
             {
                 var preserve = status.Kind == FileKind.File ? CopyPreserve.Mode | CopyPreserve.Timestamps : CopyPreserve.Mode;
-                report = MetadataCopier.Apply(null, status, Handle, preserve, Path, Path);
+                report = MetadataCopier.Apply(null, status, Handle, preserve & ~keep, Path, Path);
             }
-            else
+            else if (keep == CopyPreserve.None)
             {
                 Sys.SetPermissions(Handle, DefaultMode, Path);
+            }
+
+            if (keep != CopyPreserve.None)
+            {
+                ReplacedFileMetadata.KeepModeAndAttributes(_slot, _slot.Existing!.Value, Handle, keep, mine);
             }
 
             _temporary.Commit();
