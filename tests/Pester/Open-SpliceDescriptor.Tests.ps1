@@ -245,6 +245,17 @@ time.sleep(30)
         { Open-SpliceDescriptor @splat -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId,$Id"
     }
 
+    # open(2) says EISDIR for O_CREAT on any "name/", as if a directory stood there.
+    It 'reports a missing name/ opened with -Create as PathNotFound, and a file/ as ENOTDIR, making nothing' {
+        $missing = Join-Path $TestDrive 'no-such-dir'
+        { Open-SpliceDescriptor -LiteralPath "$missing/" -Access Write -Create -ErrorAction Stop } | Should -Throw -ErrorId "PathNotFound,$Id"
+        Test-Path -LiteralPath $missing | Should -BeFalse
+        $file = Join-Path $TestDrive 'plain-file'
+        Set-Content -LiteralPath $file -Value 'kept'
+        { Open-SpliceDescriptor -LiteralPath "$file/" -Access Write -Create -ErrorAction Stop } | Should -Throw '*ENOTDIR*' -ErrorId "SystemCallFailed,$Id"
+        Get-Content -LiteralPath $file | Should -Be 'kept'
+    }
+
     It 'reports <Case> as <ErrorId> for that path and still opens the others' -TestCases @(
         @{ Case = 'an unknown drive'; ErrorId = 'DriveNotFound'; Bad = 'nodrive:/x'; Parameter = 'LiteralPath' }
         @{ Case = 'an unknown drive in -Path'; ErrorId = 'DriveNotFound'; Bad = 'nodrive:/x'; Parameter = 'Path' }

@@ -158,6 +158,33 @@ Describe 'Write-VmSplice -Destination' {
         Get-ChildItem -Force $TestDrive -Filter '*.splicetmp' | Should -BeNullOrEmpty
     }
 
+    # A trailing slash names a directory, as it does to open(2), cp and a shell's >.
+    It 'makes no file at <Name>/ and leaves what stands there alone (<Cmdlet>: <ErrorId>)' -ForEach @(
+        foreach ($cmdlet in 'Write-VmSplice', 'Invoke-Tee') {
+            @{ Cmdlet = $cmdlet; Name = 'missing'; ErrorId = 'PathNotFound' }
+            @{ Cmdlet = $cmdlet; Name = 'a-file'; ErrorId = 'SystemCallFailed' }
+            @{ Cmdlet = $cmdlet; Name = 'link-to-file'; ErrorId = 'SystemCallFailed' }
+        }
+        @{ Cmdlet = 'Write-VmSplice'; Name = 'link-to-directory'; ErrorId = 'DestinationIsDirectory' }
+    ) {
+        $work = Join-Path $TestDrive "slash-$Cmdlet-$Name"
+        $null = New-Item -ItemType Directory -Path $work, "$work/directory"
+        Set-Content -LiteralPath "$work/a-file" -Value 'kept'
+        $null = New-Item -ItemType SymbolicLink -Path "$work/link-to-file" -Target "$work/a-file"
+        $null = New-Item -ItemType SymbolicLink -Path "$work/link-to-directory" -Target "$work/directory"
+        Set-Content -LiteralPath "$work/source" -Value 'new' -NoNewline
+        $before = Get-ChildItem -LiteralPath $work -Recurse -Force | ForEach-Object { "$($_.FullName) $($_.LinkType) $($_.Length)" }
+
+        $destination = "$work/$Name/"
+        if ($Cmdlet -eq 'Write-VmSplice') { 'new' | Write-VmSplice -Destination $destination -ErrorAction SilentlyContinue -ErrorVariable failed }
+        else { Invoke-Tee -LiteralPath "$work/source" -Destination $destination -ErrorAction SilentlyContinue -ErrorVariable failed }
+
+        @($failed).Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
+        Get-ChildItem -LiteralPath $work -Recurse -Force | ForEach-Object { "$($_.FullName) $($_.LinkType) $($_.Length)" } | Should -Be $before
+        Get-Content -LiteralPath "$work/a-file" | Should -Be 'kept'
+    }
+
     It 'does nothing with -WhatIf' {
         $path = Join-Path $TestDrive 'whatif.txt'
         Invoke-WhatIf { param($p) 'x' | Write-VmSplice -Destination $p -WhatIf } $path | Out-Null

@@ -23,6 +23,13 @@ public sealed class SpliceException : IOException
 
     public int Errno { get; }
 
+    /// <summary>What a file asked for at "name/" is when no directory stands at the name: a trailing
+    /// slash asks for a directory, as it does to open(2) and cp, so nothing is made there and the
+    /// file that stands there is not replaced (for O_CREAT the kernel says EISDIR either way).</summary>
+    internal static SpliceException NoDirectoryForSlash(string path, bool somethingElseThere) => somethingElseThere
+        ? new(Interop.Errno.ENOTDIR, "open", path, detail: "A path ending in '/' names a directory.")
+        : new(Interop.Errno.ENOENT, "open", path, detail: "A path ending in '/' names a directory, and there is none.");
+
     public string ErrnoName { get; }
 
     public string Syscall { get; }

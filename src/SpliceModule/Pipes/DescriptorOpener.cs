@@ -88,7 +88,9 @@ internal static class DescriptorOpener
             }
             catch (SpliceException e) when (e.Errno == Errno.EISDIR)
             {
-                throw IsDirectory(path);
+                throw Sys.TryStat(path) is null && path.EndsWith('/')
+                    ? SpliceException.NoDirectoryForSlash(path, somethingElseThere: Sys.TryStat(path.TrimEnd('/'), followSymlinks: false) is not null)
+                    : IsDirectory(path);
             }
             catch (SpliceException e) when (e.Errno == Errno.ENOENT && !create)
             {

@@ -58,6 +58,11 @@ internal sealed class DestinationSlot : IDisposable
         try
         {
             var entry = EntryName.From(name);
+            if (trimmed.Length != path.Length)
+            {
+                throw NotAFilePath(directory, entry, path);
+            }
+
             return new DestinationSlot(directory, ownsDirectory: true, entry, trimmed, Sys.TryStatAt(directory.Handle, entry, followSymlinks: false, trimmed));
         }
         catch
@@ -66,6 +71,15 @@ internal sealed class DestinationSlot : IDisposable
             throw;
         }
     }
+
+    /// <summary>A slot is for a file, and a path ending in '/' names a directory. Tree copies hand
+    /// their root over without the slash.</summary>
+    private static Exception NotAFilePath(DirectoryHandle directory, EntryName name, string path) =>
+        Sys.TryStatAt(directory.Handle, name, followSymlinks: true, path)?.Kind switch
+        {
+            FileKind.Directory => new SpliceRefusedException(Refusal.DestinationIsDirectory, $"Cannot write a file at '{path}': it names a directory."),
+            var other => SpliceException.NoDirectoryForSlash(path, somethingElseThere: other is not null),
+        };
 
     /// <summary>
     /// Where one item named <paramref name="itemName"/> goes when the user gave
