@@ -96,6 +96,11 @@ Describe 'Copy-SpliceItem directories, as Copy-Item copies them' {
         Copy-SpliceItem -LiteralPath $src -Destination "$work/file" -Recurse -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Be (& $Id 'DirectoryOntoFile')
         Get-Content -LiteralPath "$work/file" | Should -Be 'keep'
+        # The help names the id Copy-Item gives for the same case.
+        Copy-Item -LiteralPath $src -Destination "$work/file" -Recurse -ErrorVariable theirs -ErrorAction SilentlyContinue
+        $copyItemId = $theirs[0].FullyQualifiedErrorId.Split(',')[0]
+        $copyItemId | Should -Be 'CopyContainerItemToLeafError'
+        (Get-Content -Raw (Join-Path $PSScriptRoot '../../docs/Copy-SpliceItem.md')) -replace '\s+', ' ' | Should -Match ([regex]::Escape("``DirectoryOntoFile``: a directory onto an existing file (``Copy-Item``: ``$copyItemId``)"))
     }
 
     It 'refuses to copy a directory into itself' {

@@ -26,4 +26,38 @@ public class NodeCopierTests
         Assert.Equal(Refusal.SourceChanged, refused.Reason);
         Assert.False(Path.Exists(scratch.PathOf("copy")));
     }
+
+    [Fact]
+    public void AnUpdateOfALinkThatIsNoLongerALinkIsSourceChanged()
+    {
+        using var scratch = new Scratch();
+        string link = scratch.PathOf("link");
+        File.CreateSymbolicLink(link, "/etc");
+        File.CreateSymbolicLink(scratch.PathOf("copy"), "/etc");
+        var walked = Sys.Stat(link, followSymlinks: false);
+
+        File.Delete(link);
+        Directory.CreateDirectory(link);
+        using var source = DirectoryHandle.Open(scratch.Directory);
+        using var slot = DestinationSlot.Resolve(scratch.PathOf("copy"));
+        var refused = Assert.Throws<SpliceRefusedException>(() => ChangeCheck.SameNode(source, EntryName.From("link"), walked, slot));
+        Assert.Equal(Refusal.SourceChanged, refused.Reason);
+    }
+
+    [Fact]
+    public void ADestinationLinkReplacedSinceItWasSeenIsNoMatch()
+    {
+        using var scratch = new Scratch();
+        File.CreateSymbolicLink(scratch.PathOf("link"), "/etc");
+        File.CreateSymbolicLink(scratch.PathOf("copy"), "/etc");
+        var walked = Sys.Stat(scratch.PathOf("link"), followSymlinks: false);
+        using var source = DirectoryHandle.Open(scratch.Directory);
+        using var slot = DestinationSlot.Resolve(scratch.PathOf("copy"));
+        Assert.True(ChangeCheck.SameNode(source, EntryName.From("link"), walked, slot));
+
+        File.Delete(scratch.PathOf("copy"));
+        Assert.False(ChangeCheck.SameNode(source, EntryName.From("link"), walked, slot));
+        Directory.CreateDirectory(scratch.PathOf("copy"));
+        Assert.False(ChangeCheck.SameNode(source, EntryName.From("link"), walked, slot));
+    }
 }

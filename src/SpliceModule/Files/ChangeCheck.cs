@@ -90,12 +90,26 @@ internal static class ChangeCheck
         string sourcePath = sourceDirectory.PathOf(name);
         if (sourceStatus.Kind == FileKind.SymbolicLink)
         {
-            return Sys.ReadLinkAt(sourceDirectory.Handle, name, sourcePath).AsSpan().SequenceEqual(Sys.ReadLinkAt(slot.Directory.Handle, slot.Name, slot.Path));
+            return NodeCopier.ReadSourceLink(sourceDirectory, name, sourcePath).AsSpan().SequenceEqual(DestinationLinkTarget(slot));
         }
 
         using var from = Sys.OpenAt(sourceDirectory.Handle, name, Flags.O_PATH | Flags.O_NOFOLLOW, 0, sourcePath);
         using var to = slot.TryOpenSeen(Flags.O_PATH);
         return to is not null && Sys.DeviceNumber(from, sourcePath) == Sys.DeviceNumber(to, slot.Path);
+    }
+
+    /// <summary>What the link at the destination points to; one gone or replaced since it was seen is
+    /// no match, and is copied over as anything else there would be.</summary>
+    private static ReadOnlySpan<byte> DestinationLinkTarget(DestinationSlot slot)
+    {
+        try
+        {
+            return Sys.ReadLinkAt(slot.Directory.Handle, slot.Name, slot.Path);
+        }
+        catch (SpliceException e) when (e.Errno is Errno.EINVAL or Errno.ENOENT)
+        {
+            return default;
+        }
     }
 
     /// <summary>Gives a file left alone the source's mode, owner and times (as far as -Preserve asks)

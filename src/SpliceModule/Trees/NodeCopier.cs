@@ -20,17 +20,21 @@ internal static class NodeCopier
     public static MetadataReport CopyLink(DirectoryHandle sourceDirectory, EntryName name, in FileStatus linkStatus, DestinationSlot slot, CopyPreserve preserve)
     {
         string sourcePath = sourceDirectory.PathOf(name);
-        byte[] target;
+        return MakeLink(ReadSourceLink(sourceDirectory, name, sourcePath), linkStatus, slot, preserve, sourcePath);
+    }
+
+    /// <summary>The target of a link the walk saw; a link replaced since by something else (readlinkat's
+    /// EINVAL) is the source having changed.</summary>
+    public static byte[] ReadSourceLink(DirectoryHandle sourceDirectory, EntryName name, string sourcePath)
+    {
         try
         {
-            target = Sys.ReadLinkAt(sourceDirectory.Handle, name, sourcePath);
+            return Sys.ReadLinkAt(sourceDirectory.Handle, name, sourcePath);
         }
         catch (SpliceException e) when (e.Errno == Errno.EINVAL)
         {
             throw NoLongerALink(sourcePath);
         }
-
-        return MakeLink(target, linkStatus, slot, preserve, sourcePath);
     }
 
     /// <summary>A link of the walk (or the command line) that is something else by the time it is read.</summary>
