@@ -296,9 +296,35 @@ time.sleep(30)
         (Invoke-WhatIf { param($p) Open-SpliceDescriptor -LiteralPath $p -Access Write -Create -WhatIf } $path).Output | Should -BeNullOrEmpty
         Test-Path $path | Should -BeFalse
     }
+
+    It 'opens nothing for reading with -WhatIf: a FIFO''s writer is not let through' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'whatif.fifo')
+        $run = Invoke-WhatIf { param($p) Open-SpliceDescriptor -LiteralPath $p -WhatIf; Get-Item -LiteralPath $p | Open-SpliceDescriptor -WhatIf } $fifo
+        $run.Output | Should -BeNullOrEmpty
+        # Nobody holds the read end, so a writer that will not wait finds no reader (ENXIO).
+        (Open-SpliceDescriptor -LiteralPath $fifo -Access Write -NonBlocking -ErrorAction SilentlyContinue -ErrorVariable failed) | Should -BeNullOrEmpty
+        $failed[0].FullyQualifiedErrorId | Should -Be "NoReader,$Id"
+    }
 }
 
 Describe 'Open-SpliceDescriptor by URI' {
+    It 'connects to nothing and listens nowhere with -WhatIf' {
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        try {
+            $port = $listener.LocalEndpoint.Port
+            (Invoke-WhatIf { param($u) Open-SpliceDescriptor -Uri $u -WhatIf } "tcp://127.0.0.1:$port").Output | Should -BeNullOrEmpty
+            Start-Sleep -Milliseconds 100
+            $listener.Pending() | Should -BeFalse -Because '-WhatIf must not connect'
+        }
+        finally { $listener.Stop() }
+        $free = Get-FreeTcpPort
+        (Invoke-WhatIf { param($u) Open-SpliceDescriptor -Uri $u -Listen -WhatIf } "tcp://127.0.0.1:$free").Output | Should -BeNullOrEmpty
+        $unix = Join-Path $TestDrive 'whatif.sock'
+        (Invoke-WhatIf { param($u) Open-SpliceDescriptor -Uri $u -Listen -WhatIf } "unix://$unix").Output | Should -BeNullOrEmpty
+        Test-Path -LiteralPath $unix | Should -BeFalse
+    }
+
     It 'connects to a listening TCP descriptor on loopback' {
         $uri = "tcp://127.0.0.1:$(Get-FreeTcpPort)"
         $peer = Start-Peer { param($uri) $server = Open-SpliceDescriptor -Uri $uri -Listen -TimeoutSec 20; try { Start-Sleep -Milliseconds 300; $server.Kind } finally { $server.Close() } } $uri

@@ -78,8 +78,9 @@ public sealed class OpenSpliceDescriptorCommand : PipelineCmdlet
 
     private void OpenPath(string path)
     {
-        bool changes = Create || Access != DescriptorAccess.Read;
-        if (changes && !ShouldProcess(path, $"Open for {Access}{(Create ? " (create if missing)" : string.Empty)}"))
+        // Every open is asked about, a read too: opening a FIFO is seen by its writer, and with
+        // -WhatIf the cmdlet opens nothing and writes nothing.
+        if (!ShouldProcess(path, $"Open for {Access}{(Create ? " (create if missing)" : string.Empty)}"))
         {
             return;
         }
@@ -96,7 +97,7 @@ public sealed class OpenSpliceDescriptorCommand : PipelineCmdlet
 
     private void OpenSocket(Uri uri)
     {
-        if (Listen && !ShouldProcess(uri.OriginalString, "Listen for one connection"))
+        if (!ShouldProcess(uri.OriginalString, Listen ? "Listen for one connection" : "Connect"))
         {
             return;
         }
