@@ -83,6 +83,17 @@ Describe 'Get-SpliceCapability' {
         $failure.FullyQualifiedErrorId | Should -Be "PathNotFound$Id"
     }
 
+    It 'an empty -Path is InvalidPath, not the current location, and the other paths are still reported' {
+        Push-Location -LiteralPath $TestDrive
+        try { $found = Get-SpliceCapability -Path '', '/proc' -ErrorVariable failure -ErrorAction SilentlyContinue }
+        finally { Pop-Location }
+        $found.Path | Should -Be @('/proc')
+        $failure.FullyQualifiedErrorId | Should -Be "InvalidPath$Id"
+        $failure.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        '' | Get-SpliceCapability -ErrorVariable failure -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $failure.FullyQualifiedErrorId | Should -Be "InvalidPath$Id"
+    }
+
     It 'a non-FileSystem -Path is NotFileSystemPath' {
         Get-SpliceCapability -Path Env:PATH -ErrorVariable failure -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $failure.FullyQualifiedErrorId | Should -Be "NotFileSystemPath$Id"

@@ -28,6 +28,12 @@ public sealed class GetSpliceCapabilityCommand : SpliceCmdlet
         {
             try
             {
+                if (string.IsNullOrEmpty(path))
+                {
+                    // As Get-Item '' refuses it, rather than taking it for the current directory.
+                    throw new SpliceRefusedException(Refusal.InvalidPath, "An empty -Path names no item; use '.' for the current location.");
+                }
+
                 WriteObject(CapabilityProbe.Probe(new PathResolver(this).ResolveExisting(path, literal: true).First()));
             }
             catch (Exception e) when (IsItemError(e))
