@@ -243,6 +243,15 @@ Describe 'Copy-SpliceItem paths' {
         Get-Sha (Join-Path $dir 'r-copy.bin') | Should -Be (Get-Sha (Join-Path $dir 'r.bin'))
     }
 
+    It 'writes -PassThru items on the drive Copy-Item -PassThru puts them on (/ for a path under /tmp)' {
+        New-TestFile (Join-Path $TestDrive 'drive.bin') 10 | Out-Null
+        $splice = Copy-SpliceItem -LiteralPath (Join-Path $TestDrive 'drive.bin') -Destination (Join-Path $TestDrive 'drive-splice.bin') -PassThru
+        $copy = Copy-Item -LiteralPath (Join-Path $TestDrive 'drive.bin') -Destination (Join-Path $TestDrive 'drive-copy.bin') -PassThru
+        $splice.PSDrive.Name | Should -Be $copy.PSDrive.Name
+        $splice.PSDrive.Name | Should -Be '/'
+        $splice.PSDrive.Name | Should -Be (Get-Item -LiteralPath $splice.FullName).PSDrive.Name
+    }
+
     It 'works with TestDrive: paths' {
         New-TestFile (Join-Path $TestDrive 'td.bin') 777 | Out-Null
         $copy = Copy-SpliceItem -Path 'TestDrive:/td.bin' -Destination 'TestDrive:/td-copy.bin' -PassThru

@@ -80,12 +80,15 @@ internal static class CopiedItemWriter
         return item;
     }
 
-    /// <summary>The FileSystem drive whose root holds the path most closely (/ for most paths).</summary>
-    private static PSDriveInfo? DriveOf(PSCmdlet cmdlet, string path) =>
-        cmdlet.SessionState.Drive.GetAllForProvider("FileSystem")
-            .Where(d => path.StartsWith(d.Root, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
-            .OrderByDescending(d => d.Root.Length)
-            .FirstOrDefault();
+    /// <summary>The FileSystem drive PowerShell puts a full path on, as Get-Item and Copy-Item -PassThru
+    /// show it: the drive at the path's root (/ on Linux, C: for C:\...), not a drive whose root
+    /// merely lies above the path (Temp for /tmp/...); null where no drive has that root (a share).</summary>
+    private static PSDriveInfo? DriveOf(PSCmdlet cmdlet, string path)
+    {
+        string? root = Path.GetPathRoot(path);
+        return cmdlet.SessionState.Drive.GetAllForProvider("FileSystem")
+            .FirstOrDefault(d => string.Equals(d.Root, root, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal));
+    }
 }
 
 /// <summary>UnixStat of a -PassThru item, read when asked rather than when the item was written: a
