@@ -32,6 +32,21 @@ Describe 'Close-SpliceDescriptor' {
         $loose.IsClosed | Should -BeTrue
     }
 
+    It 'unrolls nested arrays: Close-SpliceDescriptor $pipes, $file closes every one' {
+        $pipes = 1..2 | ForEach-Object { New-KernelPipe }
+        $more = @(New-KernelPipe), @(New-KernelPipe)
+        $path = Join-Path $TestDrive 'nested.txt'
+        Set-Content -LiteralPath $path -Value 'x'
+        $file = Open-SpliceDescriptor -LiteralPath $path
+        Close-SpliceDescriptor $pipes, $file -ErrorVariable failed
+        $failed | Should -BeNullOrEmpty
+        $pipes.IsClosed | Should -Be @($true, $true)
+        $file.IsClosed | Should -BeTrue
+        , $more | Close-SpliceDescriptor -ErrorVariable failed
+        $failed | Should -BeNullOrEmpty
+        $more.IsClosed | Should -Be @($true, $true)
+    }
+
     It 'closing one end leaves the other open' {
         $pipe = New-KernelPipe
         try {

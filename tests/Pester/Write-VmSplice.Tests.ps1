@@ -14,6 +14,20 @@ Describe 'Write-VmSplice into a pipe' {
         Read-KernelPipe -Pipe $pipe -Raw | Should -BeExactly "one`ntwo`nthree"
     }
 
+    It 'writes characters unrolled from a char[] as text, as Set-Content does' {
+        [char[]]'abc' | Write-VmSplice -Pipe $pipe
+        [char[]]'de' | Write-VmSplice -Pipe $pipe -NoNewline
+        Write-VmSplice -Pipe $pipe -InputObject ([char[]]'whole')
+        Read-KernelPipe -Pipe $pipe -Raw | Should -BeExactly "a`nb`nc`ndewhole`n"
+    }
+
+    It 'skips $null silently, as Set-Content does' {
+        'a', $null, 'b' | Write-VmSplice -Pipe $pipe -ErrorVariable failed
+        Write-VmSplice -Pipe $pipe -InputObject $null -ErrorVariable +failed
+        $failed | Should -BeNullOrEmpty
+        Read-KernelPipe -Pipe $pipe -Raw | Should -BeExactly "a`nb`n"
+    }
+
     It 'writes a byte array exactly, whole or unrolled by the pipeline' {
         $bytes = New-Payload 5000
         Write-VmSplice -Pipe $pipe -InputObject $bytes
@@ -183,6 +197,13 @@ Describe 'Write-VmSplice -Destination' {
         $failed[0].FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
         Get-ChildItem -LiteralPath $work -Recurse -Force | ForEach-Object { "$($_.FullName) $($_.LinkType) $($_.Length)" } | Should -Be $before
         Get-Content -LiteralPath "$work/a-file" | Should -Be 'kept'
+    }
+
+    It 'writes an empty file for $null alone, as Set-Content does' {
+        $path = Join-Path $TestDrive 'null.txt'
+        $null | Write-VmSplice -Destination $path -ErrorVariable failed
+        $failed | Should -BeNullOrEmpty
+        (Get-Item -LiteralPath $path).Length | Should -Be 0
     }
 
     It 'does nothing with -WhatIf' {

@@ -9,7 +9,7 @@ namespace SpliceModule.Commands;
 public sealed class CloseSpliceDescriptorCommand : SpliceCmdlet
 {
     /// <summary>Null is allowed so that cleanup code such as <c>finally { $pipe | Close-SpliceDescriptor }</c>
-    /// is harmless when the pipe was never made.</summary>
+    /// is harmless when the pipe was never made. Nested arrays (<c>$pipes, $file</c>) are unrolled.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [AllowEmptyCollection]
     [AllowNull]
@@ -17,9 +17,9 @@ public sealed class CloseSpliceDescriptorCommand : SpliceCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (object? item in InputObject ?? Array.Empty<object>())
+        foreach (object? item in Unroll(InputObject))
         {
-            switch (Unwrap(item))
+            switch (item)
             {
                 case KernelPipe pipe:
                     pipe.Dispose();

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using System.Threading;
@@ -15,6 +16,29 @@ public abstract class SpliceCmdlet : PSCmdlet, IDisposable
 {
     /// <summary>A KernelPipe or SpliceDescriptor as PowerShell may hand it over (wrapped in a PSObject).</summary>
     internal static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
+
+    /// <summary>
+    /// Every element of nested arrays and lists, unwrapped and in order, as the pipeline would have
+    /// unrolled them (<c>Close-SpliceDescriptor $pipes, $f</c>, <c>-InputObject $bytes, 'text'</c>);
+    /// a lone value is itself. A <c>byte[]</c> or <c>char[]</c> stays whole: it is one block of data.
+    /// </summary>
+    internal static IEnumerable<object?> Unroll(object? value)
+    {
+        object? item = Unwrap(value);
+        if (item is byte[] or char[] || LanguagePrimitives.GetEnumerable(item) is not { } elements)
+        {
+            yield return item;
+            yield break;
+        }
+
+        foreach (object? element in elements)
+        {
+            foreach (object? inner in Unroll(element))
+            {
+                yield return inner;
+            }
+        }
+    }
 
     private readonly CancellationTokenSource _stopping = new();
 

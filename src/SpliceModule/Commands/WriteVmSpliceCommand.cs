@@ -22,9 +22,11 @@ public sealed class WriteVmSpliceCommand : PipelineCmdlet
     private Encoding _encoding = new UTF8Encoding(false);
     private bool _preambleWritten;
 
-    /// <summary>byte[], single bytes (as PowerShell unrolls arrays), strings, or char arrays.</summary>
+    /// <summary>byte[], single bytes (as PowerShell unrolls arrays), strings, char arrays or single
+    /// characters; $null is skipped. Nested arrays are unrolled.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [AllowEmptyString]
+    [AllowNull]
     public object? InputObject { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = PipeSet)]
@@ -68,7 +70,10 @@ public sealed class WriteVmSpliceCommand : PipelineCmdlet
 
         try
         {
-            WriteItem(Unwrap(InputObject));
+            foreach (object? item in Unroll(InputObject))
+            {
+                WriteItem(item);
+            }
         }
         catch (Exception e) when (IsItemError(e))
         {
@@ -159,15 +164,12 @@ public sealed class WriteVmSpliceCommand : PipelineCmdlet
             case char[] chars:
                 WriteText(new string(chars));
                 break;
-            case null:
+            case char single:
+                // [char[]]'abc' | Write-VmSplice: the pipeline unrolls it; each character is text, as with Set-Content.
+                WriteText(single.ToString());
                 break;
-            case System.Collections.IList list:
-                // -InputObject 'a','b' or -InputObject $bytes, $more: each element in turn.
-                foreach (object? element in list)
-                {
-                    WriteItem(Unwrap(element));
-                }
-
+            case null:
+                // Skipped, as Set-Content and Out-File skip $null.
                 break;
             case var other:
                 WriteItemError(
