@@ -1,5 +1,6 @@
 BeforeAll {
     Import-Module $env:SPLICEMODULE_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
     . (Join-Path $PSScriptRoot 'Pipelines.Helpers.ps1')
     $script:FdBaseline = Get-WarmFdBaseline
 }
@@ -204,6 +205,14 @@ Describe 'Write-VmSplice -Destination' {
         $null | Write-VmSplice -Destination $path -ErrorVariable failed
         $failed | Should -BeNullOrEmpty
         (Get-Item -LiteralPath $path).Length | Should -Be 0
+    }
+
+    It 'shows the full path it would write with -WhatIf, not the relative one typed' {
+        $dir = Join-Path $TestDrive 'whatif-rel'
+        New-Item -ItemType Directory -Path $dir | Out-Null
+        $run = Invoke-FreshPwsh -Script "Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Set-Location -LiteralPath '$dir'; 'x' | Write-VmSplice -Destination rel.txt -WhatIf" -WorkingDirectory '/'
+        ($run.Output -split "`n" | ForEach-Object TrimEnd) | Should -Contain "What if: Performing the operation `"Write with vmsplice`" on target `"$dir/rel.txt`"."
+        Test-Path -LiteralPath "$dir/rel.txt" | Should -BeFalse
     }
 
     It 'does nothing with -WhatIf' {

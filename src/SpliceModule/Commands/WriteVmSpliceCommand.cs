@@ -118,11 +118,12 @@ public sealed class WriteVmSpliceCommand : PipelineCmdlet
     private VmSpliceWriter? OpenWriter()
     {
         object? destination = ParameterSetName == PipeSet ? Pipe : Unwrap(Destination);
+        // A path is shown (-WhatIf, -Confirm) as the full path it will be written at, as the other cmdlets show it.
         string target = destination switch
         {
             KernelPipe pipe => pipe.ToString(),
             SpliceDescriptor descriptor => descriptor.DisplayName,
-            _ => LanguagePrimitives.ConvertTo<string>(destination),
+            _ => new PathResolver(this).ResolveNew(LanguagePrimitives.ConvertTo<string>(destination)),
         };
         if (!ShouldProcess(target, "Write with vmsplice"))
         {
@@ -136,7 +137,7 @@ public sealed class WriteVmSpliceCommand : PipelineCmdlet
             case SpliceDescriptor descriptor:
                 return VmSpliceWriter.Through(descriptor, Wait);
             default:
-                _file = DestinationFile.Open(new PathResolver(this).ResolveNew(target), null, force: false, Wait);
+                _file = DestinationFile.Open(target, null, force: false, Wait);
                 return VmSpliceWriter.Through(_file.AsDescriptor(), Wait);
         }
     }
