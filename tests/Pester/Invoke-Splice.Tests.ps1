@@ -345,6 +345,32 @@ Describe 'Invoke-Splice misuse' {
     }
 }
 
+Describe 'Invoke-Splice with a file item from the pipeline' {
+    BeforeEach { $pipe = New-KernelPipe }
+    AfterEach { $pipe | Close-SpliceDescriptor }
+
+    It 'reads a Get-Item item as its file and closes it afterwards' {
+        $path = Join-Path $TestDrive 'item[1].txt'
+        Set-Content -LiteralPath $path -Value 'from a file item' -NoNewline
+        $result = Get-Item -LiteralPath $path | Invoke-Splice -Destination $pipe -TimeoutSec 5
+        $result.Bytes | Should -Be 16
+        $result.Source | Should -Be $path
+        Read-KernelPipe $pipe -Raw | Should -BeExactly 'from a file item'
+        @(Get-ChildItem "/proc/$PID/fd" | Where-Object LinkTarget -EQ $path) | Should -BeNullOrEmpty
+    }
+
+    It 'opens nothing and moves nothing with -WhatIf' {
+        $path = Join-Path $TestDrive 'whatif-item.txt'
+        Set-Content -LiteralPath $path -Value 'stay'
+        (Invoke-WhatIf { param($f, $p) Get-Item -LiteralPath $f | Invoke-Splice -Destination $p -WhatIf } $path, $pipe).Output | Should -BeNullOrEmpty
+        $pipe.BytesAvailable | Should -Be 0
+    }
+
+    It 'keeps a piped string a -Source (NotADescriptor)' {
+        { 'some/path' | Invoke-Splice -Destination $pipe -ErrorAction Stop } | Should -Throw -ErrorId "NotADescriptor,$Id"
+    }
+}
+
 Describe 'Invoke-Splice descriptors' {
     It 'leaves the count in /proc/self/fd unchanged' {
         Get-OpenFdCount | Should -Be $FdBaseline

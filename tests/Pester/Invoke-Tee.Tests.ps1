@@ -368,6 +368,43 @@ Describe 'Invoke-Tee from a file that another process rewrites meanwhile' {
     }
 }
 
+Describe 'Invoke-Tee with file items from the pipeline' {
+    BeforeAll {
+        $script:items = Join-Path $TestDrive 'items'
+        New-Item -ItemType Directory -Path "$items/in", "$items/one", "$items/two" | Out-Null
+        Set-Content -LiteralPath "$items/in/a[1].log" -Value 'first'
+        Set-Content -LiteralPath "$items/in/b.log" -Value 'second'
+    }
+
+    It 'reads a Get-Item item as its file, literally, as Copy-Item does' {
+        Get-Item -LiteralPath "$items/in/a[1].log" | Invoke-Tee -Destination "$items/one/x.log", "$items/two/x.log"
+        Get-Content -LiteralPath "$items/one/x.log" | Should -Be 'first'
+        Get-Content -LiteralPath "$items/two/x.log" | Should -Be 'first'
+    }
+
+    It 'fans each file from Get-ChildItem out to every destination directory' {
+        $copies = Get-ChildItem -LiteralPath "$items/in" -Filter *.log | Invoke-Tee -Destination "$items/one", "$items/two" -PassThru
+        $copies.Count | Should -Be 4
+        foreach ($dir in 'one', 'two') {
+            Get-Content -LiteralPath "$items/$dir/a[1].log" | Should -Be 'first'
+            Get-Content -LiteralPath "$items/$dir/b.log" | Should -Be 'second'
+        }
+    }
+
+    It 'keeps a piped string a -Source, even one that carries a PSPath (Get-Content lines)' {
+        Get-Content -LiteralPath "$items/in/b.log" | Invoke-Tee -Destination "$items/one/lines.log" -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[0].FullyQualifiedErrorId | Should -Be "NotADescriptor,$Id"
+        Test-Path -LiteralPath "$items/one/lines.log" | Should -BeFalse
+    }
+
+    It 'writes -PassThru items on the drive Copy-Item -PassThru puts them on (/, not Temp)' {
+        $tee = Invoke-Tee -LiteralPath "$items/in/b.log" -Destination "$items/one/drive.log" -PassThru
+        $copy = Copy-Item -LiteralPath "$items/in/b.log" -Destination "$items/two/drive.log" -PassThru
+        $tee.PSDrive.Name | Should -Be $copy.PSDrive.Name
+        $tee.PSDrive.Name | Should -Be '/'
+    }
+}
+
 Describe 'Invoke-Tee descriptors' {
     It 'leaves the count in /proc/self/fd unchanged' {
         Get-OpenFdCount | Should -Be $FdBaseline

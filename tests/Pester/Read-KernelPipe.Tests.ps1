@@ -138,6 +138,22 @@ Describe 'Read-KernelPipe from FIFO and socket descriptors' {
     }
 }
 
+Describe 'Read-KernelPipe with a file item from the pipeline' {
+    It 'reads the FIFO a Get-Item item names and closes it afterwards' {
+        $fifo = New-Fifo (Join-Path $TestDrive 'item.fifo')
+        $peer = Start-Peer { param($fifo) Start-Sleep -Milliseconds 300; [IO.File]::WriteAllText($fifo, "via`nfifo`n") } $fifo
+        Get-Item -LiteralPath $fifo | Read-KernelPipe -Length 9 -TimeoutSec 10 | Should -Be @('via', 'fifo')
+        Wait-Peer $peer
+        @(Get-ChildItem "/proc/$PID/fd" | Where-Object LinkTarget -EQ $fifo) | Should -BeNullOrEmpty
+    }
+
+    It 'refuses the item of a regular file as it refuses its descriptor (UnsupportedInput)' {
+        $path = Join-Path $TestDrive 'item.txt'
+        Set-Content -LiteralPath $path -Value 'text'
+        { Get-Item -LiteralPath $path | Read-KernelPipe -ErrorAction Stop } | Should -Throw -ErrorId 'UnsupportedInput,SpliceModule.Commands.ReadKernelPipeCommand'
+    }
+}
+
 Describe 'Read-KernelPipe descriptors' {
     It 'leaves the count in /proc/self/fd unchanged' {
         Get-OpenFdCount | Should -Be $FdBaseline

@@ -10,7 +10,8 @@ namespace SpliceModule.Commands;
 [OutputType(typeof(SpliceTransferResult))]
 public sealed class InvokeSpliceCommand : PipelineCmdlet
 {
-    /// <summary>A SpliceDescriptor, or a KernelPipe (read from its read end).</summary>
+    /// <summary>A SpliceDescriptor, a KernelPipe (read from its read end), or a file item (Get-Item,
+    /// Get-ChildItem), opened for reading for this transfer and closed after it.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public object? Source { get; set; }
 
@@ -33,9 +34,18 @@ public sealed class InvokeSpliceCommand : PipelineCmdlet
     protected override void ProcessRecord()
     {
         var progress = new ProgressReporter(this, 1, "Invoke-Splice");
+        SpliceDescriptor? opened = null;
         try
         {
-            var (source, destination) = (Endpoint.AsSource(Unwrap(Source)), Endpoint.AsDestination(Unwrap(Destination)));
+            string? path = SourceItemPath(Source);
+            var given = path is null ? Endpoint.AsSource(Unwrap(Source)) : null;
+            var destination = Endpoint.AsDestination(Unwrap(Destination));
+            if (!ShouldProcess(destination.DisplayName, $"Splice from {path ?? given!.DisplayName}"))
+            {
+                return;
+            }
+
+            var source = given ?? (opened = OpenForReading(path!));
             var request = new SpliceRequest(source, destination)
             {
                 Length = Length,
@@ -44,11 +54,6 @@ public sealed class InvokeSpliceCommand : PipelineCmdlet
                 Wait = Wait,
                 Progress = progress.Tracking($"{source.DisplayName} to {destination.DisplayName}"),
             };
-            if (!ShouldProcess(destination.DisplayName, $"Splice from {source.DisplayName}"))
-            {
-                return;
-            }
-
             WriteObject(DescriptorSplicer.Run(request, WriteVerbose));
         }
         catch (Exception e) when (IsItemError(e))
@@ -57,6 +62,7 @@ public sealed class InvokeSpliceCommand : PipelineCmdlet
         }
         finally
         {
+            opened?.Dispose();
             progress.Complete();
         }
     }

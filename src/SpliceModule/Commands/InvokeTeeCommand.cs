@@ -17,7 +17,8 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
 
-    /// <summary>A KernelPipe (duplicated into pipes, or fanned out to files) or a SpliceDescriptor (fanned out to files).</summary>
+    /// <summary>A KernelPipe (duplicated into pipes, or fanned out to files), a SpliceDescriptor (fanned
+    /// out to files), or a file item (Get-Item, Get-ChildItem), read from its path as -LiteralPath.</summary>
     [Parameter(Mandatory = true, ParameterSetName = SourceSet, ValueFromPipeline = true)]
     public object? Source { get; set; }
 
@@ -52,6 +53,10 @@ public sealed class InvokeTeeCommand : PipelineCmdlet
         if (ParameterSetName != SourceSet)
         {
             TeeFile(ParameterSetName == LiteralPathSet ? LiteralPath! : Path!, ParameterSetName == LiteralPathSet);
+        }
+        else if (ItemPath(Source) is { } itemPath)
+        {
+            TeeFile(itemPath, literal: true);
         }
         else if (Unwrap(Source) is KernelPipe pipe && Destination.All(d => Unwrap(d) is KernelPipe))
         {

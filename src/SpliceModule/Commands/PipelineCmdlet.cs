@@ -19,4 +19,13 @@ public abstract class PipelineCmdlet : SpliceCmdlet
     internal ReadinessWait Wait => new(Cancellation, TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : null);
 
     protected override void BeginProcessing() => RequireLinuxKernel();
+
+    /// <summary>The file system path of a file item given as a source (see <see cref="SpliceCmdlet.ItemPath"/>),
+    /// resolved as -LiteralPath is; null for anything else. A missing item is PathNotFound.</summary>
+    internal string? SourceItemPath(object? value) =>
+        ItemPath(value) is { } path ? new PathResolver(this).ResolveExisting(path, literal: true)[0] : null;
+
+    /// <summary>A file item's path opened for reading, as Open-SpliceDescriptor opens it; the caller closes it.</summary>
+    internal SpliceDescriptor OpenForReading(string path) =>
+        DescriptorOpener.OpenPath(path, DescriptorAccess.Read, create: false, nonBlocking: false, Wait);
 }

@@ -12,7 +12,8 @@ public sealed class ReadKernelPipeCommand : PipelineCmdlet
 {
     private static readonly string[] LineBreaks = { "\r\n", "\n" };
 
-    /// <summary>A KernelPipe (read from its read end) or a SpliceDescriptor of a pipe, FIFO or socket.</summary>
+    /// <summary>A KernelPipe (read from its read end), a SpliceDescriptor of a pipe, FIFO or socket, or
+    /// the file item of a FIFO (Get-Item), opened for this read and closed after it.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public object? Pipe { get; set; }
 
@@ -35,14 +36,19 @@ public sealed class ReadKernelPipeCommand : PipelineCmdlet
     protected override void ProcessRecord()
     {
         byte[] bytes;
+        SpliceDescriptor? opened = null;
         try
         {
-            bytes = KernelPipeReader.Read(Unwrap(Pipe), Length, Wait);
+            bytes = KernelPipeReader.Read(SourceItemPath(Pipe) is { } path ? opened = OpenForReading(path) : Unwrap(Pipe), Length, Wait);
         }
         catch (Exception e) when (IsItemError(e))
         {
             WriteItemError(e, Unwrap(Pipe));
             return;
+        }
+        finally
+        {
+            opened?.Dispose();
         }
 
         if (AsByteStream)

@@ -40,6 +40,26 @@ public abstract class SpliceCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>
+    /// The literal path of a file item given to a parameter that takes any object (a -Source, a
+    /// -Pipe): what Get-Item or Get-ChildItem writes, or anything else but a string that carries a
+    /// PSPath. PowerShell binds such an item to the [object] parameter by value before it would
+    /// bind its PSPath to a -LiteralPath, so the cmdlet reads it as a file here, as Copy-Item and
+    /// Get-Content do. Null for pipes, descriptors, strings and objects without a path.
+    /// </summary>
+    internal static string? ItemPath(object? value)
+    {
+        if (value is null || Unwrap(value) is KernelPipe or SpliceDescriptor or string)
+        {
+            return null;
+        }
+
+        var item = PSObject.AsPSObject(value);
+        return item.BaseObject is FileSystemInfo info ? info.FullName
+            : item.Properties["PSPath"]?.Value is string { Length: > 0 } path ? path
+            : null;
+    }
+
     private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>

@@ -174,7 +174,9 @@ public sealed class WriteVmSpliceCommand : PipelineCmdlet
                 break;
             case var other:
                 WriteItemError(
-                    new SpliceRefusedException(Refusal.UnsupportedInput, $"Write-VmSplice writes byte arrays, bytes and strings, not {other.GetType().Name}; convert it first (for example with Out-String or [BitConverter]::GetBytes)."),
+                    new SpliceRefusedException(Refusal.UnsupportedInput, ItemPath(other) is { } path
+                        ? $"Write-VmSplice writes byte arrays, bytes and strings, not the file item '{path}'; to move a file's bytes, pipe it to Invoke-Splice or Invoke-Tee."
+                        : $"Write-VmSplice writes byte arrays, bytes and strings, not {other.GetType().Name}; convert it first (for example with Out-String or [BitConverter]::GetBytes)."),
                     other);
                 break;
         }
