@@ -368,6 +368,31 @@ Describe 'Copy-SpliceItem paths' {
     }
 }
 
+Describe 'Copy-SpliceItem into a device that refuses splice' {
+    BeforeAll { . (Join-Path $PSScriptRoot 'Pipelines.Helpers.ps1') }
+
+    # /dev/full and /dev/kmsg have no splice_write; /dev/kmsg also never polls writable. cp and
+    # cat write them with write(2): ENOSPC for /dev/full, a kernel log line for /dev/kmsg.
+    It 'reports /dev/full as full (ENOSPC)' {
+        $source = New-TestFile (Join-Path $TestDrive 'to-full.bin') 5000
+        $run = Invoke-Bounded { param($source) Copy-SpliceItem -LiteralPath $source -Destination /dev/full } -ArgumentList $source.FullName -TimeoutSec 30
+        $run.Errors.Count | Should -Be 1
+        $run.Errors[0].FullyQualifiedErrorId | Should -Be "SystemCallFailed$Id"
+        $run.Errors[0].Exception.ErrnoName | Should -Be 'ENOSPC'
+    }
+
+    It 'writes into /dev/kmsg by read/write and says so in CopyMethod' {
+        $line = New-KernelLogLine 'Copy-SpliceItem'
+        if (-not $line) { Set-ItResult -Skipped -Because '/dev/kmsg cannot be written and read here'; return }
+        $source = Join-Path $TestDrive 'kmsg-line.txt'
+        [IO.File]::WriteAllText($source, $line)
+        $run = Invoke-Bounded { param($source) Copy-SpliceItem -LiteralPath $source -Destination /dev/kmsg -PassThru } -ArgumentList $source -TimeoutSec 30
+        $run.Errors | Should -BeNullOrEmpty
+        $run.Output.CopyMethod | Should -Be 'ReadWrite'
+        Test-KernelLogLine $line | Should -BeTrue
+    }
+}
+
 Describe 'Copy-SpliceItem refusals and errors' {
     It 'reports EACCES and EPERM as PermissionDenied (an immutable directory, root)' -Skip:((id -u) -ne '0') {
         $locked = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'immutable')

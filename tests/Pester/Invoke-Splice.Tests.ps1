@@ -73,6 +73,53 @@ Describe 'Invoke-Splice with an O_APPEND destination' {
     }
 }
 
+Describe 'Invoke-Splice into a device that refuses splice' {
+    # /dev/full and /dev/kmsg have no splice_write: splice(2) into them fails with EINVAL, where
+    # the shell's write(2) gives ENOSPC (/dev/full) or works (/dev/kmsg).
+    It 'reports /dev/full as full (ENOSPC), as cat does, from <Case>' -TestCases @(
+        @{ Case = 'a file'; Open = { Open-SpliceDescriptor -LiteralPath (New-SourceFile 'to-full.bin' 5000) } }
+        @{ Case = 'a pipe'; Open = { $p = New-KernelPipe; Write-VmSplice -Pipe $p -InputObject (New-Payload 5000); $p } }
+        @{ Case = '/dev/zero'; Open = { Open-SpliceDescriptor -LiteralPath /dev/zero } }
+    ) {
+        param($Case, $Open)
+        $source = & $Open
+        $full = Open-SpliceDescriptor -LiteralPath /dev/full -Access Write
+        try {
+            $null = Invoke-Splice $source $full -Length 5000 -TimeoutSec 5 -ErrorVariable failed -ErrorAction SilentlyContinue
+        }
+        finally { $source, $full | Close-SpliceDescriptor }
+        $failed.Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -Be "SystemCallFailed,$Id"
+        $failed[0].CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        $failed[0].Exception.ErrnoName | Should -Be 'ENOSPC'
+    }
+
+    It 'writes into /dev/kmsg, which never polls writable, by read/write from <Case>' -TestCases @(
+        @{ Case = 'a file' }
+        @{ Case = 'a pipe' }
+    ) {
+        param($Case)
+        $line = New-KernelLogLine "Invoke-Splice-$($Case -replace ' ', '-')"
+        if (-not $line) { Set-ItResult -Skipped -Because '/dev/kmsg cannot be written and read here'; return }
+        $bytes = [Text.Encoding]::ASCII.GetBytes($line)
+        if ($Case -eq 'a file') {
+            $path = Join-Path $TestDrive 'kmsg-line.txt'
+            [IO.File]::WriteAllBytes($path, $bytes)
+            $source = Open-SpliceDescriptor -LiteralPath $path
+        }
+        else {
+            $source = New-KernelPipe
+            Write-VmSplice -Pipe $source -InputObject $bytes
+        }
+        $kmsg = Open-SpliceDescriptor -LiteralPath /dev/kmsg -Access Write
+        try { $result = Invoke-Splice $source $kmsg -Length $bytes.Length -TimeoutSec 5 -ErrorAction Stop }
+        finally { $source, $kmsg | Close-SpliceDescriptor }
+        $result.Method | Should -Be 'ReadWrite'
+        $result.Bytes | Should -Be $bytes.Length
+        Test-KernelLogLine $line | Should -BeTrue
+    }
+}
+
 Describe 'Invoke-Splice with kernel pipes' {
     BeforeEach { $pipe = New-KernelPipe; $other = New-KernelPipe }
     AfterEach { $pipe, $other | Close-SpliceDescriptor }

@@ -132,3 +132,21 @@ function Measure-Stop {
     }
     finally { $peer.PowerShell.Dispose() }
 }
+
+# /dev/kmsg takes write(2) but refuses splice(2) (it has no splice_write) and never polls
+# writable: a device where a transfer must go by read/write, and where a wait for it to be ready
+# would never end. Returns a line to write there, unique to this call, at debug level (<7>) so
+# that it stays off the console; $null where this process cannot write and read the kernel log.
+function New-KernelLogLine {
+    param([Parameter(Mandatory)] [string] $Tag)
+    try { [IO.File]::Open('/dev/kmsg', 'Open', 'Write').Dispose() } catch { return $null }
+    if ($null -eq (dmesg 2>$null)) { return $null }
+    "<7>splicemodule-test $Tag $([guid]::NewGuid().ToString('N'))`n"
+}
+
+# True when the kernel log holds $Line (as New-KernelLogLine made it: the level prefix is not logged).
+function Test-KernelLogLine {
+    param([Parameter(Mandatory)] [string] $Line)
+    $text = $Line.Substring(3).TrimEnd("`n")
+    [bool](dmesg | Where-Object { $_.EndsWith($text) })
+}

@@ -123,6 +123,70 @@ public class FallbackTests
         Assert.Equal(0, new FileInfo(target).Length);
     }
 
+    [Theory]
+    [InlineData("/dev/null", false)]
+    [InlineData("/dev/full", true)]
+    [InlineData("/dev/kmsg", true)]
+    public void RefusalIntoTellsADeviceWithoutSpliceSupportFromOneWithIt(string device, bool refuses)
+    {
+        if (!File.Exists(device))
+        {
+            return;
+        }
+
+        using var output = Sys.Open(device, Flags.O_WRONLY | Flags.O_NONBLOCK);
+        string? refusal = SpliceStrategy.RefusalInto(output, FileKind.CharacterDevice, device);
+
+        Assert.Equal(refuses, refusal is not null);
+        if (refuses)
+        {
+            Assert.Contains("EINVAL", refusal, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void RefusalIntoTellsAnAppendOnlyFileFromAPlainOne()
+    {
+        using var scratch = new Scratch();
+        string target = scratch.Write("log", "x"u8.ToArray());
+        using var plain = Sys.Open(target, Flags.O_WRONLY);
+        using var append = Sys.Open(target, Flags.O_WRONLY | Flags.O_APPEND);
+
+        Assert.Null(SpliceStrategy.RefusalInto(plain, FileKind.File, target));
+        Assert.NotNull(SpliceStrategy.RefusalInto(append, FileKind.File, target));
+        Assert.Equal(1, new FileInfo(target).Length);
+    }
+
+    [Fact]
+    public void SpliceFromAPipeIntoADeviceWithoutSpliceSupportDeclinesAndLeavesThePipeFull()
+    {
+        var (read, write) = Sys.Pipe(nonBlocking: true);
+        using (read)
+        using (write)
+        using (var output = Sys.Open("/dev/full", Flags.O_WRONLY))
+        {
+            Sys.Write(write, "hello"u8);
+            var transfer = new ByteTransfer(read, FileKind.Pipe, "pipe", output, FileKind.CharacterDevice, "/dev/full");
+
+            Assert.Contains("EINVAL", new SpliceStrategy().TryCopy(transfer), StringComparison.Ordinal);
+            Assert.Equal(0, transfer.Taken);
+            Assert.Equal(5, Sys.BytesAvailable(read));
+        }
+    }
+
+    [Fact]
+    public void AutoFromADeviceIntoAFullDeviceIsENOSPCAsWithCat()
+    {
+        using var input = Sys.Open("/dev/zero", Flags.O_RDONLY);
+        using var output = Sys.Open("/dev/full", Flags.O_WRONLY);
+        var transfer = new ByteTransfer(input, FileKind.CharacterDevice, "/dev/zero", output, FileKind.CharacterDevice, "/dev/full") { Limit = 4096 };
+
+        var full = Assert.Throws<SpliceException>(() => CopyEngine.Run(transfer, CopyMethod.Auto));
+
+        Assert.Equal(Errno.ENOSPC, full.Errno);
+        Assert.Equal("write", full.Syscall);
+    }
+
     [Fact]
     public void PlatformCopyIsNoKernelMethod() =>
         Assert.Equal(Refusal.MethodNotSupported, Assert.Throws<SpliceRefusedException>(() =>

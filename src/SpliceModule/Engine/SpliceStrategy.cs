@@ -1,3 +1,5 @@
+using System.Linq;
+using System.Runtime.InteropServices;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
@@ -8,6 +10,8 @@ namespace SpliceModule.Transfer;
 /// otherwise through a pipe of the strategy's own, sized as large as the kernel grants, in two
 /// loops as Go's splice has them, each with its invariant: the fill from the source into the
 /// empty pipe (<see cref="CopyThroughPipe"/>) and the drain from the pipe (<see cref="PipeDrain"/>).
+/// A destination that splice(2) cannot write at all is found before the first byte moves
+/// (<see cref="RefusalInto"/>), so the transfer declines and goes by read/write.
 /// </summary>
 internal sealed class SpliceStrategy : CopyStrategy
 {
@@ -30,12 +34,66 @@ internal sealed class SpliceStrategy : CopyStrategy
         return IsPipe(transfer.SourceKind) || IsPipe(transfer.DestinationKind) ? CopyDirect(transfer) : CopyThroughPipe(transfer);
     }
 
+    /// <summary>
+    /// Why splice(2) cannot write into <paramref name="destination"/> at all, or null when it can.
+    /// Since Linux 5.10 a file without splice_write (/dev/full, /dev/kmsg, most /proc files) and
+    /// one opened with O_APPEND refuse every splice with EINVAL, and the kernel says so before it
+    /// looks at the pipe: so a splice from an empty pipe that finds nothing to do (EAGAIN) means the
+    /// destination takes splice, and one that is refused means it never will. Asked before the first
+    /// byte leaves the source, because a stream source cannot have its bytes back, and before the
+    /// first wait for the destination, because some devices never poll writable (/dev/kmsg).
+    /// Pipes, FIFOs and sockets always take splice and are not asked.
+    /// </summary>
+    /// <param name="emptyPipe">The read end of an empty pipe of the caller's to ask with; else one is made for the question.</param>
+    internal static string? RefusalInto(SafeHandle destination, FileKind kind, string destinationPath, SafeHandle? emptyPipe = null)
+    {
+        if (IsPipe(kind) || kind == FileKind.Socket)
+        {
+            return null;
+        }
+
+        if (!KernelFeatures.IsAvailable(KernelFeature.Splice))
+        {
+            return "splice is not available in this process";
+        }
+
+        if (emptyPipe is null)
+        {
+            var (read, write) = Sys.Pipe(nonBlocking: true);
+            using (read)
+            using (write)
+            {
+                return RefusalInto(destination, kind, destinationPath, read);
+            }
+        }
+
+        try
+        {
+            Sys.Splice(emptyPipe, Sys.CurrentPosition, destination, Sys.CurrentPosition, 1, Flags.SPLICE_F_NONBLOCK, null, destinationPath);
+            return null;
+        }
+        catch (SpliceException e) when (CannotSplice(e))
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>True when <paramref name="error"/> says that splice(2) cannot work between these ends
+    /// (no support, O_APPEND, an offset where there is no position), not that the I/O failed: the
+    /// bytes may go by read/write instead.</summary>
+    internal static bool CannotSplice(SpliceException error) => FallbackErrnos.Contains(error.Errno);
+
     private static bool IsPipe(FileKind kind) => kind is FileKind.Pipe or FileKind.Fifo;
 
     /// <summary>One end is a pipe: each splice(2) goes straight across, and either end may be the
     /// one that is not ready.</summary>
     private static string? CopyDirect(ByteTransfer transfer)
     {
+        if (RefusalInto(transfer.Destination, transfer.DestinationKind, transfer.DestinationPath) is { } refused)
+        {
+            return refused;
+        }
+
         using var batching = ReceiveBatching.For(transfer);
         var ready = StreamEnds(transfer, batching);
         while (transfer.Remaining > 0)
@@ -74,6 +132,11 @@ internal sealed class SpliceStrategy : CopyStrategy
     private static string? CopyThroughPipe(ByteTransfer transfer)
     {
         using var pipe = KernelPipe.ForTransfer(PreferredPipeCapacity);
+        if (RefusalInto(transfer.Destination, transfer.DestinationKind, transfer.DestinationPath, pipe.ReadEnd.Handle) is { } refused)
+        {
+            return refused;
+        }
+
         using var batching = ReceiveBatching.For(transfer);
         var ready = StreamEnds(transfer, batching);
         int capacity = pipe.Capacity;
