@@ -222,6 +222,34 @@ Describe 'Write-VmSplice -Destination' {
     }
 }
 
+Describe 'Write-VmSplice -Destination a device that refuses splice' {
+    # /dev/full and /dev/kmsg have no splice_write: splice(2) from the cmdlet's pipe into them
+    # fails with EINVAL, where write(2) gives ENOSPC (/dev/full) or works (/dev/kmsg).
+    It 'reports /dev/full as full (ENOSPC) given as a <Case>' -TestCases @(
+        @{ Case = 'path' }
+        @{ Case = 'descriptor' }
+    ) {
+        param($Case)
+        $full = if ($Case -eq 'path') { '/dev/full' } else { Open-SpliceDescriptor -LiteralPath /dev/full -Access Write }
+        try { 'x' | Write-VmSplice -Destination $full -TimeoutSec 5 -ErrorVariable failed -ErrorAction SilentlyContinue }
+        finally { if ($full -isnot [string]) { $full.Close() } }
+        $failed.Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -Be 'SystemCallFailed,SpliceModule.Commands.WriteVmSpliceCommand'
+        $failed[0].Exception.ErrnoName | Should -Be 'ENOSPC'
+    }
+
+    It 'writes into /dev/kmsg by write(2) and says ReadWrite' {
+        $line = New-KernelLogLine 'Write-VmSplice'
+        if (-not $line) { Set-ItResult -Skipped -Because '/dev/kmsg cannot be written and read here'; return }
+        $kmsg = Open-SpliceDescriptor -LiteralPath /dev/kmsg -Access Write
+        try { $result = Write-VmSplice -Destination $kmsg -InputObject $line -NoNewline -PassThru -TimeoutSec 5 -ErrorAction Stop }
+        finally { $kmsg.Close() }
+        $result.Method | Should -Be 'ReadWrite'
+        $result.Bytes | Should -Be $line.Length
+        Test-KernelLogLine $line | Should -BeTrue
+    }
+}
+
 Describe 'Write-VmSplice descriptors' {
     It 'leaves the count in /proc/self/fd unchanged' {
         Get-OpenFdCount | Should -Be $FdBaseline

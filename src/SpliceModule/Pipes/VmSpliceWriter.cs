@@ -8,8 +8,10 @@ namespace SpliceModule.Transfer;
 /// Write-VmSplice's engine: maps bytes into a pipe with vmsplice(2). Either into a pipe that
 /// something else drains (a full pipe is waited on, Ctrl+C and time-out honoured), or, with a
 /// destination, into a pipe of its own that it splices on into the destination after every
-/// mapping, so the destination gets exactly the bytes in order. splice(2) cannot write into an
-/// O_APPEND file, so such a destination is written with write(2), and the result says so.
+/// mapping, so the destination gets exactly the bytes in order. A destination that splice(2)
+/// cannot write (an O_APPEND file, a device without splice support such as /dev/full or
+/// /dev/kmsg: <see cref="SpliceStrategy.RefusalInto"/>) is written with write(2) instead, and the
+/// result says so.
 /// Into a pipe that something else drains, writes smaller than <see cref="CoalesceBelow"/> are
 /// gathered into whole pages (<see cref="SplicePageArena.TryStage"/>), so that short strings fill
 /// the pipe's bytes rather than its sixteen-odd buffer slots; while the pipe is empty (its reader
@@ -29,7 +31,7 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
     private readonly SpliceDescriptor? _destination;
     private readonly ReadinessWait _wait;
     private readonly Stopwatch _clock = new();
-    private bool _appendOnly;
+    private bool _writesDirectly;
     private bool _destinationCopies;
     private bool _coalesce;
 
@@ -56,9 +58,9 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
     public static VmSpliceWriter Through(SpliceDescriptor destination, ReadinessWait wait)
     {
         destination = Endpoint.AsDestination(destination);
-        if (Endpoint.IsAppendOnly(destination))
+        if (SpliceStrategy.RefusalInto(destination.Handle, destination.Kind, destination.DisplayName) is not null)
         {
-            return new VmSpliceWriter(destination, destination.DisplayName, null, null, wait) { _appendOnly = true };
+            return new VmSpliceWriter(destination, destination.DisplayName, null, null, wait) { _writesDirectly = true };
         }
 
         var pipe = KernelPipe.ForTransfer(SpliceStrategy.PreferredPipeCapacity);
@@ -70,14 +72,14 @@ internal sealed unsafe class VmSpliceWriter : IDisposable
         };
     }
 
-    public SpliceTransferResult Result => new("memory", Target, Bytes, _appendOnly ? TransferMethod.ReadWrite : TransferMethod.VmSplice, _clock.Elapsed);
+    public SpliceTransferResult Result => new("memory", Target, Bytes, _writesDirectly ? TransferMethod.ReadWrite : TransferMethod.VmSplice, _clock.Elapsed);
 
     public void Write(ReadOnlySpan<byte> data)
     {
         _clock.Start();
         try
         {
-            if (_appendOnly)
+            if (_writesDirectly)
             {
                 WriteAll(data);
                 return;
