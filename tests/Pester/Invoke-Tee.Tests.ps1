@@ -292,6 +292,44 @@ Describe 'Invoke-Tee -Path to several files' {
     }
 }
 
+Describe 'Invoke-Tee with devices that refuse splice' {
+    # /dev/full and /dev/kmsg have no splice_write, /dev/vcs no splice_read: splice(2) to or from
+    # them fails with EINVAL, where read(2) and write(2) work (or, for /dev/full, give ENOSPC).
+    It 'reports /dev/full as full (ENOSPC) and completes the other destination' {
+        $sourcePath = Join-Path $TestDrive 'to-full.bin'
+        [IO.File]::WriteAllBytes($sourcePath, (New-Payload 300000))
+        $copy = Join-Path $TestDrive 'beside-full.bin'
+        $items = Invoke-Tee -Path $sourcePath -Destination '/dev/full', $copy -PassThru -TimeoutSec 5 -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed.Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -Be "SystemCallFailed,$Id"
+        $failed[0].Exception.ErrnoName | Should -Be 'ENOSPC'
+        $failed[0].TargetObject | Should -Be '/dev/full'
+        @($items).FullName | Should -Be @($copy)
+        (Get-FileHash $copy).Hash | Should -Be (Get-FileHash $sourcePath).Hash
+    }
+
+    It 'writes into /dev/kmsg by read/write and says ReadWrite in CopyMethod' {
+        $line = New-KernelLogLine 'Invoke-Tee'
+        if (-not $line) { Set-ItResult -Skipped -Because '/dev/kmsg cannot be written and read here'; return }
+        $sourcePath = Join-Path $TestDrive 'kmsg-line.txt'
+        [IO.File]::WriteAllText($sourcePath, $line)
+        $copy = Join-Path $TestDrive 'beside-kmsg.txt'
+        $items = Invoke-Tee -Path $sourcePath -Destination '/dev/kmsg', $copy -PassThru -TimeoutSec 5 -ErrorAction Stop
+        $items.CopyMethod | Should -Be @('ReadWrite', 'Tee')
+        $items.BytesCopied | Should -Be @($line.Length, $line.Length)
+        Test-KernelLogLine $line | Should -BeTrue
+        [IO.File]::ReadAllText($copy) | Should -BeExactly $line
+    }
+
+    It 'reads a device that refuses splice out (/dev/vcs) as cat does' {
+        try { $screen = [IO.File]::ReadAllBytes('/dev/vcs') } catch { $screen = $null }
+        if ($null -eq $screen) { Set-ItResult -Skipped -Because '/dev/vcs cannot be read here'; return }
+        $copy = Join-Path $TestDrive 'screen.bin'
+        Invoke-Tee -Path /dev/vcs -Destination $copy -TimeoutSec 5 -ErrorAction Stop
+        (Get-Item $copy).Length | Should -Be $screen.Length
+    }
+}
+
 Describe 'Invoke-Tee from a file that another process rewrites meanwhile' {
     # Pages spliced from a file are references to its page cache: a destination that drained its
     # pipe after the writer changed those pages would get other bytes than the rest. Whatever the

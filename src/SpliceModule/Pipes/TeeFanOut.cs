@@ -44,7 +44,10 @@ internal sealed record TeeDestinationResult(string SourcePath, string Destinatio
     /// <summary>What the new file did not take from the source (setuid bits, a refused mode).</summary>
     public MetadataReport Metadata { get; init; }
 
-    public SpliceTransferResult ToResult() => new(SourcePath, DestinationPath, Bytes, TransferMethod.Tee, Duration);
+    /// <summary>How the bytes reached this destination: Tee, or ReadWrite where it refuses splice(2).</summary>
+    public TransferMethod Method { get; init; } = TransferMethod.Tee;
+
+    public SpliceTransferResult ToResult() => new(SourcePath, DestinationPath, Bytes, Method, Duration);
 }
 
 /// <summary>
@@ -56,8 +59,10 @@ internal sealed record TeeDestinationResult(string SourcePath, string Destinatio
 /// is vmspliced into a pipe of ours (<see cref="PrivateFileFeed"/>), the one copy coreutils tee
 /// makes too: its spliced page-cache pages would let a writer reach some copies and not others.
 /// So FIFOs, sockets and /dev/stdin, which cannot be read twice, fan out too, and the copies
-/// agree with each other whatever the source does meanwhile. A destination that
-/// fails drops out with its error and the others carry on; new files appear only when complete
+/// agree with each other whatever the source does meanwhile. A character device that refuses
+/// splice(2) as a source (/dev/vcs) is read as a file is; a destination that refuses to be
+/// spliced into (/dev/full, /dev/kmsg) is written from its pipe by read/write, and its result
+/// says ReadWrite. A destination that fails drops out with its error and the others carry on; new files appear only when complete
 /// (<see cref="DestinationFile"/>).
 /// </summary>
 internal static class TeeFanOut
@@ -124,7 +129,7 @@ internal static class TeeFanOut
                 sink.Commit(source.Kind is FileKind.File or FileKind.Fifo ? sourceStatus : null);
             }
 
-            return sinks.Select(s => new TeeDestinationResult(source.Path, s.Path, s.Bytes, clock.Elapsed, s.Failure) { Metadata = s.Metadata }).ToList();
+            return sinks.Select(s => new TeeDestinationResult(source.Path, s.Path, s.Bytes, clock.Elapsed, s.Failure) { Metadata = s.Metadata, Method = s.Method }).ToList();
         }
         finally
         {
@@ -159,14 +164,19 @@ internal static class TeeFanOut
         // write, and character devices are copied into fresh pages.
         if (source.Status.Kind is FileKind.File or FileKind.BlockDevice)
         {
-            bool destinationsCopy = sinks.All(s => s.File!.Kind is FileKind.File or FileKind.BlockDevice or FileKind.CharacterDevice);
-            using var feed = new PrivateFileFeed(source.Handle, source.Path, front, destinationsCopy);
+            using var feed = new PrivateFileFeed(source.Handle, source.Path, front, DestinationsCopy(sinks));
             PumpRounds(source, sinks, front.ReadEnd.Handle, feed, roundBytes, request, discard);
             return;
         }
 
-        PumpRounds(source, sinks, front.ReadEnd.Handle, new SplicedIn(source.Handle, source.Path, front.WriteEnd.Handle), roundBytes, request, discard);
+        using var spliced = new SplicedIn(source.Handle, source.Path, front, DestinationsCopy(sinks));
+        PumpRounds(source, sinks, front.ReadEnd.Handle, spliced, roundBytes, request, discard);
     }
+
+    /// <summary>Every destination copies what it is given (a file or device), so that memory of a
+    /// round that is done may be used again (<see cref="PrivateFileFeed"/>).</summary>
+    private static bool DestinationsCopy(List<Sink> sinks) =>
+        sinks.All(s => s.File!.Kind is FileKind.File or FileKind.BlockDevice or FileKind.CharacterDevice);
 
     /// <summary>Rounds until the source ends, -Length bytes are done or every destination has
     /// failed. <paramref name="fill"/> makes each round ready at the head of <paramref name="front"/>.</summary>
@@ -198,7 +208,7 @@ internal static class TeeFanOut
 
             foreach (var sink in live)
             {
-                sink.Attempt(() => PipeDrain.Into(sink.Pipe!.ReadEnd.Handle, sink.File!.Handle, sink.Path, filled, wait, sink.WriteSlice), filled);
+                sink.Attempt(() => sink.Drain(filled, wait), filled);
             }
 
             // Every destination has its copy: drop the round from the front pipe (no copy into /dev/null).
@@ -259,14 +269,36 @@ internal static class TeeFanOut
         }
     }
 
-    /// <summary>A socket or character device source is spliced into the front pipe of ours.</summary>
-    private readonly record struct SplicedIn(SafeHandle From, string Path, SafeHandle FrontWriteEnd) : IRoundFill
+    /// <summary>A socket or character device source is spliced into the front pipe of ours; a device
+    /// that refuses splice(2) before its first byte (/dev/vcs) is read into private memory instead,
+    /// as a file is (<see cref="PrivateFileFeed"/>).</summary>
+    private sealed class SplicedIn(SafeHandle from, string path, KernelPipe front, bool destinationsCopy) : IRoundFill, IDisposable
     {
-        public long Fill(long most) => Sys.Splice(From, Sys.CurrentPosition, FrontWriteEnd, Sys.CurrentPosition, most, FillFlags, Path);
+        private PrivateFileFeed? _read;
+        private bool _spliced;
 
-        public void RoundDone()
+        public long Fill(long most)
         {
+            if (_read is null)
+            {
+                try
+                {
+                    long filled = Sys.Splice(from, Sys.CurrentPosition, front.WriteEnd.Handle, Sys.CurrentPosition, most, FillFlags, path);
+                    _spliced |= filled > 0;
+                    return filled;
+                }
+                catch (SpliceException e) when (!_spliced && SpliceStrategy.CannotSplice(e))
+                {
+                    _read = new PrivateFileFeed(from, path, front, destinationsCopy);
+                }
+            }
+
+            return _read.Fill(most);
         }
+
+        public void RoundDone() => _read?.RoundDone();
+
+        public void Dispose() => _read?.Dispose();
     }
 
     /// <summary>One round's fill as the call <see cref="ReadinessWait.Retry{TCall}(TCall, in Readiness)"/> makes.</summary>
@@ -293,6 +325,9 @@ internal static class TeeFanOut
 
         public KernelPipe? Pipe { get; set; }
 
+        /// <summary>Tee or, where the destination refuses splice(2), ReadWrite (<see cref="Drain"/>).</summary>
+        public TransferMethod Method { get; private set; } = TransferMethod.Tee;
+
         /// <summary>Most bytes per splice(2) into this destination (<see cref="FileSliceBytes"/>).</summary>
         public long WriteSlice { get; private set; } = long.MaxValue;
 
@@ -306,12 +341,30 @@ internal static class TeeFanOut
             sink.Attempt(() =>
             {
                 sink.File = DestinationFile.Open(path, sourceStatus, request.Force, request.Wait);
-                if (sink.File.Kind == FileKind.File && Sys.FileSystemType(sink.File.Handle, path) != Flags.TMPFS_MAGIC)
+                if (SpliceStrategy.RefusalInto(sink.File.Handle, sink.File.Kind, path) is not null)
+                {
+                    sink.Method = TransferMethod.ReadWrite;
+                }
+                else if (sink.File.Kind == FileKind.File && Sys.FileSystemType(sink.File.Handle, path) != Flags.TMPFS_MAGIC)
                 {
                     sink.WriteSlice = FileSliceBytes;
                 }
             });
             return sink;
+        }
+
+        /// <summary>Empties this destination's pipe, which holds <paramref name="count"/> bytes, into
+        /// its file: by splice(2), or by read(2) and write(2) where the file refuses splice.</summary>
+        public void Drain(long count, ReadinessWait wait)
+        {
+            if (Method != TransferMethod.ReadWrite)
+            {
+                PipeDrain.Into(Pipe!.ReadEnd.Handle, File!.Handle, Path, count, wait, WriteSlice);
+                return;
+            }
+
+            var transfer = new ByteTransfer(Pipe!.ReadEnd.Handle, FileKind.Pipe, Pipe.ToString(), File!.Handle, File.Kind, Path) { Limit = count, Wait = wait };
+            CopyEngine.TryWith(CopyMethod.ReadWrite, transfer);
         }
 
         /// <summary>Runs one step for this destination; a failure ends this destination only (Ctrl+C ends all).
