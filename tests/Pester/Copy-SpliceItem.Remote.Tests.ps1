@@ -228,6 +228,33 @@ Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSe
         Get-Sha (Join-Path $cache 'SpliceModule.psd1') | Should -Be (Get-Sha (Join-Path $env:SPLICEMODULE_TEST_MODULE 'SpliceModule.psd1'))
     }
 
+    It 'is RemoteModuleNotLoaded when the far cache has no room, leaving no part of a file at its name' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive 'no-room.bin') 5000
+        # A tmpfs too small for the module's dll, mounted on the far host only, as its user's data directory.
+        $result = Invoke-WithSession @"
+`$full = Invoke-Command -Session `$session {
+    `$dir = Join-Path ([IO.Path]::GetTempPath()) "sm-full-cache-`$PID"
+    `$null = New-Item -ItemType Directory -Path `$dir
+    mount -t tmpfs -o size=256k tmpfs `$dir
+    `$env:XDG_DATA_HOME = `$dir
+    `$dir
+}
+try {
+    Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination `$HostRoot -ToSession `$session -Transport Plain -ErrorVariable failed -ErrorAction SilentlyContinue
+    `$left = Invoke-Command -Session `$session { param(`$dir) @(Get-ChildItem -LiteralPath `$dir -Recurse -File -Force | ForEach-Object { "`$(`$_.Name) `$(`$_.Length)" }) } -ArgumentList `$full
+    @{ Id = `$failed[0].FullyQualifiedErrorId; Message = "`$(`$failed[0])"; Left = `$left; Loaded = [bool](Invoke-Command -Session `$session { @(Get-Module SpliceModule).Count }) }
+}
+finally { Invoke-Command -Session `$session { param(`$dir) umount `$dir; Remove-Item -LiteralPath `$dir -Recurse -Force } -ArgumentList `$full }
+"@
+        $result.Id | Should -Be 'RemoteModuleNotLoaded,SpliceModule.Commands.CopySpliceItemCommand'
+        $result.Message | Should -Match 'SpliceModule.dll'
+        $dll = (Get-Item -LiteralPath (Join-Path $env:SPLICEMODULE_TEST_MODULE 'SpliceModule.dll')).Length
+        @($result.Left | Where-Object { $_ -like '*.partial *' -or ($_ -like 'SpliceModule.dll *' -and $_ -ne "SpliceModule.dll $dll") }) | Should -BeNullOrEmpty
+        $result.Loaded | Should -BeFalse
+        Test-Path -LiteralPath (Join-Path $Remote.Root 'no-room.bin') | Should -BeFalse
+    }
+
     It 'keeps copying after its own files are removed from disk (an upgrade or uninstall while a session runs)' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         $module = Join-Path $TestDrive 'installed/SpliceModule'

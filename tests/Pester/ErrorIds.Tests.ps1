@@ -19,7 +19,6 @@ BeforeAll {
         SpliceFailed       = 'an I/O error without errno, from the platform copy on Windows and macOS'
         RemoteNotLinux     = 'needs a session to a host that does not run Linux'
         RemoteModuleConflict = 'needs a session that already has another build of the module loaded'
-        RemoteModuleNotLoaded = 'needs module files that change on their way to the host'
         DirectConnectionUnavailable = 'needs a session that is not over SSH (WinRM)'
         DataConnectionRefused = 'needs a firewall between the hosts; the fault tests accept it among the DataConnection ids'
         DataConnectionTimeout = 'needs a firewall that drops packets; the fault tests accept it among the DataConnection ids'

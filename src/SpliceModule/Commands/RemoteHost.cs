@@ -85,7 +85,14 @@ internal sealed class RemoteHost
             {
                 string relative = name.ToString()!;
                 byte[] bytes = File.ReadAllBytes(Path.Combine(ModuleBase, relative));
-                Run(session, RemoteScripts.CacheFile, new Hashtable { ["Version"] = version, ["Name"] = relative, ["Bytes"] = bytes }, cancellation, expectOutput: false);
+                try
+                {
+                    Run(session, RemoteScripts.CacheFile, new Hashtable { ["Version"] = version, ["Name"] = relative, ["Bytes"] = bytes }, cancellation, expectOutput: false);
+                }
+                catch (RemoteCopyException e) when (e.ErrorId == "RemoteScriptFailed")
+                {
+                    throw new RemoteCopyException("RemoteModuleNotLoaded", $"SpliceModule could not be brought to '{session.ComputerName}': its file '{relative}' could not be cached there. {e.Message}");
+                }
             }
         }
 

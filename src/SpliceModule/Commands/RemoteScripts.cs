@@ -19,7 +19,9 @@ internal static class RemoteScripts
     /// hash; otherwise returns the names that are missing or differ.</summary>
     public const string ImportCached = """
         param([string] $Version, [hashtable] $Hashes)
-        $dir = Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) "SpliceModule/$Version"
+        $data = [Environment]::GetFolderPath('LocalApplicationData')
+        if (-not $data) { return , @($Hashes.Keys) }
+        $dir = Join-Path $data "SpliceModule/$Version"
         $missing = @(foreach ($name in $Hashes.Keys) {
             $file = Join-Path $dir $name
             if (-not (Test-Path -LiteralPath $file) -or (Get-FileHash -Algorithm SHA256 -LiteralPath $file).Hash -ne $Hashes[$name]) { $name }
@@ -27,15 +29,25 @@ internal static class RemoteScripts
         if ($missing.Count -eq 0) { Import-Module (Join-Path $dir 'SpliceModule.psd1') -ErrorAction Stop; 'imported' } else { , $missing }
         """;
 
-    /// <summary>Writes one module file into the cache: a new private file, renamed into place.</summary>
+    /// <summary>Writes one module file into the cache: a new private file, renamed into place only
+    /// when it was written whole (a full disk leaves nothing at the name), without the cache
+    /// where the session's user has no data directory.</summary>
     public const string CacheFile = """
         param([string] $Version, [string] $Name, [byte[]] $Bytes)
-        $dir = Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) "SpliceModule/$Version"
-        $file = Join-Path $dir $Name
+        $ErrorActionPreference = 'Stop'
+        $data = [Environment]::GetFolderPath('LocalApplicationData')
+        if (-not $data) { throw "the session's user has no data directory to cache SpliceModule in (HOME is '$env:HOME')" }
+        $file = Join-Path $data "SpliceModule/$Version/$Name"
         $null = New-Item -ItemType Directory -Force -Path (Split-Path -Parent $file)
         $temporary = "$file.$([guid]::NewGuid().ToString('N')).partial"
-        [IO.File]::WriteAllBytes($temporary, $Bytes)
-        Move-Item -LiteralPath $temporary -Destination $file -Force
+        try {
+            [IO.File]::WriteAllBytes($temporary, $Bytes)
+            Move-Item -LiteralPath $temporary -Destination $file -Force
+        }
+        catch {
+            Remove-Item -LiteralPath $temporary -Force -ErrorAction Ignore
+            throw
+        }
         """;
 
     /// <summary>What a -Path with wildcards names on the far host (its full paths); nothing when it matches nothing.</summary>
