@@ -163,6 +163,7 @@ public sealed partial class CopySpliceItemCommand
             var result = outcomes[i].Result!;
             progress.CompletedBytes += result.Bytes;
             WriteVerbose($"Copied '{source}' to '{names[i]}': {result.Bytes} bytes by {Transport} ({result.Method}) in {result.Duration.TotalMilliseconds:0.#} ms.");
+            WarnAbout(result);
             TellAbout(result.DestinationPath, result.Metadata);
             WriteRemoteItem(result, names[i], size);
         }
@@ -192,6 +193,7 @@ public sealed partial class CopySpliceItemCommand
                 }), result =>
                 {
                     _progress!.CompletedBytes += result.Bytes;
+                    WarnAbout(result);
                     TellAbout(result.DestinationPath, result.Metadata);
                     if (PassThru)
                     {
@@ -281,7 +283,7 @@ public sealed partial class CopySpliceItemCommand
         return host;
     }
 
-    private RemoteCopyOptions Options() => RemoteCopyOptions.Fresh(Transport) with { Force = Force, Preserve = Preserve, Verify = Verify, Sync = Sync };
+    private RemoteCopyOptions Options() => RemoteCopyOptions.Fresh(Transport) with { Force = Force, Preserve = Preserve, KeepReplaced = KeptOfReplacedFiles(), Verify = Verify, Sync = Sync };
 
     /// <summary>Prepares the session's host once, runs one copy, reports its failure as an item's.</summary>
     private void RemoteStep(string source, PSSession session, Func<RemoteHost, FileCopyResult> copy, Action<FileCopyResult> done)

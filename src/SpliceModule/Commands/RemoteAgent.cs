@@ -122,6 +122,7 @@ public sealed class RemoteAgent : IDisposable
                     ["Method"] = result.Method.ToString(),
                     ["Sha256"] = result.Sha256,
                     ["Warning"] = result.Metadata.Failure,
+                    ["Replaced"] = result.ReplacedWarning,
                 };
             }
             else if (_outgoing is not null)

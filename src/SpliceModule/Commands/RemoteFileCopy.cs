@@ -78,6 +78,7 @@ internal static class RemoteFileCopy
         {
             Sha256 = done["Sha256"] as string,
             Metadata = new MetadataReport(false, done["Warning"] as string),
+            ReplacedWarning = done["Replaced"] as string,
         };
     }
 

@@ -247,6 +247,11 @@ public sealed class RemoteTreeAgent : IDisposable
                 Warnings.Add(failure);
             }
 
+            if (file?.ReplacedWarning is { } replaced)
+            {
+                Warnings.Add(replaced);
+            }
+
             if (_listItems)
             {
                 Items.Add(new Hashtable { ["Path"] = destinationPath, ["Source"] = sourcePath, ["Bytes"] = file?.Bytes, ["Sha256"] = file?.Sha256 });

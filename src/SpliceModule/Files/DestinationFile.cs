@@ -60,33 +60,26 @@ internal sealed class DestinationFile : IDisposable
     /// name. Says which bits were left off.</summary>
     public MetadataReport Commit(FileStatus? source)
     {
-        var report = default(MetadataReport);
+        MetadataReport report = default;
         if (_temporary is not null)
         {
             // A file replaced keeps its owner, mode and attributes, as Copy-SpliceItem (and cp, and
             // a shell's >) keep them: a private file must not come back readable by all.
-            var keep = ReplacedFileMetadata.KeptFrom(_slot, CopyPreserve.Ownership | CopyPreserve.Mode | CopyPreserve.ExtendedAttributes);
-            FileStatus? mine = null;
-            if (keep != CopyPreserve.None)
+            (report, _) = ReplacedFileMetadata.Apply(_slot, CopyPreserve.Ownership | CopyPreserve.Mode | CopyPreserve.ExtendedAttributes, Handle, (Source: source, File: this), static (state, keep) =>
             {
-                ReplacedFileMetadata.KeepOwner(_slot.Existing!.Value, Handle, Path, out var owned);
-                mine = owned;
-            }
+                if (state.Source is { } status)
+                {
+                    var preserve = status.Kind == FileKind.File ? CopyPreserve.Mode | CopyPreserve.Timestamps : CopyPreserve.Mode;
+                    return MetadataCopier.Apply(null, status, state.File.Handle, preserve & ~keep, state.File.Path, state.File.Path);
+                }
 
-            if (source is { } status)
-            {
-                var preserve = status.Kind == FileKind.File ? CopyPreserve.Mode | CopyPreserve.Timestamps : CopyPreserve.Mode;
-                report = MetadataCopier.Apply(null, status, Handle, preserve & ~keep, Path, Path);
-            }
-            else if (keep == CopyPreserve.None)
-            {
-                Sys.SetPermissions(Handle, DefaultMode, Path);
-            }
+                if (keep == CopyPreserve.None)
+                {
+                    Sys.SetPermissions(state.File.Handle, DefaultMode, state.File.Path);
+                }
 
-            if (keep != CopyPreserve.None)
-            {
-                ReplacedFileMetadata.KeepModeAndAttributes(_slot, _slot.Existing!.Value, Handle, keep, mine);
-            }
+                return default;
+            });
 
             _temporary.Commit();
         }

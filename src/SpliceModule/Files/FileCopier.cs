@@ -150,17 +150,8 @@ internal static class FileCopier
         string? hash = request.Verify && sourceStatus.Kind == FileKind.File
             ? ContentVerifier.Verify(source, request.SourcePath, destination, slot.Path, request.Cancellation)
             : null;
-        var keep = ReplacedFileMetadata.KeptFrom(slot, request.KeepReplaced);
-        FileStatus? mine = null;
-        string? ownerNotKept = null;
-        if ((keep & CopyPreserve.Ownership) != 0)
-        {
-            ownerNotKept = ReplacedFileMetadata.KeepOwner(slot.Existing!.Value, destination, slot.Path, out var owned);
-            mine = owned;
-        }
-
-        var metadata = MetadataCopier.Apply(source, sourceStatus, destination, request.Preserve & ~keep, request.SourcePath, slot.Path, createdWith: mode);
-        string? modeNotKept = keep != CopyPreserve.None ? ReplacedFileMetadata.KeepModeAndAttributes(slot, slot.Existing!.Value, destination, keep, mine) : null;
+        var (metadata, notKept) = ReplacedFileMetadata.Apply(slot, request.KeepReplaced, destination, (Source: source, Status: sourceStatus, Copy: destination, Request: request, Path: slot.Path, Mode: mode), static (file, keep) =>
+            MetadataCopier.Apply(file.Source, file.Status, file.Copy, file.Request.Preserve & ~keep, file.Request.SourcePath, file.Path, createdWith: file.Mode));
         if (request.Sync)
         {
             Sys.Flush(destination, slot.Path);
@@ -186,7 +177,7 @@ internal static class FileCopier
             Metadata = metadata,
             Written = written,
             SourceChangedWarning = shrunk,
-            ReplacedWarning = slot.Existing is null ? null : string.Join(" ", OtherNamesWarning(slot, request.Preserve), ReplacedFileMetadata.Describe(slot.Path, ownerNotKept, modeNotKept)).Trim() is { Length: > 0 } said ? said : null,
+            ReplacedWarning = slot.Existing is null ? null : string.Join(" ", OtherNamesWarning(slot, request.Preserve), notKept).Trim() is { Length: > 0 } said ? said : null,
         };
     }
 

@@ -26,6 +26,28 @@ internal static class ReplacedFileMetadata
     public static CopyPreserve KeptFrom(DestinationSlot slot, CopyPreserve keep) =>
         slot.Existing is { Kind: FileKind.File } ? keep & (CopyPreserve.Ownership | CopyPreserve.Mode | CopyPreserve.ExtendedAttributes) : CopyPreserve.None;
 
+    /// <summary>The metadata of a new file that may take the place of <paramref name="slot"/>'s file, in
+    /// the one order that keeps it right: the old file's owner first (what of
+    /// <paramref name="keepReplaced"/> applies, see <see cref="KeptFrom"/>), then
+    /// <paramref name="fromSource"/> sets what is taken from the source (it is given what is kept,
+    /// to leave out), then the old file's mode, ACL and security attributes. Returns what
+    /// <paramref name="fromSource"/> reported and the warning for what could not be kept, or null.</summary>
+    public static (MetadataReport Metadata, string? NotKept) Apply<TState>(DestinationSlot slot, CopyPreserve keepReplaced, SafeFileHandle copy, TState state, System.Func<TState, CopyPreserve, MetadataReport> fromSource)
+    {
+        var keep = KeptFrom(slot, keepReplaced);
+        FileStatus? mine = null;
+        string? ownerNotKept = null;
+        if ((keep & CopyPreserve.Ownership) != 0)
+        {
+            ownerNotKept = KeepOwner(slot.Existing!.Value, copy, slot.Path, out var owned);
+            mine = owned;
+        }
+
+        var metadata = fromSource(state, keep);
+        string? modeNotKept = keep != CopyPreserve.None ? KeepModeAndAttributes(slot, slot.Existing!.Value, copy, keep, mine) : null;
+        return (metadata, Describe(slot.Path, ownerNotKept, modeNotKept));
+    }
+
     /// <summary>Gives the new file the old one's owner and group; before anything else of the metadata.
     /// A user who may not (not root) keeps the group where they are in it; the rest is a warning.</summary>
     /// <param name="mine">The new file's status with the owner and group it now has.</param>

@@ -15,6 +15,8 @@ namespace SpliceModule.Transfer;
 /// A sparse file's data arrives extent after extent (<see cref="DataExtents"/>): each is written
 /// at its offset and the file is given its full size at the end, so its holes stay holes. The
 /// blocks of a large file's data are reserved before it arrives (<see cref="SpaceReservation"/>).
+/// The metadata a replaced file keeps of its own is kept as a local copy keeps it
+/// (<see cref="ReplacedFileMetadata"/>, <see cref="FileCopyRequest.KeepReplaced"/>).
 /// </summary>
 internal sealed class IncomingFile : IDisposable
 {
@@ -136,7 +138,8 @@ internal sealed class IncomingFile : IDisposable
             }
         }
 
-        var metadata = MetadataCopier.Apply(null, Header.ToStatus(), _temporary.Handle, Request.Preserve, Header.SourcePath, Path);
+        var (metadata, notKept) = ReplacedFileMetadata.Apply(_slot, Request.KeepReplaced, _temporary.Handle, this, static (file, keep) =>
+            MetadataCopier.Apply(null, file.Header.ToStatus(), file._temporary.Handle, file.Request.Preserve & ~keep, file.Header.SourcePath, file.Path));
         if (Request.Sync)
         {
             Sys.Flush(_temporary.Handle, Path);
@@ -148,6 +151,7 @@ internal sealed class IncomingFile : IDisposable
         {
             Sha256 = hash,
             Metadata = metadata,
+            ReplacedWarning = notKept,
         };
     }
 

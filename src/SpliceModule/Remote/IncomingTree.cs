@@ -17,7 +17,8 @@ namespace SpliceModule.Transfer;
 /// the same safe path as a local tree copy: directories by <see cref="DirectoryHandle.MakeOrOpenChild"/>
 /// (0700 until complete, never through a link), files as a <see cref="TemporaryFile"/> in a
 /// <see cref="DestinationSlot"/> committed only when all their content arrived (verified, with
-/// their metadata), links and nodes by <see cref="NodeCopier"/>, further names of a hard-link group
+/// their metadata; a file replaced keeps of its own what a local copy keeps, see
+/// <see cref="ReplacedFileMetadata"/>), links and nodes by <see cref="NodeCopier"/>, further names of a hard-link group
 /// by <see cref="HardLinkGroups.TryLink"/>. An item that cannot be written is an error for it (a
 /// directory's whole content is then read past), and the rest goes on. However the stream ends
 /// otherwise, nothing half-written stays and every directory begun gets its mode (never wider
@@ -248,7 +249,8 @@ internal sealed class IncomingTree : IDisposable
                     }
                 }
 
-                var metadata = MetadataCopier.Apply(null, frame.Status with { Size = length }, temporary.Handle, _request.Preserve, source, slot.Path);
+                var (metadata, notKept) = ReplacedFileMetadata.Apply(slot, _request.KeepReplaced, temporary.Handle, (Status: frame.Status with { Size = length }, Copy: temporary.Handle, Request: _request, Source: source, Path: slot.Path), static (file, keep) =>
+                    MetadataCopier.Apply(null, file.Status, file.Copy, file.Request.Preserve & ~keep, file.Source, file.Path));
                 if (_request.Sync)
                 {
                     Sys.Flush(temporary.Handle, slot.Path);
@@ -263,7 +265,7 @@ internal sealed class IncomingTree : IDisposable
                 }
 
                 _bytes += written;
-                Copied(source, slot.Path, new FileCopyResult(source, slot.Path, method, written, Stopwatch.GetElapsedTime(started)) { Sha256 = hash, Metadata = metadata, Sparse = written < length }, metadata, isLeaf: true);
+                Copied(source, slot.Path, new FileCopyResult(source, slot.Path, method, written, Stopwatch.GetElapsedTime(started)) { Sha256 = hash, Metadata = metadata, Sparse = written < length, ReplacedWarning = notKept }, metadata, isLeaf: true);
             }
             catch (Exception e) when (ItemFailure.IsExpected(e))
             {

@@ -29,6 +29,11 @@ internal sealed record RemoteCopyOptions
     [JsonConverter(typeof(JsonStringEnumConverter))]
     public CopyPreserve Preserve { get; init; } = CopyPreserve.Mode | CopyPreserve.Timestamps;
 
+    /// <summary>What a regular file that is replaced keeps of its own (owner, mode and ACL, security
+    /// attributes): what -Preserve did not ask to take from the source, as a local copy keeps it.</summary>
+    [JsonConverter(typeof(JsonStringEnumConverter))]
+    public CopyPreserve KeepReplaced { get; init; }
+
     public bool Verify { get; init; }
 
     public bool Sync { get; init; }
@@ -58,5 +63,5 @@ internal sealed record RemoteCopyOptions
         JsonSerializer.Deserialize<RemoteCopyOptions>(json) ?? throw new System.ArgumentException("Empty remote copy options.");
 
     public FileCopyRequest RequestFor(string source, string destination, System.Threading.CancellationToken cancellation, System.Action<long>? progress = null) =>
-        new(source, destination) { Force = Force, Preserve = Preserve, Verify = Verify, Sync = Sync, Cancellation = cancellation, Progress = progress };
+        new(source, destination) { Force = Force, Preserve = Preserve, KeepReplaced = KeepReplaced, Verify = Verify, Sync = Sync, Cancellation = cancellation, Progress = progress };
 }
