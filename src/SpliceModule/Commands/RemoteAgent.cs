@@ -15,7 +15,7 @@ namespace SpliceModule.Commands;
 /// </summary>
 public sealed class RemoteAgent : IDisposable
 {
-    private readonly RemoteCopyOptions _options;
+    private RemoteCopyOptions _options;
     private readonly CancellationTokenSource _stopping = new();
     private IncomingFile? _incoming;
     private OutgoingFile? _outgoing;
@@ -45,6 +45,12 @@ public sealed class RemoteAgent : IDisposable
         {
             var header = RemoteFileHeader.FromJson(headerJson);
             agent._incoming = new IncomingFile(destination, header, agent._options.RequestFor(header.SourcePath, destination, agent._stopping.Token));
+            if (agent._incoming.WritesInPlace)
+            {
+                // A FIFO or device is written in order: the file comes on one connection.
+                agent._options = agent._options with { Stripes = 1 };
+            }
+
             if (agent._options.Transport == RemoteTransport.Session)
             {
                 agent.Ready = "ready";
@@ -52,7 +58,7 @@ public sealed class RemoteAgent : IDisposable
             }
 
             agent._listener = new DataListener(SshConnection.ThisHost());
-            agent.Ready = agent._listener.EndPoint.ToString();
+            agent.Ready = DataConnection.Offer(agent._listener.EndPoint, agent._incoming.WritesInPlace);
         });
         return agent;
     }

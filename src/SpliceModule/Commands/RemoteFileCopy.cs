@@ -87,7 +87,8 @@ internal static class RemoteFileCopy
     {
         try
         {
-            DataPath.Send(outgoing, options, DataConnection.Parse(ready.ToString()!), cancellation, progress, fan, member);
+            var (to, oneStream) = DataConnection.ParseOffer(ready.ToString()!);
+            DataPath.Send(outgoing, oneStream ? options with { Stripes = 1 } : options, to, cancellation, progress, fan, member);
         }
         catch (Exception e) when (SpliceCmdlet.IsItemError(e) && !cancellation.IsCancellationRequested)
         {
@@ -140,7 +141,9 @@ internal static class RemoteFileCopy
     {
         bool throughSession = options.Transport == RemoteTransport.Session;
         using var listener = throughSession ? null : new DataListener(host.ClientAddress ?? SshConnection.Parse(null).Client);
-        options = options with { EndPoint = listener?.EndPoint.ToString(), Stripes = DataPath.StripesOffered };
+        // A FIFO or device here is written in order, so the far end sends it on one connection.
+        bool inPlace = IncomingFile.WouldWriteInPlace(destination, System.IO.Path.GetFileName(source.TrimEnd('/')));
+        options = options with { EndPoint = listener?.EndPoint.ToString(), Stripes = inPlace ? 1 : DataPath.StripesOffered };
         using var far = new RemoteInvocation(host.Session, RemoteScripts.Send, new Hashtable { ["Path"] = source, ["Options"] = options.ToJson() }, withInput: throughSession);
         var header = RemoteFileHeader.FromJson((string)Succeeded(far.Next(cancellation), host));
         AnnouncedName.Require(header.Name, source);

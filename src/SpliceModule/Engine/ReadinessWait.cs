@@ -83,6 +83,20 @@ internal sealed class ReadinessWait
     public long Retry<TCall>(TCall call, in Readiness ends)
         where TCall : struct, INonBlockingCall => Retry(ref call, ends);
 
+    /// <summary>Writes all of <paramref name="bytes"/> to <paramref name="output"/> at its position,
+    /// waiting (Ctrl+C, time-out) whenever it takes nothing: a socket, a FIFO, a device.</summary>
+    public unsafe void WriteAll(SafeHandle output, ReadOnlySpan<byte> bytes, string path)
+    {
+        int done = 0;
+        fixed (byte* start = bytes)
+        {
+            while (done < bytes.Length)
+            {
+                done += (int)Retry(new WriteCall(output, (nint)(start + done), bytes.Length - done, Sys.CurrentPosition, path), Readiness.ToWrite(output, path));
+            }
+        }
+    }
+
     /// <summary>Returns true when <paramref name="events"/> happened. Waiting to read returns false
     /// when the peer has hung up with nothing left; waiting to write returns true on a hang-up so
     /// that the write itself reports EPIPE.</summary>

@@ -41,6 +41,18 @@ internal static class DataConnection
         }
     }
 
+    /// <summary>The word after the address:port of a receiver that takes one data connection only.</summary>
+    private const string OneStream = "one-stream";
+
+    /// <summary>What a listening receiver tells the sender: where to connect, and whether it takes
+    /// the file on one connection only (a FIFO or device written in order), whatever the stripes
+    /// the options allowed.</summary>
+    public static string Offer(IPEndPoint endPoint, bool oneStream) => oneStream ? $"{endPoint} {OneStream}" : endPoint.ToString();
+
+    /// <summary>The sender's reading of <see cref="Offer"/>.</summary>
+    public static (IPEndPoint EndPoint, bool OneStream) ParseOffer(string offer) =>
+        offer.EndsWith(" " + OneStream, StringComparison.Ordinal) ? (Parse(offer[..^(OneStream.Length + 1)]), true) : (Parse(offer), false);
+
     public static IPEndPoint Parse(string endPoint) =>
         IPEndPoint.TryParse(endPoint, out var parsed) ? parsed : throw new ArgumentException($"'{endPoint}' is not an address:port.");
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Runtime.InteropServices;
 using SpliceModule.Interop;
 
 namespace SpliceModule.Transfer;
@@ -15,13 +16,16 @@ namespace SpliceModule.Transfer;
 /// A sparse file's data arrives extent after extent (<see cref="DataExtents"/>): each is written
 /// at its offset and the file is given its full size at the end, so its holes stay holes. The
 /// blocks of a large file's data are reserved before it arrives (<see cref="SpaceReservation"/>).
+/// A FIFO or device at the destination is written in place, as a local copy writes it
+/// (<see cref="IncomingNode"/>): in order, on one data connection, without a temporary file.
 /// The metadata a replaced file keeps of its own is kept as a local copy keeps it
 /// (<see cref="ReplacedFileMetadata"/>, <see cref="FileCopyRequest.KeepReplaced"/>).
 /// </summary>
 internal sealed class IncomingFile : IDisposable
 {
     private readonly DestinationSlot _slot;
-    private readonly TemporaryFile _temporary;
+    private readonly TemporaryFile? _temporary;
+    private readonly IncomingNode? _node;
     private readonly long _started = Stopwatch.GetTimestamp();
     private readonly PieceCursor _whole;
     private CopyMethod _method = CopyMethod.ReadWrite;
@@ -36,8 +40,15 @@ internal sealed class IncomingFile : IDisposable
         try
         {
             _slot.Refuse(null, header.SourcePath, request.Force);
-            _temporary = _slot.CreateFile(readable: request.Verify);
-            SpaceReservation.Reserve(_temporary.Handle, _whole.Pieces, _whole.Left);
+            if (_slot.IsWrittenInPlace)
+            {
+                _node = IncomingNode.Open(_slot, DataPath.WaitFor(request.Cancellation));
+            }
+            else
+            {
+                _temporary = _slot.CreateFile(readable: request.Verify);
+                SpaceReservation.Reserve(_temporary.Handle, _whole.Pieces, _whole.Left);
+            }
         }
         catch
         {
@@ -52,6 +63,28 @@ internal sealed class IncomingFile : IDisposable
 
     public string Path => _slot.Path;
 
+    /// <summary>A FIFO or device stands at the destination and is written in place: its bytes come
+    /// in order, on one data connection (<see cref="WouldWriteInPlace"/>).</summary>
+    public bool WritesInPlace => _node is not null;
+
+    /// <summary>Whether a file named <paramref name="name"/> sent to <paramref name="destination"/>
+    /// would be written in place, for a receiver that must say so before the header comes (the
+    /// number of data connections). Only a hint: the file itself decides when it is opened.</summary>
+    public static bool WouldWriteInPlace(string destination, string name)
+    {
+        try
+        {
+            using var slot = DestinationSlot.ForItem(destination, name);
+            return slot.IsWrittenInPlace;
+        }
+        catch (Exception e) when (ItemFailure.IsExpected(e))
+        {
+            return false;
+        }
+    }
+
+    private SafeHandle Target => _node?.Handle ?? (SafeHandle)_temporary!.Handle;
+
     /// <summary>Bytes written so far, by every stripe.</summary>
     public long Received => System.Threading.Interlocked.Read(ref _received);
 
@@ -62,14 +95,16 @@ internal sealed class IncomingFile : IDisposable
         foreach (var (offset, length) in _whole.Pieces)
         {
             long before = Received;
-            var transfer = new ByteTransfer(stream.Socket.SafeHandle, FileKind.Socket, stream.Display, _temporary.Handle, FileKind.File, Path)
+            _node?.FillTo(offset);
+            var transfer = new ByteTransfer(stream.Socket.SafeHandle, FileKind.Socket, stream.Display, Target, _node?.Kind ?? FileKind.File, Path)
             {
                 Limit = length,
-                DestinationOffset = offset,
+                DestinationOffset = _node is null ? offset : Sys.CurrentPosition,
                 Wait = stream.Wait,
                 Progress = Request.Progress is { } report ? bytes => report(before + bytes) : null,
             };
             _method = CopyEngine.Run(transfer, CopyMethod.Auto);
+            _node?.Advance(transfer.Copied);
             System.Threading.Interlocked.Add(ref _received, transfer.Copied);
             if (transfer.Copied < length)
             {
@@ -83,6 +118,11 @@ internal sealed class IncomingFile : IDisposable
     /// header said.</summary>
     public void ReceiveFrom(SealedRecords records, System.Collections.Generic.IEnumerable<(long Offset, long Length)>? stripe = null)
     {
+        if (stripe is not null && _node is not null)
+        {
+            throw new SpliceRefusedException(Refusal.DestinationChanged, $"'{Path}' is a FIFO or device, written in order on one data connection, but the file came on several: it was replaced by one after it was looked at.");
+        }
+
         var cursor = stripe is null ? _whole : new PieceCursor(stripe);
         byte[] plain = new byte[SealedRecords.MaxRecord];
         int length;
@@ -106,7 +146,16 @@ internal sealed class IncomingFile : IDisposable
         while (!bytes.IsEmpty)
         {
             var (offset, want) = cursor.Next(bytes.Length);
-            int written = (int)Sys.Write(_temporary.Handle, bytes[..want], offset, Path);
+            int written = want;
+            if (_node is { } node)
+            {
+                node.Write(bytes[..want], offset);
+            }
+            else
+            {
+                written = (int)Sys.Write(_temporary!.Handle, bytes[..want], offset, Path);
+            }
+
             bytes = bytes[written..];
             cursor.Advance(written);
             System.Threading.Interlocked.Add(ref _received, written);
@@ -126,27 +175,36 @@ internal sealed class IncomingFile : IDisposable
             throw new RemoteCopyException("DataConnectionLost", $"Only {Received} of the {Header.DataBytes} bytes of '{Header.SourcePath}' arrived; '{Path}' was left as it was.");
         }
 
+        if (_node is { } node)
+        {
+            // As a local copy writes it: no temporary file, no metadata, nothing to read back.
+            node.FillTo(Header.Size);
+            return new FileCopyResult(Header.SourcePath, Path, _method, Received, Stopwatch.GetElapsedTime(_started));
+        }
+
+        var temporary = _temporary!;
+
         // The holes after the last extent (and a file of holes only) take no space either.
-        Sys.Truncate(_temporary.Handle, Header.Size, Path);
+        Sys.Truncate(temporary.Handle, Header.Size, Path);
         string? hash = null;
         if (Request.Verify && Header.Sha256 is { } expected)
         {
-            hash = ContentVerifier.Hash(_temporary.Handle, Request.Cancellation);
+            hash = ContentVerifier.Hash(temporary.Handle, Request.Cancellation);
             if (!string.Equals(hash, expected, StringComparison.OrdinalIgnoreCase))
             {
                 throw new CopyVerificationException($"The copy of '{Header.SourcePath}' to '{Path}' does not match its source (SHA-256 {hash} instead of {expected}); the destination was left as it was.", expected, hash);
             }
         }
 
-        var (metadata, notKept) = ReplacedFileMetadata.Apply(_slot, Request.KeepReplaced, _temporary.Handle, this, static (file, keep) =>
-            MetadataCopier.Apply(null, file.Header.ToStatus(), file._temporary.Handle, file.Request.Preserve & ~keep, file.Header.SourcePath, file.Path));
+        var (metadata, notKept) = ReplacedFileMetadata.Apply(_slot, Request.KeepReplaced, temporary.Handle, this, static (file, keep) =>
+            MetadataCopier.Apply(null, file.Header.ToStatus(), file._temporary!.Handle, file.Request.Preserve & ~keep, file.Header.SourcePath, file.Path));
         if (Request.Sync)
         {
-            Sys.Flush(_temporary.Handle, Path);
+            Sys.Flush(temporary.Handle, Path);
         }
 
         Request.Cancellation.ThrowIfCancellationRequested();
-        _temporary.Commit();
+        temporary.Commit();
         return new FileCopyResult(Header.SourcePath, Path, _method, Received, Stopwatch.GetElapsedTime(_started))
         {
             Sha256 = hash,
@@ -158,7 +216,8 @@ internal sealed class IncomingFile : IDisposable
     /// <summary>For bytes written by this process (Encrypted, Session) the method is read/write.</summary>
     public void Dispose()
     {
-        _temporary.Dispose();
+        _temporary?.Dispose();
+        _node?.Dispose();
         _slot.Dispose();
     }
 

@@ -18,7 +18,8 @@ namespace SpliceModule.Transfer;
 /// (0700 until complete, never through a link), files as a <see cref="TemporaryFile"/> in a
 /// <see cref="DestinationSlot"/> committed only when all their content arrived (verified, with
 /// their metadata; a file replaced keeps of its own what a local copy keeps, see
-/// <see cref="ReplacedFileMetadata"/>), links and nodes by <see cref="NodeCopier"/>, further names of a hard-link group
+/// <see cref="ReplacedFileMetadata"/>), or written in place into a FIFO or device that stands at
+/// their name (<see cref="IncomingNode"/>), as a local tree copy writes it; links and nodes by <see cref="NodeCopier"/>, further names of a hard-link group
 /// by <see cref="HardLinkGroups.TryLink"/>. An item that cannot be written is an error for it (a
 /// directory's whole content is then read past), and the rest goes on. However the stream ends
 /// otherwise, nothing half-written stays and every directory begun gets its mode (never wider
@@ -198,12 +199,20 @@ internal sealed class IncomingTree : IDisposable
         string source = level.SourceOf(name);
         DestinationSlot? slot = null;
         TemporaryFile? temporary = null;
+        IncomingNode? node = null;
         long started = Stopwatch.GetTimestamp();
         try
         {
             slot = DestinationSlot.In(level.Handle, name);
             slot.Refuse(null, source, _request.Force);
-            temporary = slot.CreateFile(readable: _request.Verify && frame.Sha256 is not null);
+            if (slot.IsWrittenInPlace)
+            {
+                node = IncomingNode.Open(slot, DataPath.WaitFor(_request.Cancellation));
+            }
+            else
+            {
+                temporary = slot.CreateFile(readable: _request.Verify && frame.Sha256 is not null);
+            }
         }
         catch (Exception e) when (ItemFailure.IsExpected(e))
         {
@@ -215,12 +224,13 @@ internal sealed class IncomingTree : IDisposable
 
         using (slot)
         using (temporary)
+        using (node)
         {
             long written, end, length;
             CopyMethod method;
             try
             {
-                (written, end, length, method) = ReceiveContent(wire, temporary.Handle, slot.Path);
+                (written, end, length, method) = ReceiveContent(wire, temporary?.Handle, node, slot.Path);
             }
             catch (ContentFailure failure)
             {
@@ -231,6 +241,16 @@ internal sealed class IncomingTree : IDisposable
 
             try
             {
+                if (node is not null)
+                {
+                    // As a local copy writes it: the holes at the end as zeros, no metadata, nothing to read back.
+                    node.FillTo(length);
+                    _bytes += written;
+                    Copied(source, slot.Path, new FileCopyResult(source, slot.Path, method, written, Stopwatch.GetElapsedTime(started)), default, isLeaf: true);
+                    return;
+                }
+
+                Debug.Assert(temporary is not null, "a file not written in place has a temporary file");
                 if (end != length)
                 {
                     // Holes after the last segment; or segments past the final length, which only a
@@ -348,7 +368,7 @@ internal sealed class IncomingTree : IDisposable
     /// <summary>Writes a file's segments; returns the bytes of data, where the furthest ended, the
     /// file's length and how its content was written. A content that fails, here (a write) or on the sending side (a read),
     /// is a <see cref="ContentFailure"/> once the stream has been read past the rest of it.</summary>
-    private (long Written, long End, long Length, CopyMethod Method) ReceiveContent(TreeWireIn wire, SafeFileHandle file, string path)
+    private (long Written, long End, long Length, CopyMethod Method) ReceiveContent(TreeWireIn wire, SafeFileHandle? file, IncomingNode? node, string path)
     {
         long written = 0, end = 0;
         var method = CopyMethod.ReadWrite;
@@ -367,8 +387,11 @@ internal sealed class IncomingTree : IDisposable
 
             try
             {
-                var used = wire.ReceiveContent(file, path, offset, length, _request.Cancellation);
-                if (used != CopyMethod.ReadWrite)
+                if (node is not null)
+                {
+                    wire.ReceiveContent(node, offset, length, _request.Cancellation);
+                }
+                else if (wire.ReceiveContent(file!, path, offset, length, _request.Cancellation) is var used && used != CopyMethod.ReadWrite)
                 {
                     method = used;
                 }

@@ -63,17 +63,7 @@ internal sealed class SocketStream
         }
     }
 
-    public unsafe void WriteAll(ReadOnlySpan<byte> buffer)
-    {
-        int done = 0;
-        fixed (byte* bytes = buffer)
-        {
-            while (done < buffer.Length)
-            {
-                done += (int)Wait.Retry(new WriteCall(Socket.SafeHandle, (nint)(bytes + done), buffer.Length - done, Sys.CurrentPosition, Display), Readiness.ToWrite(Socket.SafeHandle, Display));
-            }
-        }
-    }
+    public void WriteAll(ReadOnlySpan<byte> buffer) => Wait.WriteAll(Socket.SafeHandle, buffer, Display);
 
     public System.IO.IOException Ended(long got, long expected) =>
         new RemoteCopyException("DataConnectionLost", $"The data connection {Display} closed after {got} of {expected} bytes: the other end stopped or the link went down.");

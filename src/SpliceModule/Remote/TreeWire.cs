@@ -138,16 +138,45 @@ internal abstract class TreeWireIn : IDisposable
         return CopyMethod.ReadWrite;
     }
 
+    /// <summary>The next <paramref name="length"/> bytes of the stream into a FIFO or device written
+    /// in place (<paramref name="node"/>), in order, through the buffer whatever the transport; a
+    /// write that fails is a <see cref="ContentFailure"/> as in the other overload.</summary>
+    public void ReceiveContent(IncomingNode node, long offset, long length, CancellationToken cancellation)
+    {
+        long done = 0;
+        while (done < length)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var bytes = Take(length - done);
+            try
+            {
+                node.Write(bytes.Span, offset + done);
+            }
+            catch (Exception e) when (ItemFailure.IsExpected(e))
+            {
+                throw new ContentFailure(done + bytes.Length, e);
+            }
+
+            done += bytes.Length;
+        }
+    }
+
     /// <summary>Reads past <paramref name="length"/> bytes of content nobody will keep.</summary>
     public void Skip(long length)
     {
         while (length > 0)
         {
-            var piece = Next();
-            int now = (int)Math.Min(piece.Length, length);
-            _pending = piece[now..];
-            length -= now;
+            length -= Take(length).Length;
         }
+    }
+
+    /// <summary>What has arrived (waiting for something when nothing has), at most <paramref name="length"/> bytes, taken.</summary>
+    private ReadOnlyMemory<byte> Take(long length)
+    {
+        var piece = Next();
+        int now = (int)Math.Min(piece.Length, length);
+        _pending = piece[now..];
+        return piece[..now];
     }
 
     /// <summary>Writes what has arrived (waiting for something when nothing has), at most
@@ -155,10 +184,8 @@ internal abstract class TreeWireIn : IDisposable
     /// same content were taken before, for the <see cref="ContentFailure"/> of a write that fails.</summary>
     protected int WritePending(SafeFileHandle file, string path, long offset, long length, long taken)
     {
-        var piece = Next();
-        int now = (int)Math.Min(piece.Length, length);
-        _pending = piece[now..];
-        var bytes = piece.Span[..now];
+        var bytes = Take(length).Span;
+        int now = bytes.Length;
         int written = 0;
         try
         {
