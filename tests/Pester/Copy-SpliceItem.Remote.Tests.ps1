@@ -1,5 +1,7 @@
 BeforeDiscovery {
     $script:Transports = @('Encrypted', 'Plain', 'Session') | ForEach-Object { @{ Transport = $_ } }
+    . (Join-Path $PSScriptRoot 'Support/StandingDestinations.ps1')
+    $script:BothWays = Get-BothWaysCase
 }
 
 BeforeAll {
@@ -200,6 +202,83 @@ Copy-Item -Path "`$HostRoot/absent.bin" -Destination '$local' -FromSession `$ses
         $result[0] | Should -Be 'RemotePathNotFound,SpliceModule.Commands.CopySpliceItemCommand'
         $result[0].Split(',')[0] | Should -Be $result[1].Split(',')[0]
         Get-ChildItem -LiteralPath $local -Force | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Copy-SpliceItem with sessions onto what stands at the destination' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'Support/StandingDestinations.ps1')
+        $script:Owner = if (-not $SkipReason) { New-StandingOwner }
+
+        # Copies $Source to each of $Destinations in the direction asked; 'ok' when none failed.
+        function Invoke-Copy([string] $Direction, [string] $Transport, [string] $Source, [string[]] $Destinations, [string] $Extra = '') {
+            $copies = foreach ($destination in $Destinations) {
+                "Copy-SpliceItem -LiteralPath '$Source' -Destination '$destination' -$Direction `$session -Transport $Transport $Extra -ErrorAction Stop"
+            }
+            Invoke-WithSession ((@($copies) + "'ok'") -join "`n")
+        }
+    }
+
+    AfterAll { Remove-StandingOwner $Owner }
+
+    BeforeEach { Reset-RemoteHost $Remote }
+
+    It 'writes into a FIFO and a device node in place, as a local copy does, never replacing them (<Direction>, <Transport>)' -TestCases $BothWays {
+        param($Direction, $Transport)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $ends = Get-Ends $Direction "nodes-$Direction-$Transport" $TestDrive $Remote.Root
+        $source = New-HoledFile (Join-Path $ends.From 'payload.bin')
+        $null = New-NullNode (Join-Path $ends.Into 'null')
+        $read = Join-Path $TestDrive "read-$Direction-$Transport"
+        $reader = Start-FifoReader (Join-Path $ends.Into 'fifo') $read
+        try {
+            Invoke-Copy $Direction $Transport $source.FullName @("$($ends.Into)/null", "$($ends.Into)/fifo") | Should -Be 'ok'
+        }
+        finally {
+            $ended = Stop-FifoReader $reader
+        }
+        Get-NodeFact "$($ends.Into)/null" | Should -Be 'character special file 1:3' -Because 'a device at the destination is written, not replaced'
+        stat -c '%F' -- "$($ends.Into)/fifo" | Should -Be 'fifo'
+        $ended | Should -BeTrue -Because 'the copy closes the FIFO once the file is through'
+        Get-Sha $read | Should -Be (Get-Sha $source.FullName) -Because 'the reader gets every byte, the hole as zeros'
+        @(Get-ChildItem -LiteralPath $ends.Into -Force -Name | Sort-Object) | Should -Be @('fifo', 'null')
+        Get-ExtraListener | Should -BeNullOrEmpty
+    }
+
+    It 'sends a file large enough for several Encrypted connections into a FIFO on one, in order (<Direction>)' -TestCases @(@{ Direction = 'ToSession' }, @{ Direction = 'FromSession' }) {
+        param($Direction)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $ends = Get-Ends $Direction "striped-$Direction" $TestDrive $Remote.Root
+        $source = Join-Path $ends.From 'large.bin'
+        bash -c 'head -c 100M /dev/urandom > "$0"' $source
+        $read = Join-Path $TestDrive "read-striped-$Direction"
+        $reader = Start-FifoReader (Join-Path $ends.Into 'fifo') $read
+        try {
+            Invoke-Copy $Direction 'Encrypted' $source @("$($ends.Into)/fifo") | Should -Be 'ok'
+        }
+        finally {
+            $ended = Stop-FifoReader $reader
+        }
+        $ended | Should -BeTrue
+        stat -c '%F' -- "$($ends.Into)/fifo" | Should -Be 'fifo'
+        Get-Sha $read | Should -Be (Get-Sha $source) -Because 'the stripes a regular file would take come on one connection, in order'
+    }
+
+    It 'keeps the owner, group and mode of a file it replaces, unless -Preserve takes the source''s (<Direction>, <Transport>)' -TestCases $BothWays {
+        param($Direction, $Transport)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $ends = Get-Ends $Direction "kept-$Direction-$Transport" $TestDrive $Remote.Root
+        $source = New-TestFile (Join-Path $ends.From 'kept.txt') 5000
+        chmod 640 $source.FullName
+        New-ForeignFile "$($ends.Into)/kept.txt" $Owner '604'
+        New-ForeignFile "$($ends.Into)/given.txt" $Owner '604'
+        Invoke-Copy $Direction $Transport $source.FullName @($ends.Into) | Should -Be 'ok'
+        Invoke-Copy $Direction $Transport $source.FullName @("$($ends.Into)/given.txt") '-Preserve Mode' | Should -Be 'ok'
+        Get-Sha "$($ends.Into)/kept.txt" | Should -Be (Get-Sha $source.FullName)
+        Get-OwnerFact "$($ends.Into)/kept.txt" | Should -Be "$($Owner.Uid):$($Owner.Gid) 604" -Because 'a replaced file keeps who may read it, as a local copy keeps it'
+        Get-Sha "$($ends.Into)/given.txt" | Should -Be (Get-Sha $source.FullName)
+        Get-OwnerFact "$($ends.Into)/given.txt" | Should -Be "$($Owner.Uid):$($Owner.Gid) 640" -Because '-Preserve Mode takes the mode from the source and keeps the rest'
+        @(Get-ChildItem -LiteralPath $ends.Into -Force -Name | Sort-Object) | Should -Be @('given.txt', 'kept.txt')
     }
 }
 

@@ -8,6 +8,8 @@ BeforeDiscovery {
     $script:Transports = @('Plain', 'Encrypted', 'Session') | ForEach-Object { @{ Transport = $_ } }
     . (Join-Path $PSScriptRoot 'Support/Unprivileged.ps1')
     $script:UnprivilegedSkip = Get-UnprivilegedSkipReason
+    . (Join-Path $PSScriptRoot 'Support/StandingDestinations.ps1')
+    $script:BothWays = Get-BothWaysCase
 }
 
 BeforeAll {
@@ -224,6 +226,51 @@ Copy-SpliceItem -Recurse -Path '$($Remote.Root)/linked' -Destination '$TestDrive
             stat -c '%h' (Join-Path $copy 'alone') | Should -Be 1
             Get-TreeFact $copy | Should -Be (Get-TreeFact $source)
         }
+    }
+}
+
+Describe 'Copy-SpliceItem -Recurse with sessions into a tree that has things standing in it' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'Support/StandingDestinations.ps1')
+        $script:Owner = if (-not $SkipReason) { New-StandingOwner }
+    }
+
+    AfterAll { Remove-StandingOwner $Owner }
+
+    BeforeEach { Reset-RemoteHost $Remote }
+
+    It 'writes a FIFO and a device in place and keeps the owner and mode of a file it replaces, as a local tree copy does (<Direction>, <Transport>)' -TestCases $BothWays {
+        param($Direction, $Transport)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $ends = Get-Ends $Direction "standing-$Direction-$Transport" $TestDrive $Remote.Root
+        $from, $into = $ends.From, $ends.Into
+        New-Item -ItemType Directory -Path "$from/t", "$into/t" | Out-Null
+        $null = New-TestFile "$from/t/kept.txt" 5000
+        chmod 640 "$from/t/kept.txt"
+        $null = New-TestFile "$from/t/null" 3000 -Seed 2
+        $payload = New-HoledFile "$from/t/fifo"
+        New-ForeignFile "$into/t/kept.txt" $Owner '604'
+        New-NullNode "$into/t/null"
+        $read = Join-Path $TestDrive "read-$Direction-$Transport"
+        $reader = Start-FifoReader "$into/t/fifo" $read
+        try {
+            $result = Invoke-Tree @"
+Copy-SpliceItem -Recurse -LiteralPath '$from/t' -Destination '$into' -$Direction `$session -Transport $Transport -ErrorVariable failed
+@(`$failed | ForEach-Object { "`$(`$_.FullyQualifiedErrorId): `$(`$_.Exception.Message)" })
+"@
+        }
+        finally {
+            $ended = Stop-FifoReader $reader
+        }
+        $result | Should -BeNullOrEmpty
+        Get-NodeFact "$into/t/null" | Should -Be 'character special file 1:3' -Because 'a device at a file''s name is written, not replaced'
+        stat -c '%F' -- "$into/t/fifo" | Should -Be 'fifo'
+        $ended | Should -BeTrue -Because 'the copy closes the FIFO once the file is through'
+        Get-Sha $read | Should -Be (Get-Sha $payload.FullName) -Because 'the reader gets every byte, the hole as zeros'
+        Get-Sha "$into/t/kept.txt" | Should -Be (Get-Sha "$from/t/kept.txt")
+        Get-OwnerFact "$into/t/kept.txt" | Should -Be "$($Owner.Uid):$($Owner.Gid) 604" -Because 'a replaced file keeps who may read it, as a local copy keeps it'
+        @(Get-ChildItem -LiteralPath "$into/t" -Force -Name | Sort-Object) | Should -Be @('fifo', 'kept.txt', 'null')
+        Get-ExtraListener | Should -BeNullOrEmpty
     }
 }
 

@@ -48,6 +48,56 @@ public sealed class IncomingFileTests
         }
     }
 
+    [Fact]
+    public void AFifoAtTheDestinationIsWrittenInPlaceInOrderWithItsHolesAsZeros()
+    {
+        using var scratch = new Scratch();
+        string fifo = scratch.PathOf("fifo");
+        Run("mkfifo", fifo);
+        byte[]? read = null;
+        var reader = new System.Threading.Thread(() => read = File.ReadAllBytes(fifo)) { IsBackground = true };
+        reader.Start();
+        var header = new RemoteFileHeader("/far/holed", "holed", 20, 0x8000 | 0b110_100_100, 0, 0, 0, 0, 0, 0) { Extents = new long[] { 0, 5, 12, 5 } };
+        using (var file = new IncomingFile(fifo, header, new FileCopyRequest("/far/holed", fifo)))
+        {
+            Assert.True(file.WritesInPlace);
+            file.Write("abcde"u8);
+            file.Write("vwxyz"u8);
+            file.Commit();
+        }
+
+        Assert.True(reader.Join(TimeSpan.FromSeconds(10)), "the FIFO was closed once the file was through");
+        Assert.Equal("abcde\0\0\0\0\0\0\0vwxyz\0\0\0"u8.ToArray(), read);
+        Assert.Equal(FileKind.Fifo, Sys.Stat(fifo, followSymlinks: false).Kind);
+        Assert.Equal(new[] { fifo }, Directory.GetFileSystemEntries(scratch.Directory));
+    }
+
+    [Fact]
+    public void AReplacedFileKeepsItsOwnerAndModeAsALocalCopyKeepsThem()
+    {
+        if (Sys.EffectiveUid != 0)
+        {
+            return; // giving the old file to another user needs root
+        }
+
+        using var scratch = new Scratch();
+        string target = scratch.PathOf("kept");
+        File.WriteAllText(target, "old");
+        Run("chown", "65534:65534", target);
+        Run("chmod", "604", target);
+        var header = new RemoteFileHeader("/far/kept", "kept", 3, 0x8000 | 0b110_100_000, 0, 0, 0, 0, 0, 0);
+        var request = new FileCopyRequest("/far/kept", target) { KeepReplaced = CopyPreserve.Ownership | CopyPreserve.Mode | CopyPreserve.ExtendedAttributes };
+        using (var file = new IncomingFile(scratch.Directory, header, request))
+        {
+            file.Write("new"u8);
+            file.Commit();
+        }
+
+        var kept = Sys.Stat(target, followSymlinks: false);
+        Assert.Equal("new", File.ReadAllText(target));
+        Assert.Equal((65534u, 65534u, 0b110_000_100), (kept.Uid, kept.Gid, kept.Permissions));
+    }
+
     private static void Run(string command, params string[] arguments)
     {
         using var process = Process.Start(new ProcessStartInfo(command, arguments) { RedirectStandardError = true })!;
