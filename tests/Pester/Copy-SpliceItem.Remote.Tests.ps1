@@ -282,6 +282,44 @@ Describe 'Copy-SpliceItem with sessions onto what stands at the destination' {
     }
 }
 
+Describe 'Copy-SpliceItem with a session: /proc and /sys files, whose size is not their length' {
+    BeforeAll {
+        # Files whose content is the same at every read: /proc reports size 0, /sys a page (4096).
+        $script:Pseudo = @('/proc/cpuinfo', '/proc/sys/kernel/ostype', '/sys/kernel/mm/transparent_hugepage/enabled', '/sys/devices/system/cpu/cpu0/topology/core_cpus_list') |
+            Where-Object { Test-Path -LiteralPath $_ }
+        # /proc/cpuinfo less its clock lines, which change between reads.
+        function Get-Stable([string] $Path) { @(Get-Content -LiteralPath $Path | Where-Object { $_ -notmatch 'MHz' }) -join "`n" }
+    }
+
+    BeforeEach { Reset-RemoteHost $Remote }
+
+    It 'sends their whole content, checked with -Verify, either way (<Transport>)' -TestCases $Transports {
+        param($Transport)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $local = Join-Path $TestDrive "pseudo-$Transport"
+        New-Item -ItemType Directory -Path $local | Out-Null
+        $list = ($Pseudo | ForEach-Object { "'$_'" }) -join ', '
+        $result = Invoke-WithSession @"
+`$sent = @(foreach (`$path in $list) { Copy-SpliceItem -LiteralPath `$path -Destination "`$HostRoot/to-`$(Split-Path -Leaf `$path)" -ToSession `$session -Transport $Transport -Verify -PassThru -ErrorVariable +failed })
+`$fetched = @(foreach (`$path in $list) { Copy-SpliceItem -LiteralPath `$path -Destination "$local/from-`$(Split-Path -Leaf `$path)" -FromSession `$session -Transport $Transport -Verify -PassThru -ErrorVariable +failed })
+@{ Failed = @(`$failed | ForEach-Object { "`$_" }); Sent = @(`$sent | ForEach-Object BytesCopied); Fetched = @(`$fetched | ForEach-Object BytesCopied) }
+"@
+        $result.Failed | Should -BeNullOrEmpty
+        $Pseudo.Count | Should -BeGreaterOrEqual 2
+        foreach ($path in $Pseudo) {
+            $name = Split-Path -Leaf $path
+            $expected = Get-Stable $path
+            $expected | Should -Not -BeNullOrEmpty
+            Get-Stable (Join-Path $Remote.Root "to-$name") | Should -Be $expected -Because "-ToSession sends all of $path"
+            Get-Stable (Join-Path $local "from-$name") | Should -Be $expected -Because "-FromSession fetches all of $path"
+        }
+
+        $result.Sent | Should -Not -Contain 0
+        $result.Fetched | Should -Not -Contain 0
+        Get-Leftover $Remote.Root @($Pseudo | ForEach-Object { "to-$(Split-Path -Leaf $_)" }) | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'The module on a host that lacks it' {
     It 'is sent over the session into a per-user cache checked by SHA-256, and found there the next time' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }

@@ -101,4 +101,18 @@ internal static class Flags
     internal const long XFS_SUPER_MAGIC = 0x58465342;
 
     internal const long BTRFS_SUPER_MAGIC = 0x9123683E;
+
+    // statfs(2) f_type of the kernel's pseudo file systems, whose files' sizes are not their
+    // content's length (0 or a page, the content made when read).
+    internal const long PROC_SUPER_MAGIC = 0x9FA0;
+    internal const long SYSFS_MAGIC = 0x62656572;
+    internal const long DEBUGFS_MAGIC = 0x64626720;
+    internal const long TRACEFS_MAGIC = 0x74726163;
+    internal const long SECURITYFS_MAGIC = 0x73636673;
+    internal const long CONFIGFS_MAGIC = 0x62656570;
+    internal const long CGROUP_SUPER_MAGIC = 0x27E0EB;
+    internal const long CGROUP2_SUPER_MAGIC = 0x63677270;
+    internal const long PSTOREFS_MAGIC = 0x6165676C;
+    internal const long BPF_FS_MAGIC = 0xCAFE4A11;
+    internal const long EFIVARFS_MAGIC = 0xDE5E81E4;
 }

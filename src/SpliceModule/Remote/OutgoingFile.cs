@@ -10,6 +10,7 @@ namespace SpliceModule.Transfer;
 /// The sending end of one file: opened once by <see cref="SourceFile.OpenNamed"/> (never blocking,
 /// a FIFO or directory refused), announced by its <see cref="RemoteFileHeader"/>, then sent by
 /// one of the transports: only its data extents when it is sparse (<see cref="DataExtents"/>).
+/// A source whose size is not its length (/proc, /sys) is sent from a <see cref="SourceSnapshot"/>.
 /// Exactly the announced bytes are sent; a source that shrank meanwhile leaves the receiver short,
 /// which fails the copy there. Every read gives its offset (pread, sendfile with an offset), so
 /// several hosts' senders may share one open file (a fan-out reads and hashes it once).
@@ -28,17 +29,27 @@ internal sealed class OutgoingFile : IDisposable
     {
         var (source, status) = SourceFile.OpenNamed(sourcePath);
         _source = source;
-        if (status.Kind != FileKind.File)
+        try
         {
-            source.Dispose();
-            throw new SpliceRefusedException(status.Kind == FileKind.Directory ? Refusal.SourceIsDirectory : Refusal.UnsupportedInput, $"'{sourcePath}' is not a regular file; a remote copy sends regular files{(status.Kind == FileKind.Directory ? " (use -Recurse for a directory)" : string.Empty)}.");
-        }
+            if (status.Kind != FileKind.File)
+            {
+                throw new SpliceRefusedException(status.Kind == FileKind.Directory ? Refusal.SourceIsDirectory : Refusal.UnsupportedInput, $"'{sourcePath}' is not a regular file; a remote copy sends regular files{(status.Kind == FileKind.Directory ? " (use -Recurse for a directory)" : string.Empty)}.");
+            }
 
-        Header = RemoteFileHeader.For(sourcePath, status) with
+            // A /proc or /sys file goes as what one read of it to its end gave, of that length.
+            bool taken = SourceSnapshot.TakeIfNeeded(TrueSizeDevices.Of(source, sourcePath), ref _source, ref status, sourcePath, cancellation);
+
+            Header = RemoteFileHeader.For(sourcePath, status) with
+            {
+                Extents = taken ? null : DataExtents.Of(_source, status, sourcePath),
+                Sha256 = verify ? ContentVerifier.Hash(_source, cancellation) : null,
+            };
+        }
+        catch
         {
-            Extents = DataExtents.Of(source, status, sourcePath),
-            Sha256 = verify ? ContentVerifier.Hash(source, cancellation) : null,
-        };
+            _source.Dispose();
+            throw;
+        }
     }
 
     public RemoteFileHeader Header { get; }
