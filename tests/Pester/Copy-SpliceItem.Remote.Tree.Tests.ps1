@@ -274,6 +274,49 @@ Copy-SpliceItem -Recurse -LiteralPath '$from/t' -Destination '$into' -$Direction
     }
 }
 
+Describe 'Copy-SpliceItem -Recurse with sessions: trees of /proc and /sys, whose sizes are not their files'' lengths' {
+    BeforeAll {
+        # Directories of small files whose content is the same at every read: /proc reports size 0, /sys a page.
+        $script:PseudoTrees = @('/proc/sys/fs/inotify', '/sys/devices/system/cpu/cpu0/topology') | Where-Object { Test-Path -LiteralPath $_ }
+        # Each file below $Root: its path and content.
+        function Get-ContentFact([string] $Root) {
+            @(Get-ChildItem -LiteralPath $Root -Recurse -File | Sort-Object FullName | ForEach-Object {
+                    "$([IO.Path]::GetRelativePath($Root, $_.FullName))|$((Get-Content -Raw -LiteralPath $_.FullName) -replace '\s+$')"
+                })
+        }
+    }
+
+    BeforeEach { Reset-RemoteHost $Remote }
+
+    It 'sends every file''s whole content, checked with -Verify, either way (<Transport>)' -TestCases $Transports {
+        param($Transport)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $PseudoTrees.Count | Should -BeGreaterOrEqual 1
+        $local = Join-Path $TestDrive "pseudo-$Transport"
+        New-Item -ItemType Directory -Path $local | Out-Null
+        $list = ($PseudoTrees | ForEach-Object { "'$_'" }) -join ', '
+        $result = Invoke-Tree @"
+foreach (`$path in $list) {
+    Copy-SpliceItem -Recurse -LiteralPath `$path -Destination "$($Remote.Root)/to-`$(Split-Path -Leaf `$path)" -ToSession `$session -Transport $Transport -Verify -ErrorVariable +failed
+    Copy-SpliceItem -Recurse -Path `$path -Destination "$local/from-`$(Split-Path -Leaf `$path)" -FromSession `$session -Transport $Transport -Verify -ErrorVariable +failed
+}
+@(`$failed | ForEach-Object { "`$_" })
+"@
+        $result | Should -BeNullOrEmpty
+        foreach ($path in $PseudoTrees) {
+            $name = Split-Path -Leaf $path
+            $expected = Get-ContentFact $path
+            $expected.Count | Should -BeGreaterThan 0
+            $expected | Where-Object { $_ -match '\|$' } | Should -BeNullOrEmpty -Because "every file of $path has content"
+            Get-ContentFact (Join-Path $Remote.Root "to-$name") | Should -Be $expected -Because "-ToSession sends all of each file of $path"
+            Get-ContentFact (Join-Path $local "from-$name") | Should -Be $expected -Because "-FromSession fetches all of each file of $path"
+        }
+
+        Get-Temporary $Remote.Root | Should -BeNullOrEmpty
+        Get-Temporary $local | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Copy-SpliceItem -Recurse -PassThru with sessions: how each file went' {
     BeforeEach { Reset-RemoteHost $Remote }
 

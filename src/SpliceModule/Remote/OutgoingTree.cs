@@ -13,7 +13,8 @@ namespace SpliceModule.Transfer;
 /// (<see cref="SourceFile.OpenInTree"/>). Content goes in segments of data only: a sparse file's
 /// holes (SEEK_DATA/SEEK_HOLE) are not sent. An item that cannot be read here (an unreadable file
 /// or directory, one replaced since the walk, one whose content fails to read midway) is a
-/// failure frame naming it, and the rest goes on. With -Preserve Links a file's further names in the tree are sent as names of its group.
+/// failure frame naming it, and the rest goes on. A file whose size is not its length (/proc, /sys)
+/// goes from a <see cref="SourceSnapshot"/>, announced with the length it had. With -Preserve Links a file's further names in the tree are sent as names of its group.
 /// </summary>
 internal sealed class OutgoingTree : IDisposable
 {
@@ -24,6 +25,7 @@ internal sealed class OutgoingTree : IDisposable
     private readonly Dictionary<(ulong Device, ulong Inode), int>? _shared;
     private readonly Dictionary<(ulong Device, ulong Inode), uint> _groups = new();
     private readonly Dictionary<string, CopyMethod>? _methods;
+    private readonly TrueSizeDevices _trueSizes = new();
     private long _sent;
 
     /// <param name="walk">What to take (links followed or not, -Filter and -Exclude); always recursive.</param>
@@ -97,7 +99,7 @@ internal sealed class OutgoingTree : IDisposable
             {
                 using (content)
                 {
-                    SendContent(wire, content, item.Status, path, cancellation);
+                    SendContent(wire, content, frame.Frame.Status, path, cancellation);
                 }
 
                 progress?.Invoke(_sent);
@@ -132,8 +134,12 @@ internal sealed class OutgoingTree : IDisposable
                     var source = SourceFile.OpenInTree(directory, item.Name, item.Status, _plan.FollowsSymlinks);
                     try
                     {
+                        // A /proc or /sys file goes as what one read of it to its end gave, of that length.
+                        var status = item.Status;
+                        SourceSnapshot.TakeIfNeeded(_trueSizes.For(directory, status, source, path), ref source, ref status, path, cancellation);
+
                         byte[]? hash = _verify ? Convert.FromHexString(ContentVerifier.Hash(source, cancellation)) : null;
-                        return (new TreeFrame(TreeFrameKind.File) { Name = name, Status = item.Status, Group = group, Sha256 = hash }, source);
+                        return (new TreeFrame(TreeFrameKind.File) { Name = name, Status = status, Group = group, Sha256 = hash }, source);
                     }
                     catch
                     {
