@@ -149,6 +149,59 @@ foreach (`$switch in @{ Update = `$true }, @{ Mirror = `$true }, @{ InPlace = `$
         Get-ChildItem -LiteralPath $Remote.Root -Force | Should -BeNullOrEmpty
     }
 
+    It 'refuses -Method, -Retry, -RetryDelay and -Preserve ExtendedAttributes, which a remote copy cannot honour, either way' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive 'not-honoured.bin') 10
+        Set-Content -LiteralPath (Join-Path $Remote.Root 'far.txt') -Value 'far'
+        $local = Join-Path $TestDrive 'not-honoured'
+        New-Item -ItemType Directory -Path $local | Out-Null
+        $result = Invoke-WithSession @"
+`$out = @()
+foreach (`$switch in @{ Method = 'Reflink' }, @{ Method = 'ReadWrite' }, @{ Retry = 2 }, @{ RetryDelay = 0 }, @{ Preserve = 'ExtendedAttributes' }, @{ Preserve = 'Mode, ExtendedAttributes' }) {
+    try { Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination "`$HostRoot/" -ToSession `$session @switch -ErrorAction Stop; `$out += 'copied' }
+    catch { `$out += `$_.FullyQualifiedErrorId + ' ' + `$_.Exception.Message }
+    try { Copy-SpliceItem -Path "`$HostRoot/far*" -Destination '$local' -FromSession `$session @switch -ErrorAction Stop; `$out += 'copied' }
+    catch { `$out += `$_.FullyQualifiedErrorId + ' ' + `$_.Exception.Message }
+}
+, `$out
+"@
+        $result.Count | Should -Be 12
+        $result | ForEach-Object { $_ | Should -BeLike 'NotSupportedForSessions,SpliceModule.Commands.CopySpliceItemCommand *nothing was copied*' }
+        $result[0] | Should -BeLike '*-Method Reflink*-Transport*'
+        $result[4] | Should -BeLike '*-Retry *'
+        $result[6] | Should -BeLike '*-RetryDelay*'
+        $result[8] | Should -BeLike '*-Preserve ExtendedAttributes*not carried*'
+        @(Get-ChildItem -LiteralPath $Remote.Root -Force -Name) | Should -Be @('far.txt')
+        Get-ChildItem -LiteralPath $local -Force | Should -BeNullOrEmpty
+    }
+
+    It 'copies with -Preserve All what it can and warns once a command that extended attributes stay behind, either way' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $sources = foreach ($name in 'xa1.txt', 'xa2.txt') {
+            $file = New-TestFile (Join-Path $TestDrive $name) 100
+            python3 -c "import os,sys; os.setxattr(sys.argv[1], 'user.splice.test', b'value')" $file.FullName
+            chmod 604 $file.FullName
+            touch -d '2002-03-04 05:06:07' $file.FullName
+            $file
+        }
+        $local = Join-Path $TestDrive 'xa-back'
+        New-Item -ItemType Directory -Path $local | Out-Null
+        $result = Invoke-WithSession @"
+Copy-SpliceItem -LiteralPath '$($sources[0].FullName)', '$($sources[1].FullName)' -Destination "`$HostRoot/" -ToSession `$session -Preserve All -WarningVariable sent -ErrorAction Stop
+Copy-SpliceItem -Path "`$HostRoot/xa*.txt" -Destination '$local' -FromSession `$session -Preserve All -WarningVariable fetched -ErrorAction Stop
+@{ Sent = @(`$sent | ForEach-Object Message); Fetched = @(`$fetched | ForEach-Object Message) }
+"@
+        @($result.Sent).Count | Should -Be 1
+        $result.Sent[0] | Should -BeLike '*-Preserve All*extended attributes*not carried*'
+        @($result.Fetched).Count | Should -Be 1
+        foreach ($file in $sources) {
+            $far = Join-Path $Remote.Root $file.Name
+            Get-Sha $far | Should -Be (Get-Sha $file.FullName)
+            stat -c '%a %Y' $far | Should -Be (stat -c '%a %Y' $file.FullName)
+            stat -c '%a %Y' (Join-Path $local $file.Name) | Should -Be (stat -c '%a %Y' $file.FullName)
+        }
+    }
+
     It 'checks the copy against the source''s SHA-256 with -Verify' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         $source = New-TestFile (Join-Path $TestDrive 'verify.bin') 123457

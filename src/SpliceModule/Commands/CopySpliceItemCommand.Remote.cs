@@ -36,7 +36,10 @@ public sealed partial class CopySpliceItemCommand
     private bool IsRemote => ToSession is not null || FromSession is not null;
 
     /// <summary>Switches the copy to or from a session does not carry out are refused before
-    /// anything is copied, never silently ignored.</summary>
+    /// anything is copied, never silently ignored: -Method (the transport decides how the bytes
+    /// travel), -Retry and -RetryDelay (what they try again is a local file's open and read), and
+    /// -Preserve ExtendedAttributes named on its own (attributes are not carried between hosts;
+    /// -Preserve All copies the rest and warns once, <see cref="WarnAboutAttributesOnce"/>).</summary>
     private void RefuseLocalOnlySwitchesForSessions()
     {
         if (!IsRemote)
@@ -44,16 +47,37 @@ public sealed partial class CopySpliceItemCommand
             return;
         }
 
-        var given = new[] { (Update.IsPresent, "-Update"), (Checksum.IsPresent, "-Checksum"), (NoClobber.IsPresent, "-NoClobber"), (Mirror.IsPresent, "-Mirror"), (InPlace.IsPresent, "-InPlace"), (!Container, "-Container:$false") }
-            .Where(s => s.Item1).Select(s => s.Item2).ToArray();
+        bool attributes = (Preserve & CopyPreserve.ExtendedAttributes) != 0 && (Preserve & CopyPreserve.All) != CopyPreserve.All;
+        var given = new[]
+        {
+            (Update.IsPresent, "-Update"), (Checksum.IsPresent, "-Checksum"), (NoClobber.IsPresent, "-NoClobber"), (Mirror.IsPresent, "-Mirror"), (InPlace.IsPresent, "-InPlace"), (!Container, "-Container:$false"),
+            (Method != CopyMethod.Auto, $"-Method {Method}"), (Retry > 0, "-Retry"), (MyInvocation.BoundParameters.ContainsKey(nameof(RetryDelay)), "-RetryDelay"), (attributes, "-Preserve ExtendedAttributes"),
+        }.Where(s => s.Item1).Select(s => s.Item2).ToArray();
         if (given.Length > 0)
         {
+            string why = (Method != CopyMethod.Auto ? " A remote copy's bytes go by -Transport." : string.Empty)
+                + (attributes ? " Extended attributes are not carried to or from a session's host (-Preserve All copies the rest, with a warning)." : string.Empty);
             ThrowTerminatingError(new ErrorRecord(
-                new ArgumentException($"{string.Join(", ", given)} cannot be used with -ToSession or -FromSession yet; nothing was copied."),
+                new ArgumentException($"{string.Join(", ", given)} cannot be used with -ToSession or -FromSession yet; nothing was copied.{why}"),
                 "NotSupportedForSessions",
                 ErrorCategory.InvalidArgument,
                 null));
         }
+    }
+
+    private bool _attributesWarned;
+
+    /// <summary>-Preserve All to or from a session: one warning a command that the extended
+    /// attributes, which no remote copy carries, were left off (the rest is kept).</summary>
+    private void WarnAboutAttributesOnce()
+    {
+        if (_attributesWarned || (Preserve & CopyPreserve.ExtendedAttributes) == 0)
+        {
+            return;
+        }
+
+        _attributesWarned = true;
+        WriteWarning("-Preserve All: extended attributes are not carried to or from a session's host, so the remote copies do not have them; the rest of what -Preserve All keeps is kept.");
     }
 
     private void ProcessRemote(bool literal)
@@ -64,6 +88,8 @@ public sealed partial class CopySpliceItemCommand
             return;
         }
 
+        // Sessions may come by property name from the pipeline, after BeginProcessing's check.
+        RefuseLocalOnlySwitchesForSessions();
         if (ToSession is not null)
         {
             CopyToSessions(literal);
@@ -283,7 +309,11 @@ public sealed partial class CopySpliceItemCommand
         return host;
     }
 
-    private RemoteCopyOptions Options() => RemoteCopyOptions.Fresh(Transport) with { Force = Force, Preserve = Preserve, KeepReplaced = KeptOfReplacedFiles(), Verify = Verify, Sync = Sync };
+    private RemoteCopyOptions Options()
+    {
+        WarnAboutAttributesOnce();
+        return RemoteCopyOptions.Fresh(Transport) with { Force = Force, Preserve = Preserve, KeepReplaced = KeptOfReplacedFiles(), Verify = Verify, Sync = Sync };
+    }
 
     /// <summary>Prepares the session's host once, runs one copy, reports its failure as an item's.</summary>
     private void RemoteStep(string source, PSSession session, Func<RemoteHost, FileCopyResult> copy, Action<FileCopyResult> done)
