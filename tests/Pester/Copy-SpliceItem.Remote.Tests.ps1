@@ -202,6 +202,28 @@ Copy-SpliceItem -Path "`$HostRoot/xa*.txt" -Destination '$local' -FromSession `$
         }
     }
 
+    It 'matches hidden (dot) items with a wildcard only with -Force, as a local copy, either way' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        foreach ($name in 'seen.cfg', '.hidden.cfg') { Set-Content -LiteralPath (Join-Path $Remote.Root $name) -Value $name }
+        $here = Join-Path $TestDrive 'dots-here'
+        New-Item -ItemType Directory -Path $here | Out-Null
+        foreach ($name in 'mine.ini', '.mine.ini') { Set-Content -LiteralPath (Join-Path $here $name) -Value $name }
+        $plain, $forced = (Join-Path $TestDrive 'dots-plain'), (Join-Path $TestDrive 'dots-forced')
+        New-Item -ItemType Directory -Path $plain, $forced | Out-Null
+        $null = Invoke-WithSession @"
+Copy-SpliceItem -Path "`$HostRoot/*.cfg" -Destination '$plain' -FromSession `$session -ErrorAction Stop
+Copy-SpliceItem -Path "`$HostRoot/*.cfg" -Destination '$forced' -FromSession `$session -Force -ErrorAction Stop
+Copy-SpliceItem -Path '$here/*.ini' -Destination "`$HostRoot/" -ToSession `$session -ErrorAction Stop
+New-Item -ItemType Directory -Path "`$HostRoot/forced" | Out-Null
+Copy-SpliceItem -Path '$here/*.ini' -Destination "`$HostRoot/forced/" -ToSession `$session -Force -ErrorAction Stop
+'ok'
+"@
+        @(Get-ChildItem -LiteralPath $plain -Force -Name) | Should -Be @('seen.cfg')
+        @(Get-ChildItem -LiteralPath $forced -Force -Name | Sort-Object) | Should -Be @('.hidden.cfg', 'seen.cfg')
+        @(Get-ChildItem -LiteralPath $Remote.Root -Force -File -Name -Filter *.ini) | Should -Be @('mine.ini')
+        @(Get-ChildItem -LiteralPath (Join-Path $Remote.Root 'forced') -Force -Name | Sort-Object) | Should -Be @('.mine.ini', 'mine.ini')
+    }
+
     It 'checks the copy against the source''s SHA-256 with -Verify' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         $source = New-TestFile (Join-Path $TestDrive 'verify.bin') 123457
@@ -241,6 +263,20 @@ Copy-SpliceItem -Path "`$HostRoot/a*.log", "`$HostRoot/none*.txt" -Destination '
         $result | Should -Be 0
         @(Get-ChildItem -LiteralPath $local -Name | Sort-Object) | Should -Be @('a1.log', 'a2.log')
         Get-Content -LiteralPath (Join-Path $local 'a2.log') | Should -Be 'a2.log'
+    }
+
+    It 'changes nothing on either host with -WhatIf and a wildcard' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        foreach ($name in 'w1.dat', 'w2.dat') { Set-Content -LiteralPath (Join-Path $Remote.Root $name) -Value $name }
+        $local = Join-Path $TestDrive 'whatif-glob'
+        New-Item -ItemType Directory -Path $local | Out-Null
+        $result = Invoke-WithSession @"
+Copy-SpliceItem -Path "`$HostRoot/w*.dat" -Destination '$local' -FromSession `$session -WhatIf
+@{ Loaded = [bool](Invoke-Command -Session `$session { Get-Module SpliceModule }) }
+"@
+        $result.Loaded | Should -BeFalse -Because '-WhatIf brings no module to the far host'
+        Get-ChildItem -LiteralPath $local -Force | Should -BeNullOrEmpty
+        @(Get-ChildItem -LiteralPath $Remote.Root -Force -Name | Sort-Object) | Should -Be @('w1.dat', 'w2.dat')
     }
 
     It 'reports a missing remote file as RemotePathNotFound, as Copy-Item does, and writes nothing' {

@@ -118,7 +118,7 @@ public sealed partial class CopySpliceItemCommand
             string[] sources;
             try
             {
-                sources = _paths!.ResolveExisting(input, literal).ToArray();
+                sources = _paths!.ResolveExisting(input, literal, includeHidden: Force).ToArray();
             }
             catch (Exception e) when (IsItemError(e))
             {
@@ -247,7 +247,8 @@ public sealed partial class CopySpliceItemCommand
     }
 
     /// <summary>-Path on the far host: wildcards are resolved there, where the files are (a
-    /// pattern that matches nothing is silent, as in Copy-Item); a literal path goes as it is.</summary>
+    /// pattern that matches nothing is silent; hidden items match only with -Force, as for a
+    /// local copy); a literal path goes as it is.</summary>
     private IEnumerable<string> ResolveRemote(PSSession session, string path, bool literal)
     {
         if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
@@ -257,10 +258,10 @@ public sealed partial class CopySpliceItemCommand
 
         try
         {
-            var host = HostFor(session);
+            // Without the module there (-WhatIf changes nothing on the far host): a plain Get-Item.
             // The far host's answer decides the names things get here: each must match the pattern's last part.
             var leaf = new WildcardPattern(NameOf(path), WildcardOptions.IgnoreCase);
-            var found = RemoteFileCopy.Resolve(host, path, Cancellation);
+            var found = RemoteFileCopy.Resolve(session, path, includeHidden: Force, Cancellation);
             foreach (string stray in found.Where(f => !leaf.IsMatch(NameOf(f))))
             {
                 WriteRemoteFailure(new RemoteCopyException("RemoteNameMismatch", $"The far host answered '{path}' with '{stray}', whose name the pattern does not match; it was not copied.") { Category = "SecurityError" }, stray);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Linq;
+using System.Management.Automation.Runspaces;
 using System.Threading;
 using System.Threading.Tasks;
 using SpliceModule.Transfer;
@@ -183,10 +184,12 @@ internal static class RemoteFileCopy
         return result;
     }
 
-    /// <summary>The far host's full paths for a -Path with wildcards.</summary>
-    public static string[] Resolve(RemoteHost host, string pattern, CancellationToken cancellation)
+    /// <summary>The far host's full paths for a -Path with wildcards (hidden items only with
+    /// <paramref name="includeHidden"/>), asked without the module: nothing is brought there.</summary>
+    public static string[] Resolve(PSSession session, string pattern, bool includeHidden, CancellationToken cancellation)
     {
-        using var far = new RemoteInvocation(host.Session, RemoteScripts.Resolve, new Hashtable { ["Pattern"] = pattern });
+        RemoteHost.RequireAvailable(session);
+        using var far = new RemoteInvocation(session, RemoteScripts.Resolve, new Hashtable { ["Pattern"] = pattern, ["Force"] = includeHidden });
         object answer = far.Next(cancellation);
         far.Finish(cancellation);
         return answer is IEnumerable names and not string ? names.Cast<object>().Select(n => n.ToString()!).ToArray() : new[] { answer.ToString()! };

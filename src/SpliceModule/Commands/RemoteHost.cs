@@ -35,10 +35,7 @@ internal sealed class RemoteHost
 
     public static RemoteHost Prepare(PSSession session, CancellationToken cancellation)
     {
-        if (session.Availability != RunspaceAvailability.Available)
-        {
-            throw new RemoteCopyException("SessionIsNotAvailable", $"The session to '{session.ComputerName}' is {session.Availability}; it must be Available for a copy.");
-        }
+        RequireAvailable(session);
 
         var probe = (Hashtable)Run(session, RemoteScripts.Probe, new Hashtable(), cancellation);
         if (probe["Linux"] is not true)
@@ -68,6 +65,14 @@ internal sealed class RemoteHost
         }
 
         return new RemoteHost(session, client);
+    }
+
+    public static void RequireAvailable(PSSession session)
+    {
+        if (session.Availability != RunspaceAvailability.Available)
+        {
+            throw new RemoteCopyException("SessionIsNotAvailable", $"The session to '{session.ComputerName}' is {session.Availability}; it must be Available for a copy.");
+        }
     }
 
     private static void Bootstrap(PSSession session, string version, Hashtable hashes, CancellationToken cancellation)

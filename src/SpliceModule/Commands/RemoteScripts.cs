@@ -50,10 +50,11 @@ internal static class RemoteScripts
         }
         """;
 
-    /// <summary>What a -Path with wildcards names on the far host (its full paths); nothing when it matches nothing.</summary>
+    /// <summary>What a -Path with wildcards names on the far host (its full paths); nothing when it
+    /// matches nothing; hidden items with -Force only, as Copy-Item -FromSession. Needs no module there.</summary>
     public const string Resolve = """
-        param([string] $Pattern)
-        , @(Get-Item -Path $Pattern -Force -ErrorAction SilentlyContinue | ForEach-Object FullName)
+        param([string] $Pattern, [bool] $Force)
+        , @(Get-Item -Path $Pattern -Force:$Force -ErrorAction SilentlyContinue | ForEach-Object FullName)
         """;
 
     /// <summary>The receiving end of one file (ToSession); each Session chunk written answers a
