@@ -202,6 +202,20 @@ Copy-SpliceItem -Path "`$HostRoot/xa*.txt" -Destination '$local' -FromSession `$
         }
     }
 
+    It 'counts each file copied, and its bytes, in -Summary, either way' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive 'counted.bin') 4321
+        $local = Join-Path $TestDrive 'counted'
+        New-Item -ItemType Directory -Path $local | Out-Null
+        $result = Invoke-WithSession @"
+`$sent = Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination "`$HostRoot/" -ToSession `$session -Summary
+`$fetched = Copy-SpliceItem -Path "`$HostRoot/counted.bin", "`$HostRoot/absent.bin" -Destination '$local' -FromSession `$session -Summary -ErrorAction SilentlyContinue
+@{ Sent = "`$(`$sent.Copied) `$(`$sent.BytesCopied) `$(`$sent.Failed)"; Fetched = "`$(`$fetched.Copied) `$(`$fetched.BytesCopied) `$(`$fetched.Failed)" }
+"@
+        $result.Sent | Should -Be '1 4321 0'
+        $result.Fetched | Should -Be '1 4321 1'
+    }
+
     It 'matches hidden (dot) items with a wildcard only with -Force, as a local copy, either way' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         foreach ($name in 'seen.cfg', '.hidden.cfg') { Set-Content -LiteralPath (Join-Path $Remote.Root $name) -Value $name }
@@ -277,6 +291,22 @@ Copy-SpliceItem -Path "`$HostRoot/w*.dat" -Destination '$local' -FromSession `$s
         $result.Loaded | Should -BeFalse -Because '-WhatIf brings no module to the far host'
         Get-ChildItem -LiteralPath $local -Force | Should -BeNullOrEmpty
         @(Get-ChildItem -LiteralPath $Remote.Root -Force -Name | Sort-Object) | Should -Be @('w1.dat', 'w2.dat')
+    }
+
+    It 'shows a fetched sparse file as sparse with -PassThru, and its full length' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $far = Join-Path $Remote.Root 'holes.img'
+        truncate -s 10M $far
+        dd if=/dev/urandom of=$far bs=4096 count=1 conv=notrunc status=none
+        $local = Join-Path $TestDrive 'holes-back'
+        New-Item -ItemType Directory -Path $local | Out-Null
+        $result = Invoke-WithSession @"
+`$item = Copy-SpliceItem -LiteralPath '$far' -Destination '$local' -FromSession `$session -Transport Plain -PassThru
+@{ Length = `$item.Length; Sparse = `$item.Sparse; Bytes = `$item.BytesCopied }
+"@
+        $result.Length | Should -Be 10MB
+        $result.Bytes | Should -Be 4096
+        $result.Sparse | Should -BeTrue
     }
 
     It 'reports a missing remote file as RemotePathNotFound, as Copy-Item does, and writes nothing' {

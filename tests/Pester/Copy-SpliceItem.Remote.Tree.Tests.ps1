@@ -176,6 +176,23 @@ Copy-SpliceItem -Recurse -LiteralPath '$source' -Destination '$($Remote.Root)' -
         Get-Content -LiteralPath "$($Remote.Root)/tree/top.txt" | Should -Be 'new top'
     }
 
+    It 'counts the files, bytes and directories of a tree in -Summary as a local copy does, either way, with every transport' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        New-SourceTree (Join-Path $TestDrive 'counted')
+        $result = Invoke-Tree @"
+`$here = Copy-SpliceItem -Recurse -LiteralPath '$TestDrive/counted' -Destination '$TestDrive/counted-here' -Summary -ErrorAction Stop
+foreach (`$transport in 'Encrypted', 'Plain', 'Session') {
+    foreach (`$s in (Copy-SpliceItem -Recurse -LiteralPath '$TestDrive/counted' -Destination "$($Remote.Root)/to-`$transport" -ToSession `$session -Transport `$transport -Summary -ErrorAction Stop),
+        (Copy-SpliceItem -Recurse -Path "$($Remote.Root)/to-`$transport" -Destination "$TestDrive/back-`$transport" -FromSession `$session -Transport `$transport -Summary -ErrorAction Stop), `$here) {
+        "`$(`$s.Copied) `$(`$s.BytesCopied) `$(`$s.Directories) `$(`$s.Failed)"
+    }
+}
+"@
+        $result.Count | Should -Be 9
+        $result[2] | Should -Not -BeLike '0 *'
+        $result | Sort-Object -Unique | Should -Be $result[2] -Because 'each way and transport counts what a local copy counts'
+    }
+
     It 'writes nothing with -WhatIf, either way' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         $source = Join-Path $TestDrive 'whatif'
@@ -338,6 +355,20 @@ Describe 'Copy-SpliceItem -Recurse -PassThru with sessions: how each file went' 
         $result | Should -Contain "$copy/empty.txt|ReadWrite|$($Remote.Address)"
         $result | Should -Contain "$copy/sub||$($Remote.Address)" -Because 'a directory is not sent as content'
         $result | Should -Contain "$copy/link-to-f1||$($Remote.Address)"
+    }
+
+    It 'shows each item sent with the length a local copy shows (a sparse file''s whole length, a link''s own)' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = Join-Path $TestDrive 'lengths-to'
+        New-SourceTree $source
+        $result = Invoke-Tree @"
+`$far = @(Copy-SpliceItem -Recurse -LiteralPath '$source' -Destination '$($Remote.Root)' -ToSession `$session -Transport Plain -PassThru -ErrorAction Stop | Where-Object { -not (Test-Path -LiteralPath `$_.FullName -PathType Container) } | ForEach-Object { "`$(`$_.Name)|`$(`$_.Length)" })
+`$here = @(Copy-SpliceItem -Recurse -LiteralPath '$source' -Destination '$TestDrive/lengths-here' -PassThru -ErrorAction Stop | Where-Object { -not `$_.PSIsContainer } | ForEach-Object { "`$(`$_.Name)|`$(`$_.Length)" })
+@{ Far = `$far; Here = `$here }
+"@
+        $result.Far | Should -Contain "sparse.img|$((Get-Item -LiteralPath "$source/sparse.img").Length)"
+        $result.Far | Should -Contain ($result.Here | Where-Object { $_ -like 'link-to-f1|*' })
+        @($result.Far | Sort-Object) | Should -Be @($result.Here | Sort-Object)
     }
 
     It 'names how this side wrote each file with -FromSession, as a local copy does (<Transport>)' -TestCases @(

@@ -188,6 +188,7 @@ public sealed partial class CopySpliceItemCommand
 
             var result = outcomes[i].Result!;
             progress.CompletedBytes += result.Bytes;
+            Tally.Count(isLeaf: true, result);
             WriteVerbose($"Copied '{source}' to '{names[i]}': {result.Bytes} bytes by {Transport} ({result.Method}) in {result.Duration.TotalMilliseconds:0.#} ms.");
             WarnAbout(result);
             TellAbout(result.DestinationPath, result.Metadata);
@@ -220,10 +221,12 @@ public sealed partial class CopySpliceItemCommand
                 {
                     _progress!.CompletedBytes += result.Bytes;
                     WarnAbout(result);
+                    Tally.Count(isLeaf: true, result);
                     TellAbout(result.DestinationPath, result.Metadata);
                     if (PassThru)
                     {
-                        WriteCopiedItem(result.DestinationPath, result);
+                        // Holes stay holes here too: fewer bytes came than the file is long.
+                        WriteCopiedItem(result.DestinationPath, result with { Sparse = result.Bytes < SizeOf(result.DestinationPath) });
                     }
                 });
             }

@@ -87,6 +87,11 @@ public sealed partial class CopySpliceItemCommand
     /// its warnings, and with -PassThru each item made (a file with how this side sent it).</summary>
     private void ReportFarTree(Hashtable done, string source, string computer, OutgoingTree tree)
     {
+        if (done["Counted"] is { } answer && PSObject.AsPSObject(answer).BaseObject is Hashtable counted)
+        {
+            Tally.Add(counted);
+        }
+
         foreach (var failure in Answers(done["Failures"]).OfType<Hashtable>())
         {
             var error = new RemoteCopyException((string)failure["ErrorId"]!, $"On '{computer}': {failure["Message"]}") { Category = failure["Category"] as string };
@@ -108,7 +113,9 @@ public sealed partial class CopySpliceItemCommand
             long bytes = item["Bytes"] is { } given ? Convert.ToInt64(given) : 0;
             string from = item["Source"] as string ?? source;
             var method = tree.MethodOf(from);
-            WriteRemoteItem(new FileCopyResult(from, (string)item["Path"]!, method ?? CopyMethod.ReadWrite, bytes, TimeSpan.Zero) { Sha256 = item["Sha256"] as string }, computer, isFile: method is not null);
+            // The length a local copy shows: the source's (a sparse file's holes are not among the
+            // bytes sent; a link's is its own, as lstat gives it).
+            WriteRemoteItem(new FileCopyResult(from, (string)item["Path"]!, method ?? CopyMethod.ReadWrite, bytes, TimeSpan.Zero) { Sha256 = item["Sha256"] as string }, computer, SizeOf(from), isFile: method is not null);
         }
     }
 

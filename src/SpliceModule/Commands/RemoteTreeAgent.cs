@@ -180,6 +180,7 @@ public sealed class RemoteTreeAgent : IDisposable
             ["Items"] = _outcomes.Items.ToArray(),
             ["Failures"] = _outcomes.Failures.ToArray(),
             ["Warnings"] = _outcomes.Warnings.ToArray(),
+            ["Counted"] = _outcomes.Counted.ToAnswer(),
         };
     }
 
@@ -273,9 +274,10 @@ public sealed class RemoteTreeAgent : IDisposable
             Failures.Add(failure);
         }
 
-        public void Tally(bool isLeaf, FileCopyResult? file)
-        {
-        }
+        /// <summary>What was made, for the copying host's -Summary.</summary>
+        public CopyTally Counted { get; } = new();
+
+        public void Tally(bool isLeaf, FileCopyResult? file) => Counted.Count(isLeaf, file);
 
         public void Untouched(long items, long bytes)
         {
