@@ -776,4 +776,28 @@ finally { `$sessions | Remove-PSSession }
         foreach ($h in $Remote, $Others[0]) { Get-Sha (Join-Path $h.Root 'fan.bin') | Should -Be (Get-Sha $source.FullName) }
         Get-ChildItem -LiteralPath $Others[1].Root -Force | Should -BeNullOrEmpty -Because 'the host that ran out of space keeps nothing of the copy'
     }
+
+    It 'copies once to a session named twice, and counts one copy for each host (<Transport>)' -TestCases $Transports {
+        param($Transport)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $TestDrive "twice-$Transport.bin") 70000
+        $result = Invoke-FreshPwsh -Json -TimeoutSeconds 120 -Environment @{
+            SPLICEMODULE_TEST_MODULE = $env:SPLICEMODULE_TEST_MODULE
+            SM_HOSTS = ConvertTo-Json -Compress @(@($Remote, $Others[0]) | Select-Object Address, KeyFile, KnownHosts)
+        } -Script @"
+Import-Module `$env:SPLICEMODULE_TEST_MODULE
+`$PSStyle.OutputRendering = 'PlainText'
+`$sessions = @(foreach (`$h in (`$env:SM_HOSTS | ConvertFrom-Json)) { New-PSSession -HostName `$h.Address -UserName root -KeyFilePath `$h.KeyFile -Options @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = `$h.KnownHosts; BatchMode = 'yes'; LogLevel = 'ERROR' } -ErrorAction Stop })
+try {
+    `$out = @(Copy-SpliceItem -LiteralPath '$($source.FullName)' -Destination '$($Remote.SharedRoot)' -ToSession `$sessions[0], `$sessions[1], `$sessions[0] -Transport $Transport -PassThru -Summary -ErrorVariable failed -ErrorAction SilentlyContinue)
+    `$summary = `$out | Where-Object { `$_ -is [SpliceModule.SpliceCopySummary] }
+    @{ Copied = @(`$out | Where-Object { `$_ -isnot [SpliceModule.SpliceCopySummary] } | ForEach-Object PSComputerName); Failed = @(`$failed | ForEach-Object FullyQualifiedErrorId); Counted = "`$(`$summary.Copied) `$(`$summary.BytesCopied)" }
+}
+finally { `$sessions | Remove-PSSession }
+"@
+        @($result.Copied | Sort-Object) | Should -Be @(@($Remote, $Others[0]) | ForEach-Object Address | Sort-Object)
+        $result.Failed | Should -BeNullOrEmpty
+        $result.Counted | Should -Be "2 $(2 * 70000)"
+        foreach ($h in $Remote, $Others[0]) { Get-Sha (Join-Path $h.Root $source.Name) | Should -Be (Get-Sha $source.FullName) }
+    }
 }

@@ -134,9 +134,22 @@ public sealed partial class CopySpliceItemCommand
                     continue;
                 }
 
-                CopyToHosts(source, ToSession!.Where(s => ShouldProcess($"Item: {source} Destination: {Destination} ComputerName: {s.ComputerName}", "Copy File")).ToList());
+                CopyToHosts(source, DistinctSessions().Where(s => ShouldProcess($"Item: {source} Destination: {Destination} ComputerName: {s.ComputerName}", "Copy File")).ToList());
             }
         }
+    }
+
+    /// <summary>-ToSession without a session named twice: the same session twice would take the
+    /// same copy twice at once, over one control channel.</summary>
+    private List<PSSession> DistinctSessions()
+    {
+        var distinct = ToSession!.DistinctBy(s => s.InstanceId).ToList();
+        if (distinct.Count < ToSession!.Length)
+        {
+            WriteVerbose($"-ToSession names {ToSession.Length - distinct.Count} session(s) more than once; each session's host gets one copy.");
+        }
+
+        return distinct;
     }
 
     /// <summary>One file to every host at once, read once (RemoteFileCopy.ToHosts); a host that

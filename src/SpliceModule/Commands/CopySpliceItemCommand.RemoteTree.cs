@@ -18,7 +18,7 @@ public sealed partial class CopySpliceItemCommand
     /// <summary>A local directory to each session's host, one host after another, walked once.</summary>
     private void CopyTreeToSessions(string source)
     {
-        var sessions = ToSession!.Where(s => ShouldProcess($"Item: {source} Destination: {Destination} ComputerName: {s.ComputerName}", "Copy Directory")).ToList();
+        var sessions = DistinctSessions().Where(s => ShouldProcess($"Item: {source} Destination: {Destination} ComputerName: {s.ComputerName}", "Copy Directory")).ToList();
         if (sessions.Count == 0)
         {
             return;
