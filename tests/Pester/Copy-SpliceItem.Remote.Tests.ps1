@@ -293,6 +293,18 @@ Copy-SpliceItem -Path "`$HostRoot/w*.dat" -Destination '$local' -FromSession `$s
         @(Get-ChildItem -LiteralPath $Remote.Root -Force -Name | Sort-Object) | Should -Be @('w1.dat', 'w2.dat')
     }
 
+    It 'says DestinationDirectoryNotFound for a missing local directory, as a local copy does' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        Set-Content -LiteralPath (Join-Path $Remote.Root 'orphan.txt') -Value 'x'
+        $result = Invoke-WithSession @"
+Copy-SpliceItem -Path "`$HostRoot/orphan.txt" -Destination '$TestDrive/missing/orphan.txt' -FromSession `$session -ErrorVariable failed -ErrorAction SilentlyContinue
+Copy-SpliceItem -Path "`$HostRoot/orphan.txt" -Destination '$TestDrive/missing/orphan.txt' -ErrorVariable local -ErrorAction SilentlyContinue
+@(`$failed | ForEach-Object FullyQualifiedErrorId)
+"@
+        $result | Should -Be 'DestinationDirectoryNotFound,SpliceModule.Commands.CopySpliceItemCommand'
+        Test-Path -LiteralPath (Join-Path $TestDrive 'missing') | Should -BeFalse
+    }
+
     It 'shows a fetched sparse file as sparse with -PassThru, and its full length' {
         if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
         $far = Join-Path $Remote.Root 'holes.img'

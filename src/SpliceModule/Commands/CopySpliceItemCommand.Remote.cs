@@ -221,6 +221,12 @@ public sealed partial class CopySpliceItemCommand
         {
             if (IsNamedItemIncluded(NameOf(source)) && ShouldProcess($"Item: {source} Destination: {destination} ComputerName: {session.ComputerName}", "Copy File"))
             {
+                // As a local copy says it (the far side would only find the directory missing).
+                if (!Directory.Exists(destination) && !RequireParentDirectory(destination, source))
+                {
+                    continue;
+                }
+
                 if (Recurse && TryCopyTreeFromSession(source, session, destination))
                 {
                     continue;
