@@ -11,13 +11,13 @@ internal static class CapabilityProbe
 {
     private static readonly Dictionary<long, string> FileSystemNames = new()
     {
-        [0xEF53] = "ext4",
-        [0x58465342] = "xfs",
-        [0x9123683E] = "btrfs",
+        [Flags.EXT4_SUPER_MAGIC] = "ext4",
+        [Flags.XFS_SUPER_MAGIC] = "xfs",
+        [Flags.BTRFS_SUPER_MAGIC] = "btrfs",
         [Flags.TMPFS_MAGIC] = "tmpfs",
         [0x794C7630] = "overlay",
-        [0x9FA0] = "proc",
-        [0x62656572] = "sysfs",
+        [Flags.PROC_SUPER_MAGIC] = "proc",
+        [Flags.SYSFS_MAGIC] = "sysfs",
         [0x1373] = "devfs",
         [0x6969] = "nfs",
         [0xFE534D42] = "smb2",
@@ -32,8 +32,8 @@ internal static class CapabilityProbe
         [0x9660] = "iso9660",
         [0x01021997] = "9p",
         [0x6E736673] = "nsfs",
-        [0x27E0EB] = "cgroup",
-        [0x63677270] = "cgroup2",
+        [Flags.CGROUP_SUPER_MAGIC] = "cgroup",
+        [Flags.CGROUP2_SUPER_MAGIC] = "cgroup2",
     };
 
     public static SpliceCapability Probe(string? path)
