@@ -8,7 +8,8 @@
 function Reset-MemoryState([long] $Bytes) {
     $zeros = [byte[]]::new(1MB)
     $block = [Runtime.InteropServices.Marshal]::AllocHGlobal([IntPtr]$Bytes)
-    try { for ([long]$offset = 0; $offset -lt $Bytes; $offset += 1MB) { [Runtime.InteropServices.Marshal]::Copy($zeros, 0, [IntPtr]($block.ToInt64() + $offset), 1MB) } }
+    # The last piece is cut to what is left: a size that is not a whole number of MiB must not be written past.
+    try { for ([long]$offset = 0; $offset -lt $Bytes; $offset += 1MB) { [Runtime.InteropServices.Marshal]::Copy($zeros, 0, [IntPtr]($block.ToInt64() + $offset), [int][Math]::Min([long]1MB, $Bytes - $offset)) } }
     finally { [Runtime.InteropServices.Marshal]::FreeHGlobal($block) }
 }
 
