@@ -111,6 +111,57 @@ Describe 'A tree copy reads by size only where sizes are true' {
     }
 }
 
+Describe 'A directory of thousands of entries, looked at by several threads in pieces' {
+    # The walk looks at a large directory's names in pieces on every worker; what it plans must
+    # be what one thread plans: every entry, each as its kind, in the same order for -Mirror.
+    BeforeAll {
+        $script:Wide = Join-Path $Work 'wide-src'
+        bash -c @"
+set -e
+mkdir -p '$Wide'; cd '$Wide'
+seq -f 'e%05g' 3000 | xargs touch
+for n in `$(seq 1500); do printf '%s' "content `$n" > c`$(printf %05d `$n); done
+for n in `$(seq 300); do ln -s c`$(printf %05d `$n) l`$(printf %05d `$n); done
+for n in `$(seq 200); do mkdir d`$(printf %05d `$n); printf x > d`$(printf %05d `$n)/inside; done
+mkfifo pipe; chmod 640 e00007 c00009; touch -d '2001-02-03 04:05:06' e00011 c00013
+"@
+        if ($LASTEXITCODE) { throw 'Making the wide tree failed.' }
+    }
+
+    It 'copies every entry as cp -a does, with <Workers> (the walk is the same on one thread)' -ForEach @(
+        @{ Workers = 'the default workers'; Throttle = 64 }
+        @{ Workers = 'one worker'; Throttle = 1 }
+    ) {
+        $copy = Join-Path $Work "wide-copy-$Throttle"
+        $reference = Join-Path $Work 'wide-cp'
+        if (-not (Test-Path -LiteralPath $reference)) { cp -a -- $Wide $reference }
+        $run = Invoke-FreshPwsh -TimeoutSeconds 120 -Script "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath '$Wide' -Destination '$copy' -Recurse -ThrottleLimit $Throttle"
+        $run.ExitCode | Should -Be 0 -Because "$($run.Error)"
+        $listing = @(Get-TreeListing $copy)
+        $listing.Count | Should -Be 5201
+        $listing | Should -Be @(Get-TreeListing $reference)
+        Get-TreeContent $copy | Should -Be @(Get-TreeContent $reference)
+    }
+
+    It 'takes only the names -Filter accepts from every piece' {
+        $copy = Join-Path $Work 'wide-filtered'
+        $run = Invoke-FreshPwsh -TimeoutSeconds 120 -Script "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath '$Wide' -Destination '$copy' -Recurse -Filter 'c0*'"
+        $run.ExitCode | Should -Be 0 -Because "$($run.Error)"
+        @(Get-ChildItem -LiteralPath $copy -File).Count | Should -Be 1500
+        @(Get-ChildItem -LiteralPath $copy -File | Where-Object Name -NotLike 'c0*').Count | Should -Be 0
+    }
+
+    It '-Mirror leaves the unchanged entries of every piece and removes only what the source lacks' {
+        $mirror = Join-Path $Work 'wide-mirror'
+        cp -a -- $Wide $mirror
+        bash -c "set -e; cd '$mirror'; : > extra-a; : > e00007x; : > zz-last; rm c01000; printf changed > c01001"
+        $run = Invoke-FreshPwsh -TimeoutSeconds 120 -Script "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SPLICEMODULE_TEST_MODULE'; Copy-SpliceItem -LiteralPath '$Wide' -Destination '$mirror' -Mirror"
+        $run.ExitCode | Should -Be 0 -Because "$($run.Error)"
+        Get-TreeListing $mirror | Should -Be @(Get-TreeListing $Wide)
+        Get-TreeContent $mirror | Should -Be @(Get-TreeContent $Wide)
+    }
+}
+
 Describe 'A tree copy while a directory of its destination is swapped for a symlink in a loop' {
     BeforeAll {
         $script:Source = Join-Path $Work 'swap-src'

@@ -125,9 +125,86 @@ internal static class TreeWalker
         }
 
         names.Sort(static (a, b) => a.Name.Bytes.SequenceCompareTo(b.Name.Bytes));
-        var listing = new Listing();
-        foreach (var (name, _) in names)
+        var listing = StatNames(names, directory, options, destination);
+
+        var subdirectories = new List<int>();
+        for (int child = 0; child < listing.Children.Count; child++)
         {
+            if (listing.Children[child] is { IsDirectory: true, Problem: null })
+            {
+                subdirectories.Add(child);
+            }
+        }
+
+        listing.Below = new Listing?[listing.Children.Count];
+        if (options.Parallelism > 1 && subdirectories.Count > 1)
+        {
+            RunAll(subdirectories, options, child => listing.Below[child] = ListSubdirectory(listing.Children[child], directory, options, ancestors, destination));
+        }
+        else
+        {
+            foreach (int child in subdirectories)
+            {
+                listing.Below[child] = ListSubdirectory(listing.Children[child], directory, options, ancestors, destination);
+            }
+        }
+
+        return listing;
+    }
+
+    /// <summary>Names of one directory looked at in pieces of this many, several pieces at once:
+    /// one huge directory (a flat tree, man1) is not left to one thread while the others wait.</summary>
+    private const int StatPiece = 1024;
+
+    /// <summary>Looks at every name of one directory (statx, the filters, the unchanged check), in
+    /// pieces on up to <see cref="TreeWalkOptions.Parallelism"/> threads for a large one; the
+    /// pieces are joined in the names' order, so the plan is the same as from one thread.</summary>
+    private static Listing StatNames(List<(EntryName Name, byte Type)> names, DirectoryHandle directory, TreeWalkOptions options, DirectoryHandle? destination)
+    {
+        if (options.Parallelism < 2 || names.Count < 2 * StatPiece)
+        {
+            var whole = new Listing();
+            LookAt(names, 0, names.Count, whole, directory, options, destination);
+            return whole;
+        }
+
+        var pieces = new Listing[(names.Count + StatPiece - 1) / StatPiece];
+        var indexes = new List<int>(pieces.Length);
+        for (int piece = 0; piece < pieces.Length; piece++)
+        {
+            indexes.Add(piece);
+        }
+
+        RunAll(indexes, options, piece =>
+        {
+            var part = new Listing();
+            LookAt(names, piece * StatPiece, Math.Min(names.Count, (piece + 1) * StatPiece), part, directory, options, destination);
+            pieces[piece] = part;
+        });
+
+        var listing = new Listing();
+        foreach (var part in pieces)
+        {
+            listing.Children.AddRange(part.Children);
+            listing.FileCount += part.FileCount;
+            listing.TotalBytes += part.TotalBytes;
+            listing.UntouchedCount += part.UntouchedCount;
+            listing.UntouchedBytes += part.UntouchedBytes;
+            if (part.LeftOut is not null)
+            {
+                (listing.LeftOut ??= new()).AddRange(part.LeftOut);
+            }
+        }
+
+        return listing;
+    }
+
+    /// <summary>Names [<paramref name="from"/>, <paramref name="to"/>) of one directory, into <paramref name="listing"/>.</summary>
+    private static void LookAt(List<(EntryName Name, byte Type)> names, int from, int to, Listing listing, DirectoryHandle directory, TreeWalkOptions options, DirectoryHandle? destination)
+    {
+        for (int at = from; at < to; at++)
+        {
+            var name = names[at].Name;
             options.Cancellation.ThrowIfCancellationRequested();
             FileStatus status;
             try
@@ -179,30 +256,6 @@ internal static class TreeWalker
                 listing.Children.Add(new TreeEntry(name, -1, status));
             }
         }
-
-        var subdirectories = new List<int>();
-        for (int child = 0; child < listing.Children.Count; child++)
-        {
-            if (listing.Children[child] is { IsDirectory: true, Problem: null })
-            {
-                subdirectories.Add(child);
-            }
-        }
-
-        listing.Below = new Listing?[listing.Children.Count];
-        if (options.Parallelism > 1 && subdirectories.Count > 1)
-        {
-            RunAll(subdirectories, options, child => listing.Below[child] = ListSubdirectory(listing.Children[child], directory, options, ancestors, destination));
-        }
-        else
-        {
-            foreach (int child in subdirectories)
-            {
-                listing.Below[child] = ListSubdirectory(listing.Children[child], directory, options, ancestors, destination);
-            }
-        }
-
-        return listing;
     }
 
     private static Listing? ListSubdirectory(TreeEntry sub, DirectoryHandle directory, TreeWalkOptions options, Ancestor ancestors, DirectoryHandle? destination)
