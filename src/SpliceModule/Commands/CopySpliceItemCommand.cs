@@ -375,19 +375,17 @@ public sealed partial class CopySpliceItemCommand : SpliceCmdlet
     /// Copy-Item; the message keeps the precise reason).</summary>
     internal void WriteFailure(Exception e, object target)
     {
-        if (e is CopyVerificationException)
-        {
-            WriteItemError(e, target, "VerifyMismatch", ErrorCategory.InvalidResult);
-        }
-        else if (e is SpliceRefusedException { IsSelfCopy: true } self)
-        {
-            WriteItemError(e, self.Reason == Refusal.SameFile ? self.Data[SpliceRefusedException.SelfCopyKey] : target, "CopyError", ErrorCategory.WriteError);
-        }
-        else
-        {
-            WriteItemError(e, target);
-        }
+        var (id, category) = CopyFailureOf(e);
+        WriteItemError(e, e is SpliceRefusedException { IsSelfCopy: true, Reason: Refusal.SameFile } self ? self.Data[SpliceRefusedException.SelfCopyKey]! : target, id, category);
     }
+
+    /// <summary>The error id and category of a copy's failure, here or on a far host (RemoteAgent).</summary>
+    internal static (string Id, ErrorCategory Category) CopyFailureOf(Exception e) => e switch
+    {
+        CopyVerificationException => ("VerifyMismatch", ErrorCategory.InvalidResult),
+        SpliceRefusedException { IsSelfCopy: true } => ("CopyError", ErrorCategory.WriteError),
+        _ => (ErrorIdFor(e), CategoryFor(e)),
+    };
 
     /// <summary>What a finished file copy has to say: not verified, the source changed, or what the file it replaced kept.</summary>
     internal void WarnAbout(FileCopyResult result)

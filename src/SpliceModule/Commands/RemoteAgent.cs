@@ -178,15 +178,13 @@ public sealed class RemoteAgent : IDisposable
             ["ErrorId"] = e switch
             {
                 RemoteCopyException remote => remote.ErrorId,
-                CopyVerificationException => "VerifyMismatch",
                 OperationCanceledException => "OperationStopped",
-                _ => SpliceCmdlet.ErrorIdFor(e),
+                _ => CopySpliceItemCommand.CopyFailureOf(e).Id,
             },
             ["Category"] = e switch
             {
                 RemoteCopyException { Category: { } category } => category,
-                CopyVerificationException => System.Management.Automation.ErrorCategory.InvalidResult.ToString(),
-                _ => SpliceCmdlet.CategoryFor(e).ToString(),
+                _ => CopySpliceItemCommand.CopyFailureOf(e).Category.ToString(),
             },
             ["Message"] = e.Message,
         };

@@ -9,7 +9,8 @@ namespace SpliceModule.Transfer;
 /// <summary>
 /// The receiving end of one file: the destination resolved once through the safe path
 /// (<see cref="DestinationSlot"/>: an existing directory receives the file under its own name),
-/// refused before anything is written when it must not be replaced, and the bytes written to an
+/// refused before anything is written when it must not be replaced (the source itself, when the
+/// sending host is this machine: <see cref="RemoteFileHeader.SourceHere"/>), and the bytes written to an
 /// unnamed <see cref="TemporaryFile"/> that takes the name only when every announced byte has
 /// arrived, verified and given its metadata. Whatever way it ends otherwise (a short stream, a
 /// record that does not authenticate, Ctrl+C, the link down), Dispose leaves the old destination.
@@ -39,7 +40,7 @@ internal sealed class IncomingFile : IDisposable
         _slot = DestinationSlot.ForItem(destination, header.Name);
         try
         {
-            _slot.Refuse(null, header.SourcePath, request.Force);
+            _slot.Refuse(header.SourceHere, header.SourcePath, request.Force);
             if (_slot.IsWrittenInPlace)
             {
                 _node = IncomingNode.Open(_slot, DataPath.WaitFor(request.Cancellation));

@@ -204,6 +204,12 @@ function Get-NamespaceProcessId {
     @(ip netns pids $Namespace 2>$null | Where-Object { $_ -match '^\d+$' } | ForEach-Object { [int]$_ })
 }
 
+# The TCP ports listening in the host's namespace other than sshd's (a copy's data listeners).
+function Get-RemoteHostListener {
+    param([Parameter(Mandatory)] $RemoteHost)
+    @(ip netns exec $RemoteHost.Namespace ss -Hltn | Where-Object { $_ -and $_ -notmatch ':22\s' })
+}
+
 function Stop-RemoteHost {
     param($RemoteHost)
     if ($null -eq $RemoteHost) { return }
@@ -225,4 +231,4 @@ function Stop-RemoteHost {
     }
 }
 
-Export-ModuleMember -Function Get-RemoteHostSkipReason, Start-RemoteHost, Stop-RemoteHost, New-RemoteHostSession, New-RemoteSessionRun, Set-RemoteHostRate, Reset-RemoteHost, Get-RemoteHostSshOption, Get-RemoteHostSshArgument, Get-NamespaceProcessId
+Export-ModuleMember -Function Get-RemoteHostSkipReason, Start-RemoteHost, Stop-RemoteHost, New-RemoteHostSession, New-RemoteSessionRun, Set-RemoteHostRate, Reset-RemoteHost, Get-RemoteHostSshOption, Get-RemoteHostSshArgument, Get-NamespaceProcessId, Get-RemoteHostListener

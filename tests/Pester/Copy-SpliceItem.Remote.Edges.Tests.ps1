@@ -1,0 +1,73 @@
+# Remote copies at the edges that a local copy already handles, each run in a fresh pwsh with a
+# real PSSession to an OpenSSH host in a network namespace. The host's root is a directory of this
+# machine too, so a test can look at both ends (and both ends can name one file).
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'Support/StandingDestinations.ps1')
+    $script:BothWays = Get-BothWaysCase
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestFiles.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/FreshPwsh.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/RemoteHosts.psm1') -Force
+    . (Join-Path $PSScriptRoot 'Support/StandingDestinations.ps1')
+    $script:SkipReason = Get-RemoteHostSkipReason
+    $script:Remote = $null
+    if (-not $SkipReason) { $script:Remote = Start-RemoteHost -Label edge }
+
+    # Runs $Body in a fresh pwsh with the built module and $session; returns the process's run
+    # (ExitCode, Output, Lines). $Body sees $HostRoot, the host's own directory (here too).
+    function Invoke-WithSession([string] $Body) {
+        $run = New-RemoteSessionRun $Remote "`$HostRoot = '$($Remote.Root)'`n$Body"
+        Invoke-FreshPwsh -TimeoutSeconds 120 @run
+    }
+
+    function Get-Value($Lines, [string] $Name) { @($Lines | Select-String "^$Name=(.*)$" | ForEach-Object { $_.Matches[0].Groups[1].Value })[0] }
+}
+
+AfterAll {
+    Stop-RemoteHost $Remote
+}
+
+Describe 'A remote copy onto the file it reads' {
+    BeforeEach { Reset-RemoteHost $Remote }
+
+    It 'refuses it as a local copy does, by device and inode, and leaves the source whole (<Direction>, <Transport>)' -TestCases $BothWays {
+        param($Direction, $Transport)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $source = New-TestFile (Join-Path $Remote.Root 'self.bin') (3MB + 5)
+        $hash = Get-Sha $source.FullName
+        $inode = stat -c '%i' -- $source.FullName
+        $pathParameter = if ($Direction -eq 'FromSession') { 'Path' } else { 'LiteralPath' }
+        $ran = Invoke-WithSession @"
+foreach (`$destination in '$($source.FullName)', `$HostRoot) {
+    `$error.Clear()
+    Copy-SpliceItem -$pathParameter '$($source.FullName)' -Destination `$destination -$Direction `$session -Transport $Transport -ErrorAction SilentlyContinue
+    "ID=`$(`$error[0].FullyQualifiedErrorId)"
+    "CATEGORY=`$(`$error[0].CategoryInfo.Category)"
+    "MESSAGE=`$(`$error[0].Exception.Message)"
+}
+"@
+        $ran.ExitCode | Should -Be 0 -Because "$($ran.Output) $($ran.Error)"
+        $ids = @($ran.Lines | Select-String '^ID=(.*)$' | ForEach-Object { $_.Matches[0].Groups[1].Value })
+        $ids | Should -Be @('CopyError,SpliceModule.Commands.CopySpliceItemCommand', 'CopyError,SpliceModule.Commands.CopySpliceItemCommand') -Because "a self-copy is Copy-Item's CopyError, whichever end finds it: $($ran.Output)"
+        @($ran.Lines | Select-String '^CATEGORY=WriteError$').Count | Should -Be 2
+        @($ran.Lines | Select-String '^MESSAGE=.*onto itself').Count | Should -Be 2
+        Get-Sha $source.FullName | Should -Be $hash -Because 'the source is never truncated or rewritten'
+        stat -c '%i' -- $source.FullName | Should -Be $inode -Because 'the source is not replaced by a copy of itself either'
+        @(Get-ChildItem -LiteralPath $Remote.Root -Force -Name) | Should -Be @('self.bin') -Because 'no temporary file is left'
+        Get-RemoteHostListener $Remote | Should -BeNullOrEmpty
+    }
+
+    It 'still copies a file of the same name on the other host, which is another file (<Direction>)' -TestCases @(@{ Direction = 'ToSession' }, @{ Direction = 'FromSession' }) {
+        param($Direction)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $far = New-TestFile (Join-Path $Remote.Root 'same-name.bin') 70000 -Seed 2
+        $here = New-TestFile (Join-Path $TestDrive 'same-name.bin') 70000 -Seed 3
+        $from, $into = if ($Direction -eq 'FromSession') { $far.FullName, $TestDrive } else { $here.FullName, $Remote.Root }
+        $fromHash = Get-Sha $from
+        $ran = Invoke-WithSession "Copy-SpliceItem -LiteralPath '$from' -Destination '$into' -$Direction `$session -ErrorAction Stop; 'COPIED=yes'"
+        Get-Value $ran.Lines COPIED | Should -Be 'yes' -Because "$($ran.Output) $($ran.Error)"
+        Get-Sha (Join-Path $into 'same-name.bin') | Should -Be $fromHash
+    }
+}
