@@ -71,3 +71,31 @@ foreach (`$destination in '$($source.FullName)', `$HostRoot) {
         Get-Sha (Join-Path $into 'same-name.bin') | Should -Be $fromHash
     }
 }
+
+Describe 'Copy-SpliceItem -FromSession -Recurse -WhatIf' {
+    BeforeEach { Reset-RemoteHost $Remote }
+
+    It 'says "Copy Directory" for a far directory, as Copy-Item -WhatIf does, and "Copy File" for a far file' {
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        New-Item -ItemType Directory -Path "$($Remote.Root)/far/sub" | Out-Null
+        Set-Content -LiteralPath "$($Remote.Root)/far/sub/f.txt" -Value 'x'
+        Set-Content -LiteralPath "$($Remote.Root)/plain.txt" -Value 'y'
+        $local = Join-Path $TestDrive 'whatif'
+        New-Item -ItemType Directory -Path $local | Out-Null
+        $ran = Invoke-WithSession @"
+Copy-Item -Recurse -LiteralPath "`$HostRoot/far" -Destination '$local' -WhatIf
+Copy-SpliceItem -Recurse -LiteralPath "`$HostRoot/far" -Destination '$local' -FromSession `$session -WhatIf
+Copy-SpliceItem -Recurse -Path "`$HostRoot/f*" -Destination '$local' -FromSession `$session -WhatIf
+Copy-SpliceItem -Recurse -LiteralPath "`$HostRoot/plain.txt" -Destination '$local' -FromSession `$session -WhatIf
+"@
+        $ran.ExitCode | Should -Be 0 -Because "$($ran.Output) $($ran.Error)"
+        $said = @($ran.Lines | Where-Object { $_ -like 'What if:*' })
+        $said.Count | Should -Be 4 -Because $ran.Output
+        $said[0] | Should -BeLike 'What if: Performing the operation "Copy Directory" on target "Item: */far Destination: *"*'
+        $said[1] | Should -BeLike 'What if: Performing the operation "Copy Directory" on target "Item: */far Destination: * ComputerName: *"*'
+        $said[2] | Should -BeLike 'What if: Performing the operation "Copy Directory" on target "Item: */far Destination: * ComputerName: *"*' -Because 'a wildcard naming the directory says the same'
+        $said[3] | Should -BeLike 'What if: Performing the operation "Copy File" on target "Item: */plain.txt Destination: * ComputerName: *"*'
+        @(Get-ChildItem -LiteralPath $local -Force) | Should -BeNullOrEmpty
+        Get-RemoteHostListener $Remote | Should -BeNullOrEmpty
+    }
+}

@@ -219,7 +219,7 @@ public sealed partial class CopySpliceItemCommand
         bool literal = ParameterSetName == LiteralPathSet;
         foreach (string source in (literal ? LiteralPath : Path).Where(RequireAbsolute).SelectMany(p => ResolveRemote(session, p, literal)))
         {
-            if (IsNamedItemIncluded(NameOf(source)) && ShouldProcess($"Item: {source} Destination: {destination} ComputerName: {session.ComputerName}", "Copy File"))
+            if (IsNamedItemIncluded(NameOf(source)) && ShouldProcess($"Item: {source} Destination: {destination} ComputerName: {session.ComputerName}", FarCopyAction(session, source)))
             {
                 // As a local copy says it (the far side would only find the directory missing).
                 if (!Directory.Exists(destination) && !RequireParentDirectory(destination, source))
@@ -249,6 +249,21 @@ public sealed partial class CopySpliceItemCommand
                     }
                 });
             }
+        }
+    }
+
+    /// <summary>What -WhatIf and -Confirm call copying <paramref name="source"/>, in Copy-Item's words:
+    /// a directory copied with -Recurse is a tree, which the far host is asked about.</summary>
+    private string FarCopyAction(PSSession session, string source)
+    {
+        try
+        {
+            return Recurse && RemoteFileCopy.IsDirectory(session, source, Cancellation) ? "Copy Directory" : "Copy File";
+        }
+        catch (Exception e) when (IsItemError(e))
+        {
+            // The copy itself meets the same failure and reports it.
+            return "Copy File";
         }
     }
 

@@ -195,6 +195,17 @@ internal static class RemoteFileCopy
         return answer is IEnumerable names and not string ? names.Cast<object>().Select(n => n.ToString()!).ToArray() : new[] { answer.ToString()! };
     }
 
+    /// <summary>Whether <paramref name="path"/> is a directory on the far host (false when it is
+    /// missing: the copy then says so), asked without the module.</summary>
+    public static bool IsDirectory(PSSession session, string path, CancellationToken cancellation)
+    {
+        RemoteHost.RequireAvailable(session);
+        using var far = new RemoteInvocation(session, RemoteScripts.IsDirectory, new Hashtable { ["Path"] = path });
+        object answer = far.Next(cancellation);
+        far.Finish(cancellation);
+        return answer is true;
+    }
+
     /// <summary>The far half's answer, or its failure as a RemoteCopyException with its error id.</summary>
     internal static object Succeeded(object answer, RemoteHost host)
     {

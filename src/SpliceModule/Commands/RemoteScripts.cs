@@ -57,6 +57,13 @@ internal static class RemoteScripts
         , @(Get-Item -Path $Pattern -Force:$Force -ErrorAction SilentlyContinue | ForEach-Object FullName)
         """;
 
+    /// <summary>Whether a path on the far host is a directory (a link to one counts, as the tree
+    /// copy takes it), for what -WhatIf says of it. Needs no module there.</summary>
+    public const string IsDirectory = """
+        param([string] $Path)
+        Test-Path -LiteralPath $Path -PathType Container
+        """;
+
     /// <summary>The receiving end of one file (ToSession); each Session chunk written answers a
     /// credit (SessionWindow).</summary>
     public const string Receive = """
