@@ -99,3 +99,49 @@ Copy-SpliceItem -Recurse -LiteralPath "`$HostRoot/plain.txt" -Destination '$loca
         Get-RemoteHostListener $Remote | Should -BeNullOrEmpty
     }
 }
+
+Describe 'A remote hard-link group whose first name lands on a FIFO' {
+    BeforeEach { Reset-RemoteHost $Remote }
+
+    It 'writes the FIFO in place and links the other names to one copy, as a local tree copy does (<Direction>, <Transport>)' -TestCases $BothWays {
+        param($Direction, $Transport)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        $ends = Get-Ends $Direction "links-$Direction-$Transport" $TestDrive $Remote.Root
+        New-Item -ItemType Directory -Path "$($ends.From)/t", "$($ends.Into)/t" | Out-Null
+        $payload = New-TestFile "$($ends.From)/t/a" 100000
+        ln -- $payload.FullName "$($ends.From)/t/b"
+        ln -- $payload.FullName "$($ends.From)/t/c"
+
+        # What the local tree copy makes of it, for the comparison.
+        $localInto = Join-Path $TestDrive "local-$Direction-$Transport"
+        New-Item -ItemType Directory -Path "$localInto/t" | Out-Null
+        $localReader = Start-FifoReader "$localInto/t/a" (Join-Path $TestDrive "local-read-$Direction-$Transport")
+        try {
+            Import-Module $env:SPLICEMODULE_TEST_MODULE
+            Copy-SpliceItem -Recurse -Preserve Links -LiteralPath "$($ends.From)/t" -Destination $localInto -ErrorAction Stop
+        }
+        finally { $null = Stop-FifoReader $localReader }
+        stat -c '%F %h' -- "$localInto/t/a" "$localInto/t/b" "$localInto/t/c" | Should -Be @('fifo 1', 'regular file 2', 'regular file 2') -Because 'this is what the local copy does'
+
+        $read = Join-Path $TestDrive "read-$Direction-$Transport"
+        $reader = Start-FifoReader "$($ends.Into)/t/a" $read
+        try {
+            $ran = Invoke-WithSession @"
+`$error.Clear()
+Copy-SpliceItem -Recurse -Preserve Links -LiteralPath '$($ends.From)/t' -Destination '$($ends.Into)' -$Direction `$session -Transport $Transport -ErrorAction SilentlyContinue
+"ERRORS=`$(@(`$error | ForEach-Object { "`$(`$_.FullyQualifiedErrorId): `$(`$_.Exception.Message)" }) -join ' | ')"
+"@
+        }
+        finally { $ended = Stop-FifoReader $reader }
+        $ran.ExitCode | Should -Be 0 -Because "$($ran.Output) $($ran.Error)"
+        Get-Value $ran.Lines ERRORS | Should -BeNullOrEmpty
+        $ended | Should -BeTrue -Because 'the copy closes the FIFO once the file is through'
+        Get-Sha $read | Should -Be (Get-Sha $payload.FullName) -Because 'the FIFO got the content in place'
+        stat -c '%F %h' -- "$($ends.Into)/t/a" "$($ends.Into)/t/b" "$($ends.Into)/t/c" | Should -Be @('fifo 1', 'regular file 2', 'regular file 2') -Because 'the remote copy makes what the local copy makes'
+        stat -c '%i' -- "$($ends.Into)/t/b" | Should -Be (stat -c '%i' -- "$($ends.Into)/t/c") -Because 'the other names are one file'
+        Get-Sha "$($ends.Into)/t/b" | Should -Be (Get-Sha $payload.FullName)
+        stat -c '%a %s' -- "$($ends.Into)/t/b" | Should -Be (stat -c '%a %s' -- "$localInto/t/b") -Because 'the copy has the mode and size the local copy gives it'
+        @(Get-ChildItem -LiteralPath "$($ends.Into)/t" -Force -Name | Sort-Object) | Should -Be @('a', 'b', 'c') -Because 'no temporary file is left'
+        Get-RemoteHostListener $Remote | Should -BeNullOrEmpty
+    }
+}

@@ -53,6 +53,23 @@ internal sealed class IncomingNode(SafeFileHandle handle, FileKind kind, string 
         }
     }
 
+    /// <summary>Writes the first <paramref name="length"/> bytes of <paramref name="file"/> (content
+    /// received into a file first: a hard-link group's), its holes as zeros, by the engine.</summary>
+    public CopyMethod CopyFrom(SafeFileHandle file, long length, string filePath)
+    {
+        var transfer = new ByteTransfer(file, FileKind.File, filePath, Handle, Kind, Path)
+        {
+            Limit = length - Position,
+            SourceOffset = Position,
+            SourceSize = length,
+            Wait = wait,
+        };
+        var method = CopyEngine.Run(transfer, CopyMethod.Auto);
+        Position += transfer.Copied;
+        FillTo(length);
+        return method;
+    }
+
     /// <summary>Bytes written by another way (a splice from the socket) at the position.</summary>
     public void Advance(long bytes) => Position += bytes;
 

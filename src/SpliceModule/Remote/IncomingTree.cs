@@ -208,6 +208,13 @@ internal sealed class IncomingTree : IDisposable
             if (slot.IsWrittenInPlace)
             {
                 node = IncomingNode.Open(slot, DataPath.WaitFor(_request.Cancellation));
+                if (frame.Group != 0)
+                {
+                    // A hard-link group's first name on a FIFO or device: as in a local tree copy
+                    // (HardLinkGroups), its next name gets a copy of its own and the rest link to that,
+                    // but only this name's frame carries the content, so it is kept in a file too.
+                    temporary = slot.CreateFile(readable: true);
+                }
             }
             else
             {
@@ -217,81 +224,117 @@ internal sealed class IncomingTree : IDisposable
         catch (Exception e) when (ItemFailure.IsExpected(e))
         {
             _observer.ItemFailed(source, level.Handle.PathOf(name), e);
+            node?.Dispose();
             slot?.Dispose();
             SkipContent(wire);
             return;
         }
 
         using (slot)
-        using (temporary)
         using (node)
         {
-            long written, end, length;
-            CopyMethod method;
             try
             {
-                (written, end, length, method) = ReceiveContent(wire, temporary?.Handle, node, slot.Path);
-            }
-            catch (ContentFailure failure)
-            {
-                // The temporary file is dropped with what it had; the stream was read past the rest.
-                _observer.ItemFailed(source, slot.Path, failure.Cause);
-                return;
-            }
-
-            try
-            {
-                if (node is not null)
+                long written, end, length;
+                CopyMethod method;
+                try
                 {
-                    // As a local copy writes it: the holes at the end as zeros, no metadata, nothing to read back.
-                    node.FillTo(length);
-                    _bytes += written;
-                    Copied(source, slot.Path, new FileCopyResult(source, slot.Path, method, written, Stopwatch.GetElapsedTime(started)), default, isLeaf: true);
+                    (written, end, length, method) = ReceiveContent(wire, temporary?.Handle, temporary is null ? node : null, slot.Path);
+                }
+                catch (ContentFailure failure)
+                {
+                    // The temporary file is dropped with what it had; the stream was read past the rest.
+                    _observer.ItemFailed(source, slot.Path, failure.Cause);
                     return;
                 }
 
-                Debug.Assert(temporary is not null, "a file not written in place has a temporary file");
-                if (end != length)
+                try
                 {
-                    // Holes after the last segment; or segments past the final length, which only a
-                    // hostile sender sends (it cannot make a file longer than it says).
-                    Sys.Truncate(temporary.Handle, length, slot.Path);
-                }
-
-                string? hash = null;
-                if (frame.Sha256 is { } expected && _request.Verify)
-                {
-                    hash = ContentVerifier.Hash(temporary.Handle, _request.Cancellation);
-                    string sent = Convert.ToHexString(expected);
-                    if (!string.Equals(hash, sent, StringComparison.OrdinalIgnoreCase))
+                    if (node is not null)
                     {
-                        throw new CopyVerificationException($"The copy of '{source}' to '{slot.Path}' does not match its source (SHA-256 {hash} instead of {sent}); it was left out.", sent, hash);
+                        // As a local copy writes it: the holes at the end as zeros, no metadata, nothing to read back.
+                        if (temporary is not null)
+                        {
+                            method = node.CopyFrom(temporary.Handle, length, slot.Path);
+                            KeepForGroup(frame, level, name, source, slot.Path, length, ref temporary);
+                        }
+
+                        node.FillTo(length);
+                        _bytes += written;
+                        Copied(source, slot.Path, new FileCopyResult(source, slot.Path, method, written, Stopwatch.GetElapsedTime(started)), default, isLeaf: true);
+                        return;
                     }
-                }
 
-                var (metadata, notKept) = ReplacedFileMetadata.Apply(slot, _request.KeepReplaced, temporary.Handle, (Status: frame.Status with { Size = length }, Copy: temporary.Handle, Request: _request, Source: source, Path: slot.Path), static (file, keep) =>
-                    MetadataCopier.Apply(null, file.Status, file.Copy, file.Request.Preserve & ~keep, file.Source, file.Path));
-                if (_request.Sync)
+                    Debug.Assert(temporary is not null, "a file not written in place has a temporary file");
+                    if (end != length)
+                    {
+                        // Holes after the last segment; or segments past the final length, which only a
+                        // hostile sender sends (it cannot make a file longer than it says).
+                        Sys.Truncate(temporary.Handle, length, slot.Path);
+                    }
+
+                    string? hash = null;
+                    if (frame.Sha256 is { } expected && _request.Verify)
+                    {
+                        hash = ContentVerifier.Hash(temporary.Handle, _request.Cancellation);
+                        string sent = Convert.ToHexString(expected);
+                        if (!string.Equals(hash, sent, StringComparison.OrdinalIgnoreCase))
+                        {
+                            throw new CopyVerificationException($"The copy of '{source}' to '{slot.Path}' does not match its source (SHA-256 {hash} instead of {sent}); it was left out.", sent, hash);
+                        }
+                    }
+
+                    var (metadata, notKept) = ReplacedFileMetadata.Apply(slot, _request.KeepReplaced, temporary.Handle, (Status: frame.Status with { Size = length }, Copy: temporary.Handle, Request: _request, Source: source, Path: slot.Path), static (file, keep) =>
+                        MetadataCopier.Apply(null, file.Status, file.Copy, file.Request.Preserve & ~keep, file.Source, file.Path));
+                    if (_request.Sync)
+                    {
+                        Sys.Flush(temporary.Handle, slot.Path);
+                    }
+
+                    _request.Cancellation.ThrowIfCancellationRequested();
+                    FileStatus? writtenFile = frame.Group != 0 ? Sys.Stat(temporary.Handle, slot.Path) : null;
+                    temporary.Commit();
+                    if (writtenFile is { } identity)
+                    {
+                        Hold(frame.Group, level, name, HardLinkGroups.OpenWritten(slot, identity, out var seen), seen);
+                    }
+
+                    _bytes += written;
+                    Copied(source, slot.Path, new FileCopyResult(source, slot.Path, method, written, Stopwatch.GetElapsedTime(started)) { Sha256 = hash, Metadata = metadata, Sparse = written < length, ReplacedWarning = notKept }, metadata, isLeaf: true);
+                }
+                catch (Exception e) when (ItemFailure.IsExpected(e))
                 {
-                    Sys.Flush(temporary.Handle, slot.Path);
+                    _observer.ItemFailed(source, slot.Path, e);
                 }
-
-                _request.Cancellation.ThrowIfCancellationRequested();
-                FileStatus? writtenFile = frame.Group != 0 ? Sys.Stat(temporary.Handle, slot.Path) : null;
-                temporary.Commit();
-                if (writtenFile is { } identity)
-                {
-                    Hold(frame.Group, level, name, HardLinkGroups.OpenWritten(slot, identity, out var seen), seen);
-                }
-
-                _bytes += written;
-                Copied(source, slot.Path, new FileCopyResult(source, slot.Path, method, written, Stopwatch.GetElapsedTime(started)) { Sha256 = hash, Metadata = metadata, Sparse = written < length, ReplacedWarning = notKept }, metadata, isLeaf: true);
             }
-            catch (Exception e) when (ItemFailure.IsExpected(e))
+            finally
             {
-                _observer.ItemFailed(source, slot.Path, e);
+                // A group's kept copy is no longer the caller's (KeepForGroup).
+                temporary?.Dispose();
             }
         }
+    }
+
+    /// <summary>The content of a hard-link group's first name, written in place into a FIFO or
+    /// device, kept (unnamed) with the metadata a copy gets, for the group's next name to take as its
+    /// own copy (linked from it, as the further names are). The file is then this group's, not the caller's.</summary>
+    private void KeepForGroup(TreeFrame frame, Level level, EntryName name, string source, string path, long length, ref TemporaryFile? temporary)
+    {
+        var kept = temporary!;
+        if (!kept.IsUnnamed)
+        {
+            // A file system without O_TMPFILE: a hidden name would stay in the directory as long as
+            // the group, so the next names go without a copy there, as when the first copy failed.
+            return;
+        }
+
+        Sys.Truncate(kept.Handle, length, path);
+        var metadata = MetadataCopier.Apply(null, frame.Status with { Size = length }, kept.Handle, _request.Preserve, source, path);
+        _observer.MetadataNotice(path, metadata);
+        var first = new FirstCopy(level, name, Sys.Stat(kept.Handle, path)) { Unnamed = kept };
+        _groups[frame.Group] = first;
+        Keep(frame.Group, first, kept.Handle);
+        temporary = null;
     }
 
     private void Hold(uint group, Level level, EntryName name, SafeFileHandle? written, in FileStatus seen)
@@ -322,8 +365,9 @@ internal sealed class IncomingTree : IDisposable
     /// directory given a wider mode on completion lets others rename in it).</summary>
     private SafeFileHandle? Reopened(uint group, FirstCopy first)
     {
-        if (first.Held is not null)
+        if (first.Held is not null || first.Unnamed is not null)
         {
+            // An unnamed copy has no name to be opened again by once let go.
             return first.Held;
         }
 
@@ -552,10 +596,15 @@ internal sealed class IncomingTree : IDisposable
 
         public SafeFileHandle? Held { get; set; }
 
+        /// <summary>The copy kept for a group whose first name was written in place (<see cref="KeepForGroup"/>):
+        /// no name of the tree is this file, so its handle is <see cref="Held"/> and it goes when let go.</summary>
+        public TemporaryFile? Unnamed { get; init; }
+
         public void LetGo()
         {
             Held?.Dispose();
             Held = null;
+            Unnamed?.Dispose();
         }
     }
 }

@@ -44,6 +44,10 @@ internal sealed class TemporaryFile : IDisposable
 
     public SafeFileHandle Handle { get; }
 
+    /// <summary>The file has no name at all (O_TMPFILE): dropping it leaves nothing, and a held
+    /// handle of it can be linked at a name later.</summary>
+    public bool IsUnnamed => _name is null && !_atName;
+
     /// <param name="readable">Open it for reading too (to verify what was written).</param>
     /// <param name="mode">Its mode from the start (<see cref="MetadataCopier.CreationMode"/>); private by default.</param>
     public static TemporaryFile In(DestinationSlot slot, bool readable, int mode = PrivateMode)
