@@ -145,3 +145,61 @@ Copy-SpliceItem -Recurse -Preserve Links -LiteralPath '$($ends.From)/t' -Destina
         Get-RemoteHostListener $Remote | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Ctrl+C while the far host waits for a FIFO reader' {
+    BeforeEach { Reset-RemoteHost $Remote }
+
+    It 'ends the far wait with the stop, leaving nothing behind (<Kind>, <Transport>)' -TestCases @(
+        @{ Kind = 'file'; Transport = 'Encrypted' }
+        @{ Kind = 'file'; Transport = 'Session' }
+        @{ Kind = 'tree'; Transport = 'Plain' }
+        @{ Kind = 'tree'; Transport = 'Session' }
+    ) {
+        param($Kind, $Transport)
+        if ($SkipReason) { Set-ItResult -Skipped -Because $SkipReason; return }
+        New-Item -ItemType Directory -Path (Join-Path $TestDrive "fifo-$Kind-$Transport/t") | Out-Null
+        $source = New-TestFile (Join-Path $TestDrive "fifo-$Kind-$Transport/t/fifo") 70000
+        if ($Kind -eq 'tree') {
+            $from = Split-Path -Parent $source.FullName
+            New-Item -ItemType Directory -Path "$($Remote.Root)/t" | Out-Null
+            $fifo = "$($Remote.Root)/t/fifo"
+        }
+        else {
+            $from = $source.FullName
+            $fifo = "$($Remote.Root)/fifo"
+        }
+        mkfifo -- $fifo
+        $ran = Invoke-WithSession @"
+`$shell = [powershell]::Create()
+`$null = `$shell.AddScript('Import-Module `$env:SPLICEMODULE_TEST_MODULE').Invoke()
+`$shell.Commands.Clear()
+`$parameters = @{ LiteralPath = '$from'; Destination = '$($Remote.Root)'; ToSession = `$session; Transport = '$Transport'; Recurse = `$$($Kind -eq 'tree') }
+`$null = `$shell.AddCommand('Copy-SpliceItem').AddParameters(`$parameters)
+`$running = `$shell.BeginInvoke()
+# Long enough for the far host to be waiting for the FIFO's reader, far less than its 15 s.
+Start-Sleep -Seconds 3
+"STARTED=`$(-not `$running.IsCompleted)"
+`$watch = [Diagnostics.Stopwatch]::StartNew()
+`$shell.Stop()
+"STOPPEDMS=`$(`$watch.ElapsedMilliseconds)"
+"STATE=`$(`$shell.InvocationStateInfo.State)"
+# The far session runs one command at a time: it answers once the far half of the copy has ended.
+"ANSWER=`$(Invoke-Command -Session `$session { 'answered' })"
+"ANSWEREDMS=`$(`$watch.ElapsedMilliseconds)"
+"LISTENING=`$(@(ss -Hltn | Where-Object { `$_ -match [regex]::Escape('$($Remote.LocalAddress):') }).Count)"
+`$shell.Dispose()
+"@
+        $ran.ExitCode | Should -Be 0 -Because "$($ran.Output) $($ran.Error)"
+        Get-Value $ran.Lines STARTED | Should -Be 'True' -Because 'the copy was still waiting for a reader when it was stopped'
+        Get-Value $ran.Lines STATE | Should -Be 'Stopped'
+        [int](Get-Value $ran.Lines STOPPEDMS) | Should -BeLessThan 3000
+        Get-Value $ran.Lines ANSWER | Should -Be 'answered'
+        [int](Get-Value $ran.Lines ANSWEREDMS) | Should -BeLessThan 3500 -Because 'the far host stops waiting for the reader with the local stop, not after its 15 s'
+        Get-Value $ran.Lines LISTENING | Should -Be '0'
+        Get-RemoteHostListener $Remote | Should -BeNullOrEmpty -Because 'no port is left listening on the far host'
+        stat -c '%F' -- $fifo | Should -Be 'fifo'
+        @(Get-ChildItem -LiteralPath $Remote.Root -Recurse -Force | Where-Object Name -NotIn 't', 'fifo') | Should -BeNullOrEmpty -Because 'nothing is left behind'
+        # Nobody holds the FIFO open any more: a reader opening it now finds no writer.
+        @(Get-ChildItem /proc/[0-9]*/fd -ErrorAction Ignore | Where-Object { $_.LinkTarget -eq $fifo }) | Should -BeNullOrEmpty
+    }
+}

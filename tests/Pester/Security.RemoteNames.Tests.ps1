@@ -71,7 +71,7 @@ class LyingAgent {
         }
     }
     [object] Chunks() { return $this.Real.Chunks() }
-    [object] Finish() { return $this.Real.Finish() }
+    [object] Finishing() { return $this.Real.Finishing() }
     [void] Dispose() { $this.Real.Dispose() }
 }
 class LyingFileAgent { static [LyingAgent] Send([string] $path, [string] $options) { return [LyingAgent]::new($global:RealFileAgent::Send($path, $options)) } }

@@ -20,6 +20,7 @@ public sealed class RemoteAgent : IDisposable
     private IncomingFile? _incoming;
     private OutgoingFile? _outgoing;
     private DataListener? _listener;
+    private FarStep? _step;
     private Hashtable? _failure;
     private readonly SessionWindow.FarSender _sending;
 
@@ -37,30 +38,40 @@ public sealed class RemoteAgent : IDisposable
     public bool ThroughSession => _options.Transport == RemoteTransport.Session;
 
     /// <summary>The receiving end (ToSession): resolves and checks the destination, and for a direct
-    /// transport listens on the address this host has on the SSH connection.</summary>
+    /// transport listens on the address this host has on the SSH connection.
+    /// A FIFO at the destination waits for its reader here, so this is a step (<see cref="Opening"/>).</summary>
     public static RemoteAgent Receive(string destination, string headerJson, string optionsJson)
     {
         var agent = new RemoteAgent(optionsJson);
-        agent.Try(() =>
+        agent._step = FarStep.Start(() => agent.Open(destination, headerJson));
+        return agent;
+    }
+
+    /// <summary>Receiving: the step that resolves and opens the destination; its result is <see cref="Ready"/>.</summary>
+    public FarStep Opening => _step ?? throw new InvalidOperationException("Nothing is being received.");
+
+    private object? Open(string destination, string headerJson)
+    {
+        Try(() =>
         {
             var header = RemoteFileHeader.FromJson(headerJson);
-            agent._incoming = new IncomingFile(destination, header, agent._options.RequestFor(header.SourcePath, destination, agent._stopping.Token));
-            if (agent._incoming.WritesInPlace)
+            _incoming = new IncomingFile(destination, header, _options.RequestFor(header.SourcePath, destination, _stopping.Token));
+            if (_incoming.WritesInPlace)
             {
                 // A FIFO or device is written in order: the file comes on one connection.
-                agent._options = agent._options with { Stripes = 1 };
+                _options = _options with { Stripes = 1 };
             }
 
-            if (agent._options.Transport == RemoteTransport.Session)
+            if (_options.Transport == RemoteTransport.Session)
             {
-                agent.Ready = "ready";
+                Ready = "ready";
                 return;
             }
 
-            agent._listener = new DataListener(SshConnection.ThisHost());
-            agent.Ready = DataConnection.Offer(agent._listener.EndPoint, agent._incoming.WritesInPlace);
+            _listener = new DataListener(SshConnection.ThisHost());
+            Ready = DataConnection.Offer(_listener.EndPoint, _incoming.WritesInPlace);
         });
-        return agent;
+        return Ready;
     }
 
     /// <summary>The sending end (FromSession): opens the source and announces it.</summary>
@@ -109,9 +120,12 @@ public sealed class RemoteAgent : IDisposable
         }
     }
 
+    /// <summary><see cref="Finish"/> as a step, which a stop of the script cuts short.</summary>
+    public FarStep Finishing() => _step = FarStep.Start(Finish);
+
     /// <summary>Receiving: takes the data connection (direct transports), checks and commits the
     /// file. Sending: connects to the copying host and sends (direct transports). Returns what
-    /// was done, or the failure.</summary>
+    /// was done, or the failure. The far scripts take it as a step (<see cref="Finishing"/>).</summary>
     public Hashtable Finish()
     {
         Hashtable? done = null;
@@ -193,6 +207,8 @@ public sealed class RemoteAgent : IDisposable
     public void Dispose()
     {
         _stopping.Cancel();
+        // A step still running ends within its wait slice once cancelled; it uses what follows.
+        FarStep.LetEnd(_step);
         _listener?.Dispose();
         _sending.Dispose();
         _incoming?.Dispose();

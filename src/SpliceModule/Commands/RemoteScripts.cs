@@ -1,9 +1,14 @@
 namespace SpliceModule.Commands;
 
 /// <summary>The scripts the copying host runs on the far one through the session. Each calls
-/// <see cref="RemoteAgent"/>; `clean` releases what it holds on every way out (Ctrl+C too).</summary>
+/// <see cref="RemoteAgent"/>; `clean` releases what it holds on every way out (Ctrl+C too). A step
+/// that may wait long is waited for in slices (<see cref="Awaited"/>), so that a stop reaches `clean`.</summary>
 internal static class RemoteScripts
 {
+    /// <summary>Waits for the <see cref="FarStep"/> in $step a slice at a time (a stop of the script
+    /// lands between two), then answers its result.</summary>
+    public const string Awaited = "while (-not $step.Wait()) { }; $step.Result";
+
     /// <summary>What the copying host must know about the far one before anything is sent.</summary>
     public const string Probe = """
         $loaded = Get-Module SpliceModule
@@ -66,42 +71,42 @@ internal static class RemoteScripts
 
     /// <summary>The receiving end of one file (ToSession); each Session chunk written answers a
     /// credit (SessionWindow).</summary>
-    public const string Receive = """
+    public const string Receive = $$"""
         param([string] $Destination, [string] $Header, [string] $Options)
-        begin { $agent = [SpliceModule.Commands.RemoteAgent]::Receive($Destination, $Header, $Options); $agent.Ready }
+        begin { $agent = [SpliceModule.Commands.RemoteAgent]::Receive($Destination, $Header, $Options); $step = $agent.Opening; {{Awaited}} }
         process { if ($_ -is [byte[]]) { $agent.Write($_) } }
-        end { $agent.Finish() }
+        end { $step = $agent.Finishing(); {{Awaited}} }
         clean { if ($agent) { $agent.Dispose() } }
         """;
 
     /// <summary>The sending end of one file (FromSession); Session chunks go out as output, one
     /// array each, as many as the credits that come as input allow (SessionWindow), then the answer.</summary>
-    public const string Send = """
+    public const string Send = $$"""
         param([string] $Path, [string] $Options)
         begin { $agent = [SpliceModule.Commands.RemoteAgent]::Send($Path, $Options); $agent.Ready }
         process { if ($_ -is [int]) { foreach ($granted in $agent.Granted($_)) { , $granted } } }
-        end { if (-not $agent.ThroughSession) { $agent.Finish() } }
+        end { if (-not $agent.ThroughSession) { $step = $agent.Finishing(); {{Awaited}} } }
         clean { if ($agent) { $agent.Dispose() } }
         """;
 
     /// <summary>The receiving end of a tree (ToSession): one stream (a credit answered for each
     /// Session chunk taken), then what was made and what failed.</summary>
-    public const string ReceiveTree = """
+    public const string ReceiveTree = $$"""
         param([string] $Destination, [string] $Header, [string] $Options)
         begin { $agent = [SpliceModule.Commands.RemoteTreeAgent]::Receive($Destination, $Header, $Options); $agent.Ready }
         process { if ($_ -is [byte[]]) { $agent.Write($_) } }
-        end { $agent.Finish() }
+        end { $step = $agent.Finishing(); {{Awaited}} }
         clean { if ($agent) { $agent.Dispose() } }
         """;
 
     /// <summary>The sending end of a tree (FromSession): its header ("file" when the path is no
     /// directory), then the stream; Session chunks go out as output, one array each, against the
     /// credits that come as input (SessionWindow), then the answer.</summary>
-    public const string SendTree = """
+    public const string SendTree = $$"""
         param([string] $Path, [string] $Options)
         begin { $agent = [SpliceModule.Commands.RemoteTreeAgent]::Send($Path, $Options); $agent.Ready }
         process { if ($_ -is [int]) { foreach ($granted in $agent.Granted($_)) { , $granted } } }
-        end { if ($agent.IsTree -and -not $agent.ThroughSession) { $agent.Finish() } }
+        end { if ($agent.IsTree -and -not $agent.ThroughSession) { $step = $agent.Finishing(); {{Awaited}} } }
         clean { if ($agent) { $agent.Dispose() } }
         """;
 }

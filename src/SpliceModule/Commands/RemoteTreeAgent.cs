@@ -30,6 +30,7 @@ public sealed class RemoteTreeAgent : IDisposable
     private DataListener? _listener;
     private BlockingCollection<byte[]>? _chunks;
     private Task? _worker;
+    private FarStep? _finishing;
     private Hashtable? _failure;
     private readonly SessionWindow.FarSender _sending;
 
@@ -146,9 +147,14 @@ public sealed class RemoteTreeAgent : IDisposable
         }
     }
 
+    /// <summary><see cref="Finish"/> as a step, which a stop of the script cuts short (a FIFO of the
+    /// tree waiting for its reader, say).</summary>
+    public FarStep Finishing() => _finishing = FarStep.Start(Finish);
+
     /// <summary>Receiving: takes the stream (direct transports) or waits for its writer (Session),
     /// then returns what was made and what failed. Sending: sends (direct transports) or waits for
-    /// the chunks' worker. Returns the copy's failure instead when it failed as a whole.</summary>
+    /// the chunks' worker. Returns the copy's failure instead when it failed as a whole. The far
+    /// scripts take it as a step (<see cref="Finishing"/>).</summary>
     public Hashtable Finish()
     {
         Try(() =>
@@ -207,6 +213,8 @@ public sealed class RemoteTreeAgent : IDisposable
     public void Dispose()
     {
         _stopping.Cancel();
+        // A step still running ends within its wait slice once cancelled; it uses what follows.
+        FarStep.LetEnd(_finishing);
         _listener?.Dispose();
         try
         {

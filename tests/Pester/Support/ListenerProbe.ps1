@@ -7,7 +7,7 @@ $secret = [byte[]]::new(32); [Security.Cryptography.RandomNumberGenerator]::Fill
 $key = [byte[]]::new(32); [Security.Cryptography.RandomNumberGenerator]::Fill($key)
 $options = @{ Transport = $ProbeTransport; Secret = [Convert]::ToHexString($secret); Key = [Convert]::ToHexString($key); Stripes = $ProbeStripes } | ConvertTo-Json -Compress
 $header = @{ SourcePath = '/src/probe.bin'; Name = 'probe.bin'; Size = $ProbeSize; Mode = 33188; Uid = 0; Gid = 0; AccessSeconds = 0; AccessNanoseconds = 0; ModifySeconds = 0; ModifyNanoseconds = 0 } | ConvertTo-Json -Compress
-$endPoint = Invoke-Command -Session $session { param($d, $h, $o) $global:agent = [SpliceModule.Commands.RemoteAgent]::Receive($d, $h, $o); "$($global:agent.Ready)" } -ArgumentList $HostRoot, $header, $options
+$endPoint = Invoke-Command -Session $session { param($d, $h, $o) $global:agent = [SpliceModule.Commands.RemoteAgent]::Receive($d, $h, $o); $step = $global:agent.Opening; while (-not $step.Wait()) { }; "$($step.Result)" } -ArgumentList $HostRoot, $header, $options
 
 function Connect([byte[]] $first) {
     $client = [Net.Sockets.TcpClient]::new()
