@@ -29,13 +29,10 @@ internal sealed class ReflinkStrategy : CopyStrategy
             return "the source reports size 0 (a /proc or /sys file has content a reflink cannot see)";
         }
 
-        try
+        if (Sys.TryClone(transfer.Source, transfer.Destination) is var errno and not 0)
         {
-            Sys.Clone(transfer.Source, transfer.Destination, transfer.SourcePath, transfer.DestinationPath);
-        }
-        catch (SpliceException e) when (MayFallBack(transfer, e))
-        {
-            return e.Message;
+            var refused = new SpliceException(errno, "ioctl(FICLONE)", transfer.SourcePath, transfer.DestinationPath);
+            return MayFallBack(transfer, refused) ? refused.Message : throw refused;
         }
 
         // The clone leaves both file positions where they were; later metadata steps do not care.

@@ -11,6 +11,16 @@ internal static unsafe partial class Sys
 {
     internal static void Clone(SafeHandle source, SafeHandle destination, string? sourcePath = null, string? destinationPath = null)
     {
+        if (TryClone(source, destination) is var errno and not 0)
+        {
+            throw new SpliceException(errno, "ioctl(FICLONE)", sourcePath, destinationPath);
+        }
+    }
+
+    /// <summary>0, or the errno of a refused clone: most file systems refuse every one, and the
+    /// copy falls back without the cost of a .NET exception per file.</summary>
+    internal static int TryClone(SafeHandle source, SafeHandle destination)
+    {
         using var src = new FdLease(source);
         using var dst = new FdLease(destination);
         while (LibC.Ioctl(dst.Fd, Flags.FICLONE, src.Fd) != 0)
@@ -18,9 +28,11 @@ internal static unsafe partial class Sys
             int errno = LastErrno;
             if (errno != Errno.EINTR)
             {
-                throw new SpliceException(errno, "ioctl(FICLONE)", sourcePath, destinationPath);
+                return errno;
             }
         }
+
+        return 0;
     }
 
     internal static int BytesAvailable(SafeHandle handle, string? path = null)

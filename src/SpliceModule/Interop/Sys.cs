@@ -26,7 +26,13 @@ internal static unsafe partial class Sys
 
     private static int LastErrno => Marshal.GetLastPInvokeError();
 
-    internal static SafeFileHandle Open(string path, int flags, int mode = 0)
+    internal static SafeFileHandle Open(string path, int flags, int mode = 0) =>
+        TryOpen(path, flags, out int errno, mode) ?? throw new SpliceException(errno, "open", path);
+
+    /// <summary>Null and the errno where the open fails, for callers to whom a failure is an
+    /// answer (a destination that is not a directory yet): a .NET exception for each would cost
+    /// more than the call.</summary>
+    internal static SafeFileHandle? TryOpen(string path, int flags, out int errno, int mode = 0)
     {
         if (path.Contains('\0', StringComparison.Ordinal))
         {
@@ -38,13 +44,14 @@ internal static unsafe partial class Sys
             int fd = LibC.Open(path, flags | Flags.O_CLOEXEC, mode);
             if (fd >= 0)
             {
+                errno = 0;
                 return new SafeFileHandle(fd, ownsHandle: true);
             }
 
-            int errno = LastErrno;
+            errno = LastErrno;
             if (errno != Errno.EINTR)
             {
-                throw new SpliceException(errno, "open", path);
+                return null;
             }
         }
     }

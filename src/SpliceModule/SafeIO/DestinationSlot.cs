@@ -90,15 +90,12 @@ internal sealed class DestinationSlot : IDisposable
     /// </summary>
     public static DestinationSlot ForItem(string destination, string itemName)
     {
-        DirectoryHandle directory;
-        try
-        {
-            directory = DirectoryHandle.Open(destination);
-        }
-        catch (SpliceException e) when (e.Errno is Errno.ENOTDIR or Errno.ENOENT && !destination.EndsWith('/'))
+        if (DirectoryHandle.TryOpen(destination, out int errno) is not { } directory)
         {
             // "name/" asks for a directory: a file is never made at it (cp: Not a directory).
-            return Resolve(destination);
+            return errno is Errno.ENOTDIR or Errno.ENOENT && !destination.EndsWith('/')
+                ? Resolve(destination)
+                : throw new SpliceException(errno, "open", destination);
         }
 
         try

@@ -48,6 +48,10 @@ internal sealed class DirectoryHandle : IDisposable
         return Wrap(handle, path, created: false);
     }
 
+    /// <summary>Null and the errno where <paramref name="path"/> cannot be opened as a directory.</summary>
+    public static DirectoryHandle? TryOpen(string path, out int errno) =>
+        Sys.TryOpen(path, OpenFlags, out errno) is { } handle ? Wrap(handle, path, created: false) : null;
+
     public string PathOf(EntryName name) => name.In(Path);
 
     /// <summary>ENAMETOOLONG when <paramref name="path"/> (a child's) reaches PATH_MAX, else null. Descriptor-relative
